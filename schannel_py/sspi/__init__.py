@@ -1,0 +1,1 @@
+"""Windows-shaped SSPI layer: handles, buffers, credentials, contexts."""
