@@ -1,0 +1,266 @@
+"""The sans-IO TLS client: records in, records and events out.
+
+Theory of operation
+-------------------
+The driver (the SSPI layer, a test, a socket loop) calls :meth:`TLSClient.start`
+to queue the ClientHello, then hands the client one complete record at a time
+(:func:`record.frame` tells where records end).  Each call returns a list of
+:mod:`events` and may queue bytes to send, collected with
+:meth:`TLSClient.data_to_send`.  The client never reads a clock or a random
+source of its own: both are injected, so a handshake can be replayed byte for
+byte.
+
+Records are demultiplexed here: alerts and change_cipher_spec are handled
+directly, handshake bytes are reassembled into messages (which may span or
+share records) and passed to the version's handshake state machine
+(:mod:`handshake13`), application data is decrypted and returned.  Any failure
+raises :class:`alerts.TLSError`; after that the client is dead, and
+:meth:`alert_record` produces the alert to send.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from cryptography import x509
+
+from .alerts import AlertDescription, AlertLevel, TLSError, decode_error, unexpected
+from .events import ApplicationData, CloseNotify, Event, Ignored
+from .groups import SUPPORTED_GROUPS, X25519
+from .messages import ClientHello
+from .record import (
+    ALERT,
+    APPLICATION_DATA,
+    CHANGE_CIPHER_SPEC,
+    HANDSHAKE,
+    HEADER_LEN,
+    MAX_PLAINTEXT,
+    Protection13,
+    frame,
+    plaintext_records,
+)
+from .session import Ticket13
+from .sigalgs import DEFAULT_SCHEMES
+from .suites import DEFAULT_TLS13_SUITES, CipherSuite
+
+MAX_HANDSHAKE_MESSAGE = 1 << 17
+
+
+@dataclass
+class ClientCredential:
+    """A client certificate chain (DER, leaf first) and a signer for it."""
+
+    chain: list[bytes]
+    schemes: tuple[int, ...]
+    sign: Callable[[int, bytes], bytes]
+
+
+@dataclass
+class ClientConfig:
+    """Everything the client offers and checks; the SSPI layer fills it from a credential."""
+
+    server_name: str | None = None
+    alpn: list[bytes] = field(default_factory=list)
+    cipher_suites: tuple[int, ...] = DEFAULT_TLS13_SUITES
+    groups: tuple[int, ...] = SUPPORTED_GROUPS
+    key_share_groups: tuple[int, ...] = (X25519,)
+    signature_schemes: tuple[int, ...] = DEFAULT_SCHEMES
+    middlebox_compat: bool = True
+    # Called with the server's chain (DER, leaf first) once the Certificate
+    # message arrives; raises TLSError to reject it.
+    verify_certificate: Callable[[list[bytes]], None] | None = None
+    client_credential: ClientCredential | None = None
+    # Lets tests and replays rewrite the ClientHello before it is sent.
+    customize_client_hello: Callable[[ClientHello], ClientHello] | None = None
+    max_tickets: int = 8
+    max_chain_length: int = 10
+
+
+class TLSClient:
+    """One client connection; see the module docstring."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        random: Callable[[int], bytes],
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        from .handshake13 import Handshake13
+
+        self.config = config
+        self.random = random
+        self.now = now
+        self._out = bytearray()
+        self._hs_buf = bytearray()
+        self.read_protection: Protection13 | None = None
+        self.write_protection: Protection13 | None = None
+        self.handshake = Handshake13(self)
+        self.handshake_complete = False
+        self.failed = False
+        self.peer_closed = False
+        self.local_closed = False
+        self.server_hello_seen = False
+        # Negotiated results, filled in as the handshake goes.
+        self.version = 0
+        self.suite: CipherSuite | None = None
+        self.group = 0
+        self.alpn: bytes | None = None
+        self.peer_chain: list[bytes] = []
+        self.peer_certificate: x509.Certificate | None = None
+        self.peer_signature_scheme = 0
+        self.client_random = b""
+        self.server_random = b""
+        self.client_certificate_sent = False
+        self.certificate_requested = False
+        self.tickets: list[Ticket13] = []
+        self.secrets: dict[str, bytes] = {}
+        self.message_log: list[tuple[str, int, bytes]] = []
+
+    # --- driver API -----------------------------------------------------------
+
+    def start(self) -> None:
+        """Queue the ClientHello."""
+        self.handshake.start()
+
+    def data_to_send(self) -> bytes:
+        """Bytes queued for the peer since the last call."""
+        out = bytes(self._out)
+        self._out.clear()
+        return out
+
+    def receive_record(self, record: bytes | memoryview) -> list[Event]:
+        """Process exactly one complete record (header included)."""
+        if self.failed:
+            raise TLSError(AlertDescription.internal_error, "connection already failed")
+        try:
+            return self._receive(record)
+        except TLSError:
+            self.failed = True
+            raise
+
+    def encrypt(self, data: bytes | memoryview) -> tuple[bytes, bytes]:
+        """(header, body) of one application-data record; body = ciphertext + tag."""
+        if not self.handshake_complete or self.write_protection is None:
+            raise TLSError(AlertDescription.internal_error, "handshake not complete")
+        if len(data) > MAX_PLAINTEXT:
+            raise TLSError(AlertDescription.internal_error, "application record too long")
+        return self.write_protection.seal_parts(APPLICATION_DATA, data)
+
+    def send_application_data(self, data: bytes) -> None:
+        """Queue application data, split into records."""
+        for i in range(0, len(data), MAX_PLAINTEXT):
+            h, b = self.encrypt(data[i : i + MAX_PLAINTEXT])
+            self._out += h + b
+
+    def close(self) -> bytes:
+        """The close_notify record (queued nowhere; the caller sends it)."""
+        self.local_closed = True
+        return self.alert_record(AlertDescription.close_notify, AlertLevel.warning)
+
+    def alert_record(self, description: int, level: int = AlertLevel.fatal) -> bytes:
+        """An alert record, protected if the write direction has keys."""
+        payload = bytes([level, description])
+        if self.write_protection is not None:
+            return self.write_protection.seal(ALERT, payload)
+        version = 0x0303 if self.server_hello_seen else 0x0301
+        return plaintext_records(ALERT, payload, version)
+
+    @property
+    def record_overhead(self) -> tuple[int, int]:
+        """(header, trailer) bytes around application data in one record."""
+        return HEADER_LEN, 17
+
+    # --- used by the handshake state machines ---------------------------------
+
+    def queue(self, data: bytes) -> None:
+        self._out += data
+
+    def send_handshake(self, messages: bytes) -> None:
+        """Queue handshake messages under the current write keys."""
+        if self.write_protection is None:
+            version = 0x0303 if self.server_hello_seen else 0x0301
+            self._out += plaintext_records(HANDSHAKE, messages, version)
+            return
+        for i in range(0, len(messages), MAX_PLAINTEXT):
+            self._out += self.write_protection.seal(HANDSHAKE, messages[i : i + MAX_PLAINTEXT])
+
+    def log_message(self, direction: str, msg_type: int, message: bytes) -> None:
+        self.message_log.append((direction, msg_type, message))
+
+    def require_no_partial_message(self) -> None:
+        """Handshake messages must not span a key change (RFC 8446 section 5.1)."""
+        if self._hs_buf:
+            raise unexpected("handshake message spans a key change")
+
+    # --- record demultiplexing ------------------------------------------------
+
+    def _receive(self, record: bytes | memoryview) -> list[Event]:
+        total = frame(record)
+        if total != len(record):
+            raise decode_error("receive_record needs exactly one complete record")
+        ctype = record[0]
+        if ctype == CHANGE_CIPHER_SPEC:
+            return self._on_ccs(record)
+        if self.read_protection is not None:
+            ctype, payload = self.read_protection.open(record)
+        else:
+            if ctype == APPLICATION_DATA:
+                raise unexpected("application data before keys are established")
+            payload = bytes(record[HEADER_LEN:])
+            if len(payload) > MAX_PLAINTEXT:
+                raise TLSError(AlertDescription.record_overflow, "plaintext record too long")
+        if ctype != HANDSHAKE and self._hs_buf:
+            raise unexpected("record interleaved with a fragmented handshake message")
+        if ctype == HANDSHAKE:
+            if not payload:
+                raise unexpected("empty handshake record")
+            return self._on_handshake_bytes(payload)
+        if ctype == ALERT:
+            return self._on_alert(payload)
+        if ctype == APPLICATION_DATA:
+            if not self.handshake_complete:
+                raise unexpected("application data before the handshake completed")
+            if self.peer_closed:
+                raise unexpected("data after close_notify")
+            return [ApplicationData(payload)]
+        raise unexpected(f"unexpected inner content type {ctype}")
+
+    def _on_ccs(self, record: bytes | memoryview) -> list[Event]:
+        payload = bytes(record[HEADER_LEN:])
+        if payload != b"\x01":
+            raise unexpected("bad change_cipher_spec payload")
+        if not self.handshake.ccs_allowed():
+            raise unexpected("change_cipher_spec not allowed now")
+        return [Ignored()]
+
+    def _on_alert(self, payload: bytes) -> list[Event]:
+        if len(payload) != 2:
+            raise decode_error("alert record must be two bytes")
+        level, desc = payload
+        if desc == AlertDescription.close_notify:
+            self.peer_closed = True
+            return [CloseNotify()]
+        if level not in (AlertLevel.warning, AlertLevel.fatal):
+            raise TLSError(AlertDescription.illegal_parameter, "bad alert level")
+        # TLS 1.3: every alert but close_notify ends the connection.
+        raise TLSError(desc, "alert from the peer", remote=True)
+
+    def _on_handshake_bytes(self, payload: bytes) -> list[Event]:
+        self._hs_buf += payload
+        events: list[Event] = []
+        while len(self._hs_buf) >= 4:
+            length = int.from_bytes(self._hs_buf[1:4], "big")
+            if length > MAX_HANDSHAKE_MESSAGE:
+                raise TLSError(AlertDescription.decode_error, "handshake message too long")
+            if len(self._hs_buf) < 4 + length:
+                break
+            message = bytes(self._hs_buf[: 4 + length])
+            del self._hs_buf[: 4 + length]
+            msg_type = message[0]
+            self.log_message("in", msg_type, message)
+            events.extend(self.handshake.handle(msg_type, message))
+            if self.failed:
+                break
+        return events

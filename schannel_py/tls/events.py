@@ -1,0 +1,42 @@
+"""Events the TLS client reports to its driver after each record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base class of everything ``receive_record`` returns."""
+
+
+@dataclass(frozen=True)
+class HandshakeComplete(Event):
+    """The server Finished verified; the client flight is queued for sending."""
+
+
+@dataclass(frozen=True)
+class ApplicationData(Event):
+    data: bytes
+
+
+@dataclass(frozen=True)
+class TicketReceived(Event):
+    """A post-handshake NewSessionTicket was stored."""
+
+
+@dataclass(frozen=True)
+class KeyUpdated(Event):
+    """The peer's traffic key changed; ``answered`` if we queued our own KeyUpdate."""
+
+    answered: bool
+
+
+@dataclass(frozen=True)
+class CloseNotify(Event):
+    """The peer sent close_notify."""
+
+
+@dataclass(frozen=True)
+class Ignored(Event):
+    """A record with nothing for the application (e.g. a compatibility CCS)."""

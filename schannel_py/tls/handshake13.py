@@ -1,0 +1,530 @@
+"""The TLS 1.3 client handshake (RFC 8446) as an explicit state table.
+
+Theory of operation
+-------------------
+The client is always in one :class:`State`.  ``TRANSITIONS`` lists, for each
+state, the handshake messages it accepts, the handler that processes one, and
+the states that handler may move to; any other message is unexpected_message.
+The table is the single description of the protocol: ``handle`` dispatches
+through it and checks every move against it, and documentation (the state
+diagram) is generated from it.
+
+Full handshake::
+
+    WAIT_SH --ServerHello--> WAIT_EE --EncryptedExtensions--> WAIT_CERT_CR
+      (HelloRetryRequest: WAIT_SH again, at most once)
+    WAIT_CERT_CR --CertificateRequest--> WAIT_CERT --Certificate--> WAIT_CV
+    WAIT_CERT_CR --Certificate--> WAIT_CV --CertificateVerify--> WAIT_FINISHED
+    WAIT_FINISHED --Finished--> CONNECTED (client flight queued)
+    CONNECTED --NewSessionTicket | KeyUpdate--> CONNECTED
+
+Keys change after ServerHello (handshake traffic secrets) and after the
+server Finished (application traffic secrets); the client switches its write
+keys to application keys once its own Finished is queued.
+"""
+
+from __future__ import annotations
+
+import enum
+import hmac
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from cryptography import x509
+
+from .alerts import AlertDescription, TLSError, decode_error, illegal, unexpected
+from .codec import Reader
+from .events import Event, HandshakeComplete, KeyUpdated, TicketReceived
+from .groups import KeyShare
+from .keyschedule import (
+    KeySchedule13,
+    finished_verify_data,
+    next_traffic_secret,
+    resumption_psk,
+    traffic_keys,
+)
+from .messages import (
+    DOWNGRADE_TLS11,
+    DOWNGRADE_TLS12,
+    Certificate13,
+    CertificateEntry,
+    CertificateRequest13,
+    CertificateVerify,
+    ClientHello,
+    Ext,
+    HandshakeType,
+    NewSessionTicket13,
+    Offer,
+    ServerHello,
+    certificate_verify_input,
+    ext_alpn,
+    ext_key_share_client,
+    ext_server_name,
+    ext_u16_list,
+    find_ext,
+    handshake_message,
+    parse_alpn_list,
+    parse_extensions_only,
+    parse_key_update,
+    parse_u16_list,
+)
+from .record import CHANGE_CIPHER_SPEC, Protection13, plaintext_records
+from .session import Ticket13, Transcript
+from .sigalgs import verify
+from .suites import SUITES, CipherSuite
+
+if TYPE_CHECKING:
+    from .client import TLSClient
+
+
+class State(enum.Enum):
+    START = "START"
+    WAIT_SH = "WAIT_SH"
+    WAIT_EE = "WAIT_EE"
+    WAIT_CERT_CR = "WAIT_CERT_CR"
+    WAIT_CERT = "WAIT_CERT"
+    WAIT_CV = "WAIT_CV"
+    WAIT_FINISHED = "WAIT_FINISHED"
+    CONNECTED = "CONNECTED"
+
+
+HT = HandshakeType
+TRANSITIONS: dict[State, dict[int, tuple[str, tuple[State, ...]]]] = {
+    State.WAIT_SH: {HT.server_hello: ("_on_server_hello", (State.WAIT_EE, State.WAIT_SH))},
+    State.WAIT_EE: {HT.encrypted_extensions: ("_on_encrypted_extensions", (State.WAIT_CERT_CR,))},
+    State.WAIT_CERT_CR: {
+        HT.certificate_request: ("_on_certificate_request", (State.WAIT_CERT,)),
+        HT.certificate: ("_on_certificate", (State.WAIT_CV,)),
+    },
+    State.WAIT_CERT: {HT.certificate: ("_on_certificate", (State.WAIT_CV,))},
+    State.WAIT_CV: {HT.certificate_verify: ("_on_certificate_verify", (State.WAIT_FINISHED,))},
+    State.WAIT_FINISHED: {HT.finished: ("_on_finished", (State.CONNECTED,))},
+    State.CONNECTED: {
+        HT.new_session_ticket: ("_on_new_session_ticket", (State.CONNECTED,)),
+        HT.key_update: ("_on_key_update", (State.CONNECTED,)),
+    },
+}
+
+# Extensions a server may put in each message (RFC 8446 section 4.2 table).
+ALLOWED_SH = frozenset({Ext.supported_versions, Ext.key_share, Ext.pre_shared_key})
+ALLOWED_HRR = frozenset({Ext.supported_versions, Ext.key_share, Ext.cookie})
+ALLOWED_EE = frozenset(
+    {
+        Ext.server_name,
+        Ext.max_fragment_length,
+        Ext.supported_groups,
+        Ext.use_srtp,
+        Ext.heartbeat,
+        Ext.alpn,
+        Ext.client_certificate_type,
+        Ext.server_certificate_type,
+        Ext.early_data,
+        Ext.record_size_limit,
+    }
+)
+ALLOWED_CERT_ENTRY = frozenset({Ext.status_request, Ext.signed_certificate_timestamp})
+KNOWN_EXTENSIONS = frozenset(int(e) for e in Ext)
+
+
+class Handshake13:
+    """Client side of the TLS 1.3 handshake; drives :class:`TLSClient`."""
+
+    def __init__(self, conn: TLSClient) -> None:
+        self.conn = conn
+        self.state = State.START
+        self.transcript = Transcript()
+        self.shares: dict[int, KeyShare] = {}
+        self.client_hello: ClientHello | None = None
+        self.offer: Offer | None = None
+        self.hrr_seen = False
+        self.hrr_suite = 0
+        self.ccs_sent = False
+        self.schedule: KeySchedule13 | None = None
+        self.c_hs = b""
+        self.s_hs = b""
+        self.c_ap = b""
+        self.s_ap = b""
+        self.res_master = b""
+        self.cert_request: CertificateRequest13 | None = None
+        self.sent_alpn: list[bytes] = []
+
+    # --- dispatch ---------------------------------------------------------------
+
+    def handle(self, msg_type: int, message: bytes) -> list[Event]:
+        entry = TRANSITIONS.get(self.state, {}).get(msg_type)
+        if entry is None:
+            name = HT(msg_type).name if msg_type in HT._value2member_map_ else str(msg_type)
+            raise unexpected(f"{name} not expected in state {self.state.value}")
+        handler_name, targets = entry
+        handler: Callable[[bytes], tuple[State, list[Event]]] = getattr(self, handler_name)
+        next_state, events = handler(message)
+        if next_state not in targets:  # pragma: no cover - table and code disagree
+            raise TLSError(AlertDescription.internal_error, "state table violation")
+        self.state = next_state
+        return events
+
+    def ccs_allowed(self) -> bool:
+        """A compatibility CCS may arrive after our ClientHello until the server Finished."""
+        return self.state in (
+            State.WAIT_SH,
+            State.WAIT_EE,
+            State.WAIT_CERT_CR,
+            State.WAIT_CERT,
+            State.WAIT_CV,
+            State.WAIT_FINISHED,
+        ) and (self.state != State.WAIT_SH or self.hrr_seen or self.conn.server_hello_seen)
+
+    # --- ClientHello ----------------------------------------------------------
+
+    def start(self) -> None:
+        cfg = self.conn.config
+        rnd = self.conn.random
+        client_random = rnd(32)
+        session_id = rnd(32) if cfg.middlebox_compat else b""
+        for g in cfg.key_share_groups:
+            self.shares[g] = KeyShare(g, rnd)
+        exts: list[tuple[int, bytes]] = []
+        if cfg.server_name:
+            exts.append((Ext.server_name, ext_server_name(cfg.server_name)))
+        exts.append((Ext.supported_groups, ext_u16_list(cfg.groups)))
+        exts.append((Ext.signature_algorithms, ext_u16_list(cfg.signature_schemes)))
+        if cfg.alpn:
+            exts.append((Ext.alpn, ext_alpn(cfg.alpn)))
+        exts.append((Ext.supported_versions, ext_u16_list([0x0304], 1)))
+        exts.append((Ext.psk_key_exchange_modes, b"\x01\x01"))
+        shares = [(g, s.public) for g, s in self.shares.items()]
+        exts.append((Ext.key_share, ext_key_share_client(shares)))
+        ch = ClientHello(client_random, session_id, list(cfg.cipher_suites), exts)
+        self._send_client_hello(ch)
+        self.state = State.WAIT_SH
+
+    def _send_client_hello(self, ch: ClientHello) -> None:
+        hook = self.conn.config.customize_client_hello
+        if hook is not None:
+            ch = hook(ch)
+        self.client_hello = ch
+        self.offer = Offer.from_client_hello(ch)
+        self.conn.client_random = ch.random
+        message = ch.encode()
+        self.transcript.add(message)
+        self.conn.log_message("out", HT.client_hello, message)
+        self.conn.send_handshake(message)
+
+    def _send_ccs_once(self) -> None:
+        assert self.offer is not None
+        if self.offer.session_id and not self.ccs_sent:
+            self.ccs_sent = True
+            self.conn.queue(plaintext_records(CHANGE_CIPHER_SPEC, b"\x01"))
+
+    # --- ServerHello / HelloRetryRequest ----------------------------------------
+
+    def _on_server_hello(self, message: bytes) -> tuple[State, list[Event]]:
+        assert self.offer is not None and self.client_hello is not None
+        sh = ServerHello.parse(message[4:])
+        if sh.legacy_version != 0x0303:
+            raise TLSError(
+                AlertDescription.protocol_version, "ServerHello legacy_version not 0x0303"
+            )
+        sv = find_ext(sh.extensions, Ext.supported_versions)
+        if sv is None:
+            # The server chose TLS 1.2 or older; refuse, noticing a downgrade.
+            if 0x0304 in self.offer.versions and sh.random[-8:] in (
+                DOWNGRADE_TLS12,
+                DOWNGRADE_TLS11,
+            ):
+                raise TLSError(
+                    AlertDescription.illegal_parameter, "downgrade sentinel", cause="downgrade"
+                )
+            raise TLSError(AlertDescription.protocol_version, "server did not negotiate TLS 1.3")
+        if len(sv) != 2 or int.from_bytes(sv, "big") != 0x0304:
+            raise illegal("server selected a version we did not offer")
+        if sh.session_id != self.offer.session_id:
+            raise illegal("legacy_session_id_echo does not match")
+        if sh.compression != 0:
+            raise illegal("non-null compression")
+        if sh.cipher_suite not in self.offer.cipher_suites or sh.cipher_suite not in SUITES:
+            raise illegal("server chose a cipher suite we did not offer")
+        suite = SUITES[sh.cipher_suite]
+        if suite.version != 0x0304:
+            raise illegal("TLS 1.2 cipher suite in a TLS 1.3 ServerHello")
+        allowed = ALLOWED_HRR if sh.is_hrr else ALLOWED_SH
+        for code, _ in sh.extensions:
+            if code not in self.offer.extension_types and code != Ext.cookie:
+                raise TLSError(
+                    AlertDescription.unsupported_extension, f"unsolicited extension {code}"
+                )
+            if code not in allowed:
+                raise illegal(f"extension {code} not allowed in ServerHello")
+        if sh.is_hrr:
+            return self._on_hello_retry(sh, suite, message)
+        if self.hrr_seen and sh.cipher_suite != self.hrr_suite:
+            raise illegal("ServerHello suite differs from HelloRetryRequest")
+        if find_ext(sh.extensions, Ext.pre_shared_key) is not None:
+            raise illegal("server selected a PSK we did not offer")
+        ks = find_ext(sh.extensions, Ext.key_share)
+        if ks is None:
+            raise TLSError(AlertDescription.missing_extension, "ServerHello without key_share")
+        r = Reader(ks)
+        group = r.uint16()
+        peer_key = r.vector(2, 1)
+        r.expect_end("key_share")
+        if group not in self.shares or group not in self.offer.share_groups:
+            raise illegal("server key share for a group we sent no share for")
+        shared = self.shares[group].exchange(peer_key)
+
+        conn = self.conn
+        conn.server_hello_seen = True
+        conn.version = 0x0304
+        conn.suite = suite
+        conn.group = group
+        conn.server_random = sh.random
+        self.transcript.set_hash(suite.hash_name)
+        self.transcript.add(message)
+        conn.require_no_partial_message()
+        self.schedule = KeySchedule13(suite.hash_name)
+        self.schedule.enter_handshake(shared)
+        self.c_hs, self.s_hs = self.schedule.handshake_traffic(self.transcript.digest())
+        conn.secrets = self.schedule.secrets
+        conn.read_protection = _protection(suite, self.s_hs)
+        conn.write_protection = _protection(suite, self.c_hs)
+        self.shares.clear()
+        return State.WAIT_EE, []
+
+    def _on_hello_retry(
+        self, sh: ServerHello, suite: CipherSuite, message: bytes
+    ) -> tuple[State, list[Event]]:
+        assert self.offer is not None and self.client_hello is not None
+        if self.hrr_seen:
+            raise unexpected("second HelloRetryRequest")
+        self.hrr_seen = True
+        self.hrr_suite = sh.cipher_suite
+        ks = find_ext(sh.extensions, Ext.key_share)
+        cookie = find_ext(sh.extensions, Ext.cookie)
+        new_group = None
+        if ks is not None:
+            if len(ks) != 2:
+                raise decode_error("HelloRetryRequest key_share must be a group")
+            new_group = int.from_bytes(ks, "big")
+            if new_group not in self.offer.groups:
+                raise illegal("HelloRetryRequest names a group we did not offer")
+            if new_group in self.offer.share_groups:
+                raise illegal("HelloRetryRequest names a group we already sent a share for")
+        if new_group is None and cookie is None:
+            raise illegal("HelloRetryRequest would not change the ClientHello")
+        self.transcript.restart_for_hrr(suite.hash_name)
+        self.transcript.add(message)
+        self._send_ccs_once()
+        old = self.client_hello
+        exts: list[tuple[int, bytes]] = []
+        for code, body in old.extensions:
+            if code == Ext.early_data:
+                continue
+            if code == Ext.key_share and new_group is not None:
+                self.shares = {new_group: KeyShare(new_group, self.conn.random)}
+                body = ext_key_share_client([(new_group, self.shares[new_group].public)])
+            if code == Ext.pre_shared_key:
+                continue
+            exts.append((code, body))
+        if cookie is not None:
+            insert_at = len(exts)
+            exts.insert(insert_at, (Ext.cookie, cookie))
+        ch2 = ClientHello(old.random, old.session_id, old.cipher_suites, exts, old.legacy_version)
+        self._send_client_hello(ch2)
+        return State.WAIT_SH, []
+
+    # --- server's encrypted flight ---------------------------------------------
+
+    def _on_encrypted_extensions(self, message: bytes) -> tuple[State, list[Event]]:
+        assert self.offer is not None
+        exts = parse_extensions_only(message[4:], "EncryptedExtensions")
+        for code, body in exts:
+            if code in KNOWN_EXTENSIONS and code not in ALLOWED_EE:
+                raise illegal(f"extension {code} not allowed in EncryptedExtensions")
+            if code not in self.offer.extension_types:
+                raise TLSError(
+                    AlertDescription.unsupported_extension, f"unsolicited extension {code}"
+                )
+            if code == Ext.alpn:
+                protos = parse_alpn_list(body)
+                if len(protos) != 1 or protos[0] not in self.offer.alpn:
+                    raise illegal("server ALPN must be one protocol we offered")
+                self.conn.alpn = protos[0]
+            elif code == Ext.server_name and body:
+                raise decode_error("server_name in EncryptedExtensions must be empty")
+            elif code == Ext.supported_groups:
+                parse_u16_list(body)
+        self.transcript.add(message)
+        return State.WAIT_CERT_CR, []
+
+    def _on_certificate_request(self, message: bytes) -> tuple[State, list[Event]]:
+        cr = CertificateRequest13.parse(message[4:])
+        if cr.request_context:
+            raise illegal("certificate_request_context must be empty in the handshake")
+        if find_ext(cr.extensions, Ext.signature_algorithms) is None:
+            raise TLSError(
+                AlertDescription.missing_extension,
+                "CertificateRequest without signature_algorithms",
+            )
+        self.cert_request = cr
+        self.conn.certificate_requested = True
+        self.transcript.add(message)
+        return State.WAIT_CERT, []
+
+    def _on_certificate(self, message: bytes) -> tuple[State, list[Event]]:
+        cert = Certificate13.parse(message[4:])
+        if cert.request_context:
+            raise illegal("server Certificate has a request context")
+        if not cert.entries:
+            raise decode_error("server sent an empty certificate list")
+        if len(cert.entries) > self.conn.config.max_chain_length:
+            raise TLSError(AlertDescription.bad_certificate, "certificate chain too long")
+        for entry in cert.entries:
+            for code, _ in entry.extensions:
+                if code not in ALLOWED_CERT_ENTRY:
+                    raise illegal(f"extension {code} not allowed in CertificateEntry")
+                if code not in self.offer_types():
+                    raise TLSError(
+                        AlertDescription.unsupported_extension, "unsolicited certificate extension"
+                    )
+        chain = [e.cert_data for e in cert.entries]
+        try:
+            leaf = x509.load_der_x509_certificate(chain[0])
+            leaf.public_key()
+        except Exception:
+            raise TLSError(
+                AlertDescription.bad_certificate, "cannot parse the server certificate"
+            ) from None
+        self.conn.peer_chain = chain
+        self.conn.peer_certificate = leaf
+        verifier = self.conn.config.verify_certificate
+        if verifier is not None:
+            verifier(chain)
+        self.transcript.add(message)
+        return State.WAIT_CV, []
+
+    def offer_types(self) -> set[int]:
+        assert self.offer is not None
+        return self.offer.extension_types
+
+    def _on_certificate_verify(self, message: bytes) -> tuple[State, list[Event]]:
+        assert self.offer is not None and self.conn.peer_certificate is not None
+        cv = CertificateVerify.parse(message[4:])
+        signed = certificate_verify_input(self.transcript.digest(), server=True)
+        verify(
+            cv.scheme,
+            self.conn.peer_certificate,
+            signed,
+            cv.signature,
+            self.offer.signature_schemes,
+            allow_pkcs1=False,
+        )
+        self.conn.peer_signature_scheme = cv.scheme
+        self.transcript.add(message)
+        return State.WAIT_FINISHED, []
+
+    def _on_finished(self, message: bytes) -> tuple[State, list[Event]]:
+        conn = self.conn
+        suite = conn.suite
+        assert self.schedule is not None and suite is not None
+
+        expected = finished_verify_data(suite.hash_name, self.s_hs, self.transcript.digest())
+        if not hmac.compare_digest(expected, message[4:]):
+            raise TLSError(AlertDescription.decrypt_error, "server Finished does not verify")
+        self.transcript.add(message)
+        conn.require_no_partial_message()
+        self.schedule.enter_master()
+        self.c_ap, self.s_ap = self.schedule.application_traffic(self.transcript.digest())
+        conn.read_protection = _protection(suite, self.s_ap)
+
+        self._send_ccs_once()
+        flight = b""
+        if self.cert_request is not None:
+            flight += self._client_auth_messages()
+        fin = handshake_message(
+            HT.finished, finished_verify_data(suite.hash_name, self.c_hs, self.transcript.digest())
+        )
+        self.transcript.add(fin)
+        conn.log_message("out", HT.finished, fin)
+        conn.send_handshake(flight + fin)
+        conn.write_protection = _protection(suite, self.c_ap)
+        self.res_master = self.schedule.resumption_master(self.transcript.digest())
+        conn.handshake_complete = True
+        return State.CONNECTED, [HandshakeComplete()]
+
+    def _client_auth_messages(self) -> bytes:
+        """Certificate (possibly empty) and CertificateVerify for a CertificateRequest."""
+        assert self.cert_request is not None
+        cred = self.conn.config.client_credential
+        body = find_ext(self.cert_request.extensions, Ext.signature_algorithms) or b""
+        server_schemes = parse_u16_list(body)
+        scheme = 0
+        if cred is not None:
+            scheme = next((s for s in cred.schemes if s in server_schemes), 0)
+        entries = (
+            [CertificateEntry(c, []) for c in cred.chain] if cred is not None and scheme else []
+        )
+        cert_msg = Certificate13(self.cert_request.request_context, entries).encode()
+        self.transcript.add(cert_msg)
+        self.conn.log_message("out", HT.certificate, cert_msg)
+        if not entries or cred is None:
+            return cert_msg
+        signed = certificate_verify_input(self.transcript.digest(), server=False)
+        cv = CertificateVerify(scheme, cred.sign(scheme, signed)).encode()
+        self.transcript.add(cv)
+        self.conn.log_message("out", HT.certificate_verify, cv)
+        self.conn.client_certificate_sent = True
+        return cert_msg + cv
+
+    # --- post-handshake ---------------------------------------------------------
+
+    def _on_new_session_ticket(self, message: bytes) -> tuple[State, list[Event]]:
+        assert self.conn.suite is not None
+        nst = NewSessionTicket13.parse(message[4:])
+        for code, _ in nst.extensions:
+            if code in KNOWN_EXTENSIONS and code != Ext.early_data:
+                raise illegal(f"extension {code} not allowed in NewSessionTicket")
+        suite = self.conn.suite
+        if nst.lifetime == 0:
+            return State.CONNECTED, [TicketReceived()]
+        ticket = Ticket13(
+            ticket=nst.ticket,
+            lifetime=nst.lifetime,
+            age_add=nst.age_add,
+            nonce=nst.nonce,
+            psk=resumption_psk(suite.hash_name, self.res_master, nst.nonce),
+            suite=suite.code,
+            received_at=self.conn.now(),
+            server_name=self.conn.config.server_name,
+            alpn=self.conn.alpn,
+            extensions=nst.extensions,
+        )
+        tickets = self.conn.tickets
+        tickets.append(ticket)
+        del tickets[: max(0, len(tickets) - self.conn.config.max_tickets)]
+        return State.CONNECTED, [TicketReceived()]
+
+    def _on_key_update(self, message: bytes) -> tuple[State, list[Event]]:
+        conn = self.conn
+        suite = conn.suite
+        assert suite is not None
+        requested = parse_key_update(message[4:])
+        conn.require_no_partial_message()
+        self.s_ap = next_traffic_secret(suite.hash_name, self.s_ap)
+        conn.read_protection = _protection(suite, self.s_ap)
+        if requested and not conn.local_closed:
+            self.send_key_update(False)
+        return State.CONNECTED, [KeyUpdated(answered=requested)]
+
+    def send_key_update(self, request_peer: bool) -> None:
+        """Queue our KeyUpdate and move our write direction to the next secret."""
+        conn = self.conn
+        suite = conn.suite
+        assert suite is not None
+        conn.send_handshake(handshake_message(HT.key_update, b"\x01" if request_peer else b"\x00"))
+        self.c_ap = next_traffic_secret(suite.hash_name, self.c_ap)
+        conn.write_protection = _protection(suite, self.c_ap)
+
+
+def _protection(suite: CipherSuite, secret: bytes) -> Protection13:
+    key, iv = traffic_keys(suite.hash_name, secret, suite.key_len)
+    return Protection13(suite, secret, key, iv)

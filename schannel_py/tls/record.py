@@ -1,0 +1,131 @@
+"""The TLS record layer: framing, size limits and per-epoch protection.
+
+Framing is separate from protection so that the SSPI layer can look at a
+record header (how many bytes are missing, where the next record starts)
+without touching keys.  Protection objects are one per direction and epoch;
+the sequence number lives in them.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from .alerts import AlertDescription, TLSError
+from .suites import CipherSuite
+
+CHANGE_CIPHER_SPEC = 20
+ALERT = 21
+HANDSHAKE = 22
+APPLICATION_DATA = 23
+CONTENT_TYPE_NAMES = {
+    CHANGE_CIPHER_SPEC: "change_cipher_spec",
+    ALERT: "alert",
+    HANDSHAKE: "handshake",
+    APPLICATION_DATA: "application_data",
+}
+
+HEADER_LEN = 5
+MAX_PLAINTEXT = 1 << 14
+MAX_CIPHERTEXT_13 = MAX_PLAINTEXT + 256
+MAX_CIPHERTEXT_12 = MAX_PLAINTEXT + 2048
+
+
+class RecordHeaderError(TLSError):
+    """The bytes at a record boundary are not a TLS record header at all."""
+
+
+def frame(buf: bytes | bytearray | memoryview, offset: int = 0) -> int:
+    """Length of the whole record starting at ``offset``.
+
+    Returns the total length (header included) if the record is complete, or
+    ``-missing`` (the number of bytes still needed) if it is not.  Raises
+    :class:`RecordHeaderError` for a header that cannot start a TLS record and
+    record_overflow for a length beyond any TLS limit.
+    """
+    have = len(buf) - offset
+    if have >= 1 and not 20 <= buf[offset] <= 23:
+        raise RecordHeaderError(
+            AlertDescription.unexpected_message, f"bad record type {buf[offset]}"
+        )
+    if have >= 2 and buf[offset + 1] != 3:
+        raise RecordHeaderError(AlertDescription.protocol_version, "record version major is not 3")
+    if have < HEADER_LEN:
+        return -(HEADER_LEN - have)
+    length = (buf[offset + 3] << 8) | buf[offset + 4]
+    if length > MAX_CIPHERTEXT_12:
+        raise TLSError(AlertDescription.record_overflow, f"record of {length} bytes")
+    total = HEADER_LEN + length
+    return total if have >= total else -(total - have)
+
+
+def header(content_type: int, length: int, version: int = 0x0303) -> bytes:
+    return struct.pack(">BHH", content_type, version, length)
+
+
+def plaintext_records(content_type: int, data: bytes, version: int = 0x0303) -> bytes:
+    """Unprotected records carrying ``data``, split at the 2^14 limit."""
+    out = bytearray()
+    for i in range(0, max(len(data), 1), MAX_PLAINTEXT):
+        chunk = data[i : i + MAX_PLAINTEXT]
+        out += header(content_type, len(chunk), version) + chunk
+    return bytes(out)
+
+
+class Protection13:
+    """TLS 1.3 record protection for one direction and one traffic secret."""
+
+    __slots__ = ("suite", "secret", "_aead", "_iv", "seq")
+
+    def __init__(self, suite: CipherSuite, secret: bytes, key: bytes, iv: bytes) -> None:
+        self.suite = suite
+        self.secret = secret
+        self._aead = suite.aead(key)
+        self._iv = int.from_bytes(iv, "big")
+        self.seq = 0
+
+    def _nonce(self) -> bytes:
+        if self.seq >= (1 << 64) - 1:
+            raise TLSError(AlertDescription.internal_error, "sequence number exhausted")
+        nonce = (self._iv ^ self.seq).to_bytes(12, "big")
+        self.seq += 1
+        return nonce
+
+    def seal(self, content_type: int, data: bytes | memoryview, padding: int = 0) -> bytes:
+        """One protected record: header || AEAD(data || type || zeros)."""
+        inner = bytes(data) + bytes([content_type]) + bytes(padding)
+        hdr = header(APPLICATION_DATA, len(inner) + 16)
+        return hdr + self._aead.encrypt(self._nonce(), inner, hdr)
+
+    def seal_parts(self, content_type: int, data: bytes | memoryview) -> tuple[bytes, bytes]:
+        """(header, ciphertext-with-tag) for callers that lay the record out themselves."""
+        inner = bytes(data) + bytes([content_type])
+        hdr = header(APPLICATION_DATA, len(inner) + 16)
+        return hdr, self._aead.encrypt(self._nonce(), inner, hdr)
+
+    def open(self, record: bytes | memoryview) -> tuple[int, bytes]:
+        """(inner content type, content) of a protected record; bad_record_mac on failure."""
+        if record[0] != APPLICATION_DATA:
+            raise TLSError(
+                AlertDescription.unexpected_message, "unprotected record after keys changed"
+            )
+        body_len = len(record) - HEADER_LEN
+        if body_len > MAX_CIPHERTEXT_13:
+            raise TLSError(AlertDescription.record_overflow, "protected record too long")
+        if body_len < 17:
+            raise TLSError(AlertDescription.bad_record_mac, "protected record too short")
+        try:
+            inner = self._aead.decrypt(
+                self._nonce(), bytes(record[HEADER_LEN:]), bytes(record[:HEADER_LEN])
+            )
+        except Exception:
+            raise TLSError(
+                AlertDescription.bad_record_mac, "record authentication failed"
+            ) from None
+        end = len(inner)
+        while end and inner[end - 1] == 0:
+            end -= 1
+        if end == 0:
+            raise TLSError(AlertDescription.unexpected_message, "record has no content type")
+        if end - 1 > MAX_PLAINTEXT:
+            raise TLSError(AlertDescription.record_overflow, "inner plaintext too long")
+        return inner[end - 1], inner[: end - 1]

@@ -1,0 +1,64 @@
+"""What a connection keeps for later resumption (tickets), and the transcript hash."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from .messages import Extensions, HandshakeType, handshake_message
+
+
+@dataclass
+class Ticket13:
+    """A TLS 1.3 NewSessionTicket and the PSK it stands for."""
+
+    ticket: bytes
+    lifetime: int
+    age_add: int
+    nonce: bytes
+    psk: bytes
+    suite: int
+    received_at: float
+    server_name: str | None
+    alpn: bytes | None
+    extensions: Extensions = field(default_factory=list)
+
+
+class Transcript:
+    """The running handshake transcript.
+
+    Messages are buffered until the hash is known (from ServerHello), then
+    hashed incrementally.  ``restart_for_hrr`` applies RFC 8446 section 4.4.1's
+    message_hash substitution of the first ClientHello.
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[bytes] = []
+        self._hash: hashlib._Hash | None = None
+
+    def add(self, message: bytes) -> None:
+        if self._hash is None:
+            self._pending.append(bytes(message))
+        else:
+            self._hash.update(message)
+
+    def set_hash(self, hash_name: str) -> None:
+        if self._hash is not None:
+            return
+        self._hash = hashlib.new(hash_name)
+        for m in self._pending:
+            self._hash.update(m)
+        self._pending.clear()
+
+    def restart_for_hrr(self, hash_name: str) -> None:
+        """Replace everything so far (ClientHello1) by its message_hash message."""
+        first = b"".join(self._pending)
+        digest = hashlib.new(hash_name, first).digest()
+        self._pending = [handshake_message(HandshakeType.message_hash, digest)]
+        self._hash = None
+        self.set_hash(hash_name)
+
+    def digest(self) -> bytes:
+        if self._hash is None:
+            raise RuntimeError("transcript hash not chosen yet")
+        return self._hash.copy().digest()

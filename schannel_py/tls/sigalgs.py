@@ -1,0 +1,137 @@
+"""Signature schemes (RFC 8446 section 4.2.3): what we offer and how to check them.
+
+``verify`` checks a signature made by the key in a certificate and maps every
+failure to the right alert: a scheme we did not offer or that does not fit the
+key is illegal_parameter, a bad signature is decrypt_error.
+"""
+
+from __future__ import annotations
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+
+from .alerts import AlertDescription, TLSError, illegal
+
+RSA_PKCS1_SHA256 = 0x0401
+RSA_PKCS1_SHA384 = 0x0501
+RSA_PKCS1_SHA512 = 0x0601
+ECDSA_SECP256R1_SHA256 = 0x0403
+ECDSA_SECP384R1_SHA384 = 0x0503
+ECDSA_SECP521R1_SHA512 = 0x0603
+RSA_PSS_RSAE_SHA256 = 0x0804
+RSA_PSS_RSAE_SHA384 = 0x0805
+RSA_PSS_RSAE_SHA512 = 0x0806
+ED25519 = 0x0807
+RSA_PSS_PSS_SHA256 = 0x0809
+RSA_PSS_PSS_SHA384 = 0x080A
+RSA_PSS_PSS_SHA512 = 0x080B
+
+SCHEME_NAMES: dict[int, str] = {
+    RSA_PKCS1_SHA256: "rsa_pkcs1_sha256",
+    RSA_PKCS1_SHA384: "rsa_pkcs1_sha384",
+    RSA_PKCS1_SHA512: "rsa_pkcs1_sha512",
+    ECDSA_SECP256R1_SHA256: "ecdsa_secp256r1_sha256",
+    ECDSA_SECP384R1_SHA384: "ecdsa_secp384r1_sha384",
+    ECDSA_SECP521R1_SHA512: "ecdsa_secp521r1_sha512",
+    RSA_PSS_RSAE_SHA256: "rsa_pss_rsae_sha256",
+    RSA_PSS_RSAE_SHA384: "rsa_pss_rsae_sha384",
+    RSA_PSS_RSAE_SHA512: "rsa_pss_rsae_sha512",
+    ED25519: "ed25519",
+    RSA_PSS_PSS_SHA256: "rsa_pss_pss_sha256",
+    RSA_PSS_PSS_SHA384: "rsa_pss_pss_sha384",
+    RSA_PSS_PSS_SHA512: "rsa_pss_pss_sha512",
+}
+
+# Offered in ClientHello.signature_algorithms, most preferred first.
+DEFAULT_SCHEMES: tuple[int, ...] = (
+    ECDSA_SECP256R1_SHA256,
+    ECDSA_SECP384R1_SHA384,
+    ED25519,
+    RSA_PSS_RSAE_SHA256,
+    RSA_PSS_RSAE_SHA384,
+    RSA_PSS_RSAE_SHA512,
+    RSA_PSS_PSS_SHA256,
+    RSA_PSS_PSS_SHA384,
+    RSA_PSS_PSS_SHA512,
+    RSA_PKCS1_SHA256,
+    RSA_PKCS1_SHA384,
+    RSA_PKCS1_SHA512,
+)
+
+PKCS1_SCHEMES = frozenset({RSA_PKCS1_SHA256, RSA_PKCS1_SHA384, RSA_PKCS1_SHA512})
+
+_HASHES: dict[int, type[hashes.HashAlgorithm]] = {
+    RSA_PKCS1_SHA256: hashes.SHA256,
+    RSA_PKCS1_SHA384: hashes.SHA384,
+    RSA_PKCS1_SHA512: hashes.SHA512,
+    ECDSA_SECP256R1_SHA256: hashes.SHA256,
+    ECDSA_SECP384R1_SHA384: hashes.SHA384,
+    ECDSA_SECP521R1_SHA512: hashes.SHA512,
+    RSA_PSS_RSAE_SHA256: hashes.SHA256,
+    RSA_PSS_RSAE_SHA384: hashes.SHA384,
+    RSA_PSS_RSAE_SHA512: hashes.SHA512,
+    RSA_PSS_PSS_SHA256: hashes.SHA256,
+    RSA_PSS_PSS_SHA384: hashes.SHA384,
+    RSA_PSS_PSS_SHA512: hashes.SHA512,
+}
+_CURVE_FOR = {
+    ECDSA_SECP256R1_SHA256: "secp256r1",
+    ECDSA_SECP384R1_SHA384: "secp384r1",
+    ECDSA_SECP521R1_SHA512: "secp521r1",
+}
+_RSA_PSS_OID = x509.oid.PublicKeyAlgorithmOID.RSASSA_PSS
+
+
+def scheme_name(code: int) -> str:
+    return SCHEME_NAMES.get(code, f"0x{code:04x}")
+
+
+def _key_fits(scheme: int, cert: x509.Certificate) -> bool:
+    key = cert.public_key()
+    if scheme == ED25519:
+        return isinstance(key, ed25519.Ed25519PublicKey)
+    if scheme in _CURVE_FOR:
+        return isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == _CURVE_FOR[scheme]
+    if not isinstance(key, rsa.RSAPublicKey):
+        return False
+    is_pss_key = cert.public_key_algorithm_oid == _RSA_PSS_OID
+    if scheme in (RSA_PSS_PSS_SHA256, RSA_PSS_PSS_SHA384, RSA_PSS_PSS_SHA512):
+        return is_pss_key
+    return not is_pss_key
+
+
+def verify(
+    scheme: int,
+    cert: x509.Certificate,
+    message: bytes,
+    signature: bytes,
+    offered: tuple[int, ...] | list[int],
+    *,
+    allow_pkcs1: bool,
+) -> None:
+    """Check ``signature`` over ``message`` by ``cert``'s key under ``scheme``."""
+    if scheme not in offered or (scheme in PKCS1_SCHEMES and not allow_pkcs1):
+        raise illegal(f"peer used signature scheme {scheme_name(scheme)} that was not offered")
+    if scheme not in SCHEME_NAMES or not _key_fits(scheme, cert):
+        raise illegal(f"signature scheme {scheme_name(scheme)} does not match the certificate key")
+    key = cert.public_key()
+    try:
+        if isinstance(key, ed25519.Ed25519PublicKey):
+            key.verify(signature, message)
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(signature, message, ec.ECDSA(_HASHES[scheme]()))
+        elif isinstance(key, rsa.RSAPublicKey):
+            h = _HASHES[scheme]()
+            if scheme in PKCS1_SCHEMES:
+                key.verify(signature, message, padding.PKCS1v15(), h)
+            else:
+                pss = padding.PSS(mgf=padding.MGF1(h), salt_length=h.digest_size)
+                key.verify(signature, message, pss, h)
+        else:  # pragma: no cover - _key_fits excludes other key types
+            raise illegal("unsupported key type")
+    except InvalidSignature:
+        raise TLSError(AlertDescription.decrypt_error, "signature verification failed") from None
+    except (ValueError, TypeError):
+        raise TLSError(AlertDescription.decrypt_error, "malformed signature") from None
