@@ -164,8 +164,7 @@ class TLSClient:
         payload = bytes([level, description])
         if self.write_protection is not None:
             return self.write_protection.seal(ALERT, payload)
-        version = 0x0303 if self.server_hello_seen else 0x0301
-        return plaintext_records(ALERT, payload, version)
+        return plaintext_records(ALERT, payload, self._plaintext_version())
 
     @property
     def record_overhead(self) -> tuple[int, int]:
@@ -180,11 +179,19 @@ class TLSClient:
     def send_handshake(self, messages: bytes) -> None:
         """Queue handshake messages under the current write keys."""
         if self.write_protection is None:
-            version = 0x0303 if self.server_hello_seen else 0x0301
-            self._out += plaintext_records(HANDSHAKE, messages, version)
+            self._out += plaintext_records(HANDSHAKE, messages, self._plaintext_version())
             return
         for i in range(0, len(messages), MAX_PLAINTEXT):
             self._out += self.write_protection.seal(HANDSHAKE, messages[i : i + MAX_PLAINTEXT])
+
+    def _plaintext_version(self) -> int:
+        """legacy_record_version of an unprotected record we send.
+
+        0x0301 only before any server message (the initial ClientHello); RFC 8446
+        section 5.1 requires 0x0303 for everything else, including the second
+        ClientHello after a HelloRetryRequest.
+        """
+        return 0x0303 if self.server_hello_seen or self.handshake.hrr_seen else 0x0301
 
     def log_message(self, direction: str, msg_type: int, message: bytes) -> None:
         self.message_log.append((direction, msg_type, message))

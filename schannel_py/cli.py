@@ -1,0 +1,330 @@
+"""The ``schannel-py`` command: ``demo`` and ``connect``.
+
+``demo`` starts a TLS 1.3 server (Python's ``ssl``) on 127.0.0.1 with a
+throwaway CA trusted in-process, runs the SSPI loop against it and prints
+every InitializeSecurityContext call and TLS message.  ``connect`` runs the
+same loop against any server, like ``openssl s_client``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import socket
+import ssl
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import TextIO
+
+from . import constants as C
+from . import crypt32
+from .constants import SecStatus
+from .sspi import context as X
+from .sspi import functions as F
+from .sspi.types import SecPkgContext_CipherInfo, SecPkgContext_ConnectionInfo
+from .stream import SChannelError, SChannelStream, acquire_default_credential
+from .tls.messages import msg_name
+
+ISC_FLAG_NAMES = sorted(
+    (
+        (name, value)
+        for name, value in vars(C).items()
+        if name.startswith("ISC_REQ_") and isinstance(value, int) and value and value < 1 << 32
+    ),
+    key=lambda nv: nv[1],
+)
+BUFFER_NAMES = {
+    value: name
+    for name, value in vars(C).items()
+    if name.startswith("SECBUFFER_")
+    and isinstance(value, int)
+    and value < 64
+    and name != "SECBUFFER_VERSION"
+}
+
+
+def flag_names(value: int) -> str:
+    names = [n for n, v in ISC_FLAG_NAMES if value & v == v and bin(v).count("1") == 1]
+    return "|".join(n.removeprefix("ISC_REQ_") for n in names) or "0"
+
+
+def buffer_list(bufs: object) -> str:
+    items = bufs if isinstance(bufs, list) else []
+    return "[" + ", ".join(f"{BUFFER_NAMES.get(t, t)}:{n}" for t, n in items) + "]"
+
+
+class Printer:
+    """Prints SSPI calls and the TLS messages they moved, as a two-column ladder."""
+
+    def __init__(self, stream_ref: list[SChannelStream], out: TextIO | None = None) -> None:
+        self.stream_ref = stream_ref
+        self.seen = 0
+        self.out: TextIO = out or sys.stdout
+
+    def __call__(self, event: str, details: dict[str, object]) -> None:
+        write = self.out.write
+        if event == "isc":
+            status = SecStatus(int(details["status"]))  # type: ignore[call-overload]
+            write(
+                f"ISC  flags={flag_names(int(details['flags']))}  "  # type: ignore[call-overload]
+                f"in={buffer_list(details['input'])} -> in'={buffer_list(details['input_after'])} "
+                f"out={buffer_list(details['output'])}  => {status!r}\n"
+            )
+        elif event in ("encrypt", "decrypt"):
+            status = SecStatus(int(details["status"]))  # type: ignore[call-overload]
+            name = "EncryptMessage" if event == "encrypt" else "DecryptMessage"
+            write(f"{name} => {status!r}\n")
+        self.messages()
+
+    def messages(self) -> None:
+        if not self.stream_ref:
+            return
+        ctx = X.CONTEXTS.get(self.stream_ref[0].ctx)
+        if ctx is None:
+            return
+        log = ctx.client.message_log
+        write = self.out.write
+        for direction, msg_type, message in log[self.seen :]:
+            name = msg_name(msg_type)
+            if direction == "out":
+                write(f"    client  {name} ({len(message)} bytes)  ------------>\n")
+            else:
+                write(f"    <------------  {name} ({len(message)} bytes)  server\n")
+        self.seen = len(log)
+
+
+def describe_connection(stream: SChannelStream) -> str:
+    ci = SecPkgContext_CipherInfo()
+    F.QueryContextAttributes(stream.ctx, C.SECPKG_ATTR_CIPHER_INFO, ci)
+    conn = SecPkgContext_ConnectionInfo()
+    F.QueryContextAttributes(stream.ctx, C.SECPKG_ATTR_CONNECTION_INFO, conn)
+    alpn = stream.negotiated_alpn()
+    return (
+        f"protocol 0x{ci.dwProtocol:04x} (dwProtocol SP_PROT 0x{conn.dwProtocol:x}), suite {ci.szCipherSuite}, "
+        f"group 0x{ci.dwKeyType:04x}, certificate {ci.szCertificate}, ALPN {alpn!r}"
+    )
+
+
+# --- demo -----------------------------------------------------------------------
+
+
+def _make_pki(directory: Path) -> tuple[Path, Path, bytes]:
+    """A throwaway CA and a server certificate for 127.0.0.1/localhost."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "schannel-py demo CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+            critical=True,
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    cert_path = directory / "server.pem"
+    key_path = directory / "server.key"
+    cert_path.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path, ca.public_bytes(serialization.Encoding.DER)
+
+
+def _serve_once(listener: socket.socket, ctx: ssl.SSLContext, errors: list[str]) -> None:
+    try:
+        conn, _ = listener.accept()
+        conn.settimeout(10)
+        with ctx.wrap_socket(conn, server_side=True) as tls:
+            data = tls.recv(65536)
+            tls.sendall(b"server echoes: " + data)
+            try:
+                tls.unwrap()
+            except (ssl.SSLError, OSError):
+                pass
+    except Exception as e:  # reported by the demo
+        errors.append(f"server: {e!r}")
+
+
+def demo(args: argparse.Namespace) -> int:
+    out = sys.stdout
+    with tempfile.TemporaryDirectory() as tmp:
+        cert_path, key_path, ca_der = _make_pki(Path(tmp))
+        root = crypt32.CertOpenSystemStore(None, "ROOT")
+        crypt32.CertAddEncodedCertificateToStore(
+            root,
+            crypt32.X509_ASN_ENCODING,
+            ca_der,
+            len(ca_der),
+            crypt32.CERT_STORE_ADD_USE_EXISTING,
+            None,
+        )
+        server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server_ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        server_ctx.load_cert_chain(cert_path, key_path)
+        server_ctx.set_alpn_protocols(["http/1.1"])
+        listener = socket.create_server(("127.0.0.1", 0))
+        listener.settimeout(10)
+        port = listener.getsockname()[1]
+        errors: list[str] = []
+        thread = threading.Thread(
+            target=_serve_once, args=(listener, server_ctx, errors), daemon=True
+        )
+        thread.start()
+        out.write(
+            f"schannel-py demo: TLS 1.3 server (Python ssl) on 127.0.0.1:{port}, demo CA trusted in-process\n"
+        )
+        out.write(
+            "AcquireCredentialsHandle(SCH_CREDENTIALS v5, SCH_USE_STRONG_CRYPTO) => SEC_E_OK\n"
+        )
+        ref: list[SChannelStream] = []
+        printer = Printer(ref, out)
+        cred = acquire_default_credential()
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        stream = SChannelStream(sock, "localhost", cred, alpn=[b"http/1.1"], tracer=printer)
+        ref.append(stream)
+        try:
+            stream.handshake()
+            out.write(f"handshake complete: {describe_connection(stream)}\n")
+            stream.send(b"hello over SSPI")
+            reply = stream.recv()
+            out.write(f"application data received: {reply!r}\n")
+            stream.shutdown()
+            out.write("close_notify sent (ApplyControlToken SCHANNEL_SHUTDOWN + ISC)\n")
+            rest = stream.recv()
+            if stream.closed:
+                out.write("DecryptMessage => SEC_I_CONTEXT_EXPIRED: server close_notify received\n")
+            elif rest:
+                out.write(f"unexpected data after shutdown: {rest!r}\n")
+        except SChannelError as e:
+            out.write(f"demo failed: {e}\n")
+            return 1
+        finally:
+            stream.close()
+            sock.close()
+            F.FreeCredentialsHandle(cred)
+            thread.join(10)
+            listener.close()
+        if errors:
+            out.write("\n".join(errors) + "\n")
+            return 1
+    out.write("demo finished: OK\n")
+    return 0
+
+
+def connect_cmd(args: argparse.Namespace) -> int:
+    host, _, port_text = args.target.rpartition(":")
+    if not host or not port_text.isdigit():
+        host, port = args.target, 443
+    else:
+        port = int(port_text)
+    host = host.strip("[]")
+    flags = C.SCH_CRED_MANUAL_CRED_VALIDATION if args.insecure else 0
+    cred = acquire_default_credential(flags)
+    ref: list[SChannelStream] = []
+    tracer = Printer(ref) if args.trace else None
+    try:
+        sock = socket.create_connection((host, port), timeout=args.timeout)
+    except OSError as e:
+        print(f"connect failed: {e}", file=sys.stderr)
+        return 1
+    alpn = [args.alpn.encode()] if args.alpn else None
+    stream = SChannelStream(sock, args.servername or host, cred, alpn=alpn, tracer=tracer)
+    ref.append(stream)
+    try:
+        stream.handshake()
+        print(f"handshake complete: {describe_connection(stream)}")
+        if args.send is not None:
+            stream.send(args.send.encode().decode("unicode_escape").encode("latin-1"))
+            try:
+                while True:
+                    data = stream.recv()
+                    if not data:
+                        break
+                    sys.stdout.write(data.decode("utf-8", "replace"))
+            except TimeoutError:
+                pass
+        stream.shutdown()
+        return 0
+    except SChannelError as e:
+        print(f"failed: {e}", file=sys.stderr)
+        return 1
+    finally:
+        stream.close()
+        sock.close()
+        F.FreeCredentialsHandle(cred)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="schannel-py", description=__doc__.splitlines()[0] if __doc__ else None
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_demo = sub.add_parser("demo", help="run the SSPI loop against an embedded TLS 1.3 server")
+    p_demo.add_argument("--trace", action="store_true", help="(all calls are printed already)")
+    p_conn = sub.add_parser("connect", help="connect to HOST[:PORT] like openssl s_client")
+    p_conn.add_argument("target", metavar="HOST[:PORT]")
+    p_conn.add_argument("--alpn", help="offer this ALPN protocol")
+    p_conn.add_argument(
+        "--insecure", action="store_true", help="skip server certificate validation"
+    )
+    p_conn.add_argument("--servername", help="target name (SNI and name check); default HOST")
+    p_conn.add_argument(
+        "--send", help="send this text (backslash escapes allowed) and print the reply"
+    )
+    p_conn.add_argument(
+        "--trace", action="store_true", help="print every SSPI call and TLS message"
+    )
+    p_conn.add_argument("--timeout", type=float, default=10.0)
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        return demo(args)
+    return connect_cmd(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""CryptoAPI-shaped certificates: contexts, stores and server-chain validation.
+
+Names and parameter orders follow wincrypt.h; ``None`` stands for NULL and
+out-parameters are objects with a ``value`` attribute (:class:`PCCERT_CONTEXT`,
+or any ctypes-like buffer for strings).  Functions that fail return FALSE/NULL
+and leave the reason for :func:`GetLastError`, as in C.
+
+The "ROOT" system store is the OS CA bundle, plus the PEM file named by the
+``SCHANNEL_PY_ROOT_CERTS`` environment variable, plus whatever the process
+added to it; :func:`verify_server_chain` trusts exactly that store.
+"""
+
+from __future__ import annotations
+
+from . import constants
+from ._lasterror import GetLastError, SetLastError
+from .constants import *  # noqa: F403  (the wincrypt.h names are the API)
+from .context import (
+    CERT_CONTEXT,
+    CERT_NAME_BLOB,
+    CRYPT_DATA_BLOB,
+    CRYPT_HASH_BLOB,
+    CRYPT_INTEGER_BLOB,
+    PCCERT_CONTEXT,
+    CertCreateCertificateContext,
+    CertDuplicateCertificateContext,
+    CertFreeCertificateContext,
+    cert_context_from_pem,
+    cert_contexts_from_pem,
+    pem_certificates_to_der,
+)
+from .names import (
+    CertGetNameString,
+    CertGetNameStringA,
+    CertGetNameStringW,
+    CertNameToStr,
+    CertNameToStrA,
+    CertNameToStrW,
+    name_to_str,
+)
+from .pfx import PFXImportCertStore, PFXIsPFXBlob
+from .store import (
+    HCERTSTORE,
+    CertAddCertificateContextToStore,
+    CertAddEncodedCertificateToStore,
+    CertCloseStore,
+    CertDeleteCertificateFromStore,
+    CertEnumCertificatesInStore,
+    CertFindCertificateInStore,
+    CertOpenStore,
+    CertOpenSystemStore,
+    CertOpenSystemStoreA,
+    CertOpenSystemStoreW,
+    CertStore,
+    chain_context,
+    env_root_certificates_der,
+    os_root_certificates_der,
+    root_certificates_der,
+)
+from .verify import name_matches, status_to_alert, verify_server_chain
+
+__all__ = [
+    *(name for name in dir(constants) if not name.startswith("_")),
+    "CERT_CONTEXT",
+    "CERT_NAME_BLOB",
+    "CRYPT_DATA_BLOB",
+    "CRYPT_HASH_BLOB",
+    "CRYPT_INTEGER_BLOB",
+    "HCERTSTORE",
+    "PCCERT_CONTEXT",
+    "CertAddCertificateContextToStore",
+    "CertAddEncodedCertificateToStore",
+    "CertCloseStore",
+    "CertCreateCertificateContext",
+    "CertDeleteCertificateFromStore",
+    "CertDuplicateCertificateContext",
+    "CertEnumCertificatesInStore",
+    "CertFindCertificateInStore",
+    "CertFreeCertificateContext",
+    "CertGetNameString",
+    "CertGetNameStringA",
+    "CertGetNameStringW",
+    "CertNameToStr",
+    "CertNameToStrA",
+    "CertNameToStrW",
+    "CertOpenStore",
+    "CertOpenSystemStore",
+    "CertOpenSystemStoreA",
+    "CertOpenSystemStoreW",
+    "CertStore",
+    "GetLastError",
+    "PFXImportCertStore",
+    "PFXIsPFXBlob",
+    "SetLastError",
+    "cert_context_from_pem",
+    "chain_context",
+    "cert_contexts_from_pem",
+    "env_root_certificates_der",
+    "name_matches",
+    "name_to_str",
+    "os_root_certificates_der",
+    "pem_certificates_to_der",
+    "root_certificates_der",
+    "status_to_alert",
+    "verify_server_chain",
+]

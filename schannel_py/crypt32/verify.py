@@ -1,0 +1,444 @@
+"""Server certificate validation with the status codes Windows SChannel returns.
+
+:func:`verify_server_chain` answers the question SChannel's automatic
+validation answers (SCHANNEL_BEHAVIOUR.md 0.5): is this Certificate message,
+for this target name, at this time, acceptable?  The answer is one status:
+
+* ``SEC_E_UNTRUSTED_ROOT``: no path from the leaf to a certificate of "ROOT"
+  (or ``extra_roots``): unknown issuer, missing intermediate, a self-signed
+  server certificate nobody trusts;
+* ``SEC_E_CERT_EXPIRED``: a certificate of the chosen path, trust anchor
+  included, is outside its validity window (expired *or* not yet valid, as
+  on Windows);
+* ``SEC_E_CERT_WRONG_USAGE``: the leaf or an intermediate has an EKU extension
+  with neither serverAuth nor anyExtendedKeyUsage;
+* ``SEC_E_CERT_UNKNOWN``: anything else: empty chain, bytes that are not a
+  certificate, a bad signature, a path that cryptography's RFC 5280 / CA/B
+  checks reject (basic constraints, key usage, weak keys, Ed25519-signed
+  certificates, name constraints ...);
+* ``SEC_E_WRONG_PRINCIPAL``: the target name matches no subjectAltName.
+
+When several apply, the first of this order wins: untrusted root, expired,
+wrong usage, other chain errors (CERT_UNKNOWN), wrong principal.  This follows
+how Windows reports a chain: trust status first, then time, then usage, and
+the SSL policy's name check last.
+
+How: a small path builder (issuer name + signature, over the chain's
+intermediates, the "CA" store and the trust anchors) decides trust and picks
+the best path (a bad signature, rather than a missing issuer, gives
+CERT_UNKNOWN here).  Time and EKU are then checked on that path by this module,
+so the classification never depends on cryptography's error messages; then
+``cryptography.x509.verification`` validates the path structurally, with the
+extensions this module checks itself (SAN, EKU) relaxed; the name comes last.
+A leaf that is itself in "ROOT" (a trusted self-signed server certificate, as
+Windows allows) skips the structural step.
+
+Name matching (RFC 6125): the target is an IPv4/IPv6 literal (compared with
+iPAddress SANs only) or a DNS name (compared, case-insensitively and without a
+trailing dot, with dNSName SANs; IDNs are compared in their A-label form).  A
+SAN may hold one wildcard, as the whole left-most label, with at least two
+labels after it; it matches exactly one label.  The subject CN is never used.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import ipaddress
+from collections.abc import Sequence
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.x509.verification import Criticality, ExtensionPolicy, PolicyBuilder, Store
+
+from schannel_py.constants import (
+    CERT_E_CHAINING,
+    CERT_E_CN_NO_MATCH,
+    CERT_E_EXPIRED,
+    CERT_E_REVOKED,
+    CERT_E_UNTRUSTEDCA,
+    CERT_E_UNTRUSTEDROOT,
+    CERT_E_WRONG_USAGE,
+    CRYPT_E_NO_REVOCATION_CHECK,
+    CRYPT_E_REVOCATION_OFFLINE,
+    CRYPT_E_REVOKED,
+    SEC_E_CERT_EXPIRED,
+    SEC_E_CERT_UNKNOWN,
+    SEC_E_CERT_WRONG_USAGE,
+    SEC_E_OK,
+    SEC_E_UNTRUSTED_ROOT,
+    SEC_E_WRONG_PRINCIPAL,
+    TLS1_ALERT_BAD_CERTIFICATE,
+    TLS1_ALERT_CERTIFICATE_EXPIRED,
+    TLS1_ALERT_CERTIFICATE_REVOKED,
+    TLS1_ALERT_CERTIFICATE_UNKNOWN,
+    TLS1_ALERT_UNKNOWN_CA,
+    TLS1_ALERT_UNSUPPORTED_CERT,
+    SecStatus,
+)
+
+from .context import CERT_CONTEXT, _parse_der
+from .store import CertStore, _open_system, root_certificates_der
+
+__all__ = ["name_matches", "status_to_alert", "verify_server_chain"]
+
+#: Longest path tried (leaf + intermediates + anchor).
+MAX_PATH_LENGTH = 10
+#: Paths collected before choosing the best one.
+MAX_PATHS = 16
+#: Signature checks one validation may spend building paths.
+MAX_SIGNATURE_CHECKS = 512
+
+_SERVER_AUTH = ExtendedKeyUsageOID.SERVER_AUTH
+_ANY_EKU = ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE
+
+Cert = x509.Certificate
+
+
+def verify_server_chain(
+    chain: Sequence[bytes],
+    target_name: str | None,
+    now: datetime.datetime,
+    check_name: bool = True,
+    extra_roots: CertStore | None = None,
+) -> SecStatus:
+    """Validate a server's certificate list (leaf first, DER) as SChannel would.
+
+    ``now`` is the validation time (a naive datetime is taken as UTC).  The
+    trust anchors are the "ROOT" system store as it is at this call (OS bundle,
+    ``SCHANNEL_PY_ROOT_CERTS``, in-process additions) plus ``extra_roots``;
+    intermediates come from ``chain[1:]`` and the "CA" store.  The name is not
+    checked when ``check_name`` is False or ``target_name`` is None or empty.
+    Returns ``SEC_E_OK`` or a failure status (see the module docstring for the
+    codes and their precedence).  Never raises.
+    """
+    try:
+        return _verify(chain, target_name, now, check_name, extra_roots)
+    except Exception:
+        return SEC_E_CERT_UNKNOWN
+
+
+def _der_of(item: Any) -> bytes | None:
+    if isinstance(item, CERT_CONTEXT):
+        return item.pbCertEncoded
+    if isinstance(item, (bytes, bytearray, memoryview)):
+        return bytes(item)
+    return None
+
+
+def _as_utc(now: datetime.datetime) -> datetime.datetime:
+    if now.tzinfo is None:
+        return now.replace(tzinfo=datetime.timezone.utc)
+    return now.astimezone(datetime.timezone.utc)
+
+
+def _verify(
+    chain: Sequence[bytes],
+    target_name: str | None,
+    now: datetime.datetime,
+    check_name: bool,
+    extra_roots: CertStore | None,
+) -> SecStatus:
+    if not isinstance(now, datetime.datetime) or isinstance(chain, (bytes, str)):
+        return SEC_E_CERT_UNKNOWN
+    ders: list[bytes] = []
+    for item in chain:
+        der = _der_of(item)
+        if der is None or _parse_der(der) is None:
+            return SEC_E_CERT_UNKNOWN
+        ders.append(der)
+    if not ders:
+        return SEC_E_CERT_UNKNOWN
+    when = _as_utc(now)
+
+    anchor_ders = list(root_certificates_der())
+    if isinstance(extra_roots, CertStore):
+        anchor_ders.extend(e.der for e in extra_roots._entries())
+    anchors = _unique(anchor_ders)
+    ca_store = _open_system("CA", readonly=True, create=True)
+    extra_intermediates = [e.der for e in ca_store._entries()] if ca_store is not None else []
+    intermediates = _unique(ders[1:] + extra_intermediates)
+    leaf_der = ders[0]
+    for der in (leaf_der, *anchors):
+        intermediates.pop(der, None)
+
+    paths, signature_failed = _build_paths(leaf_der, intermediates, anchors)
+    if not paths:
+        return SEC_E_CERT_UNKNOWN if signature_failed else SEC_E_UNTRUSTED_ROOT
+
+    ranked = sorted(((_path_status(p, when), p) for p in paths), key=lambda sp: _RANK[sp[0]])
+    status, path = ranked[0]
+    if status != SEC_E_OK:
+        return status
+
+    if len(path) > 1 and not _structurally_valid(path, intermediates, anchors, when):
+        return SEC_E_CERT_UNKNOWN
+
+    if check_name and target_name:
+        if not name_matches(path[0], target_name):
+            return SEC_E_WRONG_PRINCIPAL
+    return SEC_E_OK
+
+
+def _unique(ders: Sequence[bytes]) -> dict[bytes, Cert]:
+    """DER -> parsed certificate, first occurrence kept, unparsable dropped."""
+    out: dict[bytes, Cert] = {}
+    for der in ders:
+        if der not in out:
+            cert = _parse_der(der)
+            if cert is not None:
+                out[der] = cert
+    return out
+
+
+# --- path building ----------------------------------------------------------
+
+
+def _spki(cert: Cert) -> bytes:
+    return cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def _signed_by(cert: Cert, issuer: Cert) -> bool:
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except Exception:
+        return False
+    return True
+
+
+def _build_paths(
+    leaf_der: bytes, intermediates: dict[bytes, Cert], anchors: dict[bytes, Cert]
+) -> tuple[list[list[Cert]], bool]:
+    """Every path (up to MAX_PATHS) from the leaf to a trust anchor, ignoring time and policy.
+
+    Also reports whether some certificate had issuers by name but none whose
+    signature verified (a bad signature rather than an unknown issuer).
+    """
+    leaf = _parse_der(leaf_der)
+    assert leaf is not None
+    anchors_by_subject: dict[x509.Name, list[Cert]] = {}
+    for cert in anchors.values():
+        anchors_by_subject.setdefault(cert.subject, []).append(cert)
+    inter_by_subject: dict[x509.Name, list[tuple[bytes, Cert]]] = {}
+    for der, cert in intermediates.items():
+        inter_by_subject.setdefault(cert.subject, []).append((der, cert))
+
+    paths: list[list[Cert]] = []
+    signature_failed = False
+    budget = MAX_SIGNATURE_CHECKS
+
+    def is_anchor(der: bytes, cert: Cert) -> bool:
+        if der in anchors:
+            return True
+        if cert.issuer != cert.subject:
+            return False
+        # A re-encoded copy of a trusted root (same name, same key) is that root.
+        same_name = anchors_by_subject.get(cert.subject, [])
+        return bool(same_name) and any(_spki(a) == _spki(cert) for a in same_name)
+
+    def walk(path: list[Cert], seen: set[bytes], der: bytes) -> None:
+        nonlocal signature_failed, budget
+        cert = path[-1]
+        if len(paths) >= MAX_PATHS:
+            return
+        if is_anchor(der, cert):
+            paths.append(list(path))
+            return
+        if len(path) >= MAX_PATH_LENGTH:
+            return
+        if cert.issuer == cert.subject and _signed_by(cert, cert):
+            return  # a self-signed root that is not trusted: the end of this path
+        candidates: list[tuple[bytes | None, Cert]] = [
+            (None, a) for a in anchors_by_subject.get(cert.issuer, [])
+        ]
+        candidates += [(d, c) for d, c in inter_by_subject.get(cert.issuer, []) if d not in seen]
+        any_signed = False
+        for cand_der, cand in candidates:
+            if budget <= 0:
+                break
+            budget -= 1
+            if not _signed_by(cert, cand):
+                continue
+            any_signed = True
+            if cand_der is None:
+                if len(paths) < MAX_PATHS:
+                    paths.append([*path, cand])
+            else:
+                walk([*path, cand], seen | {cand_der}, cand_der)
+        if candidates and not any_signed and budget > 0:
+            signature_failed = True
+
+    walk([leaf], {leaf_der}, leaf_der)
+    return paths, signature_failed
+
+
+# --- checks on a path ---------------------------------------------------------
+
+_RANK: dict[int, int] = {SEC_E_OK: 0, SEC_E_CERT_WRONG_USAGE: 1, SEC_E_CERT_EXPIRED: 2}
+
+
+def _time_valid(cert: Cert, when: datetime.datetime) -> bool:
+    return cert.not_valid_before_utc <= when <= cert.not_valid_after_utc
+
+
+def _usage_ok(cert: Cert) -> bool:
+    """No EKU extension, or one listing serverAuth or anyExtendedKeyUsage."""
+    try:
+        eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return True
+    return _SERVER_AUTH in eku or _ANY_EKU in eku
+
+
+def _path_status(path: list[Cert], when: datetime.datetime) -> SecStatus:
+    """Expired beats wrong usage on one path; the trust anchor's EKU is not checked."""
+    if not all(_time_valid(c, when) for c in path):
+        return SEC_E_CERT_EXPIRED
+    checked = path if len(path) == 1 else path[:-1]
+    if not all(_usage_ok(c) for c in checked):
+        return SEC_E_CERT_WRONG_USAGE
+    return SEC_E_OK
+
+
+@functools.lru_cache(maxsize=1)
+def _extension_policies() -> tuple[ExtensionPolicy, ExtensionPolicy]:
+    """Web PKI defaults, minus what this module checks itself (SAN, EKU)."""
+    ca = ExtensionPolicy.webpki_defaults_ca().may_be_present(
+        x509.ExtendedKeyUsage, Criticality.AGNOSTIC, None
+    )
+    ee = (
+        ExtensionPolicy.webpki_defaults_ee()
+        .may_be_present(x509.SubjectAlternativeName, Criticality.AGNOSTIC, None)
+        .may_be_present(x509.ExtendedKeyUsage, Criticality.AGNOSTIC, None)
+    )
+    return ca, ee
+
+
+@functools.lru_cache(maxsize=8)
+def _store_for(anchor_ders: tuple[bytes, ...]) -> Store:
+    return Store([c for d in anchor_ders if (c := _parse_der(d)) is not None])
+
+
+def _structurally_valid(
+    path: list[Cert],
+    intermediates: dict[bytes, Cert],
+    anchors: dict[bytes, Cert],
+    when: datetime.datetime,
+) -> bool:
+    """cryptography's RFC 5280 path validation, with SAN and EKU left to this module.
+
+    The client verifier is used because it checks no name and its EKU demand
+    is replaced here, which makes it a plain path validator.
+    """
+    ca_policy, ee_policy = _extension_policies()
+    verifier = (
+        PolicyBuilder()
+        .store(_store_for(tuple(anchors)))
+        .time(when)
+        .extension_policies(ca_policy=ca_policy, ee_policy=ee_policy)
+        .build_client_verifier()
+    )
+    try:
+        verifier.verify(path[0], list(intermediates.values()))
+    except Exception:
+        return False
+    return True
+
+
+# --- names ----------------------------------------------------------------------
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _normalize_target(target: str) -> IPAddress | str | None:
+    """An IP address, or a lower-case A-label DNS name without trailing dot; None if unusable."""
+    text = target.strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    try:
+        return ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        pass
+    if text.endswith("."):
+        text = text[:-1]
+    if not text or "*" in text:
+        return None
+    if not text.isascii():
+        try:
+            text = text.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+    return text.lower()
+
+
+def _dns_matches(pattern: str, host: str) -> bool:
+    pattern = pattern.lower()
+    if pattern.endswith("."):
+        pattern = pattern[:-1]
+    if "*" not in pattern:
+        return pattern == host
+    labels = pattern.split(".")
+    if labels[0] != "*" or len(labels) < 3 or any("*" in label for label in labels[1:]):
+        return False
+    host_labels = host.split(".")
+    return (
+        len(host_labels) == len(labels) and host_labels[0] != "" and host_labels[1:] == labels[1:]
+    )
+
+
+def name_matches(cert: x509.Certificate, target_name: str) -> bool:
+    """Does ``target_name`` (DNS name or IP literal) match the certificate's SAN?
+
+    RFC 6125 rules as described in the module docstring; no CN fallback.
+    """
+    target = _normalize_target(target_name)
+    if target is None:
+        return False
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return False
+    if isinstance(target, str):
+        return any(_dns_matches(p, target) for p in san.get_values_for_type(x509.DNSName))
+    return any(ip == target for ip in san.get_values_for_type(x509.IPAddress))
+
+
+# --- alerts -----------------------------------------------------------------------
+
+_ALERTS: dict[int, int] = {
+    SEC_E_UNTRUSTED_ROOT: TLS1_ALERT_UNKNOWN_CA,
+    CERT_E_UNTRUSTEDROOT: TLS1_ALERT_UNKNOWN_CA,
+    CERT_E_UNTRUSTEDCA: TLS1_ALERT_UNKNOWN_CA,
+    CERT_E_CHAINING: TLS1_ALERT_UNKNOWN_CA,
+    SEC_E_CERT_EXPIRED: TLS1_ALERT_CERTIFICATE_EXPIRED,
+    CERT_E_EXPIRED: TLS1_ALERT_CERTIFICATE_EXPIRED,
+    SEC_E_WRONG_PRINCIPAL: TLS1_ALERT_CERTIFICATE_UNKNOWN,
+    CERT_E_CN_NO_MATCH: TLS1_ALERT_CERTIFICATE_UNKNOWN,
+    SEC_E_CERT_WRONG_USAGE: TLS1_ALERT_UNSUPPORTED_CERT,
+    CERT_E_WRONG_USAGE: TLS1_ALERT_UNSUPPORTED_CERT,
+    CRYPT_E_REVOKED: TLS1_ALERT_CERTIFICATE_REVOKED,
+    CERT_E_REVOKED: TLS1_ALERT_CERTIFICATE_REVOKED,
+    CRYPT_E_NO_REVOCATION_CHECK: TLS1_ALERT_CERTIFICATE_UNKNOWN,
+    CRYPT_E_REVOCATION_OFFLINE: TLS1_ALERT_CERTIFICATE_UNKNOWN,
+    SEC_E_CERT_UNKNOWN: TLS1_ALERT_BAD_CERTIFICATE,
+}
+
+
+def status_to_alert(status: int) -> int:
+    """The TLS alert a client sends when validation fails with ``status``.
+
+    untrusted root -> unknown_ca (48); expired -> certificate_expired (45);
+    wrong principal -> certificate_unknown (46, as OpenSSL sends for a host
+    mismatch); wrong usage -> unsupported_certificate (43); revoked ->
+    certificate_revoked (44); revocation unknown -> certificate_unknown (46);
+    the CERT_E_* forms of these likewise; anything else (SEC_E_CERT_UNKNOWN
+    included) -> bad_certificate (42).  Never raises.
+    """
+    try:
+        return _ALERTS.get(int(status), TLS1_ALERT_BAD_CERTIFICATE)
+    except Exception:
+        return TLS1_ALERT_BAD_CERTIFICATE

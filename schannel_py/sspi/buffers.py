@@ -1,0 +1,96 @@
+"""Reading and writing SecBuffer descriptors the way SChannel does.
+
+Callers hand in descriptors whose layout may be wrong or hostile; these
+helpers never raise on bad layouts: they return None (or False) and the
+caller turns that into the Windows status.
+"""
+
+from __future__ import annotations
+
+from .. import constants as C
+from .types import SecBuffer, SecBufferDesc
+
+TYPE_MASK = ~C.SECBUFFER_ATTRMASK & 0xFFFFFFFF
+
+
+def buffers(desc: object) -> list[SecBuffer] | None:
+    """The first ``cBuffers`` buffers of a descriptor, or None if it is not one."""
+    if not isinstance(desc, SecBufferDesc):
+        return None
+    lst = desc.pBuffers
+    if not isinstance(lst, (list, tuple)):
+        return None
+    count = desc.cBuffers if isinstance(desc.cBuffers, int) else len(lst)
+    if count < 0:
+        return None
+    out = list(lst[: min(count, len(lst))])
+    if len(out) < count or not all(isinstance(b, SecBuffer) for b in out):
+        return None
+    return out
+
+
+def btype(buf: SecBuffer) -> int:
+    """A buffer's type without the READONLY attribute bits."""
+    return int(buf.BufferType) & TYPE_MASK if isinstance(buf.BufferType, int) else -1
+
+
+def size(buf: SecBuffer) -> int:
+    return int(buf.cbBuffer) if isinstance(buf.cbBuffer, int) and buf.cbBuffer > 0 else 0
+
+
+def data(buf: SecBuffer) -> memoryview | None:
+    """A read-only view of the buffer's first cbBuffer bytes; None if the buffer lies about its size."""
+    pv = buf.pvBuffer
+    n = size(buf)
+    if pv is None:
+        return memoryview(b"") if n == 0 else None
+    if not isinstance(pv, (bytes, bytearray, memoryview)):
+        return None
+    view = (
+        memoryview(pv).cast("B")
+        if isinstance(pv, memoryview) and pv.format != "B"
+        else memoryview(pv)
+    )
+    if n > view.nbytes:
+        return None
+    return view[:n]
+
+
+def writable(buf: SecBuffer) -> memoryview | None:
+    """A writable byte view of the buffer's memory, if the caller gave writable memory."""
+    pv = buf.pvBuffer
+    if isinstance(pv, bytearray):
+        return memoryview(pv)
+    if isinstance(pv, memoryview) and not pv.readonly:
+        return pv.cast("B") if pv.format != "B" else pv
+    return None
+
+
+def find(bufs: list[SecBuffer], btype_value: int) -> int:
+    """Index of the first buffer of a type, or -1."""
+    for i, b in enumerate(bufs):
+        if btype(b) == btype_value:
+            return i
+    return -1
+
+
+def put_output(buf: SecBuffer, payload: bytes, allocate: bool) -> bool:
+    """Deliver ``payload`` into an output buffer, allocating when SChannel would.
+
+    With ALLOCATE_MEMORY, or when the caller passed no memory, the package
+    allocates a fresh bytearray (the caller's pointer is ignored, as observed
+    on Windows).  Otherwise the bytes go into the caller's memory, which must
+    be large enough.
+    """
+    target = None if allocate else writable(buf)
+    if target is None:
+        if not allocate and buf.pvBuffer is not None and payload and size(buf) < len(payload):
+            return False
+        buf.pvBuffer = bytearray(payload)
+        buf.cbBuffer = len(payload)
+        return True
+    if len(payload) > min(size(buf), target.nbytes):
+        return False
+    target[: len(payload)] = payload
+    buf.cbBuffer = len(payload)
+    return True

@@ -1,0 +1,635 @@
+"""Security contexts: InitializeSecurityContext, Encrypt/DecryptMessage, control tokens.
+
+Theory of operation
+-------------------
+A :class:`Context` wraps one :class:`~schannel_py.tls.client.TLSClient` and
+keeps the SSPI-visible state around it:
+
+* ``HANDSHAKE``: ISC feeds whole records from the input TOKEN to the client,
+  reports a partial trailing record as SECBUFFER_EXTRA (or, if nothing was
+  complete, SEC_E_INCOMPLETE_MESSAGE with SECBUFFER_MISSING), and returns
+  SEC_I_CONTINUE_NEEDED until the server Finished, then SEC_E_OK with the
+  client Finished as output and anything after it as EXTRA.
+* ``ESTABLISHED``: DecryptMessage opens one record per call.  A post-handshake
+  handshake message (NewSessionTicket, KeyUpdate) makes it return
+  SEC_I_RENEGOTIATE and moves to ``RENEGOTIATE``, where Encrypt/Decrypt fail
+  with SEC_E_CONTEXT_EXPIRED until the caller runs ISC with the leftover bytes
+  (possibly none).  That ISC sends what the client owes (a KeyUpdate answer),
+  hands every input byte back as EXTRA, and returns SEC_E_OK.
+* A control token (ApplyControlToken SHUTDOWN or ALERT) is pending until the
+  next ISC, which emits the alert record and returns SEC_E_OK.
+* ``FAILED``: any TLS failure; the alert to send goes into the SECBUFFER_ALERT
+  output buffer and the status follows :mod:`errors`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import hashlib
+import ipaddress
+import os
+import struct
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+
+from .. import constants as C
+from .. import crypt32
+from ..constants import SecStatus
+from ..tls import groups as G
+from ..tls.alerts import TLSError
+from ..tls.client import ClientConfig, TLSClient
+from ..tls.events import ApplicationData, CloseNotify, HandshakeComplete, KeyUpdated, TicketReceived
+from ..tls.record import HEADER_LEN, MAX_PLAINTEXT, RecordHeaderError, frame
+from . import buffers as B
+from .credentials import Credential
+from .errors import status_for_error
+from .handles import HandleTable
+from .types import (
+    SecBuffer,
+    SecPkgContext_ApplicationProtocol,
+    SecPkgContext_Bindings,
+    SecPkgContext_CipherInfo,
+    SecPkgContext_ConnectionInfo,
+    SecPkgContext_Flags,
+    SecPkgContext_KeyInfo,
+    SecPkgContext_SessionInfo,
+    SecPkgContext_StreamSizes,
+    pack_channel_bindings,
+    parse_application_protocols,
+)
+
+# There is no CALG for ChaCha20 in wincrypt.h; msquic uses this private value.
+CALG_CHACHA20_POLY1305 = 0x6612
+ALWAYS_RET = (
+    C.ISC_RET_REPLAY_DETECT
+    | C.ISC_RET_SEQUENCE_DETECT
+    | C.ISC_RET_CONFIDENTIALITY
+    | C.ISC_RET_STREAM
+)
+# Requested flags that come back as they were asked for.
+ECHOED_REQ = (
+    C.ISC_REQ_ALLOCATE_MEMORY
+    | C.ISC_REQ_USE_SUPPLIED_CREDS
+    | C.ISC_REQ_EXTENDED_ERROR
+    | C.ISC_REQ_MANUAL_CRED_VALIDATION
+    | C.ISC_REQ_CONNECTION
+    | C.ISC_REQ_INTEGRITY
+    | C.ISC_REQ_MUTUAL_AUTH
+)
+TLS13_TRAILER = 17  # inner content type + 16-byte tag
+
+
+class Phase(enum.Enum):
+    HANDSHAKE = "handshake"
+    ESTABLISHED = "established"
+    RENEGOTIATE = "renegotiate"
+    CLOSED = "closed"
+    FAILED = "failed"
+
+
+@dataclass
+class Context:
+    """Package state behind one CtxtHandle."""
+
+    cred: Credential
+    target: str | None
+    req: int
+    client: TLSClient
+    phase: Phase = Phase.HANDSHAKE
+    pending_alert: tuple[int, int] | None = None  # (level, description) from a control token
+    failure: SecStatus | None = None
+    validation_error: SecStatus | None = None
+    flags64: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+CONTEXTS: HandleTable[Context] = HandleTable(0x53434358)  # "SCCX"
+
+
+def _now() -> float:
+    import time
+
+    return time.time()
+
+
+# --- helpers --------------------------------------------------------------------
+
+
+def server_name_for(target: str | None) -> str | None:
+    """SNI for a target name: none for an empty name or an IP literal."""
+    if not target:
+        return None
+    host = target.strip("[]")
+    try:
+        ipaddress.ip_address(host)
+        return None
+    except ValueError:
+        pass
+    try:
+        host.encode("ascii")
+    except UnicodeEncodeError:
+        try:
+            return host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+    return host
+
+
+def ret_flags(req: int) -> int:
+    return ALWAYS_RET | (req & ECHOED_REQ)
+
+
+def _validator(ctx: Context, target: str | None) -> Callable[[list[bytes]], None]:
+    """The certificate check ISC runs when the server's Certificate arrives."""
+
+    def check(chain: list[bytes]) -> None:
+        now = datetime.datetime.fromtimestamp(ctx.client.now(), datetime.timezone.utc)
+        check_name = not (ctx.cred.flags & C.SCH_CRED_NO_SERVERNAME_CHECK)
+        status = crypt32.verify_server_chain(chain, target, now, check_name=check_name)
+        if status != C.SEC_E_OK:
+            ctx.validation_error = SecStatus(status)
+            raise TLSError(
+                crypt32.status_to_alert(status),
+                f"certificate rejected: {SecStatus(status)!r}",
+                cause=int(status),
+            )
+
+    return check
+
+
+def _config(cred: Credential, target: str | None, req: int, alpn: list[bytes]) -> ClientConfig:
+    groups = cred.groups
+    shares = (G.X25519,) if G.X25519 in groups else groups[:1]
+    return ClientConfig(
+        server_name=server_name_for(target),
+        alpn=alpn,
+        cipher_suites=cred.cipher_suites,
+        groups=groups,
+        key_share_groups=shares,
+    )
+
+
+# Injected sources for new contexts; tests replace these to make runs deterministic.
+random_source: Callable[[int], bytes] = os.urandom
+clock: Callable[[], float] = _now
+
+
+def create(
+    cred: Credential, target: str | None, req: int, alpn: list[bytes], flags64: int
+) -> Context:
+    config = _config(cred, target, req, alpn)
+    client = TLSClient(config, random_source, clock)
+    ctx = Context(cred=cred, target=target, req=req, client=client, flags64=flags64)
+    manual = bool(req & C.ISC_REQ_MANUAL_CRED_VALIDATION) or cred.manual_validation
+    if not manual:
+        config.verify_certificate = _validator(ctx, target)
+    return ctx
+
+
+def alert_output(ctx: Context, out: list[SecBuffer], allocate: bool, description: int) -> None:
+    """Put the fatal alert record for a failure into the ALERT output buffer."""
+    i = B.find(out, C.SECBUFFER_ALERT)
+    if i < 0:
+        return
+    try:
+        record = ctx.client.alert_record(description)
+    except Exception:
+        return
+    B.put_output(out[i], record, allocate)
+
+
+def fail(ctx: Context, err: TLSError, out: list[SecBuffer] | None, allocate: bool) -> SecStatus:
+    """Record a TLS failure on the context and produce its status (and alert)."""
+    ctx.phase = Phase.FAILED
+    status = status_for_error(err)
+    ctx.failure = status
+    if out is not None and not err.remote:
+        alert_output(ctx, out, allocate, err.description)
+    return status
+
+
+# --- InitializeSecurityContext ------------------------------------------------------
+
+
+def output_buffers(pOutput: object, req: int) -> tuple[list[SecBuffer], int] | SecStatus:
+    """Validate the output descriptor: (buffers, index of the token buffer)."""
+    out = B.buffers(pOutput)
+    if not out:
+        return C.SEC_E_INVALID_TOKEN
+    tok = next(
+        (i for i, b in enumerate(out) if B.btype(b) in (C.SECBUFFER_TOKEN, C.SECBUFFER_EMPTY)), -1
+    )
+    if tok < 0:
+        return C.SEC_E_INVALID_TOKEN
+    if not req & C.ISC_REQ_ALLOCATE_MEMORY:
+        for b in out:
+            if B.btype(b) in (C.SECBUFFER_TOKEN, C.SECBUFFER_ALERT) and B.size(b) == 0:
+                return C.SEC_E_INSUFFICIENT_MEMORY
+    return out, tok
+
+
+def deliver(out: list[SecBuffer], tok: int, payload: bytes, allocate: bool) -> bool:
+    """Write the token, retyping an EMPTY output buffer to TOKEN; clear the ALERT buffer."""
+    buf = out[tok]
+    if not B.put_output(buf, payload, allocate):
+        buf.cbBuffer = 0
+        return False
+    buf.BufferType = C.SECBUFFER_TOKEN
+    for b in out:
+        if B.btype(b) == C.SECBUFFER_ALERT:
+            b.cbBuffer = 0
+    return True
+
+
+def first_call_inputs(pInput: object) -> tuple[list[bytes], int] | SecStatus:
+    """ALPN list and 64-bit flags from the optional first-call input buffers."""
+    if pInput is None:
+        return [], 0
+    bufs = B.buffers(pInput)
+    if bufs is None:
+        return C.SEC_E_INVALID_TOKEN
+    alpn: list[bytes] = []
+    flags64 = 0
+    for b in bufs:
+        t = B.btype(b)
+        view = B.data(b)
+        if t == C.SECBUFFER_APPLICATION_PROTOCOLS:
+            if view is None:
+                return C.SEC_E_INVALID_TOKEN
+            alpn = parse_application_protocols(bytes(view)) or []
+        elif t == C.SECBUFFER_FLAGS:
+            if view is None or len(view) < 8:
+                return C.SEC_E_INVALID_TOKEN
+            flags64 = int.from_bytes(view[:8], "little")
+            if flags64 & 0xFFFFFFFF:
+                return C.SEC_E_INVALID_PARAMETER
+    return alpn, flags64
+
+
+def handshake_step(
+    ctx: Context, pInput: object, out: list[SecBuffer], tok: int, allocate: bool
+) -> SecStatus:
+    """One ISC call during the handshake (or after SEC_I_RENEGOTIATE)."""
+    if pInput is None:
+        return C.SEC_E_INCOMPLETE_MESSAGE
+    bufs = B.buffers(pInput)
+    if bufs is None or not bufs:
+        return C.SEC_E_INVALID_TOKEN
+    ti = B.find(bufs, C.SECBUFFER_TOKEN)
+    if ti < 0:
+        return C.SEC_E_INVALID_TOKEN
+    view = B.data(bufs[ti])
+    if view is None:
+        return C.SEC_E_INVALID_TOKEN
+    spare = [b for i, b in enumerate(bufs) if i != ti and B.btype(b) == C.SECBUFFER_EMPTY]
+    if any(B.size(b) or b.pvBuffer is not None for b in spare):
+        return C.SEC_E_INVALID_TOKEN
+    side = spare[0] if spare else None
+
+    if ctx.phase in (Phase.RENEGOTIATE, Phase.ESTABLISHED):
+        # The post-handshake message was consumed by DecryptMessage; send what
+        # the client owes and give every input byte back for DecryptMessage.
+        pending = ctx.client.data_to_send()
+        if not deliver(out, tok, pending, allocate):
+            return C.SEC_E_INSUFFICIENT_MEMORY
+        ctx.phase = Phase.ESTABLISHED
+        if len(view) and side is not None:
+            side.BufferType = C.SECBUFFER_EXTRA
+            side.cbBuffer = len(view)
+            side.pvBuffer = view
+        return C.SEC_E_OK
+
+    offset = 0
+    total = len(view)
+    complete = False
+    try:
+        while offset < total and not complete:
+            try:
+                n = frame(view, offset)
+            except RecordHeaderError as e:
+                ctx.phase = Phase.FAILED
+                ctx.failure = C.SEC_E_INVALID_TOKEN
+                out[tok].cbBuffer = 0
+                alert_output(ctx, out, allocate, e.description)
+                return C.SEC_E_INVALID_TOKEN
+            if n < 0:
+                if offset == 0:
+                    if side is not None:
+                        side.BufferType = C.SECBUFFER_MISSING
+                        side.cbBuffer = -n
+                    return C.SEC_E_INCOMPLETE_MESSAGE
+                break
+            events = ctx.client.receive_record(view[offset : offset + n])
+            offset += n
+            complete = any(isinstance(e, HandshakeComplete) for e in events)
+        if total == 0:
+            if side is not None:
+                side.BufferType = C.SECBUFFER_MISSING
+                side.cbBuffer = HEADER_LEN
+            return C.SEC_E_INCOMPLETE_MESSAGE
+    except TLSError as e:
+        out[tok].cbBuffer = 0
+        return fail(ctx, e, out, allocate)
+    if offset < total:
+        if side is None:
+            # Nowhere to report unconsumed bytes: Windows needs the EMPTY companion.
+            ctx.phase = Phase.FAILED
+            ctx.failure = C.SEC_E_INVALID_TOKEN
+            return C.SEC_E_INVALID_TOKEN
+        side.BufferType = C.SECBUFFER_EXTRA
+        side.cbBuffer = total - offset
+        side.pvBuffer = view[offset:]
+    if not deliver(out, tok, ctx.client.data_to_send(), allocate):
+        ctx.phase = Phase.FAILED
+        ctx.failure = C.SEC_E_INSUFFICIENT_MEMORY
+        return C.SEC_E_INSUFFICIENT_MEMORY
+    if complete:
+        ctx.phase = Phase.ESTABLISHED
+        return C.SEC_E_OK
+    return C.SEC_I_CONTINUE_NEEDED
+
+
+def control_step(ctx: Context, out: list[SecBuffer], tok: int, allocate: bool) -> SecStatus:
+    """ISC after ApplyControlToken: emit the pending alert record."""
+    assert ctx.pending_alert is not None
+    level, desc = ctx.pending_alert
+    client = ctx.client
+    if (
+        ctx.phase in (Phase.ESTABLISHED, Phase.RENEGOTIATE, Phase.CLOSED)
+        and client.write_protection is not None
+    ):
+        record = client.alert_record(desc, level)
+    else:
+        record = struct.pack(">BHHBB", 21, 0x0301, 2, level, desc)
+    if not deliver(out, tok, record, allocate):
+        return C.SEC_E_INSUFFICIENT_MEMORY
+    ctx.pending_alert = None
+    client.local_closed = True
+    if ctx.phase != Phase.FAILED:
+        ctx.phase = Phase.CLOSED
+    return C.SEC_E_OK
+
+
+# --- DecryptMessage / EncryptMessage ---------------------------------------------
+
+
+def decrypt(ctx: Context, pMessage: object) -> SecStatus:
+    bufs = B.buffers(pMessage)
+    if bufs is None or len(bufs) < 4:
+        return C.SEC_E_INVALID_TOKEN
+    data_idx = [i for i, b in enumerate(bufs) if B.btype(b) == C.SECBUFFER_DATA]
+    empties = [i for i, b in enumerate(bufs) if B.btype(b) == C.SECBUFFER_EMPTY]
+    if len(data_idx) != 1 or len(empties) < 3:
+        return C.SEC_E_INVALID_TOKEN
+    if ctx.phase not in (Phase.ESTABLISHED, Phase.CLOSED) or ctx.client.peer_closed:
+        return C.SEC_E_CONTEXT_EXPIRED
+    di = data_idx[0]
+    dbuf = bufs[di]
+    view = B.data(dbuf)
+    if view is None:
+        return C.SEC_E_INVALID_TOKEN
+    try:
+        n = frame(view, 0)
+    except RecordHeaderError:
+        ctx.phase = Phase.FAILED
+        return C.SEC_E_INVALID_TOKEN
+    except TLSError as e:
+        return fail(ctx, e, None, False)
+    if n < 0:
+        for i in (di, empties[0]):
+            bufs[i].BufferType = C.SECBUFFER_MISSING
+            bufs[i].cbBuffer = -n
+        return C.SEC_E_INCOMPLETE_MESSAGE
+    try:
+        events = ctx.client.receive_record(view[:n])
+    except TLSError as e:
+        return fail(ctx, e, None, False)
+    plaintext = b""
+    status = C.SEC_E_OK
+    for ev in events:
+        if isinstance(ev, ApplicationData):
+            plaintext = ev.data
+        elif isinstance(ev, CloseNotify):
+            status = C.SEC_I_CONTEXT_EXPIRED
+        elif isinstance(ev, (TicketReceived, KeyUpdated)):
+            status = C.SEC_I_RENEGOTIATE
+    # Lay the record out in place: header, plaintext, trailer, then what follows.
+    target = B.writable(dbuf)
+    if target is not None:
+        target[HEADER_LEN : HEADER_LEN + len(plaintext)] = plaintext
+        region: memoryview = target
+    else:
+        copy = bytearray(view)
+        copy[HEADER_LEN : HEADER_LEN + len(plaintext)] = plaintext
+        region = memoryview(copy)
+    hdr, dat, trl, ext = bufs[di], bufs[empties[0]], bufs[empties[1]], bufs[empties[2]]
+    hdr.BufferType, hdr.cbBuffer, hdr.pvBuffer = (
+        C.SECBUFFER_STREAM_HEADER,
+        HEADER_LEN,
+        region[:HEADER_LEN],
+    )
+    end = HEADER_LEN + len(plaintext)
+    dat.BufferType, dat.cbBuffer, dat.pvBuffer = (
+        C.SECBUFFER_DATA,
+        len(plaintext),
+        region[HEADER_LEN:end],
+    )
+    trl.BufferType, trl.cbBuffer, trl.pvBuffer = C.SECBUFFER_STREAM_TRAILER, n - end, region[end:n]
+    if len(view) > n:
+        ext.BufferType, ext.cbBuffer, ext.pvBuffer = (
+            C.SECBUFFER_EXTRA,
+            len(view) - n,
+            region[n : len(view)],
+        )
+    if status == C.SEC_I_RENEGOTIATE and ctx.phase == Phase.ESTABLISHED:
+        ctx.phase = Phase.RENEGOTIATE
+    return status
+
+
+def encrypt(ctx: Context, fQOP: int, pMessage: object) -> SecStatus:
+    bufs = B.buffers(pMessage)
+    if bufs is None:
+        return C.SEC_E_INVALID_TOKEN
+    di = B.find(bufs, C.SECBUFFER_DATA)
+    if di < 0:
+        return C.SEC_E_INTERNAL_ERROR
+    hi = B.find(bufs, C.SECBUFFER_STREAM_HEADER)
+    ti = B.find(bufs, C.SECBUFFER_STREAM_TRAILER)
+    if hi < 0 or ti < 0:
+        return C.SEC_E_INVALID_TOKEN
+    if fQOP not in (0, C.SECQOP_WRAP_OOB_DATA):
+        return C.SEC_E_QOP_NOT_SUPPORTED
+    if ctx.phase != Phase.ESTABLISHED or ctx.client.local_closed:
+        return C.SEC_E_CONTEXT_EXPIRED
+    dbuf, hbuf, tbuf = bufs[di], bufs[hi], bufs[ti]
+    plain = B.data(dbuf)
+    if plain is None:
+        return C.SEC_E_INVALID_TOKEN
+    if len(plain) > MAX_PLAINTEXT:
+        return C.SEC_E_ENCRYPT_FAILURE
+    if B.size(hbuf) < HEADER_LEN or B.size(tbuf) < TLS13_TRAILER:
+        return C.SEC_E_BUFFER_TOO_SMALL
+    protection = ctx.client.write_protection
+    if protection is None:
+        return C.SEC_E_CONTEXT_EXPIRED
+    try:
+        if fQOP == C.SECQOP_WRAP_OOB_DATA:
+            if len(plain) != 2:
+                return C.SEC_E_INVALID_TOKEN
+            header, body = protection.seal_parts(21, bytes(plain))
+        else:
+            header, body = ctx.client.encrypt(plain)
+    except TLSError:
+        return C.SEC_E_ENCRYPT_FAILURE
+    n = len(plain)
+    for buf, payload in ((hbuf, header), (dbuf, body[:n]), (tbuf, body[n:])):
+        target = B.writable(buf)
+        if target is not None and target.nbytes >= len(payload):
+            target[: len(payload)] = payload
+        else:
+            buf.pvBuffer = bytearray(payload)
+        buf.cbBuffer = len(payload)
+    return C.SEC_E_OK
+
+
+# --- QueryContextAttributes ----------------------------------------------------------
+
+
+def _cert_kind(cert: x509.Certificate | None) -> tuple[str, int]:
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+    key = cert.public_key() if cert is not None else None
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return "ECDSA", C.CALG_ECDSA
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return "EDDSA", 0
+    if isinstance(key, rsa.RSAPublicKey):
+        return "RSA", C.CALG_RSA_SIGN
+    return "", 0
+
+
+def _endpoint_hash(cert: x509.Certificate) -> bytes:
+    """RFC 5929 tls-server-end-point: the certificate's signature hash, SHA-256 at least."""
+    algo = cert.signature_hash_algorithm
+    if algo is None or isinstance(algo, (hashes.MD5, hashes.SHA1)):
+        algo = hashes.SHA256()
+    return hashlib.new(algo.name.replace("-", ""), cert.public_bytes(_DER)).digest()
+
+
+from cryptography.hazmat.primitives.serialization import Encoding as _Encoding  # noqa: E402
+
+_DER = _Encoding.DER
+
+
+def query(ctx: Context, attr: int, pBuffer: object) -> SecStatus:
+    client = ctx.client
+    suite = client.suite
+    established = client.handshake_complete and suite is not None
+    if attr == C.SECPKG_ATTR_REMOTE_CERT_CONTEXT:
+        if not client.peer_chain:
+            return C.SEC_E_NO_CREDENTIALS
+        if not hasattr(pBuffer, "value"):
+            return C.SEC_E_INTERNAL_ERROR
+        pBuffer.value = crypt32.chain_context(client.peer_chain)
+        return C.SEC_E_OK
+    if attr == C.SECPKG_ATTR_FLAGS and isinstance(pBuffer, SecPkgContext_Flags):
+        pBuffer.Flags = ret_flags(ctx.req)
+        return C.SEC_E_OK
+    supported = (
+        C.SECPKG_ATTR_STREAM_SIZES,
+        C.SECPKG_ATTR_CONNECTION_INFO,
+        C.SECPKG_ATTR_CIPHER_INFO,
+        C.SECPKG_ATTR_KEY_INFO,
+        C.SECPKG_ATTR_APPLICATION_PROTOCOL,
+        C.SECPKG_ATTR_ENDPOINT_BINDINGS,
+        C.SECPKG_ATTR_SESSION_INFO,
+    )
+    if attr not in supported:
+        return C.SEC_E_UNSUPPORTED_FUNCTION
+    if pBuffer is None:
+        return C.SEC_E_INTERNAL_ERROR
+    if not established or suite is None:
+        return C.SEC_E_INVALID_HANDLE
+    bits = suite.key_len * 8
+    aes = suite.cipher == "AES"
+    calg_cipher = (
+        (C.CALG_AES_128 if bits == 128 else C.CALG_AES_256) if aes else CALG_CHACHA20_POLY1305
+    )
+    calg_hash = C.CALG_SHA_384 if suite.hash_name == "sha384" else C.CALG_SHA_256
+    cert_name, cert_alg = _cert_kind(client.peer_certificate)
+    if attr == C.SECPKG_ATTR_STREAM_SIZES and isinstance(pBuffer, SecPkgContext_StreamSizes):
+        pBuffer.cbHeader, pBuffer.cbTrailer = client.record_overhead
+        pBuffer.cbMaximumMessage = MAX_PLAINTEXT
+        pBuffer.cBuffers = 4
+        pBuffer.cbBlockSize = 16 if aes else 1
+        return C.SEC_E_OK
+    if attr == C.SECPKG_ATTR_CONNECTION_INFO and isinstance(pBuffer, SecPkgContext_ConnectionInfo):
+        pBuffer.dwProtocol = (
+            C.SP_PROT_TLS1_3_CLIENT if client.version == 0x0304 else C.SP_PROT_TLS1_2_CLIENT
+        )
+        pBuffer.aiCipher = calg_cipher
+        pBuffer.dwCipherStrength = bits
+        pBuffer.aiHash = calg_hash
+        pBuffer.dwHashStrength = 0
+        pBuffer.aiExch = 0 if client.version == 0x0304 else C.CALG_ECDH_EPHEM
+        pBuffer.dwExchStrength = G.GROUP_BITS.get(client.group, 0)
+        return C.SEC_E_OK
+    if attr == C.SECPKG_ATTR_CIPHER_INFO and isinstance(pBuffer, SecPkgContext_CipherInfo):
+        pBuffer.dwVersion = C.SECPKGCONTEXT_CIPHERINFO_V1
+        pBuffer.dwProtocol = client.version
+        pBuffer.dwCipherSuite = suite.code
+        pBuffer.dwBaseCipherSuite = suite.code
+        pBuffer.szCipherSuite = suite.name
+        pBuffer.szCipher = "AES" if aes else "CHACHA20_POLY1305"
+        pBuffer.dwCipherLen = bits
+        pBuffer.dwCipherBlockLen = 16 if aes else 1
+        pBuffer.szHash = ""
+        pBuffer.dwHashLen = 0
+        pBuffer.szExchange = "ECDH"
+        pBuffer.dwMinExchangeLen = 0
+        pBuffer.dwMaxExchangeLen = 65536
+        pBuffer.szCertificate = cert_name
+        pBuffer.dwKeyType = client.group
+        return C.SEC_E_OK
+    if attr == C.SECPKG_ATTR_KEY_INFO and isinstance(pBuffer, SecPkgContext_KeyInfo):
+        pBuffer.sSignatureAlgorithmName = cert_name
+        pBuffer.sEncryptAlgorithmName = "AES" if aes else "CHACHA20_POLY1305"
+        pBuffer.KeySize = bits
+        pBuffer.SignatureAlgorithm = cert_alg
+        pBuffer.EncryptAlgorithm = calg_cipher
+        return C.SEC_E_OK
+    if attr == C.SECPKG_ATTR_APPLICATION_PROTOCOL and isinstance(
+        pBuffer, SecPkgContext_ApplicationProtocol
+    ):
+        if client.alpn:
+            pBuffer.ProtoNegoStatus = C.SecApplicationProtocolNegotiationStatus_Success
+            pBuffer.ProtoNegoExt = C.SecApplicationProtocolNegotiationExt_ALPN
+            pBuffer.ProtocolIdSize = len(client.alpn)
+            pBuffer.ProtocolId = bytes(client.alpn)
+        else:
+            pBuffer.ProtoNegoStatus = C.SecApplicationProtocolNegotiationStatus_None
+            pBuffer.ProtoNegoExt = C.SecApplicationProtocolNegotiationExt_None
+            pBuffer.ProtocolIdSize = 0
+            pBuffer.ProtocolId = b""
+        return C.SEC_E_OK
+    if attr == C.SECPKG_ATTR_ENDPOINT_BINDINGS and isinstance(pBuffer, SecPkgContext_Bindings):
+        if client.peer_certificate is None:
+            return C.SEC_E_NO_CREDENTIALS
+        blob = pack_channel_bindings(
+            b"tls-server-end-point:" + _endpoint_hash(client.peer_certificate)
+        )
+        pBuffer.Bindings = blob
+        pBuffer.BindingsLength = len(blob)
+        return C.SEC_E_OK
+    if attr == C.SECPKG_ATTR_SESSION_INFO and isinstance(pBuffer, SecPkgContext_SessionInfo):
+        sid = client.handshake.offer.session_id if client.handshake.offer else b""
+        pBuffer.dwFlags = 0
+        pBuffer.cbSessionId = len(sid)
+        pBuffer.rgbSessionId = sid
+        return C.SEC_E_OK
+    return C.SEC_E_INTERNAL_ERROR

@@ -1,0 +1,296 @@
+"""AcquireCredentialsHandle and friends: turning SCHANNEL_CRED / SCH_CREDENTIALS into policy.
+
+A :class:`Credential` is the package's view of a credential handle: which TLS
+versions, suites and groups a context built on it offers, how the server
+certificate is validated, and (later) which client certificate it carries.
+The rules follow SCHANNEL_BEHAVIOUR.md section 2: SCHANNEL_CRED (v4) never
+offers TLS 1.3; SCH_CREDENTIALS (v5) offers TLS 1.3 and 1.2 minus what
+``grbitDisabledProtocols`` removes; SSL 3, TLS 1.0 and 1.1 are never offered.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from .. import constants as C
+from ..constants import SecStatus
+from ..tls import groups as G
+from ..tls import suites as S
+from .handles import HandleTable
+from .types import (
+    CRYPTO_SETTINGS,
+    SCH_CREDENTIALS,
+    SCHANNEL_CRED,
+    TLS_PARAMETERS,
+    SecPkgCred_CipherStrengths,
+    SecPkgCred_SupportedAlgs,
+    SecPkgCred_SupportedProtocols,
+    SecPkgCredentials_Names,
+)
+
+PACKAGE_NAMES = frozenset(
+    n.lower() for n in (C.UNISP_NAME, C.SCHANNEL_NAME, C.DEFAULT_TLS_SSP_NAME)
+)
+# Wire version for each SP_PROT client bit this package can speak.
+PROTOCOL_VERSIONS = {C.SP_PROT_TLS1_3_CLIENT: 0x0304, C.SP_PROT_TLS1_2_CLIENT: 0x0303}
+DEFAULT_V4_PROTOCOLS = C.SP_PROT_TLS1_2_CLIENT
+DEFAULT_V5_PROTOCOLS = C.SP_PROT_TLS1_2_CLIENT | C.SP_PROT_TLS1_3_CLIENT
+CLIENT_BITS = 0xAAAAAAAA & 0x800AAAAA  # every *_CLIENT bit (odd positions)
+SERVER_BITS = 0x40055555
+DTLS_BITS = C.SP_PROT_DTLS1_X_CLIENT | 0x50000
+DEFAULT_SESSION_LIFESPAN_MS = 36_000_000
+NEVER_EXPIRES = 0x7FFFFFFFFFFFFFFF
+MAX_TLS_PARAMETERS = 16
+
+
+@dataclass
+class Credential:
+    """What one credential handle stands for."""
+
+    use: int
+    structure: str  # "default", "SCHANNEL_CRED" or "SCH_CREDENTIALS"
+    protocols: int  # SP_PROT_* bits reported by SUPPORTED_PROTOCOLS
+    flags: int
+    session_lifespan_ms: int
+    cipher_suites: tuple[int, ...] = S.DEFAULT_TLS13_SUITES
+    groups: tuple[int, ...] = G.SUPPORTED_GROUPS
+    certificate: object | None = None
+    logon_id: object | None = None
+    pid: int = field(default_factory=os.getpid)
+
+    @property
+    def versions(self) -> tuple[int, ...]:
+        """Wire versions to offer, newest first."""
+        allowed = self.protocols
+        if self.structure == "SCHANNEL_CRED":
+            allowed &= ~C.SP_PROT_TLS1_3_CLIENT
+        return tuple(v for bit, v in PROTOCOL_VERSIONS.items() if allowed & bit)
+
+    @property
+    def manual_validation(self) -> bool:
+        return bool(self.flags & C.SCH_CRED_MANUAL_CRED_VALIDATION)
+
+
+CREDENTIALS: HandleTable[Credential] = HandleTable(0x53434352)  # "SCCR"
+
+
+def _list(count: int, items: object) -> list[object]:
+    """The first ``count`` items as C would read them; Python callers may leave count 0."""
+    if items is None:
+        return []
+    seq = list(items) if isinstance(items, (list, tuple)) else [items]
+    return seq[:count] if count else seq
+
+
+def _apply_crypto_settings(cred: Credential, settings: list[object]) -> SecStatus | None:
+    """Remove suites and groups named by TLS_PARAMETERS.pDisabledCrypto entries."""
+    suites = list(cred.cipher_suites)
+    groups = list(cred.groups)
+    for s in settings:
+        if not isinstance(s, CRYPTO_SETTINGS):
+            return C.SEC_E_UNKNOWN_CREDENTIALS
+        alg = str(s.strCngAlgId or "").upper()
+        lo, hi = int(s.dwMinBitLength or 0), int(s.dwMaxBitLength or 0)
+
+        def outside(bits: int, lo: int = lo, hi: int = hi) -> bool:
+            if not lo and not hi:
+                return True  # no range: the whole algorithm is disabled
+            return bool((lo and bits < lo) or (hi and bits > hi))
+
+        usage = int(s.eAlgorithmUsage or 0)
+        if usage == C.TlsParametersCngAlgUsageCipher:
+            for code in list(suites):
+                suite = S.SUITES[code]
+                name = "AES" if suite.cipher == "AES" else "CHACHA20_POLY1305"
+                if alg in (name, "CHACHA20" if name != "AES" else "AES") and outside(
+                    suite.key_len * 8
+                ):
+                    suites.remove(code)
+        elif usage == C.TlsParametersCngAlgUsageDigest:
+            for code in list(suites):
+                if alg == S.SUITES[code].hash_name.upper() and outside(S.SUITES[code].hash_len * 8):
+                    suites.remove(code)
+        elif usage == C.TlsParametersCngAlgUsageKeyExchange:
+            names = {
+                "CURVE25519": G.X25519,
+                "X25519": G.X25519,
+                "NISTP256": G.SECP256R1,
+                "SECP256R1": G.SECP256R1,
+                "ECDH_P256": G.SECP256R1,
+                "NISTP384": G.SECP384R1,
+                "SECP384R1": G.SECP384R1,
+                "ECDH_P384": G.SECP384R1,
+            }
+            if alg in ("ECDH", "ECDHE"):
+                groups = [g for g in groups if not outside(G.GROUP_BITS[g])]
+            elif alg in names and names[alg] in groups:
+                groups.remove(names[alg])
+    cred.cipher_suites = tuple(suites)
+    cred.groups = tuple(groups)
+    return None
+
+
+def _from_schannel_cred(auth: SCHANNEL_CRED, use: int) -> Credential | SecStatus:
+    if auth.dwVersion == C.SCH_CRED_V3:
+        return C.SEC_E_INSUFFICIENT_MEMORY  # observed on Windows 10, odd as it is
+    if auth.dwVersion != C.SCHANNEL_CRED_VERSION:
+        return C.SEC_E_UNKNOWN_CREDENTIALS
+    grbit = int(auth.grbitEnabledProtocols or 0) & 0xFFFFFFFF
+    if grbit:
+        mine = grbit & (CLIENT_BITS if use & C.SECPKG_CRED_OUTBOUND else SERVER_BITS)
+        if not mine:
+            return C.SEC_E_ALGORITHM_MISMATCH
+        if grbit & DTLS_BITS and grbit & ~DTLS_BITS & (CLIENT_BITS | SERVER_BITS):
+            return C.SEC_E_ALGORITHM_MISMATCH
+        if use & C.SECPKG_CRED_OUTBOUND and mine == C.SP_PROT_TLS1_3_CLIENT:
+            return C.SEC_E_ALGORITHM_MISMATCH  # SCHANNEL_CRED cannot do TLS 1.3
+    protocols = grbit if grbit else DEFAULT_V4_PROTOCOLS
+    return Credential(
+        use=use,
+        structure="SCHANNEL_CRED",
+        protocols=protocols,
+        flags=int(auth.dwFlags or 0),
+        session_lifespan_ms=int(auth.dwSessionLifespan or 0) or DEFAULT_SESSION_LIFESPAN_MS,
+    )
+
+
+def _from_sch_credentials(auth: SCH_CREDENTIALS, use: int) -> Credential | SecStatus:
+    if auth.dwVersion != C.SCH_CREDENTIALS_VERSION:
+        return C.SEC_E_UNKNOWN_CREDENTIALS
+    params = _list(int(auth.cTlsParameters or 0), auth.pTlsParameters)
+    if len(params) > MAX_TLS_PARAMETERS:
+        return C.SEC_E_INVALID_PARAMETER
+    disabled = 0
+    settings: list[object] = []
+    for p in params:
+        if not isinstance(p, TLS_PARAMETERS):
+            return C.SEC_E_UNKNOWN_CREDENTIALS
+        if p.cAlpnIds or p.rgstrAlpnIds:
+            return C.SEC_E_INVALID_PARAMETER  # server-only fields
+        disabled |= int(p.grbitDisabledProtocols or 0)
+        crypto = _list(int(p.cDisabledCrypto or 0), p.pDisabledCrypto)
+        if len(crypto) > MAX_TLS_PARAMETERS:
+            return C.SEC_E_INVALID_PARAMETER
+        settings.extend(crypto)
+    protocols = DEFAULT_V5_PROTOCOLS & ~disabled & 0xFFFFFFFF
+    if not protocols:
+        return C.SEC_E_ALGORITHM_MISMATCH
+    cred = Credential(
+        use=use,
+        structure="SCH_CREDENTIALS",
+        protocols=protocols,
+        flags=int(auth.dwFlags or 0),
+        session_lifespan_ms=int(auth.dwSessionLifespan or 0) or DEFAULT_SESSION_LIFESPAN_MS,
+    )
+    bad = _apply_crypto_settings(cred, settings)
+    if bad is not None:
+        return bad
+    if not cred.cipher_suites or not cred.groups:
+        return C.SEC_E_ALGORITHM_MISMATCH
+    return cred
+
+
+def _client_certificates(auth: SCHANNEL_CRED | SCH_CREDENTIALS) -> object | SecStatus:
+    """The one client certificate a credential may carry (paCred), checked."""
+    certs = _list(int(auth.cCreds or 0), auth.paCred)
+    if not certs:
+        return None
+    if len(certs) > 1:
+        return C.SEC_E_UNKNOWN_CREDENTIALS
+    cert = certs[0]
+    if getattr(cert, "pbCertEncoded", None) is None:
+        return C.SEC_E_UNKNOWN_CREDENTIALS
+    if getattr(cert, "private_key", None) is None:
+        return C.SEC_E_NO_CREDENTIALS
+    return cert
+
+
+def acquire(
+    pszPackage: object, fCredentialUse: object, pvLogonId: object, pAuthData: object
+) -> Credential | SecStatus:
+    """Build a Credential or say which status ACH returns."""
+    if not isinstance(pszPackage, str) or pszPackage.lower() not in PACKAGE_NAMES:
+        return C.SEC_E_SECPKG_NOT_FOUND
+    use = int(fCredentialUse) if isinstance(fCredentialUse, int) else 0
+    role = use & C.SECPKG_CRED_BOTH
+    if role not in (C.SECPKG_CRED_OUTBOUND, C.SECPKG_CRED_INBOUND):
+        return C.SEC_E_NO_CREDENTIALS
+    if pAuthData is None:
+        if role != C.SECPKG_CRED_OUTBOUND:
+            return C.SEC_E_NO_CREDENTIALS
+        return Credential(
+            use=use,
+            structure="default",
+            protocols=DEFAULT_V5_PROTOCOLS,
+            flags=0,
+            session_lifespan_ms=DEFAULT_SESSION_LIFESPAN_MS,
+            logon_id=pvLogonId,
+        )
+    if isinstance(pAuthData, SCHANNEL_CRED):
+        result = _from_schannel_cred(pAuthData, use)
+    elif isinstance(pAuthData, SCH_CREDENTIALS):
+        result = _from_sch_credentials(pAuthData, use)
+    else:
+        return C.SEC_E_UNKNOWN_CREDENTIALS
+    if isinstance(result, SecStatus):
+        return result
+    cert = _client_certificates(pAuthData)
+    if isinstance(cert, SecStatus):
+        return cert
+    result.certificate = cert
+    result.logon_id = pvLogonId
+    return result
+
+
+def certificate_expiry_filetime(cert: object) -> int:
+    """A certificate's notAfter as FILETIME (100 ns ticks since 1601)."""
+    try:
+        not_after = cert.certificate.not_valid_after_utc
+        return int(not_after.timestamp() * 10_000_000) + 116444736000000000
+    except Exception:
+        return NEVER_EXPIRES
+
+
+SUPPORTED_ALGS: tuple[int, ...] = (
+    C.CALG_AES_128,
+    C.CALG_AES_256,
+    C.CALG_SHA_256,
+    C.CALG_SHA_384,
+    C.CALG_ECDH_EPHEM,
+    C.CALG_ECDSA,
+    C.CALG_RSA_SIGN,
+)
+
+
+def query(cred: Credential, ulAttribute: int, pBuffer: object) -> SecStatus:
+    """QueryCredentialsAttributes for one credential."""
+    if ulAttribute == C.SECPKG_ATTR_SUPPORTED_PROTOCOLS:
+        if not isinstance(pBuffer, SecPkgCred_SupportedProtocols):
+            return C.SEC_E_INTERNAL_ERROR
+        pBuffer.grbitProtocol = cred.protocols
+        return C.SEC_E_OK
+    if ulAttribute == C.SECPKG_ATTR_SUPPORTED_ALGS:
+        if not isinstance(pBuffer, SecPkgCred_SupportedAlgs):
+            return C.SEC_E_INTERNAL_ERROR
+        pBuffer.palgSupportedAlgs = list(SUPPORTED_ALGS)
+        pBuffer.cSupportedAlgs = len(SUPPORTED_ALGS)
+        return C.SEC_E_OK
+    if ulAttribute == C.SECPKG_ATTR_CIPHER_STRENGTHS:
+        if not isinstance(pBuffer, SecPkgCred_CipherStrengths):
+            return C.SEC_E_INTERNAL_ERROR
+        bits = [S.SUITES[s].key_len * 8 for s in cred.cipher_suites]
+        pBuffer.dwMinimumCipherStrength = min(bits)
+        pBuffer.dwMaximumCipherStrength = max(bits)
+        return C.SEC_E_OK
+    if ulAttribute == C.SECPKG_CRED_ATTR_NAMES:
+        if not isinstance(pBuffer, SecPkgCredentials_Names):
+            return C.SEC_E_INTERNAL_ERROR
+        if cred.certificate is None:
+            return C.SEC_E_NO_CREDENTIALS
+        try:
+            pBuffer.sUserName = cred.certificate.certificate.subject.rfc4514_string()
+        except Exception:
+            return C.SEC_E_NO_CREDENTIALS
+        return C.SEC_E_OK
+    return C.SEC_E_UNSUPPORTED_FUNCTION

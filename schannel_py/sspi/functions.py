@@ -1,0 +1,259 @@
+"""The SSPI functions, with Windows' names, parameters and status codes.
+
+Each function validates its arguments the way SChannel does (see
+SCHANNEL_BEHAVIOUR.md), delegates to :mod:`credentials` or :mod:`context`, and
+returns a :class:`~schannel_py.constants.SecStatus`.  No Python exception
+escapes: anything unexpected becomes SEC_E_INTERNAL_ERROR.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import ParamSpec
+
+from .. import constants as C
+from ..constants import SecStatus
+from . import buffers as B
+from . import context as X
+from . import credentials as K
+from .types import CredHandle, CtxtHandle, TimeStamp
+
+P = ParamSpec("P")
+log = logging.getLogger("schannel_py.sspi")
+
+
+def _guarded(fn: Callable[P, SecStatus]) -> Callable[P, SecStatus]:
+    """Turn any escaped exception into SEC_E_INTERNAL_ERROR (never crash the caller)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> SecStatus:
+        try:
+            return SecStatus(fn(*args, **kwargs))
+        except Exception:  # the promise: hostile input never raises
+            log.exception("%s failed unexpectedly", fn.__name__)
+            return C.SEC_E_INTERNAL_ERROR
+
+    return wrapper
+
+
+def _set(holder: object, attr: str, value: object) -> None:
+    if holder is not None and hasattr(holder, attr):
+        setattr(holder, attr, value)
+
+
+@_guarded
+def AcquireCredentialsHandle(
+    pszPrincipal: str | None,
+    pszPackage: str | None,
+    fCredentialUse: int,
+    pvLogonId: object,
+    pAuthData: object,
+    pGetKeyFn: object,
+    pvGetKeyArgument: object,
+    phCredential: CredHandle | None,
+    ptsExpiry: TimeStamp | None,
+) -> SecStatus:
+    """Create a credential handle from SCHANNEL_CRED, SCH_CREDENTIALS or None (defaults)."""
+    result = K.acquire(pszPackage, fCredentialUse, pvLogonId, pAuthData)
+    if isinstance(result, SecStatus):
+        return result
+    if phCredential is None or not hasattr(phCredential, "dwLower"):
+        return C.SEC_E_INVALID_HANDLE
+    K.CREDENTIALS.add(result, phCredential)
+    expiry = (
+        K.certificate_expiry_filetime(result.certificate) if result.certificate else K.NEVER_EXPIRES
+    )
+    _set(ptsExpiry, "QuadPart", expiry)
+    return C.SEC_E_OK
+
+
+@_guarded
+def FreeCredentialsHandle(phCredential: CredHandle | None) -> SecStatus:
+    """Release a credential handle."""
+    if K.CREDENTIALS.remove(phCredential) is None:
+        return C.SEC_E_INVALID_HANDLE
+    return C.SEC_E_OK
+
+
+@_guarded
+def QueryCredentialsAttributes(
+    phCredential: CredHandle | None, ulAttribute: int, pBuffer: object
+) -> SecStatus:
+    """SUPPORTED_PROTOCOLS, SUPPORTED_ALGS, CIPHER_STRENGTHS or CRED_ATTR_NAMES of a credential."""
+    cred = K.CREDENTIALS.get(phCredential)
+    if cred is None:
+        return C.SEC_E_INVALID_HANDLE
+    if pBuffer is None:
+        return C.SEC_E_INTERNAL_ERROR
+    return K.query(cred, ulAttribute, pBuffer)
+
+
+@_guarded
+def InitializeSecurityContext(
+    phCredential: CredHandle | None,
+    phContext: CtxtHandle | None,
+    pszTargetName: str | None,
+    fContextReq: int,
+    Reserved1: int,
+    TargetDataRep: int,
+    pInput: object,
+    Reserved2: int,
+    phNewContext: CtxtHandle | None,
+    pOutput: object,
+    pfContextAttr: object,
+    ptsExpiry: TimeStamp | None,
+) -> SecStatus:
+    """Drive the client handshake one leg at a time (see SCHANNEL_BEHAVIOUR.md section 1)."""
+    req = int(fContextReq) & 0xFFFFFFFF if isinstance(fContextReq, int) else 0
+    allocate = bool(req & C.ISC_REQ_ALLOCATE_MEMORY)
+    if req & (C.ISC_REQ_DELEGATE | C.ISC_REQ_PROMPT_FOR_CREDS):
+        return C.SEC_E_UNSUPPORTED_FUNCTION
+    target = pszTargetName if isinstance(pszTargetName, str) else None
+
+    if phContext is None:
+        cred = K.CREDENTIALS.get(phCredential)
+        if cred is None or not cred.use & C.SECPKG_CRED_OUTBOUND:
+            return C.SEC_E_INVALID_HANDLE
+        checked = X.output_buffers(pOutput, req)
+        if isinstance(checked, SecStatus):
+            return checked
+        out, tok = checked
+        inputs = X.first_call_inputs(pInput)
+        if isinstance(inputs, SecStatus):
+            return inputs
+        alpn, flags64 = inputs
+        if 0x0304 not in cred.versions:
+            # TLS 1.2 is not implemented yet: nothing this credential allows can be offered.
+            return C.SEC_E_ALGORITHM_MISMATCH
+        if phNewContext is None or not hasattr(phNewContext, "dwLower"):
+            return C.SEC_E_INVALID_HANDLE
+        ctx = X.create(cred, target, req, alpn, flags64)
+        ctx.client.start()
+        if not X.deliver(out, tok, ctx.client.data_to_send(), allocate):
+            return C.SEC_E_INSUFFICIENT_MEMORY
+        X.CONTEXTS.add(ctx, phNewContext)
+        _set(pfContextAttr, "value", X.ret_flags(req))
+        _set(ptsExpiry, "QuadPart", 0)
+        return C.SEC_I_CONTINUE_NEEDED
+
+    existing = X.CONTEXTS.get(phContext)
+    if existing is None:
+        return C.SEC_E_INVALID_HANDLE
+    if phCredential is not None and K.CREDENTIALS.get(phCredential) is None:
+        return C.SEC_E_INVALID_HANDLE
+    ctx = existing
+    with ctx.lock:
+        if ctx.pending_alert is None and pInput is None:
+            return C.SEC_E_INCOMPLETE_MESSAGE
+        checked = X.output_buffers(pOutput, req)
+        if isinstance(checked, SecStatus):
+            return checked
+        out, tok = checked
+        if ctx.pending_alert is not None:
+            status = X.control_step(ctx, out, tok, allocate)
+        elif ctx.phase == X.Phase.FAILED:
+            return ctx.failure or C.SEC_E_INTERNAL_ERROR
+        elif ctx.phase == X.Phase.CLOSED:
+            return C.SEC_E_INCOMPLETE_MESSAGE
+        else:
+            ctx.req = req
+            status = X.handshake_step(ctx, pInput, out, tok, allocate)
+        if status in (C.SEC_E_OK, C.SEC_I_CONTINUE_NEEDED):
+            if phNewContext is not None and hasattr(phNewContext, "dwLower"):
+                phNewContext.dwLower = phContext.dwLower
+                phNewContext.dwUpper = phContext.dwUpper
+            _set(pfContextAttr, "value", X.ret_flags(req))
+            _set(ptsExpiry, "QuadPart", K.NEVER_EXPIRES if status == C.SEC_E_OK else 0)
+        return status
+
+
+@_guarded
+def DeleteSecurityContext(phContext: CtxtHandle | None) -> SecStatus:
+    """Release a context, complete or not."""
+    if X.CONTEXTS.remove(phContext) is None:
+        return C.SEC_E_INVALID_HANDLE
+    return C.SEC_E_OK
+
+
+@_guarded
+def ApplyControlToken(phContext: CtxtHandle | None, pInput: object) -> SecStatus:
+    """SCHANNEL_SHUTDOWN, SCHANNEL_ALERT or SCHANNEL_SESSION; renegotiation is unsupported."""
+    ctx = X.CONTEXTS.get(phContext)
+    if ctx is None:
+        return C.SEC_E_INVALID_HANDLE
+    if pInput is None:
+        return C.SEC_E_INTERNAL_ERROR
+    bufs = B.buffers(pInput)
+    if bufs is None or len(bufs) != 1 or B.btype(bufs[0]) != C.SECBUFFER_TOKEN:
+        return C.SEC_E_INVALID_TOKEN
+    view = B.data(bufs[0])
+    if view is None:
+        return C.SEC_E_INVALID_TOKEN
+    if len(view) < 4:
+        return C.SEC_E_UNSUPPORTED_FUNCTION
+    token = int.from_bytes(view[:4], "little")
+    with ctx.lock:
+        if token == C.SCHANNEL_SHUTDOWN:
+            ctx.pending_alert = (C.TLS1_ALERT_WARNING, C.TLS1_ALERT_CLOSE_NOTIFY)
+            return C.SEC_E_OK
+        if token == C.SCHANNEL_ALERT:
+            if len(view) < 12:
+                return C.SEC_E_INVALID_TOKEN
+            level = int.from_bytes(view[4:8], "little")
+            number = int.from_bytes(view[8:12], "little")
+            if level not in (C.TLS1_ALERT_WARNING, C.TLS1_ALERT_FATAL) or number > 255:
+                return C.SEC_E_INVALID_TOKEN
+            ctx.pending_alert = (level, number)
+            return C.SEC_E_OK
+        if token == C.SCHANNEL_SESSION:
+            if len(view) < 8:
+                return C.SEC_E_INVALID_TOKEN
+            return C.SEC_E_OK
+    return C.SEC_E_UNSUPPORTED_FUNCTION
+
+
+@_guarded
+def QueryContextAttributes(
+    phContext: CtxtHandle | None, ulAttribute: int, pBuffer: object
+) -> SecStatus:
+    """Fill an attribute structure (STREAM_SIZES, CONNECTION_INFO, REMOTE_CERT_CONTEXT, ...)."""
+    ctx = X.CONTEXTS.get(phContext)
+    if ctx is None:
+        return C.SEC_E_INVALID_HANDLE
+    return X.query(ctx, ulAttribute, pBuffer)
+
+
+@_guarded
+def EncryptMessage(
+    phContext: CtxtHandle | None, fQOP: int, pMessage: object, MessageSeqNo: int
+) -> SecStatus:
+    """Encrypt one record in place over [STREAM_HEADER, DATA, STREAM_TRAILER, EMPTY]."""
+    ctx = X.CONTEXTS.get(phContext)
+    if ctx is None:
+        return C.SEC_E_INVALID_HANDLE
+    return X.encrypt(ctx, int(fQOP or 0), pMessage)
+
+
+@_guarded
+def DecryptMessage(
+    phContext: CtxtHandle | None, pMessage: object, MessageSeqNo: int, pfQOP: object
+) -> SecStatus:
+    """Decrypt one record in place from [DATA, EMPTY, EMPTY, EMPTY]."""
+    ctx = X.CONTEXTS.get(phContext)
+    if ctx is None:
+        return C.SEC_E_INVALID_HANDLE
+    return X.decrypt(ctx, pMessage)
+
+
+@_guarded
+def FreeContextBuffer(pvContextBuffer: object) -> SecStatus:
+    """Release package-allocated memory (a no-op: Python owns it)."""
+    return C.SEC_E_OK
+
+
+AcquireCredentialsHandleW = AcquireCredentialsHandleA = AcquireCredentialsHandle
+QueryCredentialsAttributesW = QueryCredentialsAttributesA = QueryCredentialsAttributes
+InitializeSecurityContextW = InitializeSecurityContextA = InitializeSecurityContext
+QueryContextAttributesW = QueryContextAttributesA = QueryContextAttributes

@@ -1,0 +1,47 @@
+"""Shared fixtures: the session's test PKI and the ``interop`` marker.
+
+``pki`` (session): a :class:`peers.ServerPki` written as PEM files in a
+temporary directory -- root CA, intermediate, and server certificates
+(``ecdsa``, ``rsa``, ``ecdsa_direct``, ``expired``, ``wrong_name``,
+``untrusted``), each with ``cert``/``key``/``chain``/``fullchain`` paths.
+
+``root_ca_pem`` (session): path of the root CA PEM.
+``root_certs_env`` (function): sets ``SCHANNEL_PY_ROOT_CERTS`` to that path for
+one test and returns it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import peers
+import pytest
+
+ROOT_CERTS_ENV = "SCHANNEL_PY_ROOT_CERTS"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "interop: needs external TLS peers (openssl s_server, gnutls-serv) on loopback; "
+        "skipped when a tool is missing, but failed when CI is set",
+    )
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> peers.ServerPki:
+    """The session's test PKI, as PEM files."""
+    return peers.build_server_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="session")
+def root_ca_pem(pki: peers.ServerPki) -> Path:
+    """Path of the trusted root CA certificate (PEM)."""
+    return pki.root_ca
+
+
+@pytest.fixture
+def root_certs_env(root_ca_pem: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point ``SCHANNEL_PY_ROOT_CERTS`` at the test root CA for one test."""
+    monkeypatch.setenv(ROOT_CERTS_ENV, str(root_ca_pem))
+    return root_ca_pem

@@ -1,0 +1,61 @@
+"""An in-memory TLS server (Python's ssl over MemoryBIO) for deterministic SSPI tests."""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+
+
+class MemoryServer:
+    """Python's ssl server side driven by bytes in / bytes out, no sockets."""
+
+    def __init__(
+        self,
+        cert_file: Path,
+        key_file: Path,
+        *,
+        min_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3,
+        max_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3,
+        alpn: list[str] | None = None,
+        num_tickets: int | None = None,
+        ecdh_curve: str | None = None,
+    ) -> None:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = min_version
+        ctx.maximum_version = max_version
+        ctx.load_cert_chain(cert_file, key_file)
+        if alpn:
+            ctx.set_alpn_protocols(alpn)
+        if num_tickets is not None:
+            ctx.num_tickets = num_tickets
+        if ecdh_curve:
+            ctx.set_ecdh_curve(ecdh_curve)
+        self.incoming = ssl.MemoryBIO()
+        self.outgoing = ssl.MemoryBIO()
+        self.tls = ctx.wrap_bio(self.incoming, self.outgoing, server_side=True)
+        self.handshake_done = False
+
+    def feed(self, data: bytes) -> bytes:
+        """Give the server client bytes; return whatever it sends back."""
+        if data:
+            self.incoming.write(data)
+        if not self.handshake_done:
+            try:
+                self.tls.do_handshake()
+                self.handshake_done = True
+            except ssl.SSLWantReadError:
+                pass
+        return self.outgoing.read()
+
+    def write(self, data: bytes) -> bytes:
+        self.tls.write(data)
+        return self.outgoing.read()
+
+    def read(self, n: int = 1 << 20) -> bytes:
+        try:
+            return self.tls.read(n)
+        except ssl.SSLWantReadError:
+            return b""
+
+    def pending_output(self) -> bytes:
+        return self.outgoing.read()

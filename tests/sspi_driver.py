@@ -1,0 +1,223 @@
+"""In-memory drivers of the SSPI loop for tests: curl's loop against a MemoryServer."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+from memserver import MemoryServer
+
+import schannel_py as sc
+
+CURL_FLAGS = (
+    sc.ISC_REQ_SEQUENCE_DETECT
+    | sc.ISC_REQ_REPLAY_DETECT
+    | sc.ISC_REQ_CONFIDENTIALITY
+    | sc.ISC_REQ_ALLOCATE_MEMORY
+    | sc.ISC_REQ_STREAM
+    | sc.ISC_REQ_USE_SUPPLIED_CREDS
+)
+
+
+def acquire(flags: int = 0, *, disabled: int = 0) -> sc.CredHandle:
+    params = [sc.TLS_PARAMETERS(grbitDisabledProtocols=disabled)] if disabled else None
+    auth = sc.SCH_CREDENTIALS(
+        dwVersion=sc.SCH_CREDENTIALS_VERSION,
+        dwFlags=flags,
+        cTlsParameters=len(params or []),
+        pTlsParameters=params,
+    )
+    cred = sc.CredHandle()
+    status = sc.AcquireCredentialsHandle(
+        None, sc.UNISP_NAME, sc.SECPKG_CRED_OUTBOUND, None, auth, None, None, cred, sc.TimeStamp()
+    )
+    assert status == sc.SEC_E_OK, status
+    return cred
+
+
+@dataclass
+class CurlLoop:
+    """curl's handshake loop, record by record, against an in-memory server."""
+
+    server: MemoryServer
+    cred: sc.CredHandle
+    target: str | None = "localhost"
+    flags: int = CURL_FLAGS
+    alpn: list[bytes] | None = None
+    ctx: sc.CtxtHandle = field(default_factory=sc.CtxtHandle)
+    attrs: sc.ULONG = field(default_factory=sc.ULONG)
+    encdata: bytearray = field(default_factory=bytearray)
+    statuses: list[sc.SecStatus] = field(default_factory=list)
+    last_alert: bytes = b""
+
+    def first_call(self) -> bytes:
+        inp = None
+        if self.alpn:
+            blob = sc.pack_application_protocols(self.alpn)
+            inp = sc.SecBufferDesc(
+                [sc.SecBuffer(len(blob), sc.SECBUFFER_APPLICATION_PROTOCOLS, blob)]
+            )
+        out = sc.SecBufferDesc([sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None)])
+        status = sc.InitializeSecurityContext(
+            self.cred, None, self.target, self.flags, 0, 0, inp, 0, self.ctx, out, self.attrs, None
+        )
+        assert status == sc.SEC_I_CONTINUE_NEEDED, status
+        tok = out.pBuffers[0]
+        assert tok.BufferType == sc.SECBUFFER_TOKEN
+        assert tok.pvBuffer is not None
+        return bytes(tok.pvBuffer[: tok.cbBuffer])
+
+    def step(self) -> tuple[sc.SecStatus, bytes]:
+        inbuf = sc.SecBufferDesc(
+            [
+                sc.SecBuffer(len(self.encdata), sc.SECBUFFER_TOKEN, bytes(self.encdata)),
+                sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
+            ]
+        )
+        out = sc.SecBufferDesc(
+            [
+                sc.SecBuffer(0, sc.SECBUFFER_TOKEN, None),
+                sc.SecBuffer(0, sc.SECBUFFER_ALERT, None),
+                sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
+            ]
+        )
+        status = sc.InitializeSecurityContext(
+            self.cred,
+            self.ctx,
+            self.target,
+            self.flags,
+            0,
+            0,
+            inbuf,
+            0,
+            None,
+            out,
+            self.attrs,
+            None,
+        )
+        self.statuses.append(status)
+        sent = b""
+        if status in (sc.SEC_E_OK, sc.SEC_I_CONTINUE_NEEDED):
+            for b in out.pBuffers:
+                if b.BufferType == sc.SECBUFFER_TOKEN and b.cbBuffer and b.pvBuffer is not None:
+                    sent += bytes(b.pvBuffer[: b.cbBuffer])
+            extra = inbuf.pBuffers[1]
+            if extra.BufferType == sc.SECBUFFER_EXTRA and extra.cbBuffer:
+                del self.encdata[: len(self.encdata) - extra.cbBuffer]
+            else:
+                self.encdata.clear()
+        else:
+            alert = out.pBuffers[1]
+            if alert.cbBuffer and alert.pvBuffer is not None:
+                self.last_alert = bytes(alert.pvBuffer[: alert.cbBuffer])
+        return status, sent
+
+    def handshake(self) -> sc.SecStatus:
+        """Run to SEC_E_OK (or the first failure), as curl does."""
+        reply = self.server.feed(self.first_call())
+        self.encdata += reply
+        for _ in range(20):
+            status, sent = self.step()
+            if status == sc.SEC_E_INCOMPLETE_MESSAGE:
+                more = self.server.feed(b"")
+                assert more, "server has nothing more to send"
+                self.encdata += more
+                continue
+            if status not in (sc.SEC_E_OK, sc.SEC_I_CONTINUE_NEEDED):
+                return status
+            reply = self.server.feed(sent)
+            self.encdata += reply
+            if status == sc.SEC_E_OK:
+                return status
+            if not self.encdata:
+                self.encdata += self.server.feed(b"")
+        raise AssertionError("handshake did not finish")
+
+    # --- data ---------------------------------------------------------------
+
+    def stream_sizes(self) -> sc.SecPkgContext_StreamSizes:
+        sizes = sc.SecPkgContext_StreamSizes()
+        assert (
+            sc.QueryContextAttributes(self.ctx, sc.SECPKG_ATTR_STREAM_SIZES, sizes) == sc.SEC_E_OK
+        )
+        return sizes
+
+    def encrypt(self, data: bytes) -> bytes:
+        sizes = self.stream_sizes()
+        buf = bytearray(sizes.cbHeader + len(data) + sizes.cbTrailer)
+        mv = memoryview(buf)
+        h, n = sizes.cbHeader, len(data)
+        buf[h : h + n] = data
+        desc = sc.SecBufferDesc(
+            [
+                sc.SecBuffer(h, sc.SECBUFFER_STREAM_HEADER, mv[:h]),
+                sc.SecBuffer(n, sc.SECBUFFER_DATA, mv[h : h + n]),
+                sc.SecBuffer(sizes.cbTrailer, sc.SECBUFFER_STREAM_TRAILER, mv[h + n :]),
+                sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
+            ]
+        )
+        status = sc.EncryptMessage(self.ctx, 0, desc, 0)
+        assert status == sc.SEC_E_OK, status
+        total = sum(b.cbBuffer for b in desc.pBuffers[:3])
+        return bytes(buf[:total])
+
+    def decrypt_all(self) -> tuple[bytes, list[sc.SecStatus]]:
+        """DecryptMessage over encdata until it is empty, handling SEC_I_RENEGOTIATE like curl."""
+        plain = b""
+        seen: list[sc.SecStatus] = []
+        while self.encdata:
+            desc = sc.SecBufferDesc(
+                [
+                    sc.SecBuffer(len(self.encdata), sc.SECBUFFER_DATA, self.encdata),
+                    sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
+                    sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
+                    sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
+                ]
+            )
+            status = sc.DecryptMessage(self.ctx, desc, 0, None)
+            seen.append(status)
+            if status == sc.SEC_E_INCOMPLETE_MESSAGE:
+                break
+            assert status in (sc.SEC_E_OK, sc.SEC_I_RENEGOTIATE, sc.SEC_I_CONTEXT_EXPIRED), status
+            b1, b3 = desc.pBuffers[1], desc.pBuffers[3]
+            if b1.BufferType == sc.SECBUFFER_DATA and b1.cbBuffer:
+                assert b1.pvBuffer is not None
+                plain += bytes(b1.pvBuffer[: b1.cbBuffer])
+            extra = b3.cbBuffer if b3.BufferType == sc.SECBUFFER_EXTRA else 0
+            desc.release()
+            if extra:
+                del self.encdata[: len(self.encdata) - extra]
+            else:
+                self.encdata.clear()
+            if status == sc.SEC_I_RENEGOTIATE:
+                st, sent = self.step()
+                assert st == sc.SEC_E_OK, st
+                if sent:
+                    self.encdata += self.server.feed(sent)
+            if status == sc.SEC_I_CONTEXT_EXPIRED:
+                break
+        return plain, seen
+
+    def shutdown(self) -> bytes:
+        token = struct.pack("<I", sc.SCHANNEL_SHUTDOWN)
+        desc = sc.SecBufferDesc([sc.SecBuffer(4, sc.SECBUFFER_TOKEN, token)])
+        assert sc.ApplyControlToken(self.ctx, desc) == sc.SEC_E_OK
+        out = sc.SecBufferDesc([sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None)])
+        status = sc.InitializeSecurityContext(
+            self.cred,
+            self.ctx,
+            self.target,
+            self.flags,
+            0,
+            0,
+            None,
+            0,
+            self.ctx,
+            out,
+            self.attrs,
+            None,
+        )
+        assert status == sc.SEC_E_OK, status
+        tok = out.pBuffers[0]
+        assert tok.pvBuffer is not None
+        return bytes(tok.pvBuffer[: tok.cbBuffer])
