@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from .. import constants as C
 from ..constants import SecStatus
+from ..crypt32 import CERT_CONTEXT
 from ..tls import groups as G
 from ..tls import suites as S
 from .handles import HandleTable
@@ -55,7 +56,7 @@ class Credential:
     session_lifespan_ms: int
     cipher_suites: tuple[int, ...] = S.DEFAULT_TLS13_SUITES
     groups: tuple[int, ...] = G.SUPPORTED_GROUPS
-    certificate: object | None = None
+    certificate: CERT_CONTEXT | None = None
     logon_id: object | None = None
     pid: int = field(default_factory=os.getpid)
 
@@ -191,7 +192,7 @@ def _from_sch_credentials(auth: SCH_CREDENTIALS, use: int) -> Credential | SecSt
     return cred
 
 
-def _client_certificates(auth: SCHANNEL_CRED | SCH_CREDENTIALS) -> object | SecStatus:
+def _client_certificates(auth: SCHANNEL_CRED | SCH_CREDENTIALS) -> CERT_CONTEXT | SecStatus | None:
     """The one client certificate a credential may carry (paCred), checked."""
     certs = _list(int(auth.cCreds or 0), auth.paCred)
     if not certs:
@@ -199,7 +200,7 @@ def _client_certificates(auth: SCHANNEL_CRED | SCH_CREDENTIALS) -> object | SecS
     if len(certs) > 1:
         return C.SEC_E_UNKNOWN_CREDENTIALS
     cert = certs[0]
-    if getattr(cert, "pbCertEncoded", None) is None:
+    if not isinstance(cert, CERT_CONTEXT) or cert.certificate is None:
         return C.SEC_E_UNKNOWN_CREDENTIALS
     if getattr(cert, "private_key", None) is None:
         return C.SEC_E_NO_CREDENTIALS
@@ -243,7 +244,7 @@ def acquire(
     return result
 
 
-def certificate_expiry_filetime(cert: object) -> int:
+def certificate_expiry_filetime(cert: CERT_CONTEXT) -> int:
     """A certificate's notAfter as FILETIME (100 ns ticks since 1601)."""
     try:
         not_after = cert.certificate.not_valid_after_utc

@@ -48,9 +48,10 @@ class HandleTable(Generic[T]):
 
     def remove(self, handle: object) -> T | None:
         obj = self.get(handle)
-        if obj is not None:
+        lower = getattr(handle, "dwLower", None)
+        if obj is not None and isinstance(lower, int):
             with self._lock:
-                self._items.pop(handle.dwLower, None)
+                self._items.pop(lower, None)
         return obj
 
     def values(self) -> list[T]:
