@@ -280,6 +280,7 @@ def connect_cmd(args: argparse.Namespace) -> int:
         print(f"handshake complete: {describe_connection(stream)}")
         if args.send is not None:
             stream.send(args.send.encode().decode("unicode_escape").encode("latin-1"))
+            sock.settimeout(args.idle)
             try:
                 while True:
                     data = stream.recv()
@@ -319,7 +320,12 @@ def main(argv: list[str] | None = None) -> int:
     p_conn.add_argument(
         "--trace", action="store_true", help="print every SSPI call and TLS message"
     )
-    p_conn.add_argument("--timeout", type=float, default=10.0)
+    p_conn.add_argument(
+        "--timeout", type=float, default=10.0, help="connect and handshake timeout (s)"
+    )
+    p_conn.add_argument(
+        "--idle", type=float, default=2.0, help="stop reading after this many idle seconds"
+    )
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo(args)
