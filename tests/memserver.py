@@ -19,6 +19,7 @@ class MemoryServer:
         alpn: list[str] | None = None,
         num_tickets: int | None = None,
         ecdh_curve: str | None = None,
+        ciphers: str | None = None,
     ) -> None:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = min_version
@@ -28,6 +29,8 @@ class MemoryServer:
             ctx.set_alpn_protocols(alpn)
         if num_tickets is not None:
             ctx.num_tickets = num_tickets
+        if ciphers:
+            ctx.set_ciphers(ciphers)
         if ecdh_curve:
             ctx.set_ecdh_curve(ecdh_curve)
         self.incoming = ssl.MemoryBIO()

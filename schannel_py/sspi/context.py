@@ -43,7 +43,14 @@ from ..constants import SecStatus
 from ..tls import groups as G
 from ..tls.alerts import TLSError
 from ..tls.client import ClientConfig, TLSClient
-from ..tls.events import ApplicationData, CloseNotify, HandshakeComplete, KeyUpdated, TicketReceived
+from ..tls.events import (
+    ApplicationData,
+    CloseNotify,
+    HandshakeComplete,
+    KeyUpdated,
+    RenegotiationRequested,
+    TicketReceived,
+)
 from ..tls.record import HEADER_LEN, MAX_PLAINTEXT, RecordHeaderError, frame
 from . import buffers as B
 from .credentials import Credential
@@ -81,7 +88,6 @@ ECHOED_REQ = (
     | C.ISC_REQ_INTEGRITY
     | C.ISC_REQ_MUTUAL_AUTH
 )
-TLS13_TRAILER = 17  # inner content type + 16-byte tag
 
 
 class Phase(enum.Enum):
@@ -168,6 +174,7 @@ def _config(cred: Credential, target: str | None, req: int, alpn: list[bytes]) -
     return ClientConfig(
         server_name=server_name_for(target),
         alpn=alpn,
+        versions=cred.versions,
         cipher_suites=cred.cipher_suites,
         groups=groups,
         key_share_groups=shares,
@@ -291,6 +298,18 @@ def handshake_step(
         return C.SEC_E_INVALID_TOKEN
     side = spare[0] if spare else None
 
+    if ctx.phase in (Phase.RENEGOTIATE, Phase.ESTABLISHED) and ctx.client.renegotiation_requested:
+        # TLS 1.2 HelloRequest: run a secure renegotiation through this ISC loop.
+        try:
+            ctx.client.renegotiate()
+        except TLSError as e:
+            return fail(ctx, e, out, allocate)
+        ctx.phase = Phase.HANDSHAKE
+        if len(view) == 0:
+            if not deliver(out, tok, ctx.client.data_to_send(), allocate):
+                return C.SEC_E_INSUFFICIENT_MEMORY
+            return C.SEC_I_CONTINUE_NEEDED
+
     if ctx.phase in (Phase.RENEGOTIATE, Phase.ESTABLISHED):
         # The post-handshake message was consumed by DecryptMessage; send what
         # the client owes and give every input byte back for DecryptMessage.
@@ -354,6 +373,18 @@ def handshake_step(
     return C.SEC_I_CONTINUE_NEEDED
 
 
+def start_renegotiation(ctx: Context, out: list[SecBuffer], tok: int, allocate: bool) -> SecStatus:
+    """Client-initiated TLS 1.2 renegotiation: a new ClientHello under the current keys."""
+    try:
+        ctx.client.renegotiate()
+    except TLSError as e:
+        return fail(ctx, e, out, allocate)
+    ctx.phase = Phase.HANDSHAKE
+    if not deliver(out, tok, ctx.client.data_to_send(), allocate):
+        return C.SEC_E_INSUFFICIENT_MEMORY
+    return C.SEC_I_CONTINUE_NEEDED
+
+
 def control_step(ctx: Context, out: list[SecBuffer], tok: int, allocate: bool) -> SecStatus:
     """ISC after ApplyControlToken: emit the pending alert record."""
     assert ctx.pending_alert is not None
@@ -405,6 +436,7 @@ def decrypt(ctx: Context, pMessage: object) -> SecStatus:
             bufs[i].BufferType = C.SECBUFFER_MISSING
             bufs[i].cbBuffer = -n
         return C.SEC_E_INCOMPLETE_MESSAGE
+    hl = ctx.client.read_header_len
     try:
         events = ctx.client.receive_record(view[:n])
     except TLSError as e:
@@ -416,28 +448,28 @@ def decrypt(ctx: Context, pMessage: object) -> SecStatus:
             plaintext = ev.data
         elif isinstance(ev, CloseNotify):
             status = C.SEC_I_CONTEXT_EXPIRED
-        elif isinstance(ev, (TicketReceived, KeyUpdated)):
+        elif isinstance(ev, (TicketReceived, KeyUpdated, RenegotiationRequested)):
             status = C.SEC_I_RENEGOTIATE
     # Lay the record out in place: header, plaintext, trailer, then what follows.
     target = B.writable(dbuf)
     if target is not None:
-        target[HEADER_LEN : HEADER_LEN + len(plaintext)] = plaintext
+        target[hl : hl + len(plaintext)] = plaintext
         region: memoryview = target
     else:
         copy = bytearray(view)
-        copy[HEADER_LEN : HEADER_LEN + len(plaintext)] = plaintext
+        copy[hl : hl + len(plaintext)] = plaintext
         region = memoryview(copy)
     hdr, dat, trl, ext = bufs[di], bufs[empties[0]], bufs[empties[1]], bufs[empties[2]]
     hdr.BufferType, hdr.cbBuffer, hdr.pvBuffer = (
         C.SECBUFFER_STREAM_HEADER,
-        HEADER_LEN,
-        region[:HEADER_LEN],
+        hl,
+        region[:hl],
     )
-    end = HEADER_LEN + len(plaintext)
+    end = hl + len(plaintext)
     dat.BufferType, dat.cbBuffer, dat.pvBuffer = (
         C.SECBUFFER_DATA,
         len(plaintext),
-        region[HEADER_LEN:end],
+        region[hl:end],
     )
     trl.BufferType, trl.cbBuffer, trl.pvBuffer = C.SECBUFFER_STREAM_TRAILER, n - end, region[end:n]
     if len(view) > n:
@@ -472,7 +504,8 @@ def encrypt(ctx: Context, fQOP: int, pMessage: object) -> SecStatus:
         return C.SEC_E_INVALID_TOKEN
     if len(plain) > MAX_PLAINTEXT:
         return C.SEC_E_ENCRYPT_FAILURE
-    if B.size(hbuf) < HEADER_LEN or B.size(tbuf) < TLS13_TRAILER:
+    need_header, need_trailer = ctx.client.record_overhead
+    if B.size(hbuf) < need_header or B.size(tbuf) < need_trailer:
         return C.SEC_E_BUFFER_TOO_SMALL
     protection = ctx.client.write_protection
     if protection is None:
@@ -547,6 +580,7 @@ def query(ctx: Context, attr: int, pBuffer: object) -> SecStatus:
         C.SECPKG_ATTR_KEY_INFO,
         C.SECPKG_ATTR_APPLICATION_PROTOCOL,
         C.SECPKG_ATTR_ENDPOINT_BINDINGS,
+        C.SECPKG_ATTR_UNIQUE_BINDINGS,
         C.SECPKG_ATTR_SESSION_INFO,
     )
     if attr not in supported:
@@ -626,8 +660,15 @@ def query(ctx: Context, attr: int, pBuffer: object) -> SecStatus:
         pBuffer.Bindings = blob
         pBuffer.BindingsLength = len(blob)
         return C.SEC_E_OK
+    if attr == C.SECPKG_ATTR_UNIQUE_BINDINGS and isinstance(pBuffer, SecPkgContext_Bindings):
+        if client.version != 0x0303 or not client.first_finished:
+            return C.SEC_E_UNSUPPORTED_FUNCTION  # tls-unique is not defined for TLS 1.3
+        blob = pack_channel_bindings(b"tls-unique:" + client.first_finished)
+        pBuffer.Bindings = blob
+        pBuffer.BindingsLength = len(blob)
+        return C.SEC_E_OK
     if attr == C.SECPKG_ATTR_SESSION_INFO and isinstance(pBuffer, SecPkgContext_SessionInfo):
-        sid = client.handshake.offer.session_id if client.handshake.offer else b""
+        sid = client.session_id
         pBuffer.dwFlags = 0
         pBuffer.cbSessionId = len(sid)
         pBuffer.rgbSessionId = sid

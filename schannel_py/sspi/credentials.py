@@ -54,7 +54,7 @@ class Credential:
     protocols: int  # SP_PROT_* bits reported by SUPPORTED_PROTOCOLS
     flags: int
     session_lifespan_ms: int
-    cipher_suites: tuple[int, ...] = S.DEFAULT_TLS13_SUITES
+    cipher_suites: tuple[int, ...] = S.DEFAULT_TLS13_SUITES + S.DEFAULT_TLS12_SUITES
     groups: tuple[int, ...] = G.SUPPORTED_GROUPS
     certificate: CERT_CONTEXT | None = None
     logon_id: object | None = None

@@ -124,8 +124,8 @@ def InitializeSecurityContext(
         if isinstance(inputs, SecStatus):
             return inputs
         alpn, flags64 = inputs
-        if 0x0304 not in cred.versions:
-            # TLS 1.2 is not implemented yet: nothing this credential allows can be offered.
+        if not cred.versions:
+            # Only SSL 3 / TLS 1.0 / 1.1 enabled: nothing this package will offer.
             return C.SEC_E_ALGORITHM_MISMATCH
         if phNewContext is None or not hasattr(phNewContext, "dwLower"):
             return C.SEC_E_INVALID_HANDLE
@@ -146,6 +146,14 @@ def InitializeSecurityContext(
     ctx = existing
     with ctx.lock:
         if ctx.pending_alert is None and pInput is None:
+            if ctx.phase == X.Phase.ESTABLISHED and ctx.client.version == 0x0303:
+                checked = X.output_buffers(pOutput, req)
+                if isinstance(checked, SecStatus):
+                    return checked
+                status = X.start_renegotiation(ctx, *checked, allocate)
+                if status == C.SEC_I_CONTINUE_NEEDED:
+                    _set(pfContextAttr, "value", X.ret_flags(req))
+                return status
             return C.SEC_E_INCOMPLETE_MESSAGE
         checked = X.output_buffers(pOutput, req)
         if isinstance(checked, SecStatus):

@@ -1,126 +1,325 @@
-"""SSPI data types with Windows' field names: handles, buffers, credential and attribute structures.
+"""SSPI data types: handles, buffers, credential and attribute structures.
 
-C passes pointers to structures the callee fills in; here the caller passes a
-mutable object and the package sets its fields.  Every field defaults to
-0/None/empty so structures can be built by keyword, as C code zero-fills them.
+Each class mirrors the C structure of the same name in ``sspi.h`` /
+``schannel.h`` (field names and order as in the header, see
+SCHANNEL_BEHAVIOUR.md sections 0, 2 and 4), so C code ports line by line:
+
+* every field can be given by keyword and defaults to zero / ``None`` (NULL)
+  / empty, like a ``{0}``-initialised C struct;
+* out-parameters are mutable objects that the package fills in, as in C;
+* ``None`` stands for a NULL pointer; pointer-to-array fields are Python
+  sequences (or ``None``), ``WCHAR`` arrays and ``LPWSTR`` are ``str``, byte
+  arrays are ``bytes``.
+
+The structures are dataclasses compared by value (``eq=True``); being mutable
+they are deliberately unhashable.  To key a table by handle, use
+``(h.dwLower, h.dwUpper)``.
+
+The module also holds the byte layouts callers put into ``SecBuffer`` s
+(``SEC_APPLICATION_PROTOCOLS``, ``SEC_FLAGS``, ``SCHANNEL_ALERT_TOKEN``,
+``SCHANNEL_SESSION_TOKEN``, ``SEC_CHANNEL_BINDINGS``): one pack/parse pair per
+wire format, little-endian as on Windows.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
-from .. import constants as C
+from schannel_py.constants import (
+    SCHANNEL_ALERT,
+    SCHANNEL_SESSION,
+    SECBUFFER_ATTRMASK,
+    SECBUFFER_VERSION,
+    SECPKGCONTEXT_CIPHERINFO_V1,
+    SECPKGCONTEXT_CONNECTION_INFO_EX_V1,
+    SecApplicationProtocolNegotiationExt_ALPN,
+)
 
+__all__ = [
+    "PVOID",
+    "SCHANNEL_ALERT_TOKEN",
+    "SCHANNEL_CRED",
+    "SCHANNEL_SESSION_TOKEN",
+    "SCH_CREDENTIALS",
+    "SEC_CHANNEL_BINDINGS_SIZE",
+    "ULONG",
+    "BufferData",
+    "CRYPTO_SETTINGS",
+    "CredHandle",
+    "CtxtHandle",
+    "SecBuffer",
+    "SecBufferDesc",
+    "SecHandle",
+    "SecInvalidateHandle",
+    "SecIsValidHandle",
+    "SecPkgContext_ApplicationProtocol",
+    "SecPkgContext_Bindings",
+    "SecPkgContext_CertificateValidationResult",
+    "SecPkgContext_Certificates",
+    "SecPkgContext_CipherInfo",
+    "SecPkgContext_ConnectionInfo",
+    "SecPkgContext_ConnectionInfoEx",
+    "SecPkgContext_EarlyStart",
+    "SecPkgContext_Flags",
+    "SecPkgContext_IssuerListInfoEx",
+    "SecPkgContext_KeyInfo",
+    "SecPkgContext_KeyingMaterial",
+    "SecPkgContext_KeyingMaterialInfo",
+    "SecPkgContext_Lifespan",
+    "SecPkgContext_Names",
+    "SecPkgContext_NegotiatedTlsExtensions",
+    "SecPkgContext_ProtoInfo",
+    "SecPkgContext_SessionAppData",
+    "SecPkgContext_SessionInfo",
+    "SecPkgContext_Sizes",
+    "SecPkgContext_StreamSizes",
+    "SecPkgContext_SupportedSignatures",
+    "SecPkgCred_CipherStrengths",
+    "SecPkgCred_SupportedAlgs",
+    "SecPkgCred_SupportedProtocols",
+    "SecPkgCredentials_Names",
+    "TLS_PARAMETERS",
+    "TimeStamp",
+    "effective_list",
+    "pack_alert_token",
+    "pack_application_protocols",
+    "pack_channel_bindings",
+    "pack_control_token",
+    "pack_sec_flags",
+    "pack_session_token",
+    "parse_application_protocols",
+    "parse_channel_bindings",
+    "unpack_sec_flags",
+]
+
+_T = TypeVar("_T")
+
+#: What ``SecBuffer.pvBuffer`` may point at (``None`` is NULL).
 BufferData = bytes | bytearray | memoryview
 
+_ULONG_PTR_MAX = 0xFFFFFFFFFFFFFFFF  # (ULONG_PTR)(INT_PTR)-1 on 64-bit Windows
 
-@dataclass(eq=False)
-class _SecHandle:
-    """SecHandle: two pointer-sized values identifying a package object."""
+
+# ---------------------------------------------------------------------------
+# Handles and scalar out-parameters
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class SecHandle:
+    """``SecHandle``: an opaque pair of ``ULONG_PTR`` set by the package.
+
+    A zeroed handle is the conventional "not yet filled" value; the package
+    never hands out ``(0, 0)``.
+    """
 
     dwLower: int = 0
     dwUpper: int = 0
 
     @property
     def is_null(self) -> bool:
+        """True when both halves are zero (a fresh, never-filled handle)."""
         return self.dwLower == 0 and self.dwUpper == 0
 
 
-@dataclass(eq=False)
-class CredHandle(_SecHandle):
-    """A credential handle (AcquireCredentialsHandle's phCredential)."""
+@dataclass
+class CredHandle(SecHandle):
+    """``CredHandle``: filled by ``AcquireCredentialsHandle``."""
 
 
-@dataclass(eq=False)
-class CtxtHandle(_SecHandle):
-    """A security context handle (InitializeSecurityContext's phNewContext)."""
+@dataclass
+class CtxtHandle(SecHandle):
+    """``CtxtHandle``: filled by ``InitializeSecurityContext`` (phNewContext)."""
 
 
-@dataclass(eq=False)
+def SecInvalidateHandle(handle: SecHandle) -> None:
+    """The ``SecInvalidateHandle`` macro: set both halves to ``(ULONG_PTR)-1``."""
+    handle.dwLower = _ULONG_PTR_MAX
+    handle.dwUpper = _ULONG_PTR_MAX
+
+
+def SecIsValidHandle(handle: SecHandle) -> bool:
+    """The ``SecIsValidHandle`` macro: false only for an invalidated handle.
+
+    As in C, a zeroed handle counts as "valid" here; use ``is_null`` to test
+    for a handle that was never filled.
+    """
+    return handle.dwLower != _ULONG_PTR_MAX and handle.dwUpper != _ULONG_PTR_MAX
+
+
+@dataclass
 class TimeStamp:
-    """LARGE_INTEGER in FILETIME units (100 ns since 1601)."""
+    """``TimeStamp`` (``LARGE_INTEGER``): 100 ns FILETIME units.
+
+    ``QuadPart`` is the signed 64-bit value; ``LowPart`` (unsigned 32 bits) and
+    ``HighPart`` (signed 32 bits) are views of it, as in the C union.
+    """
 
     QuadPart: int = 0
 
     @property
     def LowPart(self) -> int:
+        """Low 32 bits (``DWORD``)."""
         return self.QuadPart & 0xFFFFFFFF
+
+    @LowPart.setter
+    def LowPart(self, value: int) -> None:
+        self.QuadPart = (self.HighPart << 32) | (value & 0xFFFFFFFF)
 
     @property
     def HighPart(self) -> int:
-        return (self.QuadPart >> 32) & 0xFFFFFFFF
+        """High 32 bits (``LONG``, signed)."""
+        return self.QuadPart >> 32
+
+    @HighPart.setter
+    def HighPart(self, value: int) -> None:
+        high = ((value + 0x80000000) & 0xFFFFFFFF) - 0x80000000  # wrap to LONG
+        self.QuadPart = (high << 32) | self.LowPart
 
 
-@dataclass(eq=False)
+@dataclass
 class ULONG:
-    """An out-parameter ULONG (pfContextAttr)."""
+    """A ``ULONG`` out-parameter (``PULONG pfContextAttr``, ``pfQOP``)."""
 
     value: int = 0
 
 
-@dataclass(eq=False)
+@dataclass
 class PVOID:
-    """An out-parameter pointer (QueryContextAttributes(REMOTE_CERT_CONTEXT) sets ``value``)."""
+    """A pointer-sized out-parameter (``void*`` / ``PCCERT_CONTEXT`` / ``HCERTSTORE``).
+
+    ``QueryContextAttributes(ctx, SECPKG_ATTR_REMOTE_CERT_CONTEXT, pv)`` sets
+    ``pv.value`` to the ``CERT_CONTEXT``, as C writes through ``&pCertContext``.
+    """
 
     value: object = None
 
 
-@dataclass(eq=False)
+# ---------------------------------------------------------------------------
+# Buffers
+# ---------------------------------------------------------------------------
+
+
+@dataclass
 class SecBuffer:
-    """SecBuffer {cbBuffer, BufferType, pvBuffer}; pvBuffer None is NULL."""
+    """``SecBuffer``: ``cbBuffer`` bytes of type ``BufferType`` at ``pvBuffer``.
+
+    ``pvBuffer`` is ``None`` (NULL), ``bytes``, a ``bytearray`` or a
+    ``memoryview``.  ``BufferType`` may carry attribute bits
+    (``SECBUFFER_READONLY`` ...); ``base_type`` strips them.
+    """
 
     cbBuffer: int = 0
-    BufferType: int = C.SECBUFFER_EMPTY
+    BufferType: int = 0
     pvBuffer: BufferData | None = None
 
+    @property
+    def base_type(self) -> int:
+        """``BufferType`` without the ``SECBUFFER_ATTRMASK`` attribute bits."""
+        return self.BufferType & ~SECBUFFER_ATTRMASK & 0xFFFFFFFF
+
     def data(self) -> bytes:
-        """The first cbBuffer bytes of pvBuffer (b"" for NULL)."""
+        """A copy of the first ``cbBuffer`` bytes of ``pvBuffer``.
+
+        ``b""`` for NULL; a ``cbBuffer`` larger than the buffer gives the whole
+        buffer (C would read past the end), a negative one gives ``b""``.
+        """
         if self.pvBuffer is None or self.cbBuffer <= 0:
             return b""
-        return bytes(memoryview(self.pvBuffer).cast("B")[: self.cbBuffer])
+        view = memoryview(self.pvBuffer)
+        if view.ndim == 1 and view.itemsize == 1:
+            return bytes(view[: self.cbBuffer])
+        return view.tobytes()[: self.cbBuffer]
 
 
-@dataclass(eq=False)
+@dataclass(init=False)
 class SecBufferDesc:
-    """SecBufferDesc; only the first ``cBuffers`` buffers are read, as in C."""
+    """``SecBufferDesc``: a list of ``SecBuffer`` s.
 
-    pBuffers: list[SecBuffer] = field(default_factory=list)
-    ulVersion: int = C.SECBUFFER_VERSION
-    cBuffers: int = -1
+    ``cBuffers`` defaults to ``len(pBuffers)``.  As in C, the package reads only
+    the first ``cBuffers`` entries (``active_buffers()``); a ``cBuffers`` larger
+    than the list is clamped to it.  The list given is kept (not copied), so
+    the caller's own list and buffers are what the package updates.
+    """
 
-    def __post_init__(self) -> None:
-        if self.cBuffers < 0:
-            self.cBuffers = len(self.pBuffers)
+    pBuffers: list[SecBuffer]
+    ulVersion: int
+    cBuffers: int
+
+    def __init__(
+        self,
+        pBuffers: Sequence[SecBuffer] | None = None,
+        ulVersion: int = SECBUFFER_VERSION,
+        cBuffers: int | None = None,
+    ) -> None:
+        if isinstance(pBuffers, list):
+            self.pBuffers = pBuffers
+        else:
+            self.pBuffers = list(pBuffers or ())
+        self.ulVersion = ulVersion
+        self.cBuffers = len(self.pBuffers) if cBuffers is None else cBuffers
+
+    def active_buffers(self) -> list[SecBuffer]:
+        """The buffers the package reads: the first ``cBuffers`` of ``pBuffers``."""
+        return self.pBuffers[: max(self.cBuffers, 0)]
 
     def release(self) -> None:
-        """Release memoryviews the package left in the buffers.
+        """Release the memoryviews the package left in the buffers.
 
-        DecryptMessage's DATA/EXTRA point into the caller's bytearray; while
-        those views live, Python refuses to resize it.  Call this (or drop the
-        descriptor) before moving the EXTRA bytes to the front.
+        DecryptMessage's DATA/EXTRA buffers are views into the caller's
+        ``bytearray``; while such a view lives Python refuses to resize the
+        bytearray.  Call this (or drop the descriptor) before moving the EXTRA
+        bytes to the front.  Released buffers get ``pvBuffer = None``.
         """
-        for b in self.pBuffers:
-            if isinstance(b.pvBuffer, memoryview):
-                b.pvBuffer.release()
-                b.pvBuffer = None
+        for buf in self.pBuffers:
+            view = buf.pvBuffer
+            if isinstance(view, memoryview):
+                try:
+                    view.release()
+                except BufferError:  # still exported elsewhere; just drop our reference
+                    pass
+                buf.pvBuffer = None
 
 
-# --- credentials ------------------------------------------------------------------
+# ---------------------------------------------------------------------------
+# Credential structures (schannel.h)
+# ---------------------------------------------------------------------------
 
 
-@dataclass(eq=False)
+def effective_list(count: int, lst: Sequence[_T] | None) -> list[_T]:
+    """The entries a ``(count, pointer)`` pair designates.
+
+    As in C, a non-zero ``count`` selects the first ``count`` entries (clamped
+    to the sequence's length).  For Python callers a ``count`` of 0 (or less)
+    with a non-empty sequence means "all of it", so ``SCHANNEL_CRED(paCred=[c])``
+    works without also setting ``cCreds``.  ``None`` (NULL) gives ``[]``.
+    """
+    if lst is None:
+        return []
+    if count > 0:
+        return list(lst[:count])
+    return list(lst)
+
+
+@dataclass
 class SCHANNEL_CRED:
-    """SCHANNEL_CRED (dwVersion = SCHANNEL_CRED_VERSION, 4): never offers TLS 1.3."""
+    """``SCHANNEL_CRED`` (``dwVersion = SCHANNEL_CRED_VERSION``, 4).
+
+    ``paCred`` holds ``CERT_CONTEXT`` objects; ``palgSupportedAlgs`` ``ALG_ID`` s.
+    Counts follow :func:`effective_list` (0 with a non-empty list = all).
+    """
 
     dwVersion: int = 0
     cCreds: int = 0
-    paCred: list[object] | None = None
-    hRootStore: object = None
+    paCred: Sequence[object] | None = None
+    hRootStore: object | None = None
     cMappers: int = 0
-    aphMappers: object = None
+    aphMappers: Sequence[object] | None = None
     cSupportedAlgs: int = 0
-    palgSupportedAlgs: list[int] | None = None
+    palgSupportedAlgs: Sequence[int] | None = None
     grbitEnabledProtocols: int = 0
     dwMinimumCipherStrength: int = 0
     dwMaximumCipherStrength: int = 0
@@ -128,53 +327,142 @@ class SCHANNEL_CRED:
     dwFlags: int = 0
     dwCredFormat: int = 0
 
+    def creds(self) -> list[object]:
+        """The certificate contexts designated by ``cCreds``/``paCred``."""
+        return effective_list(self.cCreds, self.paCred)
 
-@dataclass(eq=False)
+    def supported_algs(self) -> list[int]:
+        """The ``ALG_ID`` s designated by ``cSupportedAlgs``/``palgSupportedAlgs``."""
+        return effective_list(self.cSupportedAlgs, self.palgSupportedAlgs)
+
+
+@dataclass
 class CRYPTO_SETTINGS:
-    """CRYPTO_SETTINGS: one algorithm (by CNG name) to disable or restrict."""
+    """``CRYPTO_SETTINGS``: one algorithm (CNG id) to disable or bound.
+
+    ``eAlgorithmUsage`` is a ``TlsParametersCngAlgUsage*`` value;
+    ``strCngAlgId`` a CNG algorithm id such as ``"AES"`` or ``"RSA"``
+    (``None``/``""`` = empty ``UNICODE_STRING``).
+    """
 
     eAlgorithmUsage: int = 0
     strCngAlgId: str | None = None
     cChainingModes: int = 0
-    rgstrChainingModes: list[str] | None = None
+    rgstrChainingModes: Sequence[str] | None = None
     dwMinBitLength: int = 0
     dwMaxBitLength: int = 0
 
+    def chaining_modes(self) -> list[str]:
+        """The chaining modes designated by ``cChainingModes``/``rgstrChainingModes``."""
+        return effective_list(self.cChainingModes, self.rgstrChainingModes)
 
-@dataclass(eq=False)
+
+@dataclass
 class TLS_PARAMETERS:
-    """TLS_PARAMETERS: protocol versions and algorithms to disable."""
+    """``TLS_PARAMETERS``: protocols and crypto to disable (``SCH_CREDENTIALS``).
+
+    ``rgstrAlpnIds`` and ``TLS_PARAMS_OPTIONAL`` are server-only.
+    """
 
     cAlpnIds: int = 0
-    rgstrAlpnIds: list[str] | None = None
+    rgstrAlpnIds: Sequence[str | bytes] | None = None
     grbitDisabledProtocols: int = 0
     cDisabledCrypto: int = 0
-    pDisabledCrypto: list[CRYPTO_SETTINGS] | None = None
+    pDisabledCrypto: Sequence[CRYPTO_SETTINGS] | None = None
     dwFlags: int = 0
 
+    def alpn_ids(self) -> list[str | bytes]:
+        """The ALPN ids designated by ``cAlpnIds``/``rgstrAlpnIds``."""
+        return effective_list(self.cAlpnIds, self.rgstrAlpnIds)
 
-@dataclass(eq=False)
+    def disabled_crypto(self) -> list[CRYPTO_SETTINGS]:
+        """The settings designated by ``cDisabledCrypto``/``pDisabledCrypto``."""
+        return effective_list(self.cDisabledCrypto, self.pDisabledCrypto)
+
+
+@dataclass
 class SCH_CREDENTIALS:
-    """SCH_CREDENTIALS (dwVersion = SCH_CREDENTIALS_VERSION, 5): TLS 1.3 and 1.2 by default."""
+    """``SCH_CREDENTIALS`` (``dwVersion = SCH_CREDENTIALS_VERSION``, 5).
+
+    The only credential structure that can negotiate TLS 1.3.  Counts follow
+    :func:`effective_list` (0 with a non-empty list = all).
+    """
 
     dwVersion: int = 0
     dwCredFormat: int = 0
     cCreds: int = 0
-    paCred: list[object] | None = None
-    hRootStore: object = None
+    paCred: Sequence[object] | None = None
+    hRootStore: object | None = None
     cMappers: int = 0
-    aphMappers: object = None
+    aphMappers: Sequence[object] | None = None
     dwSessionLifespan: int = 0
     dwFlags: int = 0
     cTlsParameters: int = 0
-    pTlsParameters: list[TLS_PARAMETERS] | None = None
+    pTlsParameters: Sequence[TLS_PARAMETERS] | None = None
+
+    def creds(self) -> list[object]:
+        """The certificate contexts designated by ``cCreds``/``paCred``."""
+        return effective_list(self.cCreds, self.paCred)
+
+    def tls_parameters(self) -> list[TLS_PARAMETERS]:
+        """The entries designated by ``cTlsParameters``/``pTlsParameters``."""
+        return effective_list(self.cTlsParameters, self.pTlsParameters)
 
 
-# --- attribute structures -----------------------------------------------------------
+# ---------------------------------------------------------------------------
+# Credential attribute structures (QueryCredentialsAttributes)
+# ---------------------------------------------------------------------------
 
 
-@dataclass(eq=False)
+@dataclass
+class SecPkgCredentials_Names:
+    """``SECPKG_CRED_ATTR_NAMES``: the credential's user (certificate subject)."""
+
+    sUserName: str | None = None
+
+
+@dataclass
+class SecPkgCred_SupportedAlgs:
+    """``SECPKG_ATTR_SUPPORTED_ALGS``: ``ALG_ID`` s the credential allows."""
+
+    cSupportedAlgs: int = 0
+    palgSupportedAlgs: list[int] = field(default_factory=list)
+
+
+@dataclass
+class SecPkgCred_CipherStrengths:
+    """``SECPKG_ATTR_CIPHER_STRENGTHS``: cipher strength bounds in bits."""
+
+    dwMinimumCipherStrength: int = 0
+    dwMaximumCipherStrength: int = 0
+
+
+@dataclass
+class SecPkgCred_SupportedProtocols:
+    """``SECPKG_ATTR_SUPPORTED_PROTOCOLS``: enabled ``SP_PROT_*`` bits."""
+
+    grbitProtocol: int = 0
+
+
+# ---------------------------------------------------------------------------
+# Context attribute structures (QueryContextAttributes)
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class SecPkgContext_Sizes:
+    """``SECPKG_ATTR_SIZES``."""
+
+    cbMaxToken: int = 0
+    cbMaxSignature: int = 0
+    cbBlockSize: int = 0
+    cbSecurityTrailer: int = 0
+
+
+@dataclass
 class SecPkgContext_StreamSizes:
+    """``SECPKG_ATTR_STREAM_SIZES``: buffer sizes for EncryptMessage."""
+
     cbHeader: int = 0
     cbTrailer: int = 0
     cbMaximumMessage: int = 0
@@ -182,8 +470,90 @@ class SecPkgContext_StreamSizes:
     cbBlockSize: int = 0
 
 
-@dataclass(eq=False)
+@dataclass
+class SecPkgContext_Names:
+    """``SECPKG_ATTR_NAMES``."""
+
+    sUserName: str | None = None
+
+
+@dataclass
+class SecPkgContext_Lifespan:
+    """``SECPKG_ATTR_LIFESPAN``: FILETIME validity of the context."""
+
+    tsStart: TimeStamp = field(default_factory=TimeStamp)
+    tsExpiry: TimeStamp = field(default_factory=TimeStamp)
+
+
+@dataclass
+class SecPkgContext_KeyInfo:
+    """``SECPKG_ATTR_KEY_INFO``: algorithm names, ``ALG_ID`` s and key size."""
+
+    sSignatureAlgorithmName: str | None = None
+    sEncryptAlgorithmName: str | None = None
+    KeySize: int = 0
+    SignatureAlgorithm: int = 0
+    EncryptAlgorithm: int = 0
+
+
+@dataclass
+class SecPkgContext_ProtoInfo:
+    """``SECPKG_ATTR_PROTO_INFO``."""
+
+    sProtocolName: str | None = None
+    majorVersion: int = 0
+    minorVersion: int = 0
+
+
+@dataclass
+class SecPkgContext_Flags:
+    """``SECPKG_ATTR_FLAGS``: the negotiated ``ISC_RET_*`` flags."""
+
+    Flags: int = 0
+
+
+@dataclass
+class SecPkgContext_Bindings:
+    """``SECPKG_ATTR_UNIQUE_BINDINGS`` / ``SECPKG_ATTR_ENDPOINT_BINDINGS``.
+
+    ``Bindings`` is a ``SEC_CHANNEL_BINDINGS`` blob (see
+    :func:`pack_channel_bindings`); ``BindingsLength`` is its size.
+    """
+
+    BindingsLength: int = 0
+    Bindings: bytes | None = None
+
+
+@dataclass
+class SecPkgContext_ApplicationProtocol:
+    """``SECPKG_ATTR_APPLICATION_PROTOCOL``: the ALPN result."""
+
+    ProtoNegoStatus: int = 0
+    ProtoNegoExt: int = 0
+    ProtocolIdSize: int = 0
+    ProtocolId: bytes = b""
+
+
+@dataclass
+class SecPkgContext_NegotiatedTlsExtensions:
+    """``SECPKG_ATTR_NEGOTIATED_TLS_EXTENSIONS``: extension code points."""
+
+    ExtensionsCount: int = 0
+    Extensions: list[int] = field(default_factory=list)
+
+
+@dataclass
+class SecPkgContext_IssuerListInfoEx:
+    """``SECPKG_ATTR_ISSUER_LIST_EX``: DER-encoded names of CAs the server accepts."""
+
+    aIssuers: list[bytes] = field(default_factory=list)
+    cIssuers: int = 0
+
+
+@dataclass
 class SecPkgContext_ConnectionInfo:
+    """``SECPKG_ATTR_CONNECTION_INFO``: protocol (``SP_PROT_*``) and ``ALG_ID`` s."""
+
     dwProtocol: int = 0
     aiCipher: int = 0
     dwCipherStrength: int = 0
@@ -193,9 +563,56 @@ class SecPkgContext_ConnectionInfo:
     dwExchStrength: int = 0
 
 
-@dataclass(eq=False)
+@dataclass
+class SecPkgContext_ConnectionInfoEx:
+    """``SECPKG_ATTR_CONNECTION_INFO_EX``: as ConnectionInfo, with CNG names."""
+
+    dwVersion: int = SECPKGCONTEXT_CONNECTION_INFO_EX_V1
+    dwProtocol: int = 0
+    szCipher: str = ""
+    dwCipherStrength: int = 0
+    szHash: str = ""
+    dwHashStrength: int = 0
+    szExchange: str = ""
+    dwExchStrength: int = 0
+
+
+@dataclass
+class SecPkgContext_SessionInfo:
+    """``SECPKG_ATTR_SESSION_INFO``: ``SSL_SESSION_RECONNECT`` and the session id."""
+
+    dwFlags: int = 0
+    cbSessionId: int = 0
+    rgbSessionId: bytes = b""
+
+
+@dataclass
+class SecPkgContext_SessionAppData:
+    """``SECPKG_ATTR_APP_DATA``: application data stored with the session."""
+
+    dwFlags: int = 0
+    cbAppData: int = 0
+    pbAppData: bytes | None = None
+
+
+@dataclass
+class SecPkgContext_Certificates:
+    """``SECPKG_ATTR_REMOTE_CERTIFICATES``: repeated ``[4-byte length][DER]``."""
+
+    cCertificates: int = 0
+    cbCertificateChain: int = 0
+    pbCertificateChain: bytes | None = None
+
+
+@dataclass
 class SecPkgContext_CipherInfo:
-    dwVersion: int = C.SECPKGCONTEXT_CIPHERINFO_V1
+    """``SECPKG_ATTR_CIPHER_INFO``: the suite, by IANA number and name.
+
+    Set ``dwVersion`` (default ``SECPKGCONTEXT_CIPHERINFO_V1``) before the
+    call, as C callers must.  ``dwProtocol`` is the wire version (0x0303).
+    """
+
+    dwVersion: int = SECPKGCONTEXT_CIPHERINFO_V1
     dwProtocol: int = 0
     dwCipherSuite: int = 0
     dwBaseCipherSuite: int = 0
@@ -212,182 +629,217 @@ class SecPkgContext_CipherInfo:
     dwKeyType: int = 0
 
 
-@dataclass(eq=False)
-class SecPkgContext_KeyInfo:
-    sSignatureAlgorithmName: str = ""
-    sEncryptAlgorithmName: str = ""
-    KeySize: int = 0
-    SignatureAlgorithm: int = 0
-    EncryptAlgorithm: int = 0
+@dataclass
+class SecPkgContext_SupportedSignatures:
+    """``SECPKG_ATTR_SUPPORTED_SIGNATURES``: TLS SignatureAndHashAlgorithm values."""
+
+    cSignatureAndHashAlgorithms: int = 0
+    pSignatureAndHashAlgorithms: list[int] = field(default_factory=list)
 
 
-@dataclass(eq=False)
-class SecPkgContext_ApplicationProtocol:
-    ProtoNegoStatus: int = 0
-    ProtoNegoExt: int = 0
-    ProtocolIdSize: int = 0
-    ProtocolId: bytes = b""
+@dataclass
+class SecPkgContext_EarlyStart:
+    """``SECPKG_ATTR_EARLY_START`` (set): ``ENABLE_TLS_CLIENT_EARLY_START``."""
+
+    dwEarlyStartFlags: int = 0
 
 
-@dataclass(eq=False)
-class SecPkgContext_Bindings:
-    BindingsLength: int = 0
-    Bindings: bytes | None = None
+@dataclass
+class SecPkgContext_KeyingMaterialInfo:
+    """``SECPKG_ATTR_KEYING_MATERIAL_INFO`` (set): RFC 5705 exporter input.
+
+    ``cbLabel`` counts the terminating NUL, as in C; ``pszLabel`` is the label
+    without it.
+    """
+
+    cbLabel: int = 0
+    pszLabel: str | None = None
+    cbContextValue: int = 0
+    pbContextValue: bytes | None = None
+    cbKeyingMaterial: int = 0
 
 
-@dataclass(eq=False)
-class SecPkgContext_SessionInfo:
-    dwFlags: int = 0
-    cbSessionId: int = 0
-    rgbSessionId: bytes = b""
+@dataclass
+class SecPkgContext_KeyingMaterial:
+    """``SECPKG_ATTR_KEYING_MATERIAL``: RFC 5705 exported keying material."""
+
+    cbKeyingMaterial: int = 0
+    pbKeyingMaterial: bytes | None = None
 
 
-@dataclass(eq=False)
-class SecPkgContext_IssuerListInfoEx:
-    aIssuers: list[bytes] = field(default_factory=list)
-    cIssuers: int = 0
-
-
-@dataclass(eq=False)
-class SecPkgContext_Flags:
-    Flags: int = 0
-
-
-@dataclass(eq=False)
-class SecPkgContext_NegotiatedTlsExtensions:
-    ExtensionsCount: int = 0
-    Extensions: list[int] = field(default_factory=list)
-
-
-@dataclass(eq=False)
+@dataclass
 class SecPkgContext_CertificateValidationResult:
+    """``SECPKG_ATTR_CERT_CHECK_RESULT(_INPROC)``: deferred validation result."""
+
     dwChainErrorStatus: int = 0
     hrVerifyChainStatus: int = 0
 
 
-@dataclass(eq=False)
-class SecPkgCred_SupportedProtocols:
-    grbitProtocol: int = 0
+# ---------------------------------------------------------------------------
+# Wire formats callers place in SecBuffers
+# ---------------------------------------------------------------------------
 
 
-@dataclass(eq=False)
-class SecPkgCred_SupportedAlgs:
-    cSupportedAlgs: int = 0
-    palgSupportedAlgs: list[int] = field(default_factory=list)
+def _as_bytes(data: object) -> bytes | None:
+    """``bytes`` of a bytes-like object, or ``None`` if it is not one."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        return None
+    try:
+        return bytes(data) if not isinstance(data, memoryview) else data.tobytes()
+    except (ValueError, TypeError, BufferError):
+        return None
 
 
-@dataclass(eq=False)
-class SecPkgCred_CipherStrengths:
-    dwMinimumCipherStrength: int = 0
-    dwMaximumCipherStrength: int = 0
+def pack_control_token(dwTokenType: int) -> bytes:
+    """A bare control token: one ``DWORD`` (e.g. ``SCHANNEL_SHUTDOWN``)."""
+    return struct.pack("<I", dwTokenType)
 
 
-@dataclass(eq=False)
-class SecPkgCredentials_Names:
-    sUserName: str | None = None
+@dataclass
+class SCHANNEL_ALERT_TOKEN:
+    """``SCHANNEL_ALERT_TOKEN``: ask ApplyControlToken to generate an alert."""
+
+    dwTokenType: int = SCHANNEL_ALERT
+    dwAlertType: int = 0
+    dwAlertNumber: int = 0
+
+    def pack(self) -> bytes:
+        """The 12-byte structure, three little-endian ``DWORD`` s."""
+        return struct.pack("<III", self.dwTokenType, self.dwAlertType, self.dwAlertNumber)
 
 
-# --- byte layouts callers put into buffers ----------------------------------------------
+@dataclass
+class SCHANNEL_SESSION_TOKEN:
+    """``SCHANNEL_SESSION_TOKEN``: enable/disable session-id reconnects."""
 
+    dwTokenType: int = SCHANNEL_SESSION
+    dwFlags: int = 0
 
-def pack_channel_bindings(app_data: bytes) -> bytes:
-    """SEC_CHANNEL_BINDINGS: 8 ULONGs (only the application-data length and offset set) + data."""
-    return struct.pack("<8I", 0, 0, 0, 0, 0, 0, len(app_data), 32) + app_data
-
-
-def pack_control_token(token: int) -> bytes:
-    """A DWORD control token (SCHANNEL_SHUTDOWN, SCHANNEL_RENEGOTIATE)."""
-    return struct.pack("<I", token)
+    def pack(self) -> bytes:
+        """The 8-byte structure, two little-endian ``DWORD`` s."""
+        return struct.pack("<II", self.dwTokenType, self.dwFlags)
 
 
 def pack_alert_token(dwAlertType: int, dwAlertNumber: int) -> bytes:
-    """SCHANNEL_ALERT_TOKEN {SCHANNEL_ALERT, dwAlertType, dwAlertNumber}."""
-    return struct.pack("<3I", C.SCHANNEL_ALERT, dwAlertType, dwAlertNumber)
+    """``SCHANNEL_ALERT_TOKEN{SCHANNEL_ALERT, dwAlertType, dwAlertNumber}`` as bytes."""
+    return SCHANNEL_ALERT_TOKEN(SCHANNEL_ALERT, dwAlertType, dwAlertNumber).pack()
 
 
 def pack_session_token(dwFlags: int) -> bytes:
-    """SCHANNEL_SESSION_TOKEN {SCHANNEL_SESSION, dwFlags}."""
-    return struct.pack("<2I", C.SCHANNEL_SESSION, dwFlags)
+    """``SCHANNEL_SESSION_TOKEN{SCHANNEL_SESSION, dwFlags}`` as bytes."""
+    return SCHANNEL_SESSION_TOKEN(SCHANNEL_SESSION, dwFlags).pack()
 
 
 def pack_sec_flags(flags64: int) -> bytes:
-    """SEC_FLAGS for a SECBUFFER_FLAGS input buffer (64-bit ISC_REQ_* flags)."""
+    """``SEC_FLAGS{ULONGLONG Flags}`` for a ``SECBUFFER_FLAGS`` input buffer.
+
+    Carries the 64-bit ``ISC_REQ_*`` flags.  The header requires the low 32
+    bits to be zero; that rule is the package's to enforce, not this
+    encoder's, so tests can build invalid buffers.
+    """
+    if not 0 <= flags64 <= 0xFFFFFFFFFFFFFFFF:
+        raise ValueError(f"SEC_FLAGS value out of range: {flags64:#x}")
     return struct.pack("<Q", flags64)
 
 
+def unpack_sec_flags(data: bytes | bytearray | memoryview) -> int | None:
+    """The ``ULONGLONG`` of a ``SEC_FLAGS`` buffer, or ``None`` if shorter than 8 bytes."""
+    raw = _as_bytes(data)
+    if raw is None or len(raw) < 8:
+        return None
+    value: int = struct.unpack_from("<Q", raw)[0]
+    return value
+
+
+#: ``sizeof(SEC_CHANNEL_BINDINGS)``: eight ``ULONG`` s.
+SEC_CHANNEL_BINDINGS_SIZE = 32
+
+
+def pack_channel_bindings(app_data: bytes) -> bytes:
+    """A ``SEC_CHANNEL_BINDINGS`` blob carrying only application data.
+
+    The 32-byte header (address fields zero, ``cbApplicationDataLength =
+    len(app_data)``, ``dwApplicationDataOffset = 32``) followed by the data,
+    which is what Schannel returns for ``SECPKG_ATTR_*_BINDINGS``.
+    """
+    header = struct.pack("<8I", 0, 0, 0, 0, 0, 0, len(app_data), SEC_CHANNEL_BINDINGS_SIZE)
+    return header + bytes(app_data)
+
+
+def parse_channel_bindings(data: bytes | bytearray | memoryview) -> bytes | None:
+    """The application data of a ``SEC_CHANNEL_BINDINGS`` blob, or ``None`` if malformed."""
+    raw = _as_bytes(data)
+    if raw is None or len(raw) < SEC_CHANNEL_BINDINGS_SIZE:
+        return None
+    fields = struct.unpack_from("<8I", raw)
+    length, offset = fields[6], fields[7]
+    if offset + length > len(raw):
+        return None
+    return raw[offset : offset + length]
+
+
 def pack_application_protocols(
-    protocols: list[bytes], ext: int = C.SecApplicationProtocolNegotiationExt_ALPN
+    protocols: Sequence[bytes | str],
+    ext: int = SecApplicationProtocolNegotiationExt_ALPN,
 ) -> bytes:
-    """SEC_APPLICATION_PROTOCOLS with one protocol list (SCHANNEL_BEHAVIOUR.md section 1.2)."""
-    plist = b"".join(bytes([len(p)]) + p for p in protocols)
-    entry = struct.pack("<IH", ext, len(plist)) + plist
-    return struct.pack("<I", len(entry)) + entry
+    """A ``SEC_APPLICATION_PROTOCOLS`` buffer holding one protocol list.
+
+    Layout (SCHANNEL_BEHAVIOUR.md section 1.2, little-endian)::
+
+        ULONG  ProtocolListsSize      bytes that follow
+        ULONG  ProtoNegoExt           ext (ALPN = 2)
+        USHORT ProtocolListSize       bytes of ProtocolList
+        BYTE   ProtocolList[]         8-bit length-prefixed ids, preferred first
+
+    ``str`` ids are encoded as UTF-8.  Raises ``ValueError`` for an id that is
+    empty or longer than 255 bytes, or a list longer than 65535 bytes.
+    """
+    parts: list[bytes] = []
+    for proto in protocols:
+        raw = proto.encode("utf-8") if isinstance(proto, str) else bytes(proto)
+        if not 1 <= len(raw) <= 0xFF:
+            raise ValueError(f"protocol id must be 1..255 bytes, got {len(raw)}")
+        parts.append(bytes([len(raw)]) + raw)
+    proto_list = b"".join(parts)
+    if len(proto_list) > 0xFFFF:
+        raise ValueError("protocol list longer than 65535 bytes")
+    body = struct.pack("<IH", ext, len(proto_list)) + proto_list
+    return struct.pack("<I", len(body)) + body
 
 
-def parse_application_protocols(data: bytes) -> list[bytes] | None:
-    """The ALPN protocols in a SEC_APPLICATION_PROTOCOLS blob; None if malformed. Never raises."""
-    if len(data) < 4:
+def parse_application_protocols(data: bytes | bytearray | memoryview) -> list[bytes] | None:
+    """The ALPN protocol ids in a ``SEC_APPLICATION_PROTOCOLS`` buffer.
+
+    Lists of other kinds (NPN, None, unknown) are skipped; ids from several
+    ALPN lists are concatenated in order; a well-formed buffer with no ALPN
+    list gives ``[]``.  Bytes after ``ProtocolListsSize`` are ignored.  Returns
+    ``None`` for anything malformed (truncated, a list header cut short, an
+    empty or overrunning id in an ALPN list).  Never raises.
+    """
+    raw = _as_bytes(data)
+    if raw is None or len(raw) < 4:
         return None
-    (total,) = struct.unpack_from("<I", data, 0)
-    if total > len(data) - 4:
+    (lists_size,) = struct.unpack_from("<I", raw, 0)
+    end = 4 + lists_size
+    if end > len(raw):
         return None
-    pos, end = 4, 4 + total
     result: list[bytes] = []
+    pos = 4
     while pos < end:
         if end - pos < 6:
             return None
-        ext, size = struct.unpack_from("<IH", data, pos)
+        ext, list_size = struct.unpack_from("<IH", raw, pos)
         pos += 6
-        if size > end - pos:
+        list_end = pos + list_size
+        if list_end > end:
             return None
-        plist = data[pos : pos + size]
-        pos += size
-        protos: list[bytes] = []
-        i = 0
-        while i < len(plist):
-            n = plist[i]
-            if n == 0 or i + 1 + n > len(plist):
-                return None
-            protos.append(plist[i + 1 : i + 1 + n])
-            i += 1 + n
-        if ext == C.SecApplicationProtocolNegotiationExt_ALPN:
-            result.extend(protos)
+        if ext == SecApplicationProtocolNegotiationExt_ALPN:
+            while pos < list_end:
+                id_len = raw[pos]
+                pos += 1
+                if id_len == 0 or pos + id_len > list_end:
+                    return None
+                result.append(raw[pos : pos + id_len])
+                pos += id_len
+        pos = list_end
     return result
-
-
-__all__ = [
-    "BufferData",
-    "CredHandle",
-    "CtxtHandle",
-    "TimeStamp",
-    "ULONG",
-    "PVOID",
-    "SecBuffer",
-    "SecBufferDesc",
-    "SCHANNEL_CRED",
-    "SCH_CREDENTIALS",
-    "TLS_PARAMETERS",
-    "CRYPTO_SETTINGS",
-    "SecPkgContext_StreamSizes",
-    "SecPkgContext_ConnectionInfo",
-    "SecPkgContext_CipherInfo",
-    "SecPkgContext_KeyInfo",
-    "SecPkgContext_ApplicationProtocol",
-    "SecPkgContext_Bindings",
-    "SecPkgContext_SessionInfo",
-    "SecPkgContext_IssuerListInfoEx",
-    "SecPkgContext_Flags",
-    "SecPkgContext_NegotiatedTlsExtensions",
-    "SecPkgContext_CertificateValidationResult",
-    "SecPkgCred_SupportedProtocols",
-    "SecPkgCred_SupportedAlgs",
-    "SecPkgCred_CipherStrengths",
-    "SecPkgCredentials_Names",
-    "pack_channel_bindings",
-    "pack_control_token",
-    "pack_alert_token",
-    "pack_session_token",
-    "pack_sec_flags",
-    "pack_application_protocols",
-    "parse_application_protocols",
-]

@@ -29,6 +29,7 @@ from cryptography import x509
 from .alerts import AlertDescription, AlertLevel, TLSError, decode_error, unexpected
 from .events import ApplicationData, CloseNotify, Event, Ignored
 from .groups import SUPPORTED_GROUPS, X25519
+from .handshake_base import Handshake
 from .messages import ClientHello
 from .record import (
     ALERT,
@@ -37,13 +38,13 @@ from .record import (
     HANDSHAKE,
     HEADER_LEN,
     MAX_PLAINTEXT,
-    Protection13,
+    Protection,
     frame,
     plaintext_records,
 )
 from .session import Ticket13
 from .sigalgs import DEFAULT_SCHEMES
-from .suites import DEFAULT_TLS13_SUITES, CipherSuite
+from .suites import DEFAULT_TLS12_SUITES, DEFAULT_TLS13_SUITES, CipherSuite
 
 MAX_HANDSHAKE_MESSAGE = 1 << 17
 
@@ -63,7 +64,9 @@ class ClientConfig:
 
     server_name: str | None = None
     alpn: list[bytes] = field(default_factory=list)
-    cipher_suites: tuple[int, ...] = DEFAULT_TLS13_SUITES
+    versions: tuple[int, ...] = (0x0304,)
+    # TLS 1.3 and TLS 1.2 suites together; each version offers its own.
+    cipher_suites: tuple[int, ...] = DEFAULT_TLS13_SUITES + DEFAULT_TLS12_SUITES
     groups: tuple[int, ...] = SUPPORTED_GROUPS
     key_share_groups: tuple[int, ...] = (X25519,)
     signature_schemes: tuple[int, ...] = DEFAULT_SCHEMES
@@ -94,14 +97,24 @@ class TLSClient:
         self.now = now
         self._out = bytearray()
         self._hs_buf = bytearray()
-        self.read_protection: Protection13 | None = None
-        self.write_protection: Protection13 | None = None
-        self.handshake = Handshake13(self)
+        self.read_protection: Protection | None = None
+        self.write_protection: Protection | None = None
+        self.handshake: Handshake = Handshake13(self)
+        self.warning_alerts = 0
+        self.renegotiations = 0
+        self.renegotiation_requested = False
+        # TLS 1.2: verify_data of the last Finished each way (RFC 5746, tls-unique).
+        self.client_verify_data = b""
+        self.server_verify_data = b""
+        self.first_finished = b""
+        self.extended_master_secret = False
         self.handshake_complete = False
         self.failed = False
         self.peer_closed = False
         self.local_closed = False
         self.server_hello_seen = False
+        self.hrr_seen = False
+        self.session_id = b""
         # Negotiated results, filled in as the handshake goes.
         self.version = 0
         self.suite: CipherSuite | None = None
@@ -142,7 +155,11 @@ class TLSClient:
 
     def encrypt(self, data: bytes | memoryview) -> tuple[bytes, bytes]:
         """(header, body) of one application-data record; body = ciphertext + tag."""
-        if not self.handshake_complete or self.write_protection is None:
+        if (
+            not self.handshake_complete
+            or self.write_protection is None
+            or self.handshake.in_progress()
+        ):
             raise TLSError(AlertDescription.internal_error, "handshake not complete")
         if len(data) > MAX_PLAINTEXT:
             raise TLSError(AlertDescription.internal_error, "application record too long")
@@ -168,13 +185,42 @@ class TLSClient:
 
     @property
     def record_overhead(self) -> tuple[int, int]:
-        """(header, trailer) bytes around application data in one record."""
+        """(header, trailer) bytes around application data in one record we send."""
+        if self.version == 0x0303:
+            header_len = self.write_protection.header_len if self.write_protection else HEADER_LEN
+            return header_len, 16
         return HEADER_LEN, 17
+
+    @property
+    def read_header_len(self) -> int:
+        """Bytes before the plaintext in a record we receive."""
+        return self.read_protection.header_len if self.read_protection else HEADER_LEN
+
+    def renegotiate(self) -> None:
+        """Start a TLS 1.2 secure renegotiation (after a HelloRequest or on request)."""
+        from .handshake12 import Handshake12
+
+        if self.version != 0x0303 or not self.handshake_complete:
+            raise TLSError(
+                AlertDescription.internal_error,
+                "renegotiation needs an established TLS 1.2 connection",
+            )
+        self.renegotiation_requested = False
+        self.renegotiations += 1
+        self.handshake = Handshake12(self, renegotiation=True)
+        self.handshake.start()
 
     # --- used by the handshake state machines ---------------------------------
 
     def queue(self, data: bytes) -> None:
         self._out += data
+
+    def queue_ccs(self) -> None:
+        """A ChangeCipherSpec record under the current write state (TLS 1.2)."""
+        if self.write_protection is None:
+            self._out += plaintext_records(CHANGE_CIPHER_SPEC, b"\x01", 0x0303)
+        else:
+            self._out += self.write_protection.seal(CHANGE_CIPHER_SPEC, b"\x01")
 
     def send_handshake(self, messages: bytes) -> None:
         """Queue handshake messages under the current write keys."""
@@ -191,7 +237,7 @@ class TLSClient:
         section 5.1 requires 0x0303 for everything else, including the second
         ClientHello after a HelloRetryRequest.
         """
-        return 0x0303 if self.server_hello_seen or self.handshake.hrr_seen else 0x0301
+        return 0x0303 if self.server_hello_seen or self.hrr_seen else 0x0301
 
     def log_message(self, direction: str, msg_type: int, message: bytes) -> None:
         self.message_log.append((direction, msg_type, message))
@@ -208,8 +254,11 @@ class TLSClient:
         if total != len(record):
             raise decode_error("receive_record needs exactly one complete record")
         ctype = record[0]
-        if ctype == CHANGE_CIPHER_SPEC:
-            return self._on_ccs(record)
+        if ctype == CHANGE_CIPHER_SPEC and (self.version != 0x0303 or self.read_protection is None):
+            # TLS 1.3 (or the first TLS 1.2 handshake): CCS is never protected.
+            if self._hs_buf:
+                raise unexpected("change_cipher_spec inside a fragmented handshake message")
+            return self._on_ccs(bytes(record[HEADER_LEN:]))
         if self.read_protection is not None:
             ctype, payload = self.read_protection.open(record)
         else:
@@ -220,6 +269,8 @@ class TLSClient:
                 raise TLSError(AlertDescription.record_overflow, "plaintext record too long")
         if ctype != HANDSHAKE and self._hs_buf:
             raise unexpected("record interleaved with a fragmented handshake message")
+        if ctype == CHANGE_CIPHER_SPEC:
+            return self._on_ccs(payload)
         if ctype == HANDSHAKE:
             if not payload:
                 raise unexpected("empty handshake record")
@@ -227,19 +278,19 @@ class TLSClient:
         if ctype == ALERT:
             return self._on_alert(payload)
         if ctype == APPLICATION_DATA:
-            if not self.handshake_complete:
+            if not self.handshake_complete or self.handshake.in_progress():
                 raise unexpected("application data before the handshake completed")
             if self.peer_closed:
                 raise unexpected("data after close_notify")
             return [ApplicationData(payload)]
         raise unexpected(f"unexpected inner content type {ctype}")
 
-    def _on_ccs(self, record: bytes | memoryview) -> list[Event]:
-        payload = bytes(record[HEADER_LEN:])
+    def _on_ccs(self, payload: bytes) -> list[Event]:
         if payload != b"\x01":
             raise unexpected("bad change_cipher_spec payload")
         if not self.handshake.ccs_allowed():
             raise unexpected("change_cipher_spec not allowed now")
+        self.handshake.on_ccs()
         return [Ignored()]
 
     def _on_alert(self, payload: bytes) -> list[Event]:
@@ -251,6 +302,16 @@ class TLSClient:
             return [CloseNotify()]
         if level not in (AlertLevel.warning, AlertLevel.fatal):
             raise TLSError(AlertDescription.illegal_parameter, "bad alert level")
+        if (
+            self.version == 0x0303
+            and level == AlertLevel.warning
+            and desc != AlertDescription.user_canceled
+        ):
+            # TLS 1.2 warnings (e.g. no_renegotiation) are survivable, but not in floods.
+            self.warning_alerts += 1
+            if self.warning_alerts > 4:
+                raise unexpected("too many warning alerts")
+            return [Ignored()]
         # TLS 1.3: every alert but close_notify ends the connection.
         raise TLSError(desc, "alert from the peer", remote=True)
 

@@ -40,3 +40,8 @@ class CloseNotify(Event):
 @dataclass(frozen=True)
 class Ignored(Event):
     """A record with nothing for the application (e.g. a compatibility CCS)."""
+
+
+@dataclass(frozen=True)
+class RenegotiationRequested(Event):
+    """TLS 1.2: the server sent HelloRequest; the driver should renegotiate."""

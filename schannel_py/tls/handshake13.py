@@ -74,7 +74,7 @@ from .sigalgs import verify
 from .suites import SUITES, CipherSuite
 
 if TYPE_CHECKING:
-    from .client import TLSClient
+    from .client import ClientConfig, TLSClient
 
 
 class State(enum.Enum):
@@ -86,11 +86,14 @@ class State(enum.Enum):
     WAIT_CV = "WAIT_CV"
     WAIT_FINISHED = "WAIT_FINISHED"
     CONNECTED = "CONNECTED"
+    TLS12 = "TLS12"  # the server chose TLS 1.2: handshake12 takes over
 
 
 HT = HandshakeType
 TRANSITIONS: dict[State, dict[int, tuple[str, tuple[State, ...]]]] = {
-    State.WAIT_SH: {HT.server_hello: ("_on_server_hello", (State.WAIT_EE, State.WAIT_SH))},
+    State.WAIT_SH: {
+        HT.server_hello: ("_on_server_hello", (State.WAIT_EE, State.WAIT_SH, State.TLS12))
+    },
     State.WAIT_EE: {HT.encrypted_extensions: ("_on_encrypted_extensions", (State.WAIT_CERT_CR,))},
     State.WAIT_CERT_CR: {
         HT.certificate_request: ("_on_certificate_request", (State.WAIT_CERT,)),
@@ -124,6 +127,38 @@ ALLOWED_EE = frozenset(
 )
 ALLOWED_CERT_ENTRY = frozenset({Ext.status_request, Ext.signed_certificate_timestamp})
 KNOWN_EXTENSIONS = frozenset(int(e) for e in Ext)
+
+
+def offered_suites(suites: tuple[int, ...], versions: tuple[int, ...]) -> list[int]:
+    """The configured suites that belong to an offered version, in order."""
+    return [c for c in suites if c in SUITES and SUITES[c].version in versions]
+
+
+def client_hello_extensions(
+    cfg: ClientConfig, shares: list[tuple[int, bytes]], versions: tuple[int, ...]
+) -> list[tuple[int, bytes]]:
+    """ClientHello extensions for ``versions`` (TLS 1.2 ones only if 1.2 is offered)."""
+    tls13 = 0x0304 in versions
+    tls12 = 0x0303 in versions
+    exts: list[tuple[int, bytes]] = []
+    if cfg.server_name:
+        exts.append((Ext.server_name, ext_server_name(cfg.server_name)))
+    if tls12:
+        exts.append((Ext.ec_point_formats, b"\x01\x00"))
+    exts.append((Ext.supported_groups, ext_u16_list(cfg.groups)))
+    exts.append((Ext.signature_algorithms, ext_u16_list(cfg.signature_schemes)))
+    if cfg.alpn:
+        exts.append((Ext.alpn, ext_alpn(cfg.alpn)))
+    if tls12:
+        exts.append((Ext.extended_master_secret, b""))
+        exts.append((Ext.session_ticket, b""))
+        exts.append((Ext.renegotiation_info, b"\x00"))
+    if tls13:
+        listed: list[int] = [v for v in (0x0304, 0x0303) if v in versions]
+        exts.append((Ext.supported_versions, ext_u16_list(listed, 1)))
+        exts.append((Ext.psk_key_exchange_modes, b"\x01\x01"))
+        exts.append((Ext.key_share, ext_key_share_client(shares)))
+    return exts
 
 
 class Handshake13:
@@ -163,6 +198,12 @@ class Handshake13:
         self.state = next_state
         return events
 
+    def on_ccs(self) -> None:
+        """A TLS 1.3 compatibility CCS changes nothing."""
+
+    def in_progress(self) -> bool:
+        return False
+
     def ccs_allowed(self) -> bool:
         """A compatibility CCS may arrive after our ClientHello until the server Finished."""
         return self.state in (
@@ -179,22 +220,17 @@ class Handshake13:
     def start(self) -> None:
         cfg = self.conn.config
         rnd = self.conn.random
+        tls13 = 0x0304 in cfg.versions
         client_random = rnd(32)
-        session_id = rnd(32) if cfg.middlebox_compat else b""
-        for g in cfg.key_share_groups:
-            self.shares[g] = KeyShare(g, rnd)
-        exts: list[tuple[int, bytes]] = []
-        if cfg.server_name:
-            exts.append((Ext.server_name, ext_server_name(cfg.server_name)))
-        exts.append((Ext.supported_groups, ext_u16_list(cfg.groups)))
-        exts.append((Ext.signature_algorithms, ext_u16_list(cfg.signature_schemes)))
-        if cfg.alpn:
-            exts.append((Ext.alpn, ext_alpn(cfg.alpn)))
-        exts.append((Ext.supported_versions, ext_u16_list([0x0304], 1)))
-        exts.append((Ext.psk_key_exchange_modes, b"\x01\x01"))
+        session_id = rnd(32) if cfg.middlebox_compat and tls13 else b""
+        if tls13:
+            for g in cfg.key_share_groups:
+                self.shares[g] = KeyShare(g, rnd)
         shares = [(g, s.public) for g, s in self.shares.items()]
-        exts.append((Ext.key_share, ext_key_share_client(shares)))
-        ch = ClientHello(client_random, session_id, list(cfg.cipher_suites), exts)
+        suites = offered_suites(cfg.cipher_suites, cfg.versions)
+        ch = ClientHello(
+            client_random, session_id, suites, client_hello_extensions(cfg, shares, cfg.versions)
+        )
         self._send_client_hello(ch)
         self.state = State.WAIT_SH
 
@@ -227,15 +263,25 @@ class Handshake13:
             )
         sv = find_ext(sh.extensions, Ext.supported_versions)
         if sv is None:
-            # The server chose TLS 1.2 or older; refuse, noticing a downgrade.
-            if 0x0304 in self.offer.versions and sh.random[-8:] in (
-                DOWNGRADE_TLS12,
-                DOWNGRADE_TLS11,
-            ):
+            # The server chose TLS 1.2 or older, noticing a downgrade.
+            sentinel = sh.random[-8:] in (DOWNGRADE_TLS12, DOWNGRADE_TLS11)
+            if 0x0304 in self.offer.versions and sentinel:
                 raise TLSError(
                     AlertDescription.illegal_parameter, "downgrade sentinel", cause="downgrade"
                 )
-            raise TLSError(AlertDescription.protocol_version, "server did not negotiate TLS 1.3")
+            if 0x0303 not in self.offer.versions:
+                raise TLSError(
+                    AlertDescription.protocol_version, "server did not negotiate TLS 1.3"
+                )
+            if self.hrr_seen:
+                raise illegal("TLS 1.2 ServerHello after a HelloRetryRequest")
+            from .handshake12 import Handshake12
+
+            tls12 = Handshake12(self.conn)
+            tls12.take_over(self.client_hello, self.offer, self.transcript)
+            self.conn.handshake = tls12
+            tls12.handle(HT.server_hello, message)
+            return State.TLS12, []
         if len(sv) != 2 or int.from_bytes(sv, "big") != 0x0304:
             raise illegal("server selected a version we did not offer")
         if sh.session_id != self.offer.session_id:
@@ -278,6 +324,7 @@ class Handshake13:
         conn.suite = suite
         conn.group = group
         conn.server_random = sh.random
+        conn.session_id = sh.session_id
         self.transcript.set_hash(suite.hash_name)
         self.transcript.add(message)
         conn.require_no_partial_message()
@@ -297,6 +344,7 @@ class Handshake13:
         if self.hrr_seen:
             raise unexpected("second HelloRetryRequest")
         self.hrr_seen = True
+        self.conn.hrr_seen = True
         self.hrr_suite = sh.cipher_suite
         ks = find_ext(sh.extensions, Ext.key_share)
         cookie = find_ext(sh.extensions, Ext.cookie)

@@ -71,13 +71,80 @@ def plaintext_records(content_type: int, data: bytes, version: int = 0x0303) -> 
     return bytes(out)
 
 
+class Protection12:
+    """TLS 1.2 AEAD record protection (RFC 5288 GCM, RFC 7905 ChaCha20-Poly1305)."""
+
+    __slots__ = ("suite", "_aead", "_iv", "_explicit", "seq", "header_len")
+
+    def __init__(self, suite: CipherSuite, key: bytes, iv: bytes) -> None:
+        self.suite = suite
+        self._aead = suite.aead(key)
+        self._explicit = suite.cipher == "AES"
+        self._iv = iv if self._explicit else int.from_bytes(iv, "big")
+        self.seq = 0
+        self.header_len = HEADER_LEN + (8 if self._explicit else 0)
+
+    def _next(self) -> int:
+        seq = self.seq
+        if seq >= (1 << 64) - 1:
+            raise TLSError(AlertDescription.internal_error, "sequence number exhausted")
+        self.seq += 1
+        return seq
+
+    def _nonce(self, seq: int, explicit: bytes) -> bytes:
+        if self._explicit:
+            assert isinstance(self._iv, bytes)
+            return self._iv + explicit
+        assert isinstance(self._iv, int)
+        return (self._iv ^ seq).to_bytes(12, "big")
+
+    def seal_parts(self, content_type: int, data: bytes | memoryview) -> tuple[bytes, bytes]:
+        """(header incl. explicit nonce, ciphertext-with-tag)."""
+        seq = self._next()
+        explicit = seq.to_bytes(8, "big") if self._explicit else b""
+        aad = struct.pack(">QBHH", seq, content_type, 0x0303, len(data))
+        body = self._aead.encrypt(self._nonce(seq, explicit), bytes(data), aad)
+        hdr = header(content_type, len(explicit) + len(body)) + explicit
+        return hdr, body
+
+    def seal(self, content_type: int, data: bytes | memoryview, padding: int = 0) -> bytes:
+        hdr, body = self.seal_parts(content_type, data)
+        return hdr + body
+
+    def open(self, record: bytes | memoryview) -> tuple[int, bytes]:
+        """(content type, plaintext) of a protected record; bad_record_mac on failure."""
+        ctype = record[0]
+        body_len = len(record) - HEADER_LEN
+        if body_len > MAX_CIPHERTEXT_12:
+            raise TLSError(AlertDescription.record_overflow, "protected record too long")
+        extra = self.header_len - HEADER_LEN
+        if body_len < extra + 16:
+            raise TLSError(AlertDescription.bad_record_mac, "protected record too short")
+        seq = self._next()
+        explicit = bytes(record[HEADER_LEN : self.header_len])
+        plain_len = body_len - extra - 16
+        aad = struct.pack(">QBHH", seq, ctype, (record[1] << 8) | record[2], plain_len)
+        try:
+            plain = self._aead.decrypt(
+                self._nonce(seq, explicit), bytes(record[self.header_len :]), aad
+            )
+        except Exception:
+            raise TLSError(
+                AlertDescription.bad_record_mac, "record authentication failed"
+            ) from None
+        if len(plain) > MAX_PLAINTEXT:
+            raise TLSError(AlertDescription.record_overflow, "plaintext too long")
+        return ctype, plain
+
+
 class Protection13:
     """TLS 1.3 record protection for one direction and one traffic secret."""
 
-    __slots__ = ("suite", "secret", "_aead", "_iv", "seq")
+    __slots__ = ("suite", "secret", "_aead", "_iv", "seq", "header_len")
 
     def __init__(self, suite: CipherSuite, secret: bytes, key: bytes, iv: bytes) -> None:
         self.suite = suite
+        self.header_len = HEADER_LEN
         self.secret = secret
         self._aead = suite.aead(key)
         self._iv = int.from_bytes(iv, "big")
@@ -129,3 +196,6 @@ class Protection13:
         if end - 1 > MAX_PLAINTEXT:
             raise TLSError(AlertDescription.record_overflow, "inner plaintext too long")
         return inner[end - 1], inner[: end - 1]
+
+
+Protection = Protection12 | Protection13

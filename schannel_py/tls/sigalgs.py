@@ -88,12 +88,15 @@ def scheme_name(code: int) -> str:
     return SCHEME_NAMES.get(code, f"0x{code:04x}")
 
 
-def _key_fits(scheme: int, cert: x509.Certificate) -> bool:
+def _key_fits(scheme: int, cert: x509.Certificate, tls12: bool) -> bool:
     key = cert.public_key()
     if scheme == ED25519:
         return isinstance(key, ed25519.Ed25519PublicKey)
     if scheme in _CURVE_FOR:
-        return isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == _CURVE_FOR[scheme]
+        # TLS 1.2's ecdsa_*_sha* names a hash only; TLS 1.3 binds the curve too.
+        if not isinstance(key, ec.EllipticCurvePublicKey):
+            return False
+        return tls12 or key.curve.name == _CURVE_FOR[scheme]
     if not isinstance(key, rsa.RSAPublicKey):
         return False
     is_pss_key = cert.public_key_algorithm_oid == _RSA_PSS_OID
@@ -110,11 +113,12 @@ def verify(
     offered: tuple[int, ...] | list[int],
     *,
     allow_pkcs1: bool,
+    tls12: bool = False,
 ) -> None:
     """Check ``signature`` over ``message`` by ``cert``'s key under ``scheme``."""
     if scheme not in offered or (scheme in PKCS1_SCHEMES and not allow_pkcs1):
         raise illegal(f"peer used signature scheme {scheme_name(scheme)} that was not offered")
-    if scheme not in SCHEME_NAMES or not _key_fits(scheme, cert):
+    if scheme not in SCHEME_NAMES or not _key_fits(scheme, cert, tls12):
         raise illegal(f"signature scheme {scheme_name(scheme)} does not match the certificate key")
     key = cert.public_key()
     try:

@@ -59,6 +59,82 @@ SUITES: dict[int, CipherSuite] = {
     )
 }
 
+TLS12_SUITES: dict[int, CipherSuite] = {
+    s.code: s
+    for s in (
+        CipherSuite(
+            0xC02C,
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            0x0303,
+            "AES",
+            "GCM",
+            32,
+            "sha384",
+            "ECDHE",
+            "ECDSA",
+        ),
+        CipherSuite(
+            0xC02B,
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+            0x0303,
+            "AES",
+            "GCM",
+            16,
+            "sha256",
+            "ECDHE",
+            "ECDSA",
+        ),
+        CipherSuite(
+            0xC030,
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            0x0303,
+            "AES",
+            "GCM",
+            32,
+            "sha384",
+            "ECDHE",
+            "RSA",
+        ),
+        CipherSuite(
+            0xC02F,
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            0x0303,
+            "AES",
+            "GCM",
+            16,
+            "sha256",
+            "ECDHE",
+            "RSA",
+        ),
+        CipherSuite(
+            0xCCA9,
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+            0x0303,
+            "CHACHA20",
+            "POLY1305",
+            32,
+            "sha256",
+            "ECDHE",
+            "ECDSA",
+        ),
+        CipherSuite(
+            0xCCA8,
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+            0x0303,
+            "CHACHA20",
+            "POLY1305",
+            32,
+            "sha256",
+            "ECDHE",
+            "RSA",
+        ),
+    )
+}
+SUITES.update(TLS12_SUITES)
+
+# Windows 11 order for TLS 1.2 AEAD ECDHE suites; ChaCha20 last (see README).
+DEFAULT_TLS12_SUITES: tuple[int, ...] = tuple(TLS12_SUITES)
+
 # Windows 11 order for TLS 1.3 (AES-256 first); ChaCha20 last (see README).
 DEFAULT_TLS13_SUITES: tuple[int, ...] = (
     TLS_AES_256_GCM_SHA384,

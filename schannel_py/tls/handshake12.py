@@ -1,0 +1,485 @@
+"""The TLS 1.2 client handshake (RFC 5246, ECDHE + AEAD only) as an explicit state table.
+
+Theory of operation
+-------------------
+Handshake13 sends the ClientHello; when the ServerHello carries no
+supported_versions extension and TLS 1.2 was offered, it hands the connection
+to :class:`Handshake12` (``take_over``), which then processes that
+ServerHello.  Like the TLS 1.3 machine, ``TRANSITIONS`` lists what each state
+accepts, the handler, and where it may go::
+
+    WAIT_SH --ServerHello--> WAIT_CERT --Certificate--> WAIT_SKE
+    WAIT_SKE --ServerKeyExchange--> WAIT_CR_SHD
+    WAIT_CR_SHD --CertificateRequest--> WAIT_SHD --ServerHelloDone--> WAIT_CCS
+    WAIT_CR_SHD --ServerHelloDone--> WAIT_CCS   (client flight queued)
+    WAIT_CCS --NewSessionTicket--> WAIT_CCS;  ChangeCipherSpec --> WAIT_FINISHED
+    WAIT_FINISHED --Finished--> CONNECTED
+    CONNECTED --HelloRequest--> CONNECTED (renegotiation requested)
+
+ChangeCipherSpec is not a handshake message; the facade calls ``on_ccs``,
+which is allowed only in WAIT_CCS.  Renegotiation (RFC 5746) is a new
+Handshake12 started on an established connection: its records travel under
+the current keys until the new ChangeCipherSpec, and renegotiation_info
+carries the previous Finished values.
+"""
+
+from __future__ import annotations
+
+import enum
+import hmac
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from cryptography import x509
+
+from . import prf
+from .alerts import AlertDescription, TLSError, decode_error, illegal, unexpected
+from .codec import Reader, Writer
+from .events import Event, HandshakeComplete, RenegotiationRequested
+from .groups import KeyShare
+from .messages import (
+    ClientHello,
+    Ext,
+    HandshakeType,
+    Offer,
+    ServerHello,
+    find_ext,
+    handshake_message,
+    parse_alpn_list,
+)
+from .record import Protection12
+from .session import Transcript
+from .sigalgs import verify
+from .suites import SUITES, CipherSuite
+
+if TYPE_CHECKING:
+    from .client import TLSClient
+
+
+class State12(enum.Enum):
+    START = "START"
+    WAIT_SH = "WAIT_SH"
+    WAIT_CERT = "WAIT_CERT"
+    WAIT_SKE = "WAIT_SKE"
+    WAIT_CR_SHD = "WAIT_CR_SHD"
+    WAIT_SHD = "WAIT_SHD"
+    WAIT_CCS = "WAIT_CCS"
+    WAIT_FINISHED = "WAIT_FINISHED"
+    CONNECTED = "CONNECTED"
+
+
+HT = HandshakeType
+S = State12
+TRANSITIONS: dict[State12, dict[int, tuple[str, tuple[State12, ...]]]] = {
+    S.WAIT_SH: {HT.server_hello: ("_on_server_hello", (S.WAIT_CERT,))},
+    S.WAIT_CERT: {HT.certificate: ("_on_certificate", (S.WAIT_SKE,))},
+    S.WAIT_SKE: {HT.server_key_exchange: ("_on_server_key_exchange", (S.WAIT_CR_SHD,))},
+    S.WAIT_CR_SHD: {
+        HT.certificate_request: ("_on_certificate_request", (S.WAIT_SHD,)),
+        HT.server_hello_done: ("_on_server_hello_done", (S.WAIT_CCS,)),
+    },
+    S.WAIT_SHD: {HT.server_hello_done: ("_on_server_hello_done", (S.WAIT_CCS,))},
+    S.WAIT_CCS: {HT.new_session_ticket: ("_on_new_session_ticket", (S.WAIT_CCS,))},
+    S.WAIT_FINISHED: {HT.finished: ("_on_finished", (S.CONNECTED,))},
+    S.CONNECTED: {HT.hello_request: ("_on_hello_request", (S.CONNECTED,))},
+}
+
+ALLOWED_SH12 = frozenset(
+    {
+        Ext.server_name,
+        Ext.ec_point_formats,
+        Ext.alpn,
+        Ext.extended_master_secret,
+        Ext.session_ticket,
+        Ext.renegotiation_info,
+        Ext.max_fragment_length,
+        Ext.status_request,
+        Ext.signed_certificate_timestamp,
+        Ext.encrypt_then_mac,
+        Ext.record_size_limit,
+    }
+)
+NAMED_CURVE = 3
+
+
+class Handshake12:
+    """Client side of a TLS 1.2 handshake (first or renegotiation)."""
+
+    def __init__(self, conn: TLSClient, renegotiation: bool = False) -> None:
+        self.conn = conn
+        self.renegotiation = renegotiation
+        self.state = S.START
+        self.transcript = Transcript()
+        self.raw: list[bytes] = []  # the messages themselves, for a client CertificateVerify
+        self.client_hello: ClientHello | None = None
+        self.offer: Offer | None = None
+        self.suite: CipherSuite | None = None
+        self.client_random = b""
+        self.server_random = b""
+        self.ems = False
+        self.chain: list[bytes] = []
+        self.leaf: x509.Certificate | None = None
+        self.group = 0
+        self.server_public = b""
+        self.cert_request: tuple[list[int], list[bytes]] | None = None
+        self.master = b""
+        self.pending_read: Protection12 | None = None
+        self.ticket = b""
+        self.ticket_lifetime = 0
+        self.session_id = b""
+        self.client_verify_data = b""
+        self.client_scheme = 0
+
+    # --- facade protocol ----------------------------------------------------------
+
+    def in_progress(self) -> bool:
+        return self.renegotiation and self.state != S.CONNECTED
+
+    def ccs_allowed(self) -> bool:
+        return self.state == S.WAIT_CCS
+
+    def on_ccs(self) -> None:
+        self.conn.require_no_partial_message()
+        if self.pending_read is None:
+            raise unexpected("change_cipher_spec before keys were computed")
+        self.conn.read_protection = self.pending_read
+        self.pending_read = None
+        self.state = S.WAIT_FINISHED
+
+    def handle(self, msg_type: int, message: bytes) -> list[Event]:
+        entry = TRANSITIONS.get(self.state, {}).get(msg_type)
+        if entry is None:
+            if self.renegotiation and msg_type == HT.hello_request:
+                return []  # ignored while a handshake is under way (RFC 5246 7.4.1.1)
+            raise unexpected(
+                f"handshake message {msg_type} not expected in TLS 1.2 state {self.state.value}"
+            )
+        handler_name, targets = entry
+        handler: Callable[[bytes], tuple[State12, list[Event]]] = getattr(self, handler_name)
+        next_state, events = handler(message)
+        if next_state not in targets:  # pragma: no cover - table and code disagree
+            raise TLSError(AlertDescription.internal_error, "state table violation")
+        self.state = next_state
+        return events
+
+    def _add(self, message: bytes) -> None:
+        self.transcript.add(message)
+        self.raw.append(message)
+
+    # --- ClientHello ------------------------------------------------------------------
+
+    def take_over(self, client_hello: ClientHello, offer: Offer, transcript: Transcript) -> None:
+        """Continue the handshake Handshake13 started (the server chose TLS 1.2)."""
+        self.client_hello = client_hello
+        self.offer = offer
+        self.client_random = client_hello.random
+        self.transcript = transcript
+        self.raw = [client_hello.encode()]
+        self.state = S.WAIT_SH
+
+    def start(self) -> None:
+        """Send a ClientHello for a renegotiation (TLS 1.2 only, under the current keys)."""
+        from .handshake13 import client_hello_extensions, offered_suites
+
+        cfg = self.conn.config
+        self.client_random = self.conn.random(32)
+        versions = (0x0303,)
+        suites = offered_suites(cfg.cipher_suites, versions)
+        exts: list[tuple[int, bytes]] = []
+        for code, body in client_hello_extensions(cfg, [], versions):
+            if code == Ext.renegotiation_info:
+                body = bytes([len(self.conn.client_verify_data)]) + self.conn.client_verify_data
+            exts.append((code, body))
+        ch = ClientHello(self.client_random, b"", suites, exts)
+        hook = cfg.customize_client_hello
+        if hook is not None:
+            ch = hook(ch)
+        self.client_hello = ch
+        self.offer = Offer.from_client_hello(ch)
+        message = ch.encode()
+        self._add(message)
+        self.conn.log_message("out", HT.client_hello, message)
+        self.conn.send_handshake(message)
+        self.state = S.WAIT_SH
+
+    # --- server flight ------------------------------------------------------------------
+
+    def _on_server_hello(self, message: bytes) -> tuple[State12, list[Event]]:
+        assert self.offer is not None
+        conn = self.conn
+        sh = ServerHello.parse(message[4:])
+        if sh.is_hrr:
+            raise unexpected("HelloRetryRequest in TLS 1.2")
+        if sh.legacy_version != 0x0303:
+            raise TLSError(
+                AlertDescription.protocol_version, "server chose a version below TLS 1.2"
+            )
+        if 0x0303 not in self.offer.versions:
+            raise TLSError(AlertDescription.protocol_version, "TLS 1.2 was not offered")
+        suite = SUITES.get(sh.cipher_suite)
+        if (
+            sh.cipher_suite not in self.offer.cipher_suites
+            or suite is None
+            or suite.version != 0x0303
+        ):
+            raise illegal("server chose a cipher suite we did not offer")
+        if sh.compression != 0:
+            raise illegal("non-null compression")
+        for code, body in sh.extensions:
+            if code not in self.offer.extension_types or code not in ALLOWED_SH12:
+                raise TLSError(
+                    AlertDescription.unsupported_extension, f"unsolicited extension {code}"
+                )
+            if code == Ext.ec_point_formats:
+                r = Reader(body)
+                formats = r.vector(1, 1)
+                r.expect_end("ec_point_formats")
+                if 0 not in formats:
+                    raise illegal("server does not accept uncompressed points")
+            elif code == Ext.extended_master_secret and body:
+                raise decode_error("extended_master_secret must be empty")
+            elif code == Ext.session_ticket and body:
+                raise decode_error("session_ticket in ServerHello must be empty")
+            elif code == Ext.alpn:
+                protos = parse_alpn_list(body)
+                if len(protos) != 1 or protos[0] not in self.offer.alpn:
+                    raise illegal("server ALPN must be one protocol we offered")
+                conn.alpn = protos[0]
+        reneg = find_ext(sh.extensions, Ext.renegotiation_info)
+        expected = b""
+        if self.renegotiation:
+            expected = conn.client_verify_data + conn.server_verify_data
+        if reneg is None:
+            raise TLSError(
+                AlertDescription.handshake_failure, "server does not support secure renegotiation"
+            )
+        if reneg[:1] != bytes([len(expected)]) or not hmac.compare_digest(reneg[1:], expected):
+            raise TLSError(AlertDescription.handshake_failure, "renegotiation_info mismatch")
+        self.ems = find_ext(sh.extensions, Ext.extended_master_secret) is not None
+        if self.renegotiation and conn.extended_master_secret and not self.ems:
+            raise TLSError(
+                AlertDescription.handshake_failure,
+                "extended master secret dropped on renegotiation",
+            )
+        self.suite = suite
+        self.server_random = sh.random
+        self.session_id = sh.session_id
+        self.transcript.set_hash(suite.hash_name)
+        self._add(message)
+        if not self.renegotiation:
+            conn.server_hello_seen = True
+            conn.version = 0x0303
+            conn.suite = suite
+            conn.client_random = self.client_random
+            conn.server_random = sh.random
+            conn.session_id = sh.session_id
+        return S.WAIT_CERT, []
+
+    def _on_certificate(self, message: bytes) -> tuple[State12, list[Event]]:
+        assert self.suite is not None
+        r = Reader(message[4:])
+        chain: list[bytes] = []
+        with r.sub(3) as lst:
+            while not lst.at_end():
+                chain.append(lst.vector(3, 1))
+        r.expect_end("Certificate")
+        if not chain:
+            raise decode_error("server sent an empty certificate list")
+        if len(chain) > self.conn.config.max_chain_length:
+            raise TLSError(AlertDescription.bad_certificate, "certificate chain too long")
+        try:
+            leaf = x509.load_der_x509_certificate(chain[0])
+            key = leaf.public_key()
+        except Exception:
+            raise TLSError(
+                AlertDescription.bad_certificate, "cannot parse the server certificate"
+            ) from None
+        from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+        fits = (
+            isinstance(key, rsa.RSAPublicKey)
+            if self.suite.auth == "RSA"
+            else isinstance(key, (ec.EllipticCurvePublicKey, ed25519.Ed25519PublicKey))
+        )
+        if not fits:
+            raise TLSError(
+                AlertDescription.unsupported_certificate, "certificate key does not match the suite"
+            )
+        verifier = self.conn.config.verify_certificate
+        if verifier is not None:
+            verifier(chain)
+        self.chain = chain
+        self.leaf = leaf
+        if not self.renegotiation:
+            self.conn.peer_chain = chain
+            self.conn.peer_certificate = leaf
+        self._add(message)
+        return S.WAIT_SKE, []
+
+    def _on_server_key_exchange(self, message: bytes) -> tuple[State12, list[Event]]:
+        assert self.offer is not None and self.leaf is not None
+        body = message[4:]
+        r = Reader(body)
+        if r.uint8() != NAMED_CURVE:
+            raise illegal("only named curves are supported")
+        group = r.uint16()
+        public = r.vector(1, 1)
+        params_len = len(body) - r.remaining
+        scheme = r.uint16()
+        signature = r.vector(2, 1)
+        r.expect_end("ServerKeyExchange")
+        if group not in self.offer.groups or group not in self.conn.config.groups:
+            raise illegal("server chose a curve we did not offer")
+        signed = self.client_random + self.server_random + body[:params_len]
+        verify(
+            scheme,
+            self.leaf,
+            signed,
+            signature,
+            self.offer.signature_schemes,
+            allow_pkcs1=True,
+            tls12=True,
+        )
+        self.group = group
+        self.server_public = public
+        if not self.renegotiation:
+            self.conn.group = group
+            self.conn.peer_signature_scheme = scheme
+        self._add(message)
+        return S.WAIT_CR_SHD, []
+
+    def _on_certificate_request(self, message: bytes) -> tuple[State12, list[Event]]:
+        r = Reader(message[4:])
+        r.vector(1, 1)  # certificate_types
+        schemes = r.uint16_list(2, 2)
+        authorities: list[bytes] = []
+        with r.sub(2) as lst:
+            while not lst.at_end():
+                authorities.append(lst.vector(2, 1))
+        r.expect_end("CertificateRequest")
+        self.cert_request = (schemes, authorities)
+        self.conn.certificate_requested = True
+        self._add(message)
+        return S.WAIT_SHD, []
+
+    def _on_server_hello_done(self, message: bytes) -> tuple[State12, list[Event]]:
+        assert self.suite is not None
+        if len(message) != 4:
+            raise decode_error("ServerHelloDone must be empty")
+        self._add(message)
+        conn = self.conn
+        suite = self.suite
+        share = KeyShare(self.group, conn.random)
+        premaster = share.exchange(self.server_public)
+        flight = b""
+        if self.cert_request is not None:
+            flight += self._client_certificate()
+        w = Writer()
+        w.vector(1, share.public)
+        cke = handshake_message(HT.client_key_exchange, w.getvalue())
+        self._add(cke)
+        conn.log_message("out", HT.client_key_exchange, cke)
+        flight += cke
+        session_hash = self.transcript.digest() if self.ems else None
+        self.master = prf.master_secret(
+            suite.hash_name, premaster, self.client_random, self.server_random, session_hash
+        )
+        if self.cert_request is not None and conn.client_certificate_sent:
+            flight += self._client_certificate_verify()
+        iv_len = 4 if suite.cipher == "AES" else 12
+        ck, sk, civ, siv = prf.key_block(
+            suite.hash_name,
+            self.master,
+            self.client_random,
+            self.server_random,
+            suite.key_len,
+            iv_len,
+        )
+        conn.send_handshake(flight)
+        conn.queue_ccs()
+        conn.write_protection = Protection12(suite, ck, civ)
+        self.pending_read = Protection12(suite, sk, siv)
+        verify_data = prf.finished_verify_data(
+            suite.hash_name, self.master, b"client finished", self.transcript.digest()
+        )
+        fin = handshake_message(HT.finished, verify_data)
+        self._add(fin)
+        conn.log_message("out", HT.finished, fin)
+        conn.send_handshake(fin)
+        self.client_verify_data = verify_data
+        return S.WAIT_CCS, []
+
+    def _client_certificate(self) -> bytes:
+        """Certificate for a CertificateRequest: the credential's chain if a scheme fits, else empty."""
+        assert self.cert_request is not None
+        cred = self.conn.config.client_credential
+        schemes, _ = self.cert_request
+        self.client_scheme = 0
+        chain: list[bytes] = []
+        if cred is not None:
+            self.client_scheme = next((s for s in cred.schemes if s in schemes), 0)
+            if self.client_scheme:
+                chain = cred.chain
+        w = Writer()
+        with w.sub(3) as lst:
+            for c in chain:
+                lst.vector(3, c)
+        msg = handshake_message(HT.certificate, w.getvalue())
+        self._add(msg)
+        self.conn.log_message("out", HT.certificate, msg)
+        self.conn.client_certificate_sent = bool(chain)
+        return msg
+
+    def _client_certificate_verify(self) -> bytes:
+        cred = self.conn.config.client_credential
+        assert cred is not None
+        signature = cred.sign(self.client_scheme, b"".join(self.raw))
+        w = Writer()
+        w.uint16(self.client_scheme)
+        w.vector(2, signature)
+        msg = handshake_message(HT.certificate_verify, w.getvalue())
+        self._add(msg)
+        self.conn.log_message("out", HT.certificate_verify, msg)
+        return msg
+
+    def _on_new_session_ticket(self, message: bytes) -> tuple[State12, list[Event]]:
+        assert self.offer is not None
+        r = Reader(message[4:])
+        lifetime = r.uint32()
+        ticket = r.vector(2)
+        r.expect_end("NewSessionTicket")
+        self.ticket, self.ticket_lifetime = ticket, lifetime
+        self._add(message)
+        return S.WAIT_CCS, []
+
+    def _on_finished(self, message: bytes) -> tuple[State12, list[Event]]:
+        assert self.suite is not None
+        expected = prf.finished_verify_data(
+            self.suite.hash_name, self.master, b"server finished", self.transcript.digest()
+        )
+        if not hmac.compare_digest(expected, message[4:]):
+            raise TLSError(AlertDescription.decrypt_error, "server Finished does not verify")
+        self._add(message)
+        conn = self.conn
+        conn.require_no_partial_message()
+        conn.client_verify_data = self.client_verify_data
+        conn.server_verify_data = bytes(message[4:])
+        conn.first_finished = (
+            self.client_verify_data
+        )  # tls-unique: first Finished of this handshake
+        conn.extended_master_secret = self.ems
+        conn.secrets = {"master_secret": self.master}
+        if self.renegotiation:
+            conn.suite = self.suite
+            conn.group = self.group
+            conn.peer_chain = self.chain
+            conn.peer_certificate = self.leaf
+        conn.handshake_complete = True
+        self.raw.clear()
+        return S.CONNECTED, [HandshakeComplete()]
+
+    def _on_hello_request(self, message: bytes) -> tuple[State12, list[Event]]:
+        if len(message) != 4:
+            raise decode_error("HelloRequest must be empty")
+        self.conn.renegotiation_requested = True
+        return S.CONNECTED, [RenegotiationRequested()]
