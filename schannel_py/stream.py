@@ -100,6 +100,7 @@ class SChannelStream:
         self.sizes: SecPkgContext_StreamSizes | None = None
         self.closed = False
         self.have_context = False
+        self._after_renegotiation = False
 
     # --- helpers ----------------------------------------------------------------
 
@@ -253,8 +254,9 @@ class SChannelStream:
         while True:
             if self.closed:
                 return b""
-            if not self.encdata:
+            if not self.encdata and not self._after_renegotiation:
                 self._read()
+            self._after_renegotiation = False
             desc = _desc(
                 SecBuffer(len(self.encdata), C.SECBUFFER_DATA, self.encdata),
                 SecBuffer(0, C.SECBUFFER_EMPTY, None),
@@ -280,6 +282,9 @@ class SChannelStream:
                 self.encdata.clear()
             if status == C.SEC_I_RENEGOTIATE:
                 self._loop(read_first=False)
+                # Data that arrived during a TLS 1.2 renegotiation is handed out
+                # by the next DecryptMessage, even before new bytes arrive.
+                self._after_renegotiation = True
             elif status == C.SEC_I_CONTEXT_EXPIRED:
                 self.closed = True
             if data:

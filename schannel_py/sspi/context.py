@@ -111,6 +111,9 @@ class Context:
     failure: SecStatus | None = None
     validation_error: SecStatus | None = None
     flags64: int = 0
+    # Application data that arrived inside a TLS 1.2 renegotiation (through ISC);
+    # DecryptMessage hands it out before reading new records.
+    stash: list[bytes] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -278,6 +281,20 @@ def first_call_inputs(pInput: object) -> tuple[list[bytes], int] | SecStatus:
     return alpn, flags64
 
 
+def _ends_mid_record(view: memoryview) -> bool:
+    """True if ``view`` holds whole records then a partial one (framing only, no state)."""
+    offset = 0
+    try:
+        while offset < len(view):
+            n = frame(view, offset)
+            if n < 0:
+                return offset > 0
+            offset += n
+    except TLSError:
+        return False  # bad bytes: reported when the records are processed
+    return False
+
+
 def handshake_step(
     ctx: Context, pInput: object, out: list[SecBuffer], tok: int, allocate: bool
 ) -> SecStatus:
@@ -323,6 +340,11 @@ def handshake_step(
             side.pvBuffer = view
         return C.SEC_E_OK
 
+    if side is None and _ends_mid_record(view):
+        # Nowhere to report the unconsumed tail (EXTRA needs the EMPTY
+        # companion): a layout error, refused before any record is consumed.
+        return C.SEC_E_INVALID_TOKEN
+
     offset = 0
     total = len(view)
     complete = False
@@ -345,6 +367,7 @@ def handshake_step(
                 break
             events = ctx.client.receive_record(view[offset : offset + n])
             offset += n
+            ctx.stash.extend(e.data for e in events if isinstance(e, ApplicationData) and e.data)
             complete = any(isinstance(e, HandshakeComplete) for e in events)
         if total == 0:
             if side is not None:
@@ -424,6 +447,8 @@ def decrypt(ctx: Context, pMessage: object) -> SecStatus:
     view = B.data(dbuf)
     if view is None:
         return C.SEC_E_INVALID_TOKEN
+    if ctx.stash:
+        return _deliver_stash(ctx, bufs, di, empties, len(view))
     try:
         n = frame(view, 0)
     except RecordHeaderError:
@@ -481,6 +506,24 @@ def decrypt(ctx: Context, pMessage: object) -> SecStatus:
     if status == C.SEC_I_RENEGOTIATE and ctx.phase == Phase.ESTABLISHED:
         ctx.phase = Phase.RENEGOTIATE
     return status
+
+
+def _deliver_stash(
+    ctx: Context, bufs: list[SecBuffer], di: int, empties: list[int], pending: int
+) -> SecStatus:
+    """Return data received during a renegotiation; the caller's bytes all stay as EXTRA."""
+    data = ctx.stash.pop(0)
+    hdr, dat, trl, ext = bufs[di], bufs[empties[0]], bufs[empties[1]], bufs[empties[2]]
+    hdr.BufferType, hdr.cbBuffer, hdr.pvBuffer = C.SECBUFFER_STREAM_HEADER, 0, None
+    dat.BufferType, dat.cbBuffer, dat.pvBuffer = (
+        C.SECBUFFER_DATA,
+        len(data),
+        memoryview(bytearray(data)),
+    )
+    trl.BufferType, trl.cbBuffer, trl.pvBuffer = C.SECBUFFER_STREAM_TRAILER, 0, None
+    if pending:
+        ext.BufferType, ext.cbBuffer = C.SECBUFFER_EXTRA, pending
+    return C.SEC_E_OK
 
 
 def encrypt(ctx: Context, fQOP: int, pMessage: object) -> SecStatus:

@@ -241,7 +241,13 @@ def EncryptMessage(
     ctx = X.CONTEXTS.get(phContext)
     if ctx is None:
         return C.SEC_E_INVALID_HANDLE
-    return X.encrypt(ctx, int(fQOP or 0), pMessage)
+    if fQOP is None:
+        qop = 0
+    elif isinstance(fQOP, int):
+        qop = int(fQOP) & 0xFFFFFFFF
+    else:
+        qop = C.SECQOP_WRAP_NO_ENCRYPT  # not a ULONG: a QOP Schannel does not support
+    return X.encrypt(ctx, qop, pMessage)
 
 
 @_guarded

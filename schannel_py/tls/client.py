@@ -278,7 +278,8 @@ class TLSClient:
         if ctype == ALERT:
             return self._on_alert(payload)
         if ctype == APPLICATION_DATA:
-            if not self.handshake_complete or self.handshake.in_progress():
+            # During a TLS 1.2 renegotiation data still flows under the old keys.
+            if not self.handshake_complete:
                 raise unexpected("application data before the handshake completed")
             if self.peer_closed:
                 raise unexpected("data after close_notify")
