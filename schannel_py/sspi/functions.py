@@ -168,7 +168,7 @@ def InitializeSecurityContext(
         else:
             ctx.req = req
             status = X.handshake_step(ctx, pInput, out, tok, allocate)
-        if status in (C.SEC_E_OK, C.SEC_I_CONTINUE_NEEDED):
+        if status in (C.SEC_E_OK, C.SEC_I_CONTINUE_NEEDED, C.SEC_I_NO_RENEGOTIATION):
             if phNewContext is not None and hasattr(phNewContext, "dwLower"):
                 phNewContext.dwLower = phContext.dwLower
                 phNewContext.dwUpper = phContext.dwUpper
@@ -246,7 +246,7 @@ def EncryptMessage(
     elif isinstance(fQOP, int):
         qop = int(fQOP) & 0xFFFFFFFF
     else:
-        qop = C.SECQOP_WRAP_NO_ENCRYPT  # not a ULONG: a QOP Schannel does not support
+        qop = int(fQOP)  # type: ignore  # not a ULONG: a QOP Schannel does not support
     return X.encrypt(ctx, qop, pMessage)
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from cryptography import x509
 
 from .alerts import AlertDescription, AlertLevel, TLSError, decode_error, unexpected
-from .events import ApplicationData, CloseNotify, Event, Ignored
+from .events import ApplicationData, CloseNotify, Event, Ignored, RenegotiationRefused
 from .groups import SUPPORTED_GROUPS, X25519
 from .handshake_base import Handshake
 from .messages import ClientHello
@@ -101,6 +101,7 @@ class TLSClient:
         self.write_protection: Protection | None = None
         self.handshake: Handshake = Handshake13(self)
         self.warning_alerts = 0
+        self._previous_handshake: Handshake | None = None
         self.renegotiations = 0
         self.renegotiation_requested = False
         # TLS 1.2: verify_data of the last Finished each way (RFC 5746, tls-unique).
@@ -207,6 +208,7 @@ class TLSClient:
             )
         self.renegotiation_requested = False
         self.renegotiations += 1
+        self._previous_handshake = self.handshake
         self.handshake = Handshake12(self, renegotiation=True)
         self.handshake.start()
 
@@ -303,6 +305,17 @@ class TLSClient:
             return [CloseNotify()]
         if level not in (AlertLevel.warning, AlertLevel.fatal):
             raise TLSError(AlertDescription.illegal_parameter, "bad alert level")
+        if (
+            self.version == 0x0303
+            and level == AlertLevel.warning
+            and desc == AlertDescription.no_renegotiation
+            and self._previous_handshake is not None
+            and self.handshake.awaiting_server_hello()
+        ):
+            # The server declined our renegotiation: carry on with the old session.
+            self.handshake = self._previous_handshake
+            self._previous_handshake = None
+            return [RenegotiationRefused()]
         if (
             self.version == 0x0303
             and level == AlertLevel.warning

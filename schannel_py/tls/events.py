@@ -43,5 +43,10 @@ class Ignored(Event):
 
 
 @dataclass(frozen=True)
+class RenegotiationRefused(Event):
+    """TLS 1.2: the server answered our renegotiation ClientHello with no_renegotiation."""
+
+
+@dataclass(frozen=True)
 class RenegotiationRequested(Event):
     """TLS 1.2: the server sent HelloRequest; the driver should renegotiate."""

@@ -132,6 +132,9 @@ class Handshake12:
 
     # --- facade protocol ----------------------------------------------------------
 
+    def awaiting_server_hello(self) -> bool:
+        return self.state == S.WAIT_SH
+
     def in_progress(self) -> bool:
         return self.renegotiation and self.state != S.CONNECTED
 

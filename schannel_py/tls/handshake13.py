@@ -204,6 +204,9 @@ class Handshake13:
     def in_progress(self) -> bool:
         return False
 
+    def awaiting_server_hello(self) -> bool:
+        return self.state == State.WAIT_SH
+
     def ccs_allowed(self) -> bool:
         """A compatibility CCS may arrive after our ClientHello until the server Finished."""
         return self.state in (

@@ -18,6 +18,10 @@ class Handshake(Protocol):
 
     def on_ccs(self) -> None: ...
 
+    def awaiting_server_hello(self) -> bool:
+        """True between our ClientHello and the server's answer."""
+        ...
+
     def in_progress(self) -> bool:
         """True while a (re)negotiation is under way after the first handshake."""
         ...
