@@ -42,7 +42,7 @@ from .record import (
     frame,
     plaintext_records,
 )
-from .session import Ticket13
+from .session import Session12, Ticket13
 from .sigalgs import DEFAULT_SCHEMES
 from .suites import DEFAULT_TLS12_SUITES, DEFAULT_TLS13_SUITES, CipherSuite
 
@@ -78,6 +78,9 @@ class ClientConfig:
     # Lets tests and replays rewrite the ClientHello before it is sent.
     customize_client_hello: Callable[[ClientHello], ClientHello] | None = None
     max_tickets: int = 8
+    # Resumption: a TLS 1.3 ticket to offer as a PSK, and/or a TLS 1.2 session.
+    resume_ticket: Ticket13 | None = None
+    resume_session12: Session12 | None = None
     max_chain_length: int = 10
 
 
@@ -129,6 +132,8 @@ class TLSClient:
         self.client_certificate_sent = False
         self.certificate_requested = False
         self.tickets: list[Ticket13] = []
+        self.session12: Session12 | None = None
+        self.resumed = False
         self.secrets: dict[str, bytes] = {}
         self.message_log: list[tuple[str, int, bytes]] = []
 

@@ -48,7 +48,7 @@ from .messages import (
     parse_alpn_list,
 )
 from .record import Protection12
-from .session import Transcript
+from .session import Session12, Transcript
 from .sigalgs import verify
 from .suites import SUITES, CipherSuite
 
@@ -71,7 +71,7 @@ class State12(enum.Enum):
 HT = HandshakeType
 S = State12
 TRANSITIONS: dict[State12, dict[int, tuple[str, tuple[State12, ...]]]] = {
-    S.WAIT_SH: {HT.server_hello: ("_on_server_hello", (S.WAIT_CERT,))},
+    S.WAIT_SH: {HT.server_hello: ("_on_server_hello", (S.WAIT_CERT, S.WAIT_CCS))},
     S.WAIT_CERT: {HT.certificate: ("_on_certificate", (S.WAIT_SKE,))},
     S.WAIT_SKE: {HT.server_key_exchange: ("_on_server_key_exchange", (S.WAIT_CR_SHD,))},
     S.WAIT_CR_SHD: {
@@ -129,6 +129,10 @@ class Handshake12:
         self.session_id = b""
         self.client_verify_data = b""
         self.client_scheme = 0
+        self.abbreviated = False
+        self.pending_write: Protection12 | None = None
+        self.resumed_session: Session12 | None = None
+        self.ticket_renewed = False
 
     # --- facade protocol ----------------------------------------------------------
 
@@ -276,7 +280,45 @@ class Handshake12:
             conn.client_random = self.client_random
             conn.server_random = sh.random
             conn.session_id = sh.session_id
+        session = conn.config.resume_session12 if not self.renegotiation else None
+        if session is not None and sh.session_id and sh.session_id == self.offer.session_id:
+            return self._resume(session, suite), []
         return S.WAIT_CERT, []
+
+    def _resume(self, session: Session12, suite: CipherSuite) -> State12:
+        """The server accepted our session: abbreviated handshake (RFC 5246 section 7.3)."""
+        if session.suite != suite.code:
+            raise illegal("resumed session with a different cipher suite")
+        if not self.ems:
+            # RFC 7627 section 5.3: a session with EMS must be resumed with EMS.
+            raise TLSError(
+                AlertDescription.handshake_failure, "resumption without extended master secret"
+            )
+        conn = self.conn
+        self.abbreviated = True
+        self.master = session.master_secret
+        self.chain = list(session.peer_chain)
+        conn.resumed = True
+        conn.peer_chain = list(session.peer_chain)
+        self.leaf = conn.peer_certificate = _leaf_or_none(conn.peer_chain)
+        self.resumed_session = session
+        ck, sk, civ, siv = self._key_block()
+        self.pending_read = Protection12(suite, sk, siv)
+        self.pending_write = Protection12(suite, ck, civ)
+        return S.WAIT_CCS
+
+    def _key_block(self) -> tuple[bytes, bytes, bytes, bytes]:
+        suite = self.suite
+        assert suite is not None
+        iv_len = 4 if suite.cipher == "AES" else 12
+        return prf.key_block(
+            suite.hash_name,
+            self.master,
+            self.client_random,
+            self.server_random,
+            suite.key_len,
+            iv_len,
+        )
 
     def _on_certificate(self, message: bytes) -> tuple[State12, list[Event]]:
         assert self.suite is not None
@@ -389,15 +431,7 @@ class Handshake12:
         )
         if self.cert_request is not None and conn.client_certificate_sent:
             flight += self._client_certificate_verify()
-        iv_len = 4 if suite.cipher == "AES" else 12
-        ck, sk, civ, siv = prf.key_block(
-            suite.hash_name,
-            self.master,
-            self.client_random,
-            self.server_random,
-            suite.key_len,
-            iv_len,
-        )
+        ck, sk, civ, siv = self._key_block()
         conn.send_handshake(flight)
         conn.queue_ccs()
         conn.write_protection = Protection12(suite, ck, civ)
@@ -452,6 +486,7 @@ class Handshake12:
         ticket = r.vector(2)
         r.expect_end("NewSessionTicket")
         self.ticket, self.ticket_lifetime = ticket, lifetime
+        self.ticket_renewed = True
         self._add(message)
         return S.WAIT_CCS, []
 
@@ -465,11 +500,24 @@ class Handshake12:
         self._add(message)
         conn = self.conn
         conn.require_no_partial_message()
+        first_finished = self.client_verify_data
+        if self.abbreviated:
+            # Abbreviated handshake: the server spoke first; now our CCS and Finished.
+            first_finished = bytes(message[4:])
+            assert self.pending_write is not None
+            conn.queue_ccs()
+            conn.write_protection = self.pending_write
+            verify_data = prf.finished_verify_data(
+                self.suite.hash_name, self.master, b"client finished", self.transcript.digest()
+            )
+            fin = handshake_message(HT.finished, verify_data)
+            self._add(fin)
+            conn.log_message("out", HT.finished, fin)
+            conn.send_handshake(fin)
+            self.client_verify_data = verify_data
         conn.client_verify_data = self.client_verify_data
         conn.server_verify_data = bytes(message[4:])
-        conn.first_finished = (
-            self.client_verify_data
-        )  # tls-unique: first Finished of this handshake
+        conn.first_finished = first_finished  # tls-unique: first Finished of this handshake
         conn.extended_master_secret = self.ems
         conn.secrets = {"master_secret": self.master}
         if self.renegotiation:
@@ -479,10 +527,38 @@ class Handshake12:
             conn.peer_certificate = self.leaf
         conn.handshake_complete = True
         self.raw.clear()
+        self._remember_session()
         return S.CONNECTED, [HandshakeComplete()]
+
+    def _remember_session(self) -> None:
+        """Keep a resumable session: only with extended master secret (RFC 7627)."""
+        assert self.suite is not None
+        conn = self.conn
+        old = self.resumed_session
+        ticket = self.ticket or (old.ticket if old is not None and not self.ticket_renewed else b"")
+        if not self.ems or not (self.session_id or ticket):
+            conn.session12 = None
+            return
+        conn.session12 = Session12(
+            session_id=self.session_id,
+            master_secret=self.master,
+            suite=self.suite.code,
+            ticket=ticket,
+            ticket_lifetime=self.ticket_lifetime or (old.ticket_lifetime if old else 0),
+            created_at=old.created_at if old is not None else conn.now(),
+            peer_chain=list(self.chain),
+            alpn=conn.alpn,
+        )
 
     def _on_hello_request(self, message: bytes) -> tuple[State12, list[Event]]:
         if len(message) != 4:
             raise decode_error("HelloRequest must be empty")
         self.conn.renegotiation_requested = True
         return S.CONNECTED, [RenegotiationRequested()]
+
+
+def _leaf_or_none(chain: list[bytes]) -> x509.Certificate | None:
+    try:
+        return x509.load_der_x509_certificate(chain[0]) if chain else None
+    except ValueError:
+        return None

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from cryptography import x509
 
 from .alerts import AlertDescription, TLSError, decode_error, illegal, unexpected
-from .codec import Reader
+from .codec import Reader, Writer
 from .events import Event, HandshakeComplete, KeyUpdated, TicketReceived
 from .groups import KeyShare
 from .keyschedule import (
@@ -94,7 +94,12 @@ TRANSITIONS: dict[State, dict[int, tuple[str, tuple[State, ...]]]] = {
     State.WAIT_SH: {
         HT.server_hello: ("_on_server_hello", (State.WAIT_EE, State.WAIT_SH, State.TLS12))
     },
-    State.WAIT_EE: {HT.encrypted_extensions: ("_on_encrypted_extensions", (State.WAIT_CERT_CR,))},
+    State.WAIT_EE: {
+        HT.encrypted_extensions: (
+            "_on_encrypted_extensions",
+            (State.WAIT_CERT_CR, State.WAIT_FINISHED),
+        )
+    },
     State.WAIT_CERT_CR: {
         HT.certificate_request: ("_on_certificate_request", (State.WAIT_CERT,)),
         HT.certificate: ("_on_certificate", (State.WAIT_CV,)),
@@ -181,6 +186,8 @@ class Handshake13:
         self.s_ap = b""
         self.res_master = b""
         self.cert_request: CertificateRequest13 | None = None
+        self.psk_ticket: Ticket13 | None = None
+        self.psk_accepted = False
         self.sent_alpn: list[bytes] = []
 
     # --- dispatch ---------------------------------------------------------------
@@ -231,16 +238,60 @@ class Handshake13:
                 self.shares[g] = KeyShare(g, rnd)
         shares = [(g, s.public) for g, s in self.shares.items()]
         suites = offered_suites(cfg.cipher_suites, cfg.versions)
-        ch = ClientHello(
-            client_random, session_id, suites, client_hello_extensions(cfg, shares, cfg.versions)
-        )
+        exts = client_hello_extensions(cfg, shares, cfg.versions)
+        session12 = cfg.resume_session12 if 0x0303 in cfg.versions else None
+        if session12 is not None:
+            # Offer the TLS 1.2 session by its ID, or by ticket alongside a fresh ID.
+            session_id = session12.session_id or session_id or rnd(32)
+            if session12.ticket:
+                exts = [(c, session12.ticket if c == Ext.session_ticket else b) for c, b in exts]
+        ticket = cfg.resume_ticket
+        if tls13 and ticket is not None and ticket.usable_at(self.conn.now()):
+            ticket_hash = SUITES[ticket.suite].hash_name
+            if any(
+                SUITES[c].version == 0x0304 and SUITES[c].hash_name == ticket_hash for c in suites
+            ):
+                self.psk_ticket = ticket
+                exts.append((Ext.pre_shared_key, self._psk_extension(b"")))
+        ch = ClientHello(client_random, session_id, suites, exts)
         self._send_client_hello(ch)
         self.state = State.WAIT_SH
+
+    def _psk_extension(self, binder: bytes) -> bytes:
+        """pre_shared_key with our one ticket; a zero binder until it can be computed."""
+        ticket = self.psk_ticket
+        assert ticket is not None
+        hash_len = SUITES[ticket.suite].hash_len
+        w = Writer()
+        with w.sub(2) as ids:
+            ids.vector(2, ticket.ticket)
+            ids.uint32(ticket.obfuscated_age(self.conn.now()))
+        with w.sub(2) as binders:
+            binders.vector(1, binder or bytes(hash_len))
+        return w.getvalue()
+
+    def _bind_psk(self, ch: ClientHello) -> ClientHello:
+        """Fill in the PSK binder over the ClientHello truncated before the binders."""
+        ticket = self.psk_ticket
+        if ticket is None or not ch.extensions or ch.extensions[-1][0] != Ext.pre_shared_key:
+            return ch
+        suite = SUITES[ticket.suite]
+        encoded = ch.encode()
+        truncated = encoded[: len(encoded) - (2 + 1 + suite.hash_len)]
+        schedule = KeySchedule13(suite.hash_name, ticket.psk)
+        binder = finished_verify_data(
+            suite.hash_name,
+            schedule.binder_key(),
+            self.transcript.digest_with(suite.hash_name, truncated),
+        )
+        ch.extensions[-1] = (Ext.pre_shared_key, self._psk_extension(binder))
+        return ch
 
     def _send_client_hello(self, ch: ClientHello) -> None:
         hook = self.conn.config.customize_client_hello
         if hook is not None:
             ch = hook(ch)
+        ch = self._bind_psk(ch)
         self.client_hello = ch
         self.offer = Offer.from_client_hello(ch)
         self.conn.client_random = ch.random
@@ -308,8 +359,16 @@ class Handshake13:
             return self._on_hello_retry(sh, suite, message)
         if self.hrr_seen and sh.cipher_suite != self.hrr_suite:
             raise illegal("ServerHello suite differs from HelloRetryRequest")
-        if find_ext(sh.extensions, Ext.pre_shared_key) is not None:
-            raise illegal("server selected a PSK we did not offer")
+        psk = None
+        selected = find_ext(sh.extensions, Ext.pre_shared_key)
+        if selected is not None:
+            ticket = self.psk_ticket
+            if ticket is None or selected != b"\x00\x00":
+                raise illegal("server selected a PSK we did not offer")
+            if SUITES[ticket.suite].hash_name != suite.hash_name:
+                raise illegal("server chose a suite whose hash does not match the PSK")
+            psk = ticket.psk
+            self.psk_accepted = True
         ks = find_ext(sh.extensions, Ext.key_share)
         if ks is None:
             raise TLSError(AlertDescription.missing_extension, "ServerHello without key_share")
@@ -331,7 +390,11 @@ class Handshake13:
         self.transcript.set_hash(suite.hash_name)
         self.transcript.add(message)
         conn.require_no_partial_message()
-        self.schedule = KeySchedule13(suite.hash_name)
+        self.schedule = KeySchedule13(suite.hash_name, psk)
+        if self.psk_accepted and self.psk_ticket is not None:
+            conn.resumed = True
+            conn.peer_chain = list(self.psk_ticket.peer_chain)
+            conn.peer_certificate = _leaf_or_none(conn.peer_chain)
         self.schedule.enter_handshake(shared)
         self.c_hs, self.s_hs = self.schedule.handshake_traffic(self.transcript.digest())
         conn.secrets = self.schedule.secrets
@@ -374,11 +437,16 @@ class Handshake13:
                 self.shares = {new_group: KeyShare(new_group, self.conn.random)}
                 body = ext_key_share_client([(new_group, self.shares[new_group].public)])
             if code == Ext.pre_shared_key:
-                continue
+                ticket = self.psk_ticket
+                if ticket is None or SUITES[ticket.suite].hash_name != suite.hash_name:
+                    self.psk_ticket = None  # the retry's suite cannot use this PSK
+                    continue
+                body = self._psk_extension(b"")
             exts.append((code, body))
         if cookie is not None:
-            insert_at = len(exts)
-            exts.insert(insert_at, (Ext.cookie, cookie))
+            # The cookie goes before pre_shared_key, which must stay last.
+            last_is_psk = bool(exts) and exts[-1][0] == Ext.pre_shared_key
+            exts.insert(len(exts) - 1 if last_is_psk else len(exts), (Ext.cookie, cookie))
         ch2 = ClientHello(old.random, old.session_id, old.cipher_suites, exts, old.legacy_version)
         self._send_client_hello(ch2)
         return State.WAIT_SH, []
@@ -405,7 +473,7 @@ class Handshake13:
             elif code == Ext.supported_groups:
                 parse_u16_list(body)
         self.transcript.add(message)
-        return State.WAIT_CERT_CR, []
+        return (State.WAIT_FINISHED if self.psk_accepted else State.WAIT_CERT_CR), []
 
     def _on_certificate_request(self, message: bytes) -> tuple[State, list[Event]]:
         cr = CertificateRequest13.parse(message[4:])
@@ -548,6 +616,7 @@ class Handshake13:
             server_name=self.conn.config.server_name,
             alpn=self.conn.alpn,
             extensions=nst.extensions,
+            peer_chain=list(self.conn.peer_chain),
         )
         tickets = self.conn.tickets
         tickets.append(ticket)
@@ -574,6 +643,13 @@ class Handshake13:
         conn.send_handshake(handshake_message(HT.key_update, b"\x01" if request_peer else b"\x00"))
         self.c_ap = next_traffic_secret(suite.hash_name, self.c_ap)
         conn.write_protection = _protection(suite, self.c_ap)
+
+
+def _leaf_or_none(chain: list[bytes]) -> x509.Certificate | None:
+    try:
+        return x509.load_der_x509_certificate(chain[0]) if chain else None
+    except ValueError:
+        return None
 
 
 def _protection(suite: CipherSuite, secret: bytes) -> Protection13:

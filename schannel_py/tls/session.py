@@ -22,6 +22,28 @@ class Ticket13:
     server_name: str | None
     alpn: bytes | None
     extensions: Extensions = field(default_factory=list)
+    peer_chain: list[bytes] = field(default_factory=list)
+
+    def usable_at(self, now: float) -> bool:
+        """Within the lifetime the server gave (RFC 8446 section 4.6.1)."""
+        return 0 <= now - self.received_at < self.lifetime
+
+    def obfuscated_age(self, now: float) -> int:
+        return (int((now - self.received_at) * 1000) + self.age_add) & 0xFFFFFFFF
+
+
+@dataclass
+class Session12:
+    """A resumable TLS 1.2 session: by session ID and/or RFC 5077 ticket (EMS only)."""
+
+    session_id: bytes
+    master_secret: bytes
+    suite: int
+    ticket: bytes
+    ticket_lifetime: int
+    created_at: float
+    peer_chain: list[bytes] = field(default_factory=list)
+    alpn: bytes | None = None
 
 
 class Transcript:
@@ -57,6 +79,15 @@ class Transcript:
         self._pending = [handshake_message(HandshakeType.message_hash, digest)]
         self._hash = None
         self.set_hash(hash_name)
+
+    def digest_with(self, hash_name: str, extra: bytes) -> bytes:
+        """Hash of the transcript so far followed by ``extra`` (PSK binders)."""
+        if self._hash is not None:
+            h = self._hash.copy()
+        else:
+            h = hashlib.new(hash_name, b"".join(self._pending))
+        h.update(extra)
+        return h.digest()
 
     def digest(self) -> bytes:
         if self._hash is None:
