@@ -12,6 +12,7 @@ from __future__ import annotations
 from . import crypt32
 from .constants import *  # noqa: F403
 from .constants import __all__ as _constants_all
+from .sspi.cache import SslEmptyCache, SslEmptyCacheA, SslEmptyCacheW
 from .sspi.functions import (
     AcquireCredentialsHandle,
     AcquireCredentialsHandleA,
@@ -41,6 +42,9 @@ __all__ = [
     *_constants_all,
     *_types_all,
     "crypt32",
+    "SslEmptyCache",
+    "SslEmptyCacheA",
+    "SslEmptyCacheW",
     "AcquireCredentialsHandle",
     "AcquireCredentialsHandleA",
     "AcquireCredentialsHandleW",

@@ -20,7 +20,12 @@ class MemoryServer:
         num_tickets: int | None = None,
         ecdh_curve: str | None = None,
         ciphers: str | None = None,
+        context: ssl.SSLContext | None = None,
     ) -> None:
+        if context is not None:
+            # A shared server context keeps the server's session cache and ticket keys.
+            self._wrap(context)
+            return
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = min_version
         ctx.maximum_version = max_version
@@ -33,6 +38,10 @@ class MemoryServer:
             ctx.set_ciphers(ciphers)
         if ecdh_curve:
             ctx.set_ecdh_curve(ecdh_curve)
+        self._wrap(ctx)
+
+    def _wrap(self, ctx: ssl.SSLContext) -> None:
+        self.context = ctx
         self.incoming = ssl.MemoryBIO()
         self.outgoing = ssl.MemoryBIO()
         self.tls = ctx.wrap_bio(self.incoming, self.outgoing, server_side=True)

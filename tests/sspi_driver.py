@@ -49,14 +49,16 @@ class CurlLoop:
     encdata: bytearray = field(default_factory=bytearray)
     statuses: list[sc.SecStatus] = field(default_factory=list)
     last_alert: bytes = b""
+    flags64: int = 0  # 64-bit ISC_REQ_* flags sent in a SECBUFFER_FLAGS input buffer
 
     def first_call(self) -> bytes:
-        inp = None
+        inputs = []
         if self.alpn:
             blob = sc.pack_application_protocols(self.alpn)
-            inp = sc.SecBufferDesc(
-                [sc.SecBuffer(len(blob), sc.SECBUFFER_APPLICATION_PROTOCOLS, blob)]
-            )
+            inputs.append(sc.SecBuffer(len(blob), sc.SECBUFFER_APPLICATION_PROTOCOLS, blob))
+        if self.flags64:
+            inputs.append(sc.SecBuffer(8, sc.SECBUFFER_FLAGS, sc.pack_sec_flags(self.flags64)))
+        inp = sc.SecBufferDesc(inputs) if inputs else None
         out = sc.SecBufferDesc([sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None)])
         status = sc.InitializeSecurityContext(
             self.cred, None, self.target, self.flags, 0, 0, inp, 0, self.ctx, out, self.attrs, None

@@ -53,7 +53,9 @@ from ..tls.events import (
     TicketReceived,
 )
 from ..tls.record import HEADER_LEN, MAX_PLAINTEXT, RecordHeaderError, frame
+from ..tls.session import Session12, Ticket13
 from . import buffers as B
+from . import cache
 from .credentials import Credential
 from .errors import status_for_error
 from .handles import HandleTable
@@ -112,6 +114,9 @@ class Context:
     failure: SecStatus | None = None
     validation_error: SecStatus | None = None
     flags64: int = 0
+    cache_key: cache.CacheKey = ("", 0, None, 0)
+    reconnects: bool = True  # SCHANNEL_SESSION token: may this session be cached?
+    cached: list[Ticket13 | Session12] = field(default_factory=list)
     # Application data that arrived inside a TLS 1.2 renegotiation (through ISC);
     # DecryptMessage hands it out before reading new records.
     stash: list[bytes] = field(default_factory=list)
@@ -194,8 +199,13 @@ def create(
     cred: Credential, target: str | None, req: int, alpn: list[bytes], flags64: int
 ) -> Context:
     config = _config(cred, target, req, alpn)
+    key = cache.make_key(target, cred.logon, cred.handle_id)
+    reuse = bool(flags64 & C.ISC_REQ_REUSE_SESSION_TICKETS)
+    config.resume_ticket, config.resume_session12 = cache.CACHE.lookup(
+        key, clock(), reuse_tickets=reuse
+    )
     client = TLSClient(config, random_source, clock)
-    ctx = Context(cred=cred, target=target, req=req, client=client, flags64=flags64)
+    ctx = Context(cred=cred, target=target, req=req, client=client, flags64=flags64, cache_key=key)
     manual = bool(req & C.ISC_REQ_MANUAL_CRED_VALIDATION) or cred.manual_validation
     if not manual:
         config.verify_certificate = _validator(ctx, target)
@@ -335,13 +345,14 @@ def handshake_step(
         if not deliver(out, tok, pending, allocate):
             return C.SEC_E_INSUFFICIENT_MEMORY
         ctx.phase = Phase.ESTABLISHED
+        remember_sessions(ctx)
         if len(view) and side is not None:
             side.BufferType = C.SECBUFFER_EXTRA
             side.cbBuffer = len(view)
             side.pvBuffer = view
         return C.SEC_E_OK
 
-    if False and side is None and _ends_mid_record(view):
+    if side is None and _ends_mid_record(view):
         # Nowhere to report the unconsumed tail (EXTRA needs the EMPTY
         # companion): a layout error, refused before any record is consumed.
         return C.SEC_E_INVALID_TOKEN
@@ -400,8 +411,35 @@ def handshake_step(
         return C.SEC_I_NO_RENEGOTIATION
     if complete:
         ctx.phase = Phase.ESTABLISHED
+        remember_sessions(ctx)
         return C.SEC_E_OK
     return C.SEC_I_CONTINUE_NEEDED
+
+
+def remember_sessions(ctx: Context) -> None:
+    """Put the context's new tickets / TLS 1.2 session into the session cache."""
+    if not ctx.reconnects:
+        return
+    client = ctx.client
+    fresh: list[Ticket13 | Session12] = [
+        t for t in client.tickets if all(t is not c for c in ctx.cached)
+    ]
+    if client.session12 is not None and all(client.session12 is not c for c in ctx.cached):
+        fresh.append(client.session12)
+    for s in fresh:
+        cache.CACHE.add(ctx.cache_key, s, clock(), ctx.cred.session_lifespan_ms)
+        ctx.cached.append(s)
+
+
+def set_reconnects(ctx: Context, enabled: bool) -> None:
+    """SCHANNEL_SESSION token: stop (and undo) or resume caching this context's sessions."""
+    ctx.reconnects = enabled
+    if enabled:
+        if ctx.phase == Phase.ESTABLISHED:
+            remember_sessions(ctx)
+    else:
+        cache.CACHE.remove_sessions(ctx.cached)
+        ctx.cached.clear()
 
 
 def start_renegotiation(ctx: Context, out: list[SecBuffer], tok: int, allocate: bool) -> SecStatus:
@@ -720,7 +758,7 @@ def query(ctx: Context, attr: int, pBuffer: object) -> SecStatus:
         return C.SEC_E_OK
     if attr == C.SECPKG_ATTR_SESSION_INFO and isinstance(pBuffer, SecPkgContext_SessionInfo):
         sid = client.session_id
-        pBuffer.dwFlags = 0
+        pBuffer.dwFlags = C.SSL_SESSION_RECONNECT if client.resumed else 0
         pBuffer.cbSessionId = len(sid)
         pBuffer.rgbSessionId = sid
         return C.SEC_E_OK

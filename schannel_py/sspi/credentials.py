@@ -59,6 +59,14 @@ class Credential:
     certificate: CERT_CONTEXT | None = None
     logon_id: object | None = None
     pid: int = field(default_factory=os.getpid)
+    handle_id: int = 0  # dwLower of the handle: part of the session-cache key
+
+    @property
+    def logon(self) -> object:
+        """The logon session this credential belongs to (session-cache key)."""
+        from .cache import logon_key
+
+        return logon_key(self.logon_id)
 
     @property
     def versions(self) -> tuple[int, ...]:

@@ -16,6 +16,7 @@ from typing import ParamSpec
 from .. import constants as C
 from ..constants import SecStatus
 from . import buffers as B
+from . import cache
 from . import context as X
 from . import credentials as K
 from .types import CredHandle, CtxtHandle, TimeStamp
@@ -62,6 +63,7 @@ def AcquireCredentialsHandle(
     if phCredential is None or not hasattr(phCredential, "dwLower"):
         return C.SEC_E_INVALID_HANDLE
     K.CREDENTIALS.add(result, phCredential)
+    result.handle_id = phCredential.dwLower
     expiry = (
         K.certificate_expiry_filetime(result.certificate) if result.certificate else K.NEVER_EXPIRES
     )
@@ -72,8 +74,10 @@ def AcquireCredentialsHandle(
 @_guarded
 def FreeCredentialsHandle(phCredential: CredHandle | None) -> SecStatus:
     """Release a credential handle."""
-    if K.CREDENTIALS.remove(phCredential) is None:
+    cred = K.CREDENTIALS.remove(phCredential)
+    if cred is None:
         return C.SEC_E_INVALID_HANDLE
+    cache.CACHE.flush(cred_id=cred.handle_id)
     return C.SEC_E_OK
 
 
@@ -218,6 +222,11 @@ def ApplyControlToken(phContext: CtxtHandle | None, pInput: object) -> SecStatus
         if token == C.SCHANNEL_SESSION:
             if len(view) < 8:
                 return C.SEC_E_INVALID_TOKEN
+            flags = int.from_bytes(view[4:8], "little")
+            if flags & C.SSL_SESSION_DISABLE_RECONNECTS:
+                X.set_reconnects(ctx, False)
+            elif flags & C.SSL_SESSION_ENABLE_RECONNECTS:
+                X.set_reconnects(ctx, True)
             return C.SEC_E_OK
     return C.SEC_E_UNSUPPORTED_FUNCTION
 
@@ -246,7 +255,7 @@ def EncryptMessage(
     elif isinstance(fQOP, int):
         qop = int(fQOP) & 0xFFFFFFFF
     else:
-        qop = int(fQOP)  # type: ignore  # not a ULONG: a QOP Schannel does not support
+        qop = C.SECQOP_WRAP_NO_ENCRYPT  # not a ULONG: a QOP Schannel does not support
     return X.encrypt(ctx, qop, pMessage)
 
 
