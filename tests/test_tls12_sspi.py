@@ -252,3 +252,19 @@ def test_schannel_cred_never_offers_tls13(pki: peers.ServerPki, root_certs_env: 
     assert find_ext(hello.extensions, Ext.renegotiation_info) == b"\x00"
     assert find_ext(hello.extensions, Ext.session_ticket) == b""
     assert find_ext(hello.extensions, Ext.ec_point_formats) == b"\x01\x00"
+
+
+def test_tls13_context_refuses_renegotiation(pki: peers.ServerPki, root_certs_env: Path) -> None:
+    """ISC with no input on an established TLS 1.3 context starts nothing; the connection goes on."""
+    loop = CurlLoop(server(pki), acquire())
+    assert loop.handshake() == sc.SEC_E_OK
+    out = sc.SecBufferDesc([sc.SecBuffer(0, sc.SECBUFFER_TOKEN, None)])
+    status = sc.InitializeSecurityContext(
+        loop.cred, loop.ctx, "localhost", loop.flags, 0, 0, None, 0, None, out, loop.attrs, None
+    )
+    assert status == sc.SEC_E_INCOMPLETE_MESSAGE
+    assert out.pBuffers[0].cbBuffer == 0
+    token = sc.SecBufferDesc([sc.SecBuffer(4, sc.SECBUFFER_TOKEN, (0).to_bytes(4, "little"))])
+    assert sc.ApplyControlToken(loop.ctx, token) == sc.SEC_E_UNSUPPORTED_FUNCTION
+    loop.server.feed(loop.encrypt(b"still here"))
+    assert loop.server.read() == b"still here"
