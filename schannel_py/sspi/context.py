@@ -326,7 +326,11 @@ def handshake_step(
         return C.SEC_E_INVALID_TOKEN
     side = spare[0] if spare else None
 
-    if ctx.phase in (Phase.RENEGOTIATE, Phase.ESTABLISHED) and ctx.client.renegotiation_requested:
+    if (
+        ctx.phase in (Phase.RENEGOTIATE, Phase.ESTABLISHED)
+        and ctx.client.renegotiation_requested
+        and not ctx.client.local_closed
+    ):
         # TLS 1.2 HelloRequest: run a secure renegotiation through this ISC loop.
         try:
             ctx.client.renegotiate()
@@ -342,9 +346,11 @@ def handshake_step(
         # The post-handshake message was consumed by DecryptMessage; send what
         # the client owes and give every input byte back for DecryptMessage.
         pending = ctx.client.data_to_send()
+        if ctx.client.local_closed:
+            pending = b""  # nothing may follow our close_notify
         if not deliver(out, tok, pending, allocate):
             return C.SEC_E_INSUFFICIENT_MEMORY
-        ctx.phase = Phase.ESTABLISHED
+        ctx.phase = Phase.CLOSED if ctx.client.local_closed else Phase.ESTABLISHED
         remember_sessions(ctx)
         if len(view) and side is not None:
             side.BufferType = C.SECBUFFER_EXTRA
@@ -470,7 +476,7 @@ def control_step(ctx: Context, out: list[SecBuffer], tok: int, allocate: bool) -
         return C.SEC_E_INSUFFICIENT_MEMORY
     ctx.pending_alert = None
     client.local_closed = True
-    if ctx.phase != Phase.FAILED:
+    if ctx.phase not in (Phase.FAILED, Phase.RENEGOTIATE):  # a pending ISC returns to CLOSED
         ctx.phase = Phase.CLOSED
     return C.SEC_E_OK
 
@@ -549,7 +555,9 @@ def decrypt(ctx: Context, pMessage: object) -> SecStatus:
             len(view) - n,
             region[n : len(view)],
         )
-    if status == C.SEC_I_RENEGOTIATE and ctx.phase == Phase.ESTABLISHED:
+    if status == C.SEC_I_RENEGOTIATE and ctx.phase in (Phase.ESTABLISHED, Phase.CLOSED):
+        # Also after our close_notify: curl drains to the peer's close_notify
+        # through tickets, each needing its ISC (which then returns to CLOSED).
         ctx.phase = Phase.RENEGOTIATE
     return status
 

@@ -276,6 +276,10 @@ class Handshake13:
         if ticket is None or not ch.extensions or ch.extensions[-1][0] != Ext.pre_shared_key:
             return ch
         suite = SUITES[ticket.suite]
+        # Read the ticket age once: the identity bound is the identity sent, even
+        # if the clock moves on while the binder is computed.
+        placeholder = self._psk_extension(b"")
+        ch.extensions[-1] = (Ext.pre_shared_key, placeholder)
         encoded = ch.encode()
         truncated = encoded[: len(encoded) - (2 + 1 + suite.hash_len)]
         schedule = KeySchedule13(suite.hash_name, ticket.psk)
@@ -284,7 +288,8 @@ class Handshake13:
             schedule.binder_key(),
             self.transcript.digest_with(suite.hash_name, truncated),
         )
-        ch.extensions[-1] = (Ext.pre_shared_key, self._psk_extension(binder))
+        body = placeholder[: len(placeholder) - suite.hash_len] + binder
+        ch.extensions[-1] = (Ext.pre_shared_key, body)
         return ch
 
     def _send_client_hello(self, ch: ClientHello) -> None:
