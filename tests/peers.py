@@ -372,13 +372,16 @@ class _ProcessServer:
 
 
 class OpenSSLServer(_ProcessServer):
-    """``openssl s_server`` on loopback, interactive (default) or ``-rev``.
+    """``openssl s_server`` on loopback, interactive (default), ``-rev`` or ``-www``.
 
     Interactive mode: what the client sends is printed on the server's stdout,
     lines given to :meth:`send_line` are sent to the client, and single-letter
     lines are commands (:meth:`key_update`, :meth:`end_connection`,
     :meth:`quit`).  ``rev=True``: the server sends back each line reversed (and
     closes the connection on a line ``CLOSE``); stdin is not read.
+    ``www=True``: the server answers ``GET / HTTP/1.0`` with a status page, which
+    says ``Reused, `` or ``New, `` for the session (OpenSSL 3.0), then closes
+    the connection; stdin is not read.
 
     ``port=0`` (default) lets the kernel choose; the chosen port is read from
     the ``ACCEPT host:port`` line s_server prints once it listens, so there is
@@ -404,6 +407,7 @@ class OpenSSLServer(_ProcessServer):
         verify_client: bool = False,
         client_ca_file: StrPath | None = None,
         rev: bool = False,
+        www: bool = False,
         naccept: int | None = None,
         extra_args: Iterable[str] = (),
         host: str = "127.0.0.1",
@@ -444,8 +448,12 @@ class OpenSSLServer(_ProcessServer):
             if client_ca_file is None:
                 raise ValueError("verify_client needs client_ca_file")
             argv += ["-Verify", "4", "-verify_return_error", "-CAfile", os.fspath(client_ca_file)]
+        if rev and www:
+            raise ValueError("choose one of rev / www")
         if rev:
             argv.append("-rev")
+        if www:
+            argv.append("-www")
         if naccept is not None:
             argv += ["-naccept", str(naccept)]
         argv += list(extra_args)
@@ -693,6 +701,8 @@ class ConnectionRecord:
     version: str | None = None
     cipher: str | None = None
     alpn: str | None = None
+    #: True when the client resumed a session (TLS 1.3 PSK / TLS 1.2 session or ticket).
+    session_reused: bool = False
     received: bytearray = field(default_factory=bytearray)
     #: True when the client sent close_notify (False: TCP EOF/reset without it).
     clean_close: bool = False
@@ -827,6 +837,7 @@ class PythonTLSServer:
             cipher = conn.cipher()
             record.cipher = cipher[0] if cipher else None
             record.alpn = conn.selected_alpn_protocol()
+            record.session_reused = bool(conn.session_reused)
             self.handler(conn, record)
         except Exception as e:  # recorded for the test to inspect
             record.error = e

@@ -118,6 +118,10 @@ class CurlLoop:
         """Run to SEC_E_OK (or the first failure), as curl does."""
         reply = self.server.feed(self.first_call())
         self.encdata += reply
+        return self.handshake_from_step()
+
+    def handshake_from_step(self) -> sc.SecStatus:
+        """Continue the handshake loop from the current ``encdata``."""
         for _ in range(20):
             status, sent = self.step()
             if status == sc.SEC_E_INCOMPLETE_MESSAGE:

@@ -40,12 +40,16 @@ from cryptography.hazmat.primitives import hashes
 from .. import constants as C
 from .. import crypt32
 from ..constants import SecStatus
+from ..crypt32 import CERT_CONTEXT
 from ..tls import groups as G
 from ..tls.alerts import TLSError
-from ..tls.client import ClientConfig, TLSClient
+from ..tls.client import ClientConfig, ClientCredential, TLSClient
+from ..tls.clientauth import PAUSE, CertificateRequestInfo
 from ..tls.events import (
     ApplicationData,
+    CertificateRequested,
     CloseNotify,
+    CredentialNeeded,
     HandshakeComplete,
     KeyUpdated,
     RenegotiationRefused,
@@ -55,7 +59,7 @@ from ..tls.events import (
 from ..tls.record import HEADER_LEN, MAX_PLAINTEXT, RecordHeaderError, frame
 from ..tls.session import Session12, Ticket13
 from . import buffers as B
-from . import cache
+from . import cache, clientcert
 from .credentials import Credential
 from .errors import status_for_error
 from .handles import HandleTable
@@ -66,6 +70,7 @@ from .types import (
     SecPkgContext_CipherInfo,
     SecPkgContext_ConnectionInfo,
     SecPkgContext_Flags,
+    SecPkgContext_IssuerListInfoEx,
     SecPkgContext_KeyInfo,
     SecPkgContext_SessionInfo,
     SecPkgContext_StreamSizes,
@@ -117,6 +122,9 @@ class Context:
     cache_key: cache.CacheKey = ("", 0, None, 0)
     reconnects: bool = True  # SCHANNEL_SESSION token: may this session be cached?
     cached: list[Ticket13 | Session12] = field(default_factory=list)
+    local_cert: CERT_CONTEXT | None = None  # the client certificate we use
+    paused_prefix: bytes = b""  # input consumed before SEC_I_INCOMPLETE_CREDENTIALS
+    offered_cred: Credential | None = None  # phCredential of the current ISC call
     # Application data that arrived inside a TLS 1.2 renegotiation (through ISC);
     # DecryptMessage hands it out before reading new records.
     stash: list[bytes] = field(default_factory=list)
@@ -204,12 +212,48 @@ def create(
     config.resume_ticket, config.resume_session12 = cache.CACHE.lookup(
         key, clock(), reuse_tickets=reuse
     )
+    config.client_credential = clientcert.credential_from(cred.certificate)
+    config.post_handshake_auth = not flags64 & C.ISC_REQ_NO_POST_HANDSHAKE_AUTH
     client = TLSClient(config, random_source, clock)
     ctx = Context(cred=cred, target=target, req=req, client=client, flags64=flags64, cache_key=key)
+    if config.client_credential is not None:
+        ctx.local_cert = cred.certificate
+    config.choose_credential = _chooser(ctx)
     manual = bool(req & C.ISC_REQ_MANUAL_CRED_VALIDATION) or cred.manual_validation
     if not manual:
         config.verify_certificate = _validator(ctx, target)
     return ctx
+
+
+def _chooser(ctx: Context) -> Callable[[CertificateRequestInfo], object]:
+    """SChannel's choice when the server asks for a certificate and the credential has none."""
+
+    def choose(info: CertificateRequestInfo) -> object:
+        if ctx.req & C.ISC_REQ_USE_SUPPLIED_CREDS:
+            return None  # the caller said: use what was supplied (nothing)
+        if not ctx.cred.flags & C.SCH_CRED_NO_DEFAULT_CREDS:
+            found = clientcert.auto_select(info.authorities, clock())
+            credential = clientcert.credential_from(found)
+            if credential is not None:
+                ctx.local_cert = found
+                return credential
+        return PAUSE  # SEC_I_INCOMPLETE_CREDENTIALS
+
+    return choose
+
+
+def _resolve_credential(ctx: Context) -> tuple[bool, ClientCredential | None]:
+    """After SEC_I_INCOMPLETE_CREDENTIALS: a new credential with a certificate, or USE_SUPPLIED_CREDS."""
+    offered = ctx.offered_cred
+    if offered is not None and offered is not ctx.cred and offered.certificate is not None:
+        credential = clientcert.credential_from(offered.certificate)
+        if credential is not None:
+            ctx.cred = offered
+            ctx.local_cert = offered.certificate
+            return True, credential
+    if ctx.req & C.ISC_REQ_USE_SUPPLIED_CREDS:
+        return True, None
+    return False, None
 
 
 def alert_output(ctx: Context, out: list[SecBuffer], allocate: bool, description: int) -> None:
@@ -326,6 +370,22 @@ def handshake_step(
         return C.SEC_E_INVALID_TOKEN
     side = spare[0] if spare else None
 
+    start = 0
+    resumed_events: list[object] = []
+    if ctx.client.awaiting_credential:
+        ready, credential = _resolve_credential(ctx)
+        if not ready:
+            out[tok].cbBuffer = 0
+            return C.SEC_I_INCOMPLETE_CREDENTIALS
+        try:
+            resumed_events = list(ctx.client.provide_credential(credential))
+        except TLSError as e:
+            out[tok].cbBuffer = 0
+            return fail(ctx, e, out, allocate)
+        prefix, ctx.paused_prefix = ctx.paused_prefix, b""
+        if prefix and bytes(view[: len(prefix)]) == prefix:
+            start = len(prefix)  # the identical input again: skip what was consumed
+
     if (
         ctx.phase in (Phase.RENEGOTIATE, Phase.ESTABLISHED)
         and ctx.client.renegotiation_requested
@@ -363,9 +423,9 @@ def handshake_step(
         # companion): a layout error, refused before any record is consumed.
         return C.SEC_E_INVALID_TOKEN
 
-    offset = 0
+    offset = start
     total = len(view)
-    complete = False
+    complete = any(isinstance(e, HandshakeComplete) for e in resumed_events)
     refused = False
     try:
         while offset < total and not complete:
@@ -378,7 +438,7 @@ def handshake_step(
                 alert_output(ctx, out, allocate, e.description)
                 return C.SEC_E_INVALID_TOKEN
             if n < 0:
-                if offset == 0:
+                if offset == 0 and not resumed_events:
                     if side is not None:
                         side.BufferType = C.SECBUFFER_MISSING
                         side.cbBuffer = -n
@@ -391,7 +451,12 @@ def handshake_step(
                 refused = True
                 break
             complete = any(isinstance(e, HandshakeComplete) for e in events)
-        if total == 0:
+            if any(isinstance(e, CredentialNeeded) for e in events):
+                # Windows returns this consuming nothing: the caller re-feeds the same bytes.
+                ctx.paused_prefix = bytes(view[:offset])
+                out[tok].cbBuffer = 0
+                return C.SEC_I_INCOMPLETE_CREDENTIALS
+        if total == 0 and not resumed_events:
             if side is not None:
                 side.BufferType = C.SECBUFFER_MISSING
                 side.cbBuffer = HEADER_LEN
@@ -525,7 +590,9 @@ def decrypt(ctx: Context, pMessage: object) -> SecStatus:
             plaintext = ev.data
         elif isinstance(ev, CloseNotify):
             status = C.SEC_I_CONTEXT_EXPIRED
-        elif isinstance(ev, (TicketReceived, KeyUpdated, RenegotiationRequested)):
+        elif isinstance(
+            ev, (TicketReceived, KeyUpdated, RenegotiationRequested, CertificateRequested)
+        ):
             status = C.SEC_I_RENEGOTIATE
     # Lay the record out in place: header, plaintext, trailer, then what follows.
     target = B.writable(dbuf)
@@ -666,6 +733,19 @@ def query(ctx: Context, attr: int, pBuffer: object) -> SecStatus:
         if not hasattr(pBuffer, "value"):
             return C.SEC_E_INTERNAL_ERROR
         pBuffer.value = crypt32.chain_context(client.peer_chain)
+        return C.SEC_E_OK
+    if attr == C.SECPKG_ATTR_LOCAL_CERT_CONTEXT:
+        if ctx.local_cert is None or not client.client_certificate_sent:
+            return C.SEC_E_NO_CREDENTIALS
+        if not hasattr(pBuffer, "value"):
+            return C.SEC_E_INTERNAL_ERROR
+        pBuffer.value = ctx.local_cert
+        return C.SEC_E_OK
+    if attr == C.SECPKG_ATTR_ISSUER_LIST_EX:
+        if not isinstance(pBuffer, SecPkgContext_IssuerListInfoEx):
+            return C.SEC_E_INTERNAL_ERROR
+        pBuffer.aIssuers = list(client.certificate_authorities)
+        pBuffer.cIssuers = len(pBuffer.aIssuers)
         return C.SEC_E_OK
     if attr == C.SECPKG_ATTR_FLAGS and isinstance(pBuffer, SecPkgContext_Flags):
         pBuffer.Flags = ret_flags(ctx.req)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import ParamSpec
 
 from .. import constants as C
+from .. import keylog
 from ..constants import SecStatus
 from . import buffers as B
 from . import cache
@@ -171,7 +172,9 @@ def InitializeSecurityContext(
             return C.SEC_E_INCOMPLETE_MESSAGE
         else:
             ctx.req = req
+            ctx.offered_cred = K.CREDENTIALS.get(phCredential)
             status = X.handshake_step(ctx, pInput, out, tok, allocate)
+            keylog.log_context(ctx)  # SSLKEYLOGFILE: secrets derived by this leg
         if status in (C.SEC_E_OK, C.SEC_I_CONTINUE_NEEDED, C.SEC_I_NO_RENEGOTIATION):
             if phNewContext is not None and hasattr(phNewContext, "dwLower"):
                 phNewContext.dwLower = phContext.dwLower

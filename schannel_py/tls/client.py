@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from cryptography import x509
 
 from .alerts import AlertDescription, AlertLevel, TLSError, decode_error, unexpected
+from .clientauth import CertificateRequestInfo
 from .events import ApplicationData, CloseNotify, Event, Ignored, RenegotiationRefused
 from .groups import SUPPORTED_GROUPS, X25519
 from .handshake_base import Handshake
@@ -78,6 +79,13 @@ class ClientConfig:
     # Lets tests and replays rewrite the ClientHello before it is sent.
     customize_client_hello: Callable[[ClientHello], ClientHello] | None = None
     max_tickets: int = 8
+    # Asked when the server requests a certificate and client_credential is None:
+    # a credential, None (send none) or clientauth.PAUSE (the driver decides later).
+    choose_credential: (
+        Callable[[CertificateRequestInfo], ClientCredential | None | object] | None
+    ) = None
+    # Offer TLS 1.3 post-handshake client authentication (RFC 8446 4.6.2).
+    post_handshake_auth: bool = False
     # Resumption: a TLS 1.3 ticket to offer as a PSK, and/or a TLS 1.2 session.
     resume_ticket: Ticket13 | None = None
     resume_session12: Session12 | None = None
@@ -133,6 +141,9 @@ class TLSClient:
         self.certificate_requested = False
         self.tickets: list[Ticket13] = []
         self.session12: Session12 | None = None
+        self.awaiting_credential = False
+        self.certificate_authorities: list[bytes] = []
+        self._continuation: Callable[[], list[Event]] | None = None
         self.resumed = False
         self.secrets: dict[str, bytes] = {}
         self.message_log: list[tuple[str, int, bytes]] = []
@@ -153,8 +164,30 @@ class TLSClient:
         """Process exactly one complete record (header included)."""
         if self.failed:
             raise TLSError(AlertDescription.internal_error, "connection already failed")
+        if self.awaiting_credential:
+            raise TLSError(
+                AlertDescription.internal_error, "waiting for a client credential decision"
+            )
         try:
             return self._receive(record)
+        except TLSError:
+            self.failed = True
+            raise
+
+    def pause_for_credential(self, continuation: Callable[[], list[Event]]) -> None:
+        """Stop until :meth:`provide_credential` (used by the handshake state machines)."""
+        self.awaiting_credential = True
+        self._continuation = continuation
+
+    def provide_credential(self, credential: ClientCredential | None) -> list[Event]:
+        """Resume a paused handshake with a credential, or None for an empty Certificate."""
+        if not self.awaiting_credential or self._continuation is None:
+            raise TLSError(AlertDescription.internal_error, "no credential decision pending")
+        self.config.client_credential = credential
+        continuation, self._continuation = self._continuation, None
+        self.awaiting_credential = False
+        try:
+            return continuation()
         except TLSError:
             self.failed = True
             raise

@@ -43,6 +43,16 @@ class Ignored(Event):
 
 
 @dataclass(frozen=True)
+class CredentialNeeded(Event):
+    """The server asked for a client certificate and the driver must decide (PAUSE)."""
+
+
+@dataclass(frozen=True)
+class CertificateRequested(Event):
+    """TLS 1.3 post-handshake CertificateRequest; the answer is queued (or paused)."""
+
+
+@dataclass(frozen=True)
 class RenegotiationRefused(Event):
     """TLS 1.2: the server answered our renegotiation ClientHello with no_renegotiation."""
 

@@ -28,14 +28,15 @@ from __future__ import annotations
 import enum
 import hmac
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from cryptography import x509
 
 from . import prf
 from .alerts import AlertDescription, TLSError, decode_error, illegal, unexpected
+from .clientauth import PAUSE, CertificateRequestInfo, pick_scheme
 from .codec import Reader, Writer
-from .events import Event, HandshakeComplete, RenegotiationRequested
+from .events import CredentialNeeded, Event, HandshakeComplete, RenegotiationRequested
 from .groups import KeyShare
 from .messages import (
     ClientHello,
@@ -53,7 +54,7 @@ from .sigalgs import verify
 from .suites import SUITES, CipherSuite
 
 if TYPE_CHECKING:
-    from .client import TLSClient
+    from .client import ClientCredential, TLSClient
 
 
 class State12(enum.Enum):
@@ -63,6 +64,7 @@ class State12(enum.Enum):
     WAIT_SKE = "WAIT_SKE"
     WAIT_CR_SHD = "WAIT_CR_SHD"
     WAIT_SHD = "WAIT_SHD"
+    WAIT_CLIENT_CREDENTIAL = "WAIT_CLIENT_CREDENTIAL"  # paused: the driver picks a certificate
     WAIT_CCS = "WAIT_CCS"
     WAIT_FINISHED = "WAIT_FINISHED"
     CONNECTED = "CONNECTED"
@@ -76,9 +78,11 @@ TRANSITIONS: dict[State12, dict[int, tuple[str, tuple[State12, ...]]]] = {
     S.WAIT_SKE: {HT.server_key_exchange: ("_on_server_key_exchange", (S.WAIT_CR_SHD,))},
     S.WAIT_CR_SHD: {
         HT.certificate_request: ("_on_certificate_request", (S.WAIT_SHD,)),
-        HT.server_hello_done: ("_on_server_hello_done", (S.WAIT_CCS,)),
+        HT.server_hello_done: ("_on_server_hello_done", (S.WAIT_CCS, S.WAIT_CLIENT_CREDENTIAL)),
     },
-    S.WAIT_SHD: {HT.server_hello_done: ("_on_server_hello_done", (S.WAIT_CCS,))},
+    S.WAIT_SHD: {
+        HT.server_hello_done: ("_on_server_hello_done", (S.WAIT_CCS, S.WAIT_CLIENT_CREDENTIAL))
+    },
     S.WAIT_CCS: {HT.new_session_ticket: ("_on_new_session_ticket", (S.WAIT_CCS,))},
     S.WAIT_FINISHED: {HT.finished: ("_on_finished", (S.CONNECTED,))},
     S.CONNECTED: {HT.hello_request: ("_on_hello_request", (S.CONNECTED,))},
@@ -404,6 +408,7 @@ class Handshake12:
         r.expect_end("CertificateRequest")
         self.cert_request = (schemes, authorities)
         self.conn.certificate_requested = True
+        self.conn.certificate_authorities = authorities
         self._add(message)
         return S.WAIT_SHD, []
 
@@ -412,6 +417,28 @@ class Handshake12:
         if len(message) != 4:
             raise decode_error("ServerHelloDone must be empty")
         self._add(message)
+        cfg = self.conn.config
+        if (
+            self.cert_request is not None
+            and cfg.client_credential is None
+            and cfg.choose_credential
+        ):
+            schemes, authorities = self.cert_request
+            choice = cfg.choose_credential(CertificateRequestInfo(schemes, authorities))
+            if choice is PAUSE:
+
+                def resume() -> list[Event]:
+                    self.state, events = self._client_flight()
+                    return events
+
+                self.conn.pause_for_credential(resume)
+                return S.WAIT_CLIENT_CREDENTIAL, [CredentialNeeded()]
+            cfg.client_credential = cast("ClientCredential | None", choice)
+        return self._client_flight()
+
+    def _client_flight(self) -> tuple[State12, list[Event]]:
+        """[Certificate], ClientKeyExchange, [CertificateVerify], CCS, Finished."""
+        assert self.suite is not None
         conn = self.conn
         suite = self.suite
         share = KeyShare(self.group, conn.random)
@@ -453,10 +480,9 @@ class Handshake12:
         schemes, _ = self.cert_request
         self.client_scheme = 0
         chain: list[bytes] = []
-        if cred is not None:
-            self.client_scheme = next((s for s in cred.schemes if s in schemes), 0)
-            if self.client_scheme:
-                chain = cred.chain
+        self.client_scheme = pick_scheme(cred, schemes, tls13=False)
+        if cred is not None and self.client_scheme:
+            chain = cred.chain
         w = Writer()
         with w.sub(3) as lst:
             for c in chain:

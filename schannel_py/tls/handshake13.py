@@ -28,13 +28,21 @@ from __future__ import annotations
 import enum
 import hmac
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from cryptography import x509
 
 from .alerts import AlertDescription, TLSError, decode_error, illegal, unexpected
+from .clientauth import PAUSE, CertificateRequestInfo, parse_certificate_authorities, pick_scheme
 from .codec import Reader, Writer
-from .events import Event, HandshakeComplete, KeyUpdated, TicketReceived
+from .events import (
+    CertificateRequested,
+    CredentialNeeded,
+    Event,
+    HandshakeComplete,
+    KeyUpdated,
+    TicketReceived,
+)
 from .groups import KeyShare
 from .keyschedule import (
     KeySchedule13,
@@ -74,7 +82,7 @@ from .sigalgs import verify
 from .suites import SUITES, CipherSuite
 
 if TYPE_CHECKING:
-    from .client import ClientConfig, TLSClient
+    from .client import ClientConfig, ClientCredential, TLSClient
 
 
 class State(enum.Enum):
@@ -85,6 +93,7 @@ class State(enum.Enum):
     WAIT_CERT = "WAIT_CERT"
     WAIT_CV = "WAIT_CV"
     WAIT_FINISHED = "WAIT_FINISHED"
+    WAIT_CLIENT_CREDENTIAL = "WAIT_CLIENT_CREDENTIAL"  # paused: the driver picks a certificate
     CONNECTED = "CONNECTED"
     TLS12 = "TLS12"  # the server chose TLS 1.2: handshake12 takes over
 
@@ -106,8 +115,14 @@ TRANSITIONS: dict[State, dict[int, tuple[str, tuple[State, ...]]]] = {
     },
     State.WAIT_CERT: {HT.certificate: ("_on_certificate", (State.WAIT_CV,))},
     State.WAIT_CV: {HT.certificate_verify: ("_on_certificate_verify", (State.WAIT_FINISHED,))},
-    State.WAIT_FINISHED: {HT.finished: ("_on_finished", (State.CONNECTED,))},
+    State.WAIT_FINISHED: {
+        HT.finished: ("_on_finished", (State.CONNECTED, State.WAIT_CLIENT_CREDENTIAL))
+    },
     State.CONNECTED: {
+        HT.certificate_request: (
+            "_on_post_handshake_request",
+            (State.CONNECTED, State.WAIT_CLIENT_CREDENTIAL),
+        ),
         HT.new_session_ticket: ("_on_new_session_ticket", (State.CONNECTED,)),
         HT.key_update: ("_on_key_update", (State.CONNECTED,)),
     },
@@ -158,6 +173,8 @@ def client_hello_extensions(
         exts.append((Ext.extended_master_secret, b""))
         exts.append((Ext.session_ticket, b""))
         exts.append((Ext.renegotiation_info, b"\x00"))
+    if tls13 and cfg.post_handshake_auth:
+        exts.append((Ext.post_handshake_auth, b""))
     if tls13:
         listed: list[int] = [v for v in (0x0304, 0x0303) if v in versions]
         exts.append((Ext.supported_versions, ext_u16_list(listed, 1)))
@@ -491,8 +508,68 @@ class Handshake13:
             )
         self.cert_request = cr
         self.conn.certificate_requested = True
+        self.conn.certificate_authorities = _authorities(cr)
         self.transcript.add(message)
         return State.WAIT_CERT, []
+
+    def _credential_ready(self, cr: CertificateRequest13, post_handshake: bool) -> bool:
+        """Settle config.client_credential for a request; False means wait for the driver."""
+        cfg = self.conn.config
+        if cfg.client_credential is not None or cfg.choose_credential is None:
+            return True
+        info = CertificateRequestInfo(
+            parse_u16_list(find_ext(cr.extensions, Ext.signature_algorithms) or b"\x00\x00"),
+            _authorities(cr),
+            cr.request_context,
+            post_handshake,
+        )
+        choice = cfg.choose_credential(info)
+        if choice is PAUSE:
+            return False
+        cfg.client_credential = cast("ClientCredential | None", choice)
+        return True
+
+    def _on_post_handshake_request(self, message: bytes) -> tuple[State, list[Event]]:
+        """TLS 1.3 post-handshake authentication (only if we offered it)."""
+        assert self.offer is not None
+        if Ext.post_handshake_auth not in self.offer.extension_types:
+            raise unexpected("post-handshake CertificateRequest without post_handshake_auth")
+        cr = CertificateRequest13.parse(message[4:])
+        if not cr.request_context:
+            raise illegal("post-handshake certificate_request_context must not be empty")
+        if find_ext(cr.extensions, Ext.signature_algorithms) is None:
+            raise TLSError(
+                AlertDescription.missing_extension,
+                "CertificateRequest without signature_algorithms",
+            )
+        self.conn.require_no_partial_message()
+        self.conn.certificate_requested = True
+        self.conn.certificate_authorities = _authorities(cr)
+        transcript = self.transcript.fork()
+        transcript.add(message)
+
+        def answer() -> list[Event]:
+            self._answer_post_handshake(cr, transcript)
+            self.state = State.CONNECTED
+            return [CertificateRequested()]
+
+        if not self._credential_ready(cr, post_handshake=True):
+            self.conn.pause_for_credential(answer)
+            return State.WAIT_CLIENT_CREDENTIAL, [CertificateRequested(), CredentialNeeded()]
+        self._answer_post_handshake(cr, transcript)
+        return State.CONNECTED, [CertificateRequested()]
+
+    def _answer_post_handshake(self, cr: CertificateRequest13, transcript: Transcript) -> None:
+        """Certificate, CertificateVerify and Finished under the application keys."""
+        conn = self.conn
+        suite = conn.suite
+        assert suite is not None
+        messages = self._client_auth_messages(cr, transcript)
+        fin = handshake_message(
+            HT.finished, finished_verify_data(suite.hash_name, self.c_ap, transcript.digest())
+        )
+        conn.log_message("out", HT.finished, fin)
+        conn.send_handshake(messages + fin)
 
     def _on_certificate(self, message: bytes) -> tuple[State, list[Event]]:
         cert = Certificate13.parse(message[4:])
@@ -559,11 +636,25 @@ class Handshake13:
         self.schedule.enter_master()
         self.c_ap, self.s_ap = self.schedule.application_traffic(self.transcript.digest())
         conn.read_protection = _protection(suite, self.s_ap)
+        if self.cert_request is not None and not self._credential_ready(self.cert_request, False):
 
+            def resume() -> list[Event]:
+                self.state, events = self._client_flight()
+                return events
+
+            conn.pause_for_credential(resume)
+            return State.WAIT_CLIENT_CREDENTIAL, [CredentialNeeded()]
+        return self._client_flight()
+
+    def _client_flight(self) -> tuple[State, list[Event]]:
+        """CCS (compat), client Certificate/CertificateVerify if asked, Finished; then app keys."""
+        conn = self.conn
+        suite = conn.suite
+        assert self.schedule is not None and suite is not None
         self._send_ccs_once()
         flight = b""
         if self.cert_request is not None:
-            flight += self._client_auth_messages()
+            flight += self._client_auth_messages(self.cert_request, self.transcript)
         fin = handshake_message(
             HT.finished, finished_verify_data(suite.hash_name, self.c_hs, self.transcript.digest())
         )
@@ -575,26 +666,23 @@ class Handshake13:
         conn.handshake_complete = True
         return State.CONNECTED, [HandshakeComplete()]
 
-    def _client_auth_messages(self) -> bytes:
+    def _client_auth_messages(self, cr: CertificateRequest13, transcript: Transcript) -> bytes:
         """Certificate (possibly empty) and CertificateVerify for a CertificateRequest."""
-        assert self.cert_request is not None
         cred = self.conn.config.client_credential
-        body = find_ext(self.cert_request.extensions, Ext.signature_algorithms) or b""
-        server_schemes = parse_u16_list(body)
-        scheme = 0
-        if cred is not None:
-            scheme = next((s for s in cred.schemes if s in server_schemes), 0)
+        body = find_ext(cr.extensions, Ext.signature_algorithms) or b""
+        scheme = pick_scheme(cred, parse_u16_list(body), tls13=True)
         entries = (
             [CertificateEntry(c, []) for c in cred.chain] if cred is not None and scheme else []
         )
-        cert_msg = Certificate13(self.cert_request.request_context, entries).encode()
-        self.transcript.add(cert_msg)
+        cert_msg = Certificate13(cr.request_context, entries).encode()
+        transcript.add(cert_msg)
         self.conn.log_message("out", HT.certificate, cert_msg)
+        self.conn.client_certificate_sent = bool(entries)
         if not entries or cred is None:
             return cert_msg
-        signed = certificate_verify_input(self.transcript.digest(), server=False)
+        signed = certificate_verify_input(transcript.digest(), server=False)
         cv = CertificateVerify(scheme, cred.sign(scheme, signed)).encode()
-        self.transcript.add(cv)
+        transcript.add(cv)
         self.conn.log_message("out", HT.certificate_verify, cv)
         self.conn.client_certificate_sent = True
         return cert_msg + cv
@@ -648,6 +736,11 @@ class Handshake13:
         conn.send_handshake(handshake_message(HT.key_update, b"\x01" if request_peer else b"\x00"))
         self.c_ap = next_traffic_secret(suite.hash_name, self.c_ap)
         conn.write_protection = _protection(suite, self.c_ap)
+
+
+def _authorities(cr: CertificateRequest13) -> list[bytes]:
+    body = find_ext(cr.extensions, Ext.certificate_authorities)
+    return parse_certificate_authorities(body) if body is not None else []
 
 
 def _leaf_or_none(chain: list[bytes]) -> x509.Certificate | None:

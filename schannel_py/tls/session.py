@@ -80,6 +80,13 @@ class Transcript:
         self._hash = None
         self.set_hash(hash_name)
 
+    def fork(self) -> Transcript:
+        """An independent copy (post-handshake authentication branches off here)."""
+        other = Transcript()
+        other._pending = list(self._pending)
+        other._hash = self._hash.copy() if self._hash is not None else None
+        return other
+
     def digest_with(self, hash_name: str, extra: bytes) -> bytes:
         """Hash of the transcript so far followed by ``extra`` (PSK binders)."""
         if self._hash is not None:

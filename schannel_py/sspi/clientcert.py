@@ -1,0 +1,128 @@
+"""Client certificates for the TLS core: CERT_CONTEXT (with its key) to a signing credential.
+
+SChannel signs CertificateVerify with the private key kept beside the
+certificate (CryptoAPI/CNG); here that key is the ``private_key`` a
+CERT_CONTEXT carries (PFXImportCertStore, the "MY" store, or a PEM pair).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+
+from .. import crypt32
+from ..crypt32 import CERT_CONTEXT
+from ..tls import sigalgs as SA
+from ..tls.client import ClientCredential
+
+_HASH: dict[int, type[hashes.SHA256] | type[hashes.SHA384] | type[hashes.SHA512]] = {
+    SA.ECDSA_SECP256R1_SHA256: hashes.SHA256,
+    SA.ECDSA_SECP384R1_SHA384: hashes.SHA384,
+    SA.RSA_PSS_RSAE_SHA256: hashes.SHA256,
+    SA.RSA_PSS_RSAE_SHA384: hashes.SHA384,
+    SA.RSA_PSS_RSAE_SHA512: hashes.SHA512,
+    SA.RSA_PKCS1_SHA256: hashes.SHA256,
+    SA.RSA_PKCS1_SHA384: hashes.SHA384,
+    SA.RSA_PKCS1_SHA512: hashes.SHA512,
+}
+
+
+def schemes_for_key(key: object) -> tuple[int, ...]:
+    """Signature schemes a private key can make, most preferred first."""
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return (SA.ED25519,)
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        if key.curve.name == "secp256r1":
+            return (SA.ECDSA_SECP256R1_SHA256,)
+        if key.curve.name == "secp384r1":
+            return (SA.ECDSA_SECP384R1_SHA384,)
+        return ()
+    if isinstance(key, rsa.RSAPrivateKey):
+        return (
+            SA.RSA_PSS_RSAE_SHA256,
+            SA.RSA_PSS_RSAE_SHA384,
+            SA.RSA_PSS_RSAE_SHA512,
+            SA.RSA_PKCS1_SHA256,
+            SA.RSA_PKCS1_SHA384,
+            SA.RSA_PKCS1_SHA512,
+        )
+    return ()
+
+
+def _signer(key: object) -> Callable[[int, bytes], bytes]:
+    def sign(scheme: int, data: bytes) -> bytes:
+        if isinstance(key, ed25519.Ed25519PrivateKey):
+            return key.sign(data)
+        h = _HASH[scheme]()
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            return key.sign(data, ec.ECDSA(h))
+        if isinstance(key, rsa.RSAPrivateKey):
+            if scheme in SA.PKCS1_SCHEMES:
+                return key.sign(data, padding.PKCS1v15(), h)
+            return key.sign(data, padding.PSS(mgf=padding.MGF1(h), salt_length=h.digest_size), h)
+        raise ValueError("unsupported key")
+
+    return sign
+
+
+def chain_for(cert: CERT_CONTEXT) -> list[bytes]:
+    """The chain sent in Certificate: leaf first, with issuers found in the stores."""
+    builder = getattr(crypt32, "client_chain", None)
+    if builder is not None:
+        try:
+            chain = builder(cert)
+            if chain:
+                return list(chain)
+        except Exception:
+            pass
+    return _chain_from_own_store(cert)
+
+
+def _chain_from_own_store(cert: CERT_CONTEXT) -> list[bytes]:
+    """Leaf plus the issuers found in the certificate's own store (e.g. from its PFX), root excluded."""
+    chain = [cert.pbCertEncoded]
+    current = cert.certificate
+    others = [c.certificate for c in (cert.hCertStore or [])] if cert.hCertStore is not None else []
+    for _ in range(8):
+        if current.issuer == current.subject:
+            break
+        issuer = next(
+            (c for c in others if c.subject == current.issuer and c.issuer != c.subject), None
+        )
+        if issuer is None:
+            break
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        der = issuer.public_bytes(Encoding.DER)
+        if der in chain:
+            break
+        chain.append(der)
+        current = issuer
+    return chain
+
+
+def credential_from(cert: CERT_CONTEXT | None) -> ClientCredential | None:
+    """A signing credential for a certificate context with a private key, or None."""
+    if cert is None or cert.private_key is None:
+        return None
+    schemes = schemes_for_key(cert.private_key)
+    if not schemes:
+        return None
+    return ClientCredential(chain=chain_for(cert), schemes=schemes, sign=_signer(cert.private_key))
+
+
+def auto_select(issuers: list[bytes], now: float) -> CERT_CONTEXT | None:
+    """A certificate from "MY" whose issuer the server accepts (SChannel's default credentials)."""
+    finder = getattr(crypt32, "find_client_certificate", None)
+    if finder is None:
+        return None
+    try:
+        store = crypt32.CertOpenSystemStore(None, "MY")
+        when = datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
+        found = finder(store, issuers, when)
+    except Exception:
+        return None
+    return found if isinstance(found, CERT_CONTEXT) else None
