@@ -182,6 +182,14 @@ class SChannelStream:
             if status == C.SEC_E_INCOMPLETE_MESSAGE:
                 need_read = True
                 continue
+            if (
+                status == C.SEC_I_INCOMPLETE_CREDENTIALS
+                and not self.req & C.ISC_REQ_USE_SUPPLIED_CREDS
+            ):
+                # curl: continue without a certificate, re-feeding the same bytes.
+                self.req |= C.ISC_REQ_USE_SUPPLIED_CREDS
+                need_read = False
+                continue
             if status not in (C.SEC_E_OK, C.SEC_I_CONTINUE_NEEDED, C.SEC_I_NO_RENEGOTIATION):
                 alert = out.pBuffers[1]
                 if alert.cbBuffer and alert.pvBuffer is not None:

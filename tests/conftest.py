@@ -28,6 +28,16 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+@pytest.fixture(autouse=True)
+def isolated_my_store(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Point the persistent "MY" store at an empty per-test directory (never the user's own)."""
+    directory = tmp_path_factory.mktemp("my-store")
+    monkeypatch.setenv("SCHANNEL_PY_MY_STORE", str(directory))
+    return directory
+
+
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> peers.ServerPki:
     """The session's test PKI, as PEM files."""

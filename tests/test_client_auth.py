@@ -17,14 +17,26 @@ from schannel_py import crypt32
 TLS12, TLS13 = ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3
 
 
-def client_certificate(pki: peers.ServerPki, key_type: str) -> tuple[certgen.Issued, crypt32.CERT_CONTEXT]:
+def client_certificate(
+    pki: peers.ServerPki, key_type: str
+) -> tuple[certgen.Issued, crypt32.CERT_CONTEXT]:
     """A clientAuth certificate from the test CA, imported from PKCS#12 with its key."""
-    issued = certgen.make_leaf(pki.intermediate, dns_names=(), common_name=f"client-{key_type}", key_type=key_type, eku=("clientAuth",))  # type: ignore[arg-type]
+    issued = certgen.make_leaf(
+        pki.intermediate,
+        dns_names=(),
+        common_name=f"client-{key_type}",
+        key_type=key_type,
+        eku=("clientAuth",),
+    )  # type: ignore[arg-type]
     store = crypt32.PFXImportCertStore(issued.to_pkcs12(b"pw"), "pw", 0)
     assert store is not None
-    ctx = crypt32.CertFindCertificateInStore(store, crypt32.X509_ASN_ENCODING, 0, crypt32.CERT_FIND_ANY, None, None)
+    ctx = crypt32.CertFindCertificateInStore(
+        store, crypt32.X509_ASN_ENCODING, 0, crypt32.CERT_FIND_ANY, None, None
+    )
     while ctx is not None and ctx.pbCertEncoded != issued.der:
-        ctx = crypt32.CertFindCertificateInStore(store, crypt32.X509_ASN_ENCODING, 0, crypt32.CERT_FIND_ANY, None, ctx)
+        ctx = crypt32.CertFindCertificateInStore(
+            store, crypt32.X509_ASN_ENCODING, 0, crypt32.CERT_FIND_ANY, None, ctx
+        )
     assert ctx is not None and ctx.private_key is not None
     return issued, ctx
 
@@ -34,16 +46,31 @@ def credential(
 ) -> sc.CredHandle:
     certs = [cert] if cert is not None else None
     if v4:
-        auth: object = sc.SCHANNEL_CRED(dwVersion=sc.SCHANNEL_CRED_VERSION, cCreds=len(certs or []), paCred=certs, dwFlags=flags)
+        auth: object = sc.SCHANNEL_CRED(
+            dwVersion=sc.SCHANNEL_CRED_VERSION, cCreds=len(certs or []), paCred=certs, dwFlags=flags
+        )
     else:
-        auth = sc.SCH_CREDENTIALS(dwVersion=sc.SCH_CREDENTIALS_VERSION, cCreds=len(certs or []), paCred=certs, dwFlags=flags)
+        auth = sc.SCH_CREDENTIALS(
+            dwVersion=sc.SCH_CREDENTIALS_VERSION,
+            cCreds=len(certs or []),
+            paCred=certs,
+            dwFlags=flags,
+        )
     handle, expiry = sc.CredHandle(), sc.TimeStamp()
-    status = sc.AcquireCredentialsHandle(None, sc.UNISP_NAME, sc.SECPKG_CRED_OUTBOUND, None, auth, None, None, handle, expiry)
+    status = sc.AcquireCredentialsHandle(
+        None, sc.UNISP_NAME, sc.SECPKG_CRED_OUTBOUND, None, auth, None, None, handle, expiry
+    )
     assert status == sc.SEC_E_OK, status
     return handle
 
 
-def server(pki: peers.ServerPki, version: ssl.TLSVersion, *, required: bool = True, post_handshake: bool = False) -> MemoryServer:
+def server(
+    pki: peers.ServerPki,
+    version: ssl.TLSVersion,
+    *,
+    required: bool = True,
+    post_handshake: bool = False,
+) -> MemoryServer:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ctx.maximum_version = version
     ctx.load_cert_chain(pki.ecdsa.fullchain, pki.ecdsa.key)
@@ -56,7 +83,9 @@ def server(pki: peers.ServerPki, version: ssl.TLSVersion, *, required: bool = Tr
 
 @pytest.mark.parametrize("version", [TLS13, TLS12], ids=["tls13", "tls12"])
 @pytest.mark.parametrize("key_type", ["p256", "p384", "rsa2048", "ed25519"])
-def test_client_certificate_is_sent(pki: peers.ServerPki, root_certs_env: Path, version: ssl.TLSVersion, key_type: str) -> None:
+def test_client_certificate_is_sent(
+    pki: peers.ServerPki, root_certs_env: Path, version: ssl.TLSVersion, key_type: str
+) -> None:
     issued, cert = client_certificate(pki, key_type)
     srv = server(pki, version)
     loop = CurlLoop(srv, credential(cert, v4=version == TLS12))
@@ -65,7 +94,9 @@ def test_client_certificate_is_sent(pki: peers.ServerPki, root_certs_env: Path, 
     assert loop.server.read() == b"hi"
     assert srv.tls.getpeercert(binary_form=True) == issued.der
     local = sc.PVOID()
-    assert sc.QueryContextAttributes(loop.ctx, sc.SECPKG_ATTR_LOCAL_CERT_CONTEXT, local) == sc.SEC_E_OK
+    assert (
+        sc.QueryContextAttributes(loop.ctx, sc.SECPKG_ATTR_LOCAL_CERT_CONTEXT, local) == sc.SEC_E_OK
+    )
     assert local.value is cert
 
 
@@ -73,7 +104,12 @@ def test_ach_expiry_is_the_certificate_expiry(pki: peers.ServerPki) -> None:
     issued, cert = client_certificate(pki, "p256")
     handle, expiry = sc.CredHandle(), sc.TimeStamp()
     auth = sc.SCH_CREDENTIALS(dwVersion=sc.SCH_CREDENTIALS_VERSION, cCreds=1, paCred=[cert])
-    assert sc.AcquireCredentialsHandle(None, sc.UNISP_NAME, sc.SECPKG_CRED_OUTBOUND, None, auth, None, None, handle, expiry) == sc.SEC_E_OK
+    assert (
+        sc.AcquireCredentialsHandle(
+            None, sc.UNISP_NAME, sc.SECPKG_CRED_OUTBOUND, None, auth, None, None, handle, expiry
+        )
+        == sc.SEC_E_OK
+    )
     not_after = issued.cert.not_valid_after_utc.timestamp()
     assert expiry.QuadPart == int(not_after * 10_000_000) + 116444736000000000
     names = sc.SecPkgCredentials_Names()
@@ -82,18 +118,24 @@ def test_ach_expiry_is_the_certificate_expiry(pki: peers.ServerPki) -> None:
 
 
 @pytest.mark.parametrize("version", [TLS13, TLS12], ids=["tls13", "tls12"])
-def test_incomplete_credentials_then_use_supplied_creds(pki: peers.ServerPki, root_certs_env: Path, version: ssl.TLSVersion) -> None:
+def test_incomplete_credentials_then_use_supplied_creds(
+    pki: peers.ServerPki, root_certs_env: Path, version: ssl.TLSVersion
+) -> None:
     """curl's pattern: no certificate, no USE_SUPPLIED_CREDS -> INCOMPLETE; add the flag, re-feed the same bytes."""
     srv = server(pki, version, required=False)
     flags = CURL_FLAGS & ~sc.ISC_REQ_USE_SUPPLIED_CREDS
-    loop = CurlLoop(srv, credential(flags=sc.SCH_CRED_NO_DEFAULT_CREDS, v4=version == TLS12), flags=flags)
+    loop = CurlLoop(
+        srv, credential(flags=sc.SCH_CRED_NO_DEFAULT_CREDS, v4=version == TLS12), flags=flags
+    )
     loop.encdata += srv.feed(loop.first_call())
     before = bytes(loop.encdata)
     status, sent = loop.step()
     assert status == sc.SEC_I_INCOMPLETE_CREDENTIALS
     assert sent == b""
     issuers = sc.SecPkgContext_IssuerListInfoEx()
-    assert sc.QueryContextAttributes(loop.ctx, sc.SECPKG_ATTR_ISSUER_LIST_EX, issuers) == sc.SEC_E_OK
+    assert (
+        sc.QueryContextAttributes(loop.ctx, sc.SECPKG_ATTR_ISSUER_LIST_EX, issuers) == sc.SEC_E_OK
+    )
     # Calling again without the flag changes nothing.
     loop.encdata = bytearray(before)
     assert loop.step()[0] == sc.SEC_I_INCOMPLETE_CREDENTIALS
@@ -105,15 +147,22 @@ def test_incomplete_credentials_then_use_supplied_creds(pki: peers.ServerPki, ro
     assert loop.attrs.value == CURL_FLAGS
     assert srv.tls.getpeercert() is None
     local = sc.PVOID()
-    assert sc.QueryContextAttributes(loop.ctx, sc.SECPKG_ATTR_LOCAL_CERT_CONTEXT, local) == sc.SEC_E_NO_CREDENTIALS
+    assert (
+        sc.QueryContextAttributes(loop.ctx, sc.SECPKG_ATTR_LOCAL_CERT_CONTEXT, local)
+        == sc.SEC_E_NO_CREDENTIALS
+    )
 
 
 @pytest.mark.parametrize("version", [TLS13, TLS12], ids=["tls13", "tls12"])
-def test_incomplete_credentials_then_new_credential(pki: peers.ServerPki, root_certs_env: Path, version: ssl.TLSVersion) -> None:
+def test_incomplete_credentials_then_new_credential(
+    pki: peers.ServerPki, root_certs_env: Path, version: ssl.TLSVersion
+) -> None:
     issued, cert = client_certificate(pki, "p256")
     srv = server(pki, version)
     flags = CURL_FLAGS & ~sc.ISC_REQ_USE_SUPPLIED_CREDS
-    loop = CurlLoop(srv, credential(flags=sc.SCH_CRED_NO_DEFAULT_CREDS, v4=version == TLS12), flags=flags)
+    loop = CurlLoop(
+        srv, credential(flags=sc.SCH_CRED_NO_DEFAULT_CREDS, v4=version == TLS12), flags=flags
+    )
     loop.encdata += srv.feed(loop.first_call())
     before = bytes(loop.encdata)
     assert loop.step()[0] == sc.SEC_I_INCOMPLETE_CREDENTIALS
@@ -123,14 +172,18 @@ def test_incomplete_credentials_then_new_credential(pki: peers.ServerPki, root_c
     assert srv.tls.getpeercert(binary_form=True) == issued.der
 
 
-def test_use_supplied_creds_from_the_start_never_pauses(pki: peers.ServerPki, root_certs_env: Path) -> None:
+def test_use_supplied_creds_from_the_start_never_pauses(
+    pki: peers.ServerPki, root_certs_env: Path
+) -> None:
     srv = server(pki, TLS13, required=False)
     loop = CurlLoop(srv, credential())
     assert loop.handshake() == sc.SEC_E_OK
     assert sc.SEC_I_INCOMPLETE_CREDENTIALS not in loop.statuses
 
 
-def test_required_certificate_missing_maps_the_server_alert(pki: peers.ServerPki, root_certs_env: Path) -> None:
+def test_required_certificate_missing_maps_the_server_alert(
+    pki: peers.ServerPki, root_certs_env: Path
+) -> None:
     srv = server(pki, TLS12)
     loop = CurlLoop(srv, credential(v4=True))
     with pytest.raises(ssl.SSLError):
@@ -154,3 +207,27 @@ def test_post_handshake_authentication(pki: peers.ServerPki, root_certs_env: Pat
     assert sc.SEC_I_RENEGOTIATE in statuses
     loop.server.read()  # the server processes our Certificate/CertificateVerify/Finished
     assert loop.server.tls.getpeercert(binary_form=True) == issued.der
+
+
+@pytest.mark.parametrize("version", [TLS13, TLS12], ids=["tls13", "tls12"])
+def test_auto_selection_from_my_store(
+    pki: peers.ServerPki, root_certs_env: Path, version: ssl.TLSVersion
+) -> None:
+    """No certificate, no USE_SUPPLIED_CREDS, default credentials allowed: SChannel picks one from "MY"."""
+    issued, cert = client_certificate(pki, "p256")
+    ca = crypt32.CertOpenSystemStore(None, "CA")  # where Windows keeps intermediates
+    inter = pki.intermediate.der
+    assert crypt32.CertAddEncodedCertificateToStore(
+        ca, crypt32.X509_ASN_ENCODING, inter, len(inter), crypt32.CERT_STORE_ADD_USE_EXISTING, None
+    )
+    my = crypt32.CertOpenSystemStore(None, "MY")
+    assert crypt32.CertAddCertificateContextToStore(
+        my, cert, crypt32.CERT_STORE_ADD_REPLACE_EXISTING, None
+    )
+    srv = server(pki, version)
+    loop = CurlLoop(
+        srv, credential(v4=version == TLS12), flags=CURL_FLAGS & ~sc.ISC_REQ_USE_SUPPLIED_CREDS
+    )
+    assert loop.handshake() == sc.SEC_E_OK
+    assert sc.SEC_I_INCOMPLETE_CREDENTIALS not in loop.statuses
+    assert srv.tls.getpeercert(binary_form=True) == issued.der

@@ -8,12 +8,27 @@ and leave the reason for :func:`GetLastError`, as in C.
 The "ROOT" system store is the OS CA bundle, plus the PEM file named by the
 ``SCHANNEL_PY_ROOT_CERTS`` environment variable, plus whatever the process
 added to it; :func:`verify_server_chain` trusts exactly that store.
+
+The "MY" system store (client certificates) is backed by the directory named
+by the ``SCHANNEL_PY_MY_STORE`` environment variable, default
+``~/.schannel_py/my``, re-read at every open: ``*.pem`` files holding a
+certificate (plus optional chain certificates) and its private key, and
+``*.pfx`` / ``*.p12`` files with an empty password.  Adding a context that has
+a private key to "MY" writes ``<sha1 thumbprint>.pem`` there (mode 0600);
+deleting it removes the file.  See :mod:`schannel_py.crypt32.mystore`.
+
+Without PKCS#12, :func:`CertContextFromKeyPair` pairs a PEM/DER certificate
+with its PEM/DER private key (RSA 2048+, ECDSA P-256/P-384, Ed25519);
+:func:`find_client_certificate` and :func:`client_chain` pick a client
+certificate for a server's CA list and build the chain it sends
+(see :mod:`schannel_py.crypt32.client`).
 """
 
 from __future__ import annotations
 
 from . import constants
 from ._lasterror import GetLastError, SetLastError
+from .client import CertContextFromKeyPair, client_chain, find_client_certificate
 from .constants import *  # noqa: F403  (the wincrypt.h names are the API)
 from .context import (
     CERT_CONTEXT,
@@ -29,6 +44,7 @@ from .context import (
     cert_contexts_from_pem,
     pem_certificates_to_der,
 )
+from .mystore import load_my_directory, my_store_directory
 from .names import (
     CertGetNameString,
     CertGetNameStringA,
@@ -70,6 +86,7 @@ __all__ = [
     "PCCERT_CONTEXT",
     "CertAddCertificateContextToStore",
     "CertAddEncodedCertificateToStore",
+    "CertContextFromKeyPair",
     "CertCloseStore",
     "CertCreateCertificateContext",
     "CertDeleteCertificateFromStore",
@@ -94,8 +111,12 @@ __all__ = [
     "SetLastError",
     "cert_context_from_pem",
     "chain_context",
+    "client_chain",
     "cert_contexts_from_pem",
     "env_root_certificates_der",
+    "find_client_certificate",
+    "load_my_directory",
+    "my_store_directory",
     "name_matches",
     "name_to_str",
     "os_root_certificates_der",

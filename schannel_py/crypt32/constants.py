@@ -206,6 +206,10 @@ szOID_ANY_ENHANCED_KEY_USAGE = "2.5.29.37.0"
 
 #: The environment variable naming a PEM file whose certificates join "ROOT".
 ROOT_CERTS_ENV = "SCHANNEL_PY_ROOT_CERTS"
+#: The environment variable naming the directory that backs the "MY" store.
+MY_STORE_ENV = "SCHANNEL_PY_MY_STORE"
+#: The "MY" directory when ``SCHANNEL_PY_MY_STORE`` is unset or empty (``~`` expanded).
+MY_STORE_DEFAULT = "~/.schannel_py/my"
 
 # Last-error codes (winerror.h) that crypt32 functions leave for GetLastError()
 # and that schannel_py.constants does not define.  Plain ints: GetLastError

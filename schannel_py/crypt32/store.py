@@ -9,6 +9,13 @@ Two kinds of store:
   stores of Windows.  The store location (current user, local machine...) is
   ignored: there is one store per name.
 
+"MY" is backed by a directory: ``$SCHANNEL_PY_MY_STORE``, default
+``~/.schannel_py/my`` (see :mod:`schannel_py.crypt32.mystore`).  Each open
+re-reads it, so its certificates (with their private keys) are present from the
+start; adding a context that has a private key writes ``<sha1>.pem`` there
+(mode 0600) and deleting removes the file.  In-process additions are kept per
+directory, so pointing the variable elsewhere gives a different "MY".
+
 "ROOT" is special: each handle also shows the OS trust anchors (the CA bundle,
 parsed once per process) and the certificates of the PEM file named by
 ``SCHANNEL_PY_ROOT_CERTS`` (re-read at every open).  Order: OS bundle, env file,
@@ -92,6 +99,10 @@ from .context import (
     _parse_der,
     pem_certificates_to_der,
 )
+from .mystore import load_my_directory, my_store_directory
+from .mystore import persist as _my_persist
+from .mystore import remove as _my_remove
+from .mystore import thumbprint_name as _thumbprint_name
 from .names import name_to_str
 
 __all__ = [
@@ -127,6 +138,8 @@ class _Entry:
     cert: x509.Certificate
     seq: int
     private_key: PrivateKeyTypes | None = None
+    #: The "MY" directory file this entry's key was read from or written to.
+    path: Path | None = None
 
 
 @dataclass(eq=False)
@@ -269,6 +282,8 @@ class CertStore:
         self._backing = _backing if _backing is not None else _Backing()
         self._base: list[_Entry] = _base or []
         self._contexts: dict[bytes, CERT_CONTEXT] = {}
+        #: The directory behind a "MY" handle (None for every other store).
+        self._my_dir: Path | None = None
 
     def __repr__(self) -> str:
         kind = f"system {self.name!r}" if self.name else "memory"
@@ -350,6 +365,35 @@ class CertStore:
         disposition: int,
         out: Any,
     ) -> bool:
+        if not self._add_entry(der, cert, private_key, disposition, out):
+            return False
+        if self._my_dir is not None:
+            self._sync_my_file(der)
+        return True
+
+    def _sync_my_file(self, der: bytes) -> None:
+        """After an add to "MY": write the key-carrying entry to the directory, or
+        remove the file of an entry whose key a REPLACE_EXISTING dropped."""
+        directory = self._my_dir
+        assert directory is not None
+        with _LOCK:
+            entry = self._backing.entries.get(der)
+        if entry is None:
+            return
+        if entry.private_key is not None and entry.path is None:
+            if _my_persist(directory, der, entry.private_key):
+                entry.path = directory / _thumbprint_name(der)
+        elif entry.private_key is None:
+            _my_remove(directory, der)
+
+    def _add_entry(
+        self,
+        der: bytes,
+        cert: x509.Certificate,
+        private_key: PrivateKeyTypes | None,
+        disposition: int,
+        out: Any,
+    ) -> bool:
         if disposition not in (
             CERT_STORE_ADD_NEW,
             CERT_STORE_ADD_USE_EXISTING,
@@ -389,7 +433,14 @@ class CertStore:
                 # moves to the end (base positions are per handle).
                 in_backing = self._backing.entries.get(der) is existing
                 seq = existing.seq if in_backing else next(_SEQ)
-                entry = _Entry(der=der, cert=existing.cert, seq=seq, private_key=private_key)
+                same_key = private_key is not None and private_key is existing.private_key
+                entry = _Entry(
+                    der=der,
+                    cert=existing.cert,
+                    seq=seq,
+                    private_key=private_key,
+                    path=existing.path if same_key else None,
+                )
             if entry is not existing:
                 self._backing.entries[der] = entry
                 self._backing.hidden.discard(der)
@@ -409,7 +460,11 @@ class CertStore:
                 removed = True
         if not removed:
             SetLastError(CRYPT_E_NOT_FOUND)
-        return removed
+            return False
+        if self._my_dir is not None and not _my_remove(self._my_dir, der):
+            SetLastError(E_ACCESSDENIED)  # gone in-process; the file stays
+            return False
+        return True
 
 
 #: The Windows type name for a store handle.
@@ -424,11 +479,37 @@ def _fail(code: int, out: Any = None) -> bool:
 
 
 def _open_system(name: str, *, readonly: bool, create: bool) -> CertStore | None:
+    if name.upper() == "MY":
+        return _open_my(readonly=readonly)
     backing = _system_backing(name, create)
     if backing is None:
         return None
     base = _root_base_entries() if name.upper() == "ROOT" else []
     return CertStore(name.upper(), readonly=readonly, _backing=backing, _base=base)
+
+
+def _open_my(*, readonly: bool) -> CertStore:
+    """A "MY" handle: the directory's certificates (read now) plus in-process additions
+    made while the same directory was configured."""
+    directory = my_store_directory()
+    try:
+        key = str(directory.resolve())
+    except (OSError, RuntimeError, ValueError):
+        key = str(directory)
+    with _LOCK:
+        backing = _SYSTEM_STORES.setdefault(f"MY:{key}", _Backing())
+    found = load_my_directory(directory)
+    base = [
+        _Entry(der=f.der, cert=f.cert, seq=i, private_key=f.private_key, path=f.path)
+        for i, f in enumerate(found)
+    ]
+    with _LOCK:
+        # A keyed certificate put back into the directory after an in-process
+        # delete is visible again.
+        backing.hidden.difference_update(f.der for f in found if f.private_key is not None)
+    store = CertStore("MY", readonly=readonly, _backing=backing, _base=base)
+    store._my_dir = directory
+    return store
 
 
 def _store_name(pvPara: Any) -> str | None:

@@ -236,15 +236,20 @@ def acquire(
             session_lifespan_ms=DEFAULT_SESSION_LIFESPAN_MS,
             logon_id=pvLogonId,
         )
-    if isinstance(pAuthData, SCHANNEL_CRED):
-        result = _from_schannel_cred(pAuthData, use)
-    elif isinstance(pAuthData, SCH_CREDENTIALS):
-        result = _from_sch_credentials(pAuthData, use)
-    else:
+    try:
+        if isinstance(pAuthData, SCHANNEL_CRED):
+            result = _from_schannel_cred(pAuthData, use)
+        elif isinstance(pAuthData, SCH_CREDENTIALS):
+            result = _from_sch_credentials(pAuthData, use)
+        else:
+            return C.SEC_E_UNKNOWN_CREDENTIALS
+        if isinstance(result, SecStatus):
+            return result
+        cert = _client_certificates(pAuthData)
+    except (TypeError, ValueError, AttributeError, OverflowError):
+        # A field that is not what the header declares (a string for a DWORD...):
+        # the structure cannot be read, as SChannel would say of garbage.
         return C.SEC_E_UNKNOWN_CREDENTIALS
-    if isinstance(result, SecStatus):
-        return result
-    cert = _client_certificates(pAuthData)
     if isinstance(cert, SecStatus):
         return cert
     result.certificate = cert
