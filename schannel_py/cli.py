@@ -1,9 +1,14 @@
-"""The ``schannel-py`` command: ``demo`` and ``connect``.
+"""The ``schannel-py`` command: ``demo``, ``connect``, ``replay`` and ``diagram``.
 
 ``demo`` starts a TLS 1.3 server (Python's ``ssl``) on 127.0.0.1 with a
 throwaway CA trusted in-process, runs the SSPI loop against it and prints
 every InitializeSecurityContext call and TLS message.  ``connect`` runs the
-same loop against any server, like ``openssl s_client``.
+same loop against any server, like ``openssl s_client``.  With ``--trace``
+both print the full structured trace (:mod:`schannel_py.trace`); with
+``--keylog FILE`` they write an NSS key log (:mod:`schannel_py.keylog`).
+``replay`` walks a published TLS 1.3 trace (RFC 8448, The Illustrated TLS 1.3
+Connection) message by message with every derived secret; ``diagram`` prints
+the handshake state machines as Mermaid.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from pathlib import Path
 from typing import TextIO
 
 from . import constants as C
-from . import crypt32
+from . import crypt32, keylog
+from . import trace as T
 from .constants import SecStatus
 from .sspi import context as X
 from .sspi import functions as F
@@ -222,7 +228,7 @@ def demo(args: argparse.Namespace) -> int:
             "AcquireCredentialsHandle(SCH_CREDENTIALS v5, SCH_USE_STRONG_CRYPTO) => SEC_E_OK\n"
         )
         ref: list[SChannelStream] = []
-        printer = Printer(ref, out)
+        printer = None if args.trace else Printer(ref, out)
         cred = acquire_default_credential()
         sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         stream = SChannelStream(sock, "localhost", cred, alpn=[b"http/1.1"], tracer=printer)
@@ -266,7 +272,7 @@ def connect_cmd(args: argparse.Namespace) -> int:
     flags = C.SCH_CRED_MANUAL_CRED_VALIDATION if args.insecure else 0
     cred = acquire_default_credential(flags)
     ref: list[SChannelStream] = []
-    tracer = Printer(ref) if args.trace else None
+    tracer = None  # --trace: the structured trace (installed by main) replaces the Printer
     try:
         sock = socket.create_connection((host, port), timeout=args.timeout)
     except OSError as e:
@@ -306,7 +312,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p_demo = sub.add_parser("demo", help="run the SSPI loop against an embedded TLS 1.3 server")
-    p_demo.add_argument("--trace", action="store_true", help="(all calls are printed already)")
+    p_demo.add_argument(
+        "--trace",
+        action="store_true",
+        help="print the full structured trace (every SSPI call and TLS record, decoded)",
+    )
+    p_demo.add_argument("--keylog", metavar="FILE", help="append an NSS key log to FILE")
     p_conn = sub.add_parser("connect", help="connect to HOST[:PORT] like openssl s_client")
     p_conn.add_argument("target", metavar="HOST[:PORT]")
     p_conn.add_argument("--alpn", help="offer this ALPN protocol")
@@ -318,18 +329,60 @@ def main(argv: list[str] | None = None) -> int:
         "--send", help="send this text (backslash escapes allowed) and print the reply"
     )
     p_conn.add_argument(
-        "--trace", action="store_true", help="print every SSPI call and TLS message"
+        "--trace", action="store_true", help="print every SSPI call and TLS message, decoded"
     )
+    p_conn.add_argument("--keylog", metavar="FILE", help="append an NSS key log to FILE")
     p_conn.add_argument(
         "--timeout", type=float, default=10.0, help="connect and handshake timeout (s)"
     )
     p_conn.add_argument(
         "--idle", type=float, default=2.0, help="stop reading after this many idle seconds"
     )
+    p_replay = sub.add_parser(
+        "replay", help="walk a published TLS 1.3 trace step by step, with every secret"
+    )
+    p_replay.add_argument(
+        "trace_name",
+        nargs="?",
+        default="rfc8448",
+        choices=["rfc8448", "illustrated13"],
+        help="which trace (default rfc8448: RFC 8448 section 3)",
+    )
+    sub.add_parser("diagram", help="print the handshake state machines as Mermaid text")
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        return demo(args)
-    return connect_cmd(args)
+    if args.command == "replay":
+        from . import replay
+
+        replay.print_replay(args.trace_name, sys.stdout)
+        return 0
+    if args.command == "diagram":
+        from . import diagram
+
+        sys.stdout.write(diagram.mermaid())
+        return 0
+    return _with_trace_and_keylog(args)
+
+
+def _with_trace_and_keylog(args: argparse.Namespace) -> int:
+    """Run demo or connect with ``--trace`` / ``--keylog`` in effect for the call."""
+    handler = None
+    if args.keylog:
+        keylog.set_keylog_file(args.keylog)
+    if args.trace:
+        handler = T.print_to(sys.stdout)
+        T.install()
+        sys.stdout.write(T.header() + "\n")
+    try:
+        if args.command == "demo":
+            return demo(args)
+        return connect_cmd(args)
+    finally:
+        if args.trace:
+            T.uninstall()
+            if handler is not None:
+                T.log.removeHandler(handler)
+        if args.keylog:
+            keylog.set_keylog_file(None)
 
 
 if __name__ == "__main__":  # pragma: no cover
