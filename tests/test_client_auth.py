@@ -231,3 +231,15 @@ def test_auto_selection_from_my_store(
     assert loop.handshake() == sc.SEC_E_OK
     assert sc.SEC_I_INCOMPLETE_CREDENTIALS not in loop.statuses
     assert srv.tls.getpeercert(binary_form=True) == issued.der
+
+
+def test_no_post_handshake_auth_flag(pki: peers.ServerPki, root_certs_env: Path) -> None:
+    """ISC_REQ_NO_POST_HANDSHAKE_AUTH (a 64-bit flag, in SECBUFFER_FLAGS) drops post_handshake_auth."""
+    from schannel_py.tls.messages import ClientHello, Ext, find_ext
+
+    with_ext = CurlLoop(server(pki, TLS13), credential())
+    hello = ClientHello.parse(with_ext.first_call()[5:])
+    assert find_ext(hello.extensions, Ext.post_handshake_auth) == b""
+    without = CurlLoop(server(pki, TLS13), credential(), flags64=sc.ISC_REQ_NO_POST_HANDSHAKE_AUTH)
+    hello = ClientHello.parse(without.first_call()[5:])
+    assert find_ext(hello.extensions, Ext.post_handshake_auth) is None

@@ -51,9 +51,11 @@ class Recorder:
 
     def __init__(self) -> None:
         self.events: list[tuple[str, object]] = []
+        self.details: list[tuple[str, object, object]] = []
 
     def __call__(self, event: str, details: dict[str, object]) -> None:
         self.events.append((event, details.get("status")))
+        self.details.append((event, details.get("status"), details.get("buffers")))
 
     def count(self, event: str, status: int) -> int:
         return sum(1 for e, s in self.events if e == event and s == status)
@@ -108,6 +110,15 @@ def test_openssl_server_initiated_renegotiation(
             s.send(b"client after\n")
             srv.wait_for_output("client after")
             assert rec.count("decrypt", sc.SEC_I_RENEGOTIATE) == 1
+            # Buffers as observed on Windows for a HelloRequest: STREAM_HEADER 13, DATA cb 0, STREAM_TRAILER.
+            layout = next(
+                bufs for e, st, bufs in rec.details if e == "decrypt" and st == sc.SEC_I_RENEGOTIATE
+            )
+            assert layout[:3] == [
+                (sc.SECBUFFER_STREAM_HEADER, 13),
+                (sc.SECBUFFER_DATA, 0),
+                (sc.SECBUFFER_STREAM_TRAILER, 4 + 16),
+            ]
             # The renegotiation ran through ISC: CONTINUE legs then SEC_E_OK.
             after = rec.events[rec.events.index(("decrypt", sc.SEC_I_RENEGOTIATE)) + 1 :]
             isc = [st for e, st in after if e == "isc"]
