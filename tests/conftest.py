@@ -12,7 +12,10 @@ one test and returns it.
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 import peers
 import pytest
@@ -26,6 +29,32 @@ def pytest_configure(config: pytest.Config) -> None:
         "interop: needs external TLS peers (openssl s_server, gnutls-serv) on loopback; "
         "skipped when a tool is missing, but failed when CI is set",
     )
+
+
+INTEROP_DEADLINE = 60.0
+
+
+class DeadlineExceeded(Exception):
+    """Raised (by SIGALRM) inside an interop test that ran longer than INTEROP_DEADLINE."""
+
+
+@pytest.fixture(autouse=True)
+def _interop_deadline(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Abort any ``interop`` test after INTEROP_DEADLINE seconds: a peer must never hang CI."""
+    if request.node.get_closest_marker("interop") is None or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expired(signum: int, frame: FrameType | None) -> None:
+        raise DeadlineExceeded(f"interop test still running after {INTEROP_DEADLINE:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, INTEROP_DEADLINE)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture(autouse=True)

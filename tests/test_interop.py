@@ -9,7 +9,7 @@ ApplyControlToken shutdown -- and what was negotiated is read back with
 
 Every test is bounded in time: sockets time out after ``IO_TIMEOUT``, peers
 start and stop within their own limits, and the autouse ``_deadline`` fixture
-aborts any test still running after ``TEST_DEADLINE`` seconds.
+aborts any test still running after a deadline (conftest.py, INTEROP_DEADLINE).
 
 The tools are required with ``peers.require_tool``: a missing tool skips the
 test locally but fails it when ``CI`` is set.
@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import re
-import signal
 import socket
 import ssl
 import threading
@@ -28,7 +27,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import FrameType
 
 import certgen
 import peers
@@ -42,7 +40,6 @@ from schannel_py.stream import SChannelError, SChannelStream
 pytestmark = pytest.mark.interop
 
 IO_TIMEOUT = 5.0
-TEST_DEADLINE = 45.0
 ONE_MIB = 1 << 20
 
 SUITES = {
@@ -56,26 +53,6 @@ X25519, SECP256R1, SECP384R1 = 0x001D, 0x0017, 0x0018
 # --------------------------------------------------------------------------- #
 # Helpers
 # --------------------------------------------------------------------------- #
-
-
-class DeadlineExceeded(Exception):
-    """Raised (by SIGALRM) inside a test that ran longer than TEST_DEADLINE."""
-
-
-@pytest.fixture(autouse=True)
-def _deadline() -> Iterator[None]:
-    """Abort the test after TEST_DEADLINE seconds (pytest-timeout is not a dependency)."""
-
-    def expired(signum: int, frame: FrameType | None) -> None:
-        raise DeadlineExceeded(f"interop test still running after {TEST_DEADLINE:g} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, TEST_DEADLINE)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture

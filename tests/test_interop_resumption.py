@@ -24,13 +24,11 @@ handshake (``pytest -s`` shows it); it asserts nothing about timing.
 from __future__ import annotations
 
 import re
-import signal
 import statistics
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 
 import peers
 import pytest
@@ -43,31 +41,10 @@ from schannel_py.tls.session import Session12, Ticket13
 pytestmark = pytest.mark.interop
 
 IO_TIMEOUT = 5.0
-TEST_DEADLINE = 60.0
 PAGE_LIMIT = 1 << 20
 GET = b"GET / HTTP/1.0\r\n\r\n"
 TLS13_ONLY = "NORMAL:-VERS-ALL:+VERS-TLS1.3"
 TLS12_ONLY = "NORMAL:-VERS-ALL:+VERS-TLS1.2"
-
-
-class DeadlineExceeded(Exception):
-    """Raised (by SIGALRM) inside a test that ran longer than TEST_DEADLINE."""
-
-
-@pytest.fixture(autouse=True)
-def _deadline() -> Iterator[None]:
-    """Abort the test after TEST_DEADLINE seconds (pytest-timeout is not a dependency)."""
-
-    def expired(signum: int, frame: FrameType | None) -> None:
-        raise DeadlineExceeded(f"interop test still running after {TEST_DEADLINE:g} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, TEST_DEADLINE)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture
