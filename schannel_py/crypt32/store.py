@@ -171,6 +171,8 @@ def _reset_system_stores() -> None:
     """Forget every in-process addition to system stores (for tests)."""
     with _LOCK:
         _SYSTEM_STORES.clear()
+        _ROOT_BASE_CACHE.clear()
+    _bump_generation()
 
 
 # --- the OS trust anchors -------------------------------------------------
@@ -237,8 +239,33 @@ def env_root_certificates_der() -> list[bytes]:
     return _read_pem_file(path) if path else []
 
 
+def _env_file_key() -> tuple[object, ...] | None:
+    """What identifies the env file's contents cheaply: its path and stat (None if unset)."""
+    path = os.environ.get(ROOT_CERTS_ENV)
+    if not path:
+        return None
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return (path,)
+    return (path, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+#: (env file key, base entries) of the last ROOT base built.  The env file is
+#: stat'ed at every open, so a changed, replaced or unset file is picked up.
+_ROOT_BASE_CACHE: list[tuple[object, list[_Entry]]] = []
+
+
 def _root_base_entries() -> list[_Entry]:
-    """ROOT's read-only part for a new snapshot: OS bundle, then the env file."""
+    """ROOT's read-only part for a new snapshot: OS bundle, then the env file.
+
+    The list is shared between snapshots while the env file is unchanged
+    (nothing mutates a store's base list or its entries); treat it as read-only.
+    """
+    key = _env_file_key()
+    with _LOCK:
+        if _ROOT_BASE_CACHE and _ROOT_BASE_CACHE[0][0] == key:
+            return _ROOT_BASE_CACHE[0][1]
     out: list[_Entry] = []
     seen: set[bytes] = set()
     for der in itertools.chain(os_root_certificates_der(), env_root_certificates_der()):
@@ -248,7 +275,28 @@ def _root_base_entries() -> list[_Entry]:
         if cert is not None:
             seen.add(der)
             out.append(_Entry(der=der, cert=cert, seq=len(out)))
+    if key is not None and len(key) > 1 and _env_file_key() != key:
+        return out  # changed while being read: do not cache a torn state
+    with _LOCK:
+        _ROOT_BASE_CACHE[:] = [(key, out)]
     return out
+
+
+#: Bumped on every change to any store's contents (add, delete, reset), so that
+#: derived data (the verifier's trust anchors) can be cached safely.
+_GENERATION = itertools.count(1)
+_generation = 0
+
+
+def _bump_generation() -> None:
+    global _generation
+    with _LOCK:
+        _generation = next(_GENERATION)
+
+
+def store_generation() -> int:
+    """A number that changes whenever any store's contents change in-process."""
+    return _generation
 
 
 def root_certificates_der() -> list[bytes]:
@@ -444,6 +492,7 @@ class CertStore:
             if entry is not existing:
                 self._backing.entries[der] = entry
                 self._backing.hidden.discard(der)
+                _bump_generation()
             ctx = self._context_for(entry)
         if out is not None:
             out.value = ctx
@@ -458,6 +507,8 @@ class CertStore:
             if any(e.der == der for e in self._base):
                 self._backing.hidden.add(der)
                 removed = True
+            if removed:
+                _bump_generation()
         if not removed:
             SetLastError(CRYPT_E_NOT_FOUND)
             return False
@@ -506,7 +557,10 @@ def _open_my(*, readonly: bool) -> CertStore:
     with _LOCK:
         # A keyed certificate put back into the directory after an in-process
         # delete is visible again.
+        before = len(backing.hidden)
         backing.hidden.difference_update(f.der for f in found if f.private_key is not None)
+        if len(backing.hidden) != before:
+            _bump_generation()
     store = CertStore("MY", readonly=readonly, _backing=backing, _base=base)
     store._my_dir = directory
     return store

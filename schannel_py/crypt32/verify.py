@@ -23,13 +23,17 @@ wrong usage, other chain errors (CERT_UNKNOWN), wrong principal.  This follows
 how Windows reports a chain: trust status first, then time, then usage, and
 the SSL policy's name check last.
 
-How: a small path builder (issuer name + signature, over the chain's
+How: ``cryptography.x509.verification`` first validates the presented chain
+structurally (RFC 5280 / CA/B, with the extensions this module checks itself,
+SAN and EKU, relaxed); if it finds a path that also passes this module's time
+and EKU checks, only the name is left to check.  Otherwise a small path builder (issuer name + signature, over the chain's
 intermediates, the "CA" store and the trust anchors) decides trust and picks
 the best path (a bad signature, rather than a missing issuer, gives
 CERT_UNKNOWN here).  Time and EKU are then checked on that path by this module,
-so the classification never depends on cryptography's error messages; then
-``cryptography.x509.verification`` validates the path structurally, with the
-extensions this module checks itself (SAN, EKU) relaxed; the name comes last.
+so the classification never depends on cryptography's error messages; a path
+cryptography rejected gives CERT_UNKNOWN; the name comes last.  The parsed and
+indexed trust anchors are cached until "ROOT" (the ``SCHANNEL_PY_ROOT_CERTS``
+file is stat'ed at every validation), any store, or ``extra_roots`` changes.
 A leaf that is itself in "ROOT" (a trusted self-signed server certificate, as
 Windows allows) skips the structural step.
 
@@ -80,7 +84,7 @@ from schannel_py.constants import (
 )
 
 from .context import CERT_CONTEXT, _parse_der
-from .store import CertStore, _open_system, root_certificates_der
+from .store import CertStore, _open_system, store_generation
 
 __all__ = ["name_matches", "status_to_alert", "verify_server_chain"]
 
@@ -153,18 +157,34 @@ def _verify(
         return SEC_E_CERT_UNKNOWN
     when = _as_utc(now)
 
-    anchor_ders = list(root_certificates_der())
-    if isinstance(extra_roots, CertStore):
-        anchor_ders.extend(e.der for e in extra_roots._entries())
-    anchors = _unique(anchor_ders)
+    snap = _anchor_snapshot(extra_roots if isinstance(extra_roots, CertStore) else None)
+    anchors = snap.anchors
     ca_store = _open_system("CA", readonly=True, create=True)
     extra_intermediates = [e.der for e in ca_store._entries()] if ca_store is not None else []
     intermediates = _unique(ders[1:] + extra_intermediates)
     leaf_der = ders[0]
-    for der in (leaf_der, *anchors):
-        intermediates.pop(der, None)
+    intermediates.pop(leaf_der, None)
+    for der in list(intermediates):
+        if der in anchors:
+            del intermediates[der]
 
-    paths, signature_failed = _build_paths(leaf_der, intermediates, anchors)
+    # Fast path: cryptography's RFC 5280 validation of the presented chain first.
+    # When it finds a path and that path passes this module's own time and EKU
+    # checks, the diagnostic path builder below would find a path of that rank
+    # too and then run this same validation, so its answer is this one.  Any
+    # other outcome goes through the path builder, which picks the status.
+    # Only for small sets of intermediates with distinct names: cryptography's path
+    # search is not bounded like _build_paths (it does not finish on x509-limbo's
+    # pathological chains), so a hostile server's pile of certificates goes to
+    # the bounded builder first.
+    tried = _fast_path_safe(intermediates)
+    fast = _validated_chain(snap, leaf_der, intermediates, when) if tried else None
+    if fast is not None and _path_status(fast, when) == SEC_E_OK:
+        if check_name and target_name and not name_matches(fast[0], target_name):
+            return SEC_E_WRONG_PRINCIPAL
+        return SEC_E_OK
+
+    paths, signature_failed = _build_paths(leaf_der, intermediates, anchors, snap.by_subject)
     if not paths:
         return SEC_E_CERT_UNKNOWN if signature_failed else SEC_E_UNTRUSTED_ROOT
 
@@ -173,8 +193,11 @@ def _verify(
     if status != SEC_E_OK:
         return status
 
-    if len(path) > 1 and not _structurally_valid(path, intermediates, anchors, when):
-        return SEC_E_CERT_UNKNOWN
+    if len(path) > 1:
+        if not tried:
+            fast = _validated_chain(snap, leaf_der, intermediates, when)
+        if fast is None:  # cryptography's RFC 5280 validation rejects it
+            return SEC_E_CERT_UNKNOWN
 
     if check_name and target_name:
         if not name_matches(path[0], target_name):
@@ -191,6 +214,48 @@ def _unique(ders: Sequence[bytes]) -> dict[bytes, Cert]:
             if cert is not None:
                 out[der] = cert
     return out
+
+
+# --- trust anchors ------------------------------------------------------------
+
+
+class _AnchorSnapshot:
+    """The trust anchors of one ("ROOT" contents, extra_roots) state, parsed and indexed."""
+
+    __slots__ = ("key", "anchors", "by_subject", "store")
+
+    def __init__(self, key: tuple[object, ...], anchors: dict[bytes, Cert]) -> None:
+        self.key = key
+        self.anchors = anchors
+        self.by_subject: dict[x509.Name, list[Cert]] = {}
+        for cert in anchors.values():
+            self.by_subject.setdefault(cert.subject, []).append(cert)
+        self.store: Store | None = None  # built on first use
+
+
+#: The last snapshot built.  Its key holds the objects it was built from (so an
+#: id can never be reused while it is cached): the "ROOT" base list (a new list
+#: whenever the OS bundle or the SCHANNEL_PY_ROOT_CERTS file changes, which is
+#: checked at every open), the store generation (any in-process add or delete)
+#: and the extra_roots handle.
+_SNAPSHOT: list[_AnchorSnapshot] = []
+
+
+def _anchor_snapshot(extra_roots: CertStore | None) -> _AnchorSnapshot:
+    root = _open_system("ROOT", readonly=True, create=True)
+    assert root is not None
+    gen = store_generation()
+    key = (root._base, gen, extra_roots)
+    cached = _SNAPSHOT[0] if _SNAPSHOT else None
+    if cached is not None and all(a is b for a, b in zip(cached.key, key, strict=True)):
+        return cached
+    anchor_ders = [e.der for e in root._entries()]
+    if extra_roots is not None:
+        anchor_ders.extend(e.der for e in extra_roots._entries())
+    snap = _AnchorSnapshot(key, _unique(anchor_ders))
+    if store_generation() == gen:  # unchanged while building: safe to keep
+        _SNAPSHOT[:] = [snap]
+    return snap
 
 
 # --- path building ----------------------------------------------------------
@@ -211,7 +276,10 @@ def _signed_by(cert: Cert, issuer: Cert) -> bool:
 
 
 def _build_paths(
-    leaf_der: bytes, intermediates: dict[bytes, Cert], anchors: dict[bytes, Cert]
+    leaf_der: bytes,
+    intermediates: dict[bytes, Cert],
+    anchors: dict[bytes, Cert],
+    anchors_by_subject: dict[x509.Name, list[Cert]] | None = None,
 ) -> tuple[list[list[Cert]], bool]:
     """Every path (up to MAX_PATHS) from the leaf to a trust anchor, ignoring time and policy.
 
@@ -220,9 +288,10 @@ def _build_paths(
     """
     leaf = _parse_der(leaf_der)
     assert leaf is not None
-    anchors_by_subject: dict[x509.Name, list[Cert]] = {}
-    for cert in anchors.values():
-        anchors_by_subject.setdefault(cert.subject, []).append(cert)
+    if anchors_by_subject is None:
+        anchors_by_subject = {}
+        for cert in anchors.values():
+            anchors_by_subject.setdefault(cert.subject, []).append(cert)
     inter_by_subject: dict[x509.Name, list[tuple[bytes, Cert]]] = {}
     for der, cert in intermediates.items():
         inter_by_subject.setdefault(cert.subject, []).append((der, cert))
@@ -318,35 +387,46 @@ def _extension_policies() -> tuple[ExtensionPolicy, ExtensionPolicy]:
     return ca, ee
 
 
-@functools.lru_cache(maxsize=8)
-def _store_for(anchor_ders: tuple[bytes, ...]) -> Store:
-    return Store([c for d in anchor_ders if (c := _parse_der(d)) is not None])
+#: Most intermediates (presented + "CA" store) for validating with cryptography first.
+MAX_FAST_INTERMEDIATES = 8
 
 
-def _structurally_valid(
-    path: list[Cert],
+def _fast_path_safe(intermediates: dict[bytes, Cert]) -> bool:
+    """Few intermediates, no two with the same subject: a path search that cannot blow up."""
+    if len(intermediates) > MAX_FAST_INTERMEDIATES:
+        return False
+    return len({c.subject for c in intermediates.values()}) == len(intermediates)
+
+
+def _validated_chain(
+    snap: _AnchorSnapshot,
+    leaf_der: bytes,
     intermediates: dict[bytes, Cert],
-    anchors: dict[bytes, Cert],
     when: datetime.datetime,
-) -> bool:
-    """cryptography's RFC 5280 path validation, with SAN and EKU left to this module.
+) -> list[Cert] | None:
+    """The path cryptography's verifier builds and validates from the leaf, or None.
 
     The client verifier is used because it checks no name and its EKU demand
-    is replaced here, which makes it a plain path validator.
+    is replaced here (SAN and EKU are left to this module), which makes it a
+    plain RFC 5280 path validator.
     """
+    leaf = _parse_der(leaf_der)
+    if leaf is None:
+        return None
+    if snap.store is None:
+        snap.store = Store(list(snap.anchors.values()))
     ca_policy, ee_policy = _extension_policies()
     verifier = (
         PolicyBuilder()
-        .store(_store_for(tuple(anchors)))
+        .store(snap.store)
         .time(when)
         .extension_policies(ca_policy=ca_policy, ee_policy=ee_policy)
         .build_client_verifier()
     )
     try:
-        verifier.verify(path[0], list(intermediates.values()))
+        return list(verifier.verify(leaf, list(intermediates.values())).chain)
     except Exception:
-        return False
-    return True
+        return None
 
 
 # --- names ----------------------------------------------------------------------

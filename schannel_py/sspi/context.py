@@ -186,8 +186,15 @@ def _validator(ctx: Context, target: str | None) -> Callable[[list[bytes]], None
 
 
 def _config(cred: Credential, target: str | None, req: int, alpn: list[bytes]) -> ClientConfig:
+    """Groups and key shares: hybrids only when TLS 1.3 is offered (SCHANNEL_CRED never
+    is); shares for the first hybrid and the preferred classical group (x25519 if
+    enabled), so a classical-only server needs no HelloRetryRequest."""
     groups = cred.groups
-    shares = (G.X25519,) if G.X25519 in groups else groups[:1]
+    if 0x0304 not in cred.versions:
+        groups = tuple(g for g in groups if g not in G.HYBRIDS)
+    classical = [g for g in groups if g not in G.HYBRIDS]
+    hybrids = [g for g in groups if g in G.HYBRIDS]
+    shares = tuple(hybrids[:1]) + ((G.X25519,) if G.X25519 in classical else tuple(classical[:1]))
     return ClientConfig(
         server_name=server_name_for(target),
         alpn=alpn,
@@ -500,6 +507,12 @@ def remember_sessions(ctx: Context) -> None:
     for s in fresh:
         cache.CACHE.add(ctx.cache_key, s, clock(), ctx.cred.session_lifespan_ms)
         ctx.cached.append(s)
+    # A ticket flood must not grow the cache: keep this connection's newest tickets only.
+    tickets = [c for c in ctx.cached if isinstance(c, Ticket13)]
+    excess = tickets[: max(0, len(tickets) - client.config.max_tickets)]
+    if excess:
+        cache.CACHE.remove_sessions(list(excess))
+        ctx.cached = [c for c in ctx.cached if all(c is not e for e in excess)]
 
 
 def set_reconnects(ctx: Context, enabled: bool) -> None:
@@ -553,8 +566,14 @@ def decrypt(ctx: Context, pMessage: object) -> SecStatus:
     bufs = B.buffers(pMessage)
     if bufs is None or len(bufs) < 4:
         return C.SEC_E_INVALID_TOKEN
-    data_idx = [i for i, b in enumerate(bufs) if B.btype(b) == C.SECBUFFER_DATA]
-    empties = [i for i, b in enumerate(bufs) if B.btype(b) == C.SECBUFFER_EMPTY]
+    data_idx: list[int] = []
+    empties: list[int] = []
+    for i, b in enumerate(bufs):
+        t = B.btype(b)
+        if t == C.SECBUFFER_DATA:
+            data_idx.append(i)
+        elif t == C.SECBUFFER_EMPTY:
+            empties.append(i)
     if len(data_idx) != 1 or len(empties) < 3:
         return C.SEC_E_INVALID_TOKEN
     if ctx.phase not in (Phase.ESTABLISHED, Phase.CLOSED) or ctx.client.peer_closed:
@@ -651,11 +670,19 @@ def encrypt(ctx: Context, fQOP: int, pMessage: object) -> SecStatus:
     bufs = B.buffers(pMessage)
     if bufs is None:
         return C.SEC_E_INVALID_TOKEN
-    di = B.find(bufs, C.SECBUFFER_DATA)
+    di = hi = ti = -1  # the first buffer of each type
+    for i, b in enumerate(bufs):
+        t = B.btype(b)
+        if t == C.SECBUFFER_DATA:
+            if di < 0:
+                di = i
+        elif t == C.SECBUFFER_STREAM_HEADER:
+            if hi < 0:
+                hi = i
+        elif t == C.SECBUFFER_STREAM_TRAILER and ti < 0:
+            ti = i
     if di < 0:
         return C.SEC_E_INTERNAL_ERROR
-    hi = B.find(bufs, C.SECBUFFER_STREAM_HEADER)
-    ti = B.find(bufs, C.SECBUFFER_STREAM_TRAILER)
     if hi < 0 or ti < 0:
         return C.SEC_E_INVALID_TOKEN
     if fQOP not in (0, C.SECQOP_WRAP_OOB_DATA):
@@ -674,6 +701,29 @@ def encrypt(ctx: Context, fQOP: int, pMessage: object) -> SecStatus:
     protection = ctx.client.write_protection
     if protection is None:
         return C.SEC_E_CONTEXT_EXPIRED
+    n = len(plain)
+    if fQOP == 0:
+        # Straight into the caller's memory when all three buffers are writable
+        # and large enough (TLS 1.3 with cryptography's encrypt_into).
+        hview, dview, tview = B.writable(hbuf), B.writable(dbuf), B.writable(tbuf)
+        if (
+            hview is not None
+            and dview is not None
+            and tview is not None
+            and hview.nbytes >= need_header
+            and dview.nbytes >= n
+            and tview.nbytes >= need_trailer
+        ):
+            try:
+                hdr = ctx.client.encrypt_into(plain, dview, tview)
+            except TLSError:
+                return C.SEC_E_ENCRYPT_FAILURE
+            if hdr is not None:
+                hview[: len(hdr)] = hdr
+                hbuf.cbBuffer = len(hdr)
+                dbuf.cbBuffer = n
+                tbuf.cbBuffer = need_trailer
+                return C.SEC_E_OK
     try:
         if fQOP == C.SECQOP_WRAP_OOB_DATA:
             if len(plain) != 2:
@@ -683,7 +733,6 @@ def encrypt(ctx: Context, fQOP: int, pMessage: object) -> SecStatus:
             header, body = ctx.client.encrypt(plain)
     except TLSError:
         return C.SEC_E_ENCRYPT_FAILURE
-    n = len(plain)
     for buf, payload in ((hbuf, header), (dbuf, body[:n]), (tbuf, body[n:])):
         target = B.writable(buf)
         if target is not None and target.nbytes >= len(payload):

@@ -92,6 +92,22 @@ def _list(count: int, items: object) -> list[object]:
     return seq[:count] if count else seq
 
 
+#: CRYPTO_SETTINGS.strCngAlgId names (upper case, "-" and "_" removed) of each hybrid group.
+HYBRID_NAMES: dict[str, int] = {
+    "X25519MLKEM768": G.X25519MLKEM768,
+    "CURVE25519MLKEM768": G.X25519MLKEM768,
+    "SECP256R1MLKEM768": G.SECP256R1MLKEM768,
+    "NISTP256MLKEM768": G.SECP256R1MLKEM768,
+    "SECP384R1MLKEM1024": G.SECP384R1MLKEM1024,
+    "NISTP384MLKEM1024": G.SECP384R1MLKEM1024,
+}
+#: Groups of a credential that can offer TLS 1.3 (SCH_CREDENTIALS, or no pAuthData):
+#: the ECDHE-MLKEM hybrids first, then the classical curves.
+TLS13_CREDENTIAL_GROUPS: tuple[int, ...] = (
+    G.HYBRID_GROUPS if G.MLKEM_SUPPORTED else ()
+) + G.SUPPORTED_GROUPS
+
+
 def _apply_crypto_settings(cred: Credential, settings: list[object]) -> SecStatus | None:
     """Remove suites and groups named by TLS_PARAMETERS.pDisabledCrypto entries."""
     suites = list(cred.cipher_suites)
@@ -131,8 +147,16 @@ def _apply_crypto_settings(cred: Credential, settings: list[object]) -> SecStatu
                 "SECP384R1": G.SECP384R1,
                 "ECDH_P384": G.SECP384R1,
             }
+            # Hybrids answer to their own names (separators ignored) and to the
+            # ML-KEM family, whose bit range is the parameter set (768, 1024);
+            # "ECDH" and the curve names leave them alone.
+            hybrid = alg.replace("-", "").replace("_", "")
             if alg in ("ECDH", "ECDHE"):
-                groups = [g for g in groups if not outside(G.GROUP_BITS[g])]
+                groups = [g for g in groups if g in G.HYBRIDS or not outside(G.GROUP_BITS[g])]
+            elif hybrid == "MLKEM":
+                groups = [g for g in groups if g not in G.HYBRIDS or not outside(G.MLKEM_PARAMS[g])]
+            elif hybrid in HYBRID_NAMES and HYBRID_NAMES[hybrid] in groups:
+                groups.remove(HYBRID_NAMES[hybrid])
             elif alg in names and names[alg] in groups:
                 groups.remove(names[alg])
     cred.cipher_suites = tuple(suites)
@@ -189,13 +213,15 @@ def _from_sch_credentials(auth: SCH_CREDENTIALS, use: int) -> Credential | SecSt
         use=use,
         structure="SCH_CREDENTIALS",
         protocols=protocols,
+        groups=TLS13_CREDENTIAL_GROUPS,
         flags=int(auth.dwFlags or 0),
         session_lifespan_ms=int(auth.dwSessionLifespan or 0) or DEFAULT_SESSION_LIFESPAN_MS,
     )
     bad = _apply_crypto_settings(cred, settings)
     if bad is not None:
         return bad
-    if not cred.cipher_suites or not cred.groups:
+    tls13 = 0x0304 in cred.versions  # the hybrids are no use without it
+    if not cred.cipher_suites or not any(tls13 or g not in G.HYBRIDS for g in cred.groups):
         return C.SEC_E_ALGORITHM_MISMATCH
     return cred
 
@@ -232,6 +258,7 @@ def acquire(
             use=use,
             structure="default",
             protocols=DEFAULT_V5_PROTOCOLS,
+            groups=TLS13_CREDENTIAL_GROUPS,
             flags=0,
             session_lifespan_ms=DEFAULT_SESSION_LIFESPAN_MS,
             logon_id=pvLogonId,

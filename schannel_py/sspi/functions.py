@@ -32,7 +32,8 @@ def _guarded(fn: Callable[P, SecStatus]) -> Callable[P, SecStatus]:
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> SecStatus:
         try:
-            return SecStatus(fn(*args, **kwargs))
+            status = fn(*args, **kwargs)
+            return status if type(status) is SecStatus else SecStatus(status)
         except Exception:  # the promise: hostile input never raises
             log.exception("%s failed unexpectedly", fn.__name__)
             return C.SEC_E_INTERNAL_ERROR

@@ -37,9 +37,11 @@ from .record import (
     APPLICATION_DATA,
     CHANGE_CIPHER_SPEC,
     HANDSHAKE,
+    HAS_AEAD_INTO,
     HEADER_LEN,
     MAX_PLAINTEXT,
     Protection,
+    Protection13,
     frame,
     plaintext_records,
 )
@@ -112,6 +114,8 @@ class TLSClient:
         self.write_protection: Protection | None = None
         self.handshake: Handshake = Handshake13(self)
         self.warning_alerts = 0
+        # TLS 1.3 KeyUpdates since the last application data (bounded, see handshake13).
+        self.key_updates_in_a_row = 0
         self._previous_handshake: Handshake | None = None
         self.renegotiations = 0
         self.renegotiation_requested = False
@@ -203,6 +207,21 @@ class TLSClient:
         if len(data) > MAX_PLAINTEXT:
             raise TLSError(AlertDescription.internal_error, "application record too long")
         return self.write_protection.seal_parts(APPLICATION_DATA, data)
+
+    def encrypt_into(
+        self, data: bytes | memoryview, body: memoryview, trailer: memoryview
+    ) -> bytes | None:
+        """:meth:`encrypt` written straight into ``body`` (ciphertext) and ``trailer``
+        (the rest); returns the header, or None where the protection cannot do it
+        (the caller then uses :meth:`encrypt`).  Same checks as :meth:`encrypt`."""
+        protection = self.write_protection
+        if not isinstance(protection, Protection13) or not HAS_AEAD_INTO:
+            return None
+        if not self.handshake_complete or self.handshake.in_progress():
+            raise TLSError(AlertDescription.internal_error, "handshake not complete")
+        if len(data) > MAX_PLAINTEXT:
+            raise TLSError(AlertDescription.internal_error, "application record too long")
+        return protection.seal_into(APPLICATION_DATA, data, body, trailer)
 
     def send_application_data(self, data: bytes) -> None:
         """Queue application data, split into records."""
@@ -301,6 +320,8 @@ class TLSClient:
             return self._on_ccs(bytes(record[HEADER_LEN:]))
         if self.read_protection is not None:
             ctype, payload = self.read_protection.open(record)
+            if ctype == CHANGE_CIPHER_SPEC and self.version == 0x0304:
+                raise unexpected("protected change_cipher_spec")  # RFC 8446 section 5
         else:
             if ctype == APPLICATION_DATA:
                 raise unexpected("application data before keys are established")
@@ -323,6 +344,7 @@ class TLSClient:
                 raise unexpected("application data before the handshake completed")
             if self.peer_closed:
                 raise unexpected("data after close_notify")
+            self.key_updates_in_a_row = 0
             return [ApplicationData(payload)]
         raise unexpected(f"unexpected inner content type {ctype}")
 

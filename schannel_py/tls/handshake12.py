@@ -37,7 +37,7 @@ from .alerts import AlertDescription, TLSError, decode_error, illegal, unexpecte
 from .clientauth import PAUSE, CertificateRequestInfo, pick_scheme
 from .codec import Reader, Writer
 from .events import CredentialNeeded, Event, HandshakeComplete, RenegotiationRequested
-from .groups import KeyShare
+from .groups import HYBRIDS, KeyShare
 from .messages import (
     ClientHello,
     Ext,
@@ -160,8 +160,10 @@ class Handshake12:
     def handle(self, msg_type: int, message: bytes) -> list[Event]:
         entry = TRANSITIONS.get(self.state, {}).get(msg_type)
         if entry is None:
-            if self.renegotiation and msg_type == HT.hello_request:
-                return []  # ignored while a handshake is under way (RFC 5246 7.4.1.1)
+            if msg_type == HT.hello_request:
+                # Ignored while a handshake (first or renegotiation) is under way
+                # (RFC 5246 7.4.1.1); not part of the transcript.
+                return []
             raise unexpected(
                 f"handshake message {msg_type} not expected in TLS 1.2 state {self.state.value}"
             )
@@ -379,6 +381,8 @@ class Handshake12:
         r.expect_end("ServerKeyExchange")
         if group not in self.offer.groups or group not in self.conn.config.groups:
             raise illegal("server chose a curve we did not offer")
+        if group in HYBRIDS:
+            raise illegal("server chose a TLS 1.3-only hybrid group for TLS 1.2")
         signed = self.client_random + self.server_random + body[:params_len]
         verify(
             scheme,

@@ -43,7 +43,7 @@ from .events import (
     KeyUpdated,
     TicketReceived,
 )
-from .groups import KeyShare
+from .groups import HYBRIDS, KeyShare
 from .keyschedule import (
     KeySchedule13,
     finished_verify_data,
@@ -145,6 +145,9 @@ ALLOWED_EE = frozenset(
         Ext.record_size_limit,
     }
 )
+# KeyUpdates accepted in a row without application data between them (BoringSSL's
+# limit too): a flood past it is unexpected_message rather than endless work.
+MAX_KEY_UPDATES_WITHOUT_DATA = 32
 ALLOWED_CERT_ENTRY = frozenset({Ext.status_request, Ext.signed_certificate_timestamp})
 KNOWN_EXTENSIONS = frozenset(int(e) for e in Ext)
 
@@ -165,7 +168,9 @@ def client_hello_extensions(
         exts.append((Ext.server_name, ext_server_name(cfg.server_name)))
     if tls12:
         exts.append((Ext.ec_point_formats, b"\x01\x00"))
-    exts.append((Ext.supported_groups, ext_u16_list(cfg.groups)))
+    # The hybrids are TLS 1.3 groups: a ClientHello offering only TLS 1.2 leaves them out.
+    groups = cfg.groups if tls13 else [g for g in cfg.groups if g not in HYBRIDS]
+    exts.append((Ext.supported_groups, ext_u16_list(groups)))
     exts.append((Ext.signature_algorithms, ext_u16_list(cfg.signature_schemes)))
     if cfg.alpn:
         exts.append((Ext.alpn, ext_alpn(cfg.alpn)))
@@ -232,7 +237,12 @@ class Handshake13:
         return self.state == State.WAIT_SH
 
     def ccs_allowed(self) -> bool:
-        """A compatibility CCS may arrive after our ClientHello until the server Finished."""
+        """A compatibility CCS may arrive after our ClientHello until the server Finished.
+
+        RFC 8446 section 5: "at any time after the first ClientHello message has been
+        sent ... and before the peer's Finished", so also before the ServerHello when
+        TLS 1.3 was offered.
+        """
         return self.state in (
             State.WAIT_SH,
             State.WAIT_EE,
@@ -240,7 +250,10 @@ class Handshake13:
             State.WAIT_CERT,
             State.WAIT_CV,
             State.WAIT_FINISHED,
-        ) and (self.state != State.WAIT_SH or self.hrr_seen or self.conn.server_hello_seen)
+        ) and (
+            self.state != State.WAIT_SH
+            or (self.offer is not None and 0x0304 in self.offer.versions)
+        )
 
     # --- ClientHello ----------------------------------------------------------
 
@@ -722,6 +735,9 @@ class Handshake13:
         assert suite is not None
         requested = parse_key_update(message[4:])
         conn.require_no_partial_message()
+        conn.key_updates_in_a_row += 1
+        if conn.key_updates_in_a_row > MAX_KEY_UPDATES_WITHOUT_DATA:
+            raise unexpected("too many KeyUpdates without application data")
         self.s_ap = next_traffic_secret(suite.hash_name, self.s_ap)
         conn.read_protection = _protection(suite, self.s_ap)
         if requested and not conn.local_closed:

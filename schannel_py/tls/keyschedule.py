@@ -10,16 +10,25 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+_DIGEST_SIZES = {"sha256": 32, "sha384": 48, "sha512": 64, "sha1": 20}
+
+
+def _digest_size(hash_name: str) -> int:
+    size = _DIGEST_SIZES.get(hash_name)
+    return size if size is not None else hashlib.new(hash_name).digest_size
+
 
 def hkdf_extract(hash_name: str, salt: bytes, ikm: bytes) -> bytes:
     """RFC 5869 HKDF-Extract."""
     if not salt:
-        salt = bytes(hashlib.new(hash_name).digest_size)
+        salt = bytes(_digest_size(hash_name))
     return hmac.digest(salt, ikm, hash_name)
 
 
 def hkdf_expand(hash_name: str, prk: bytes, info: bytes, length: int) -> bytes:
     """RFC 5869 HKDF-Expand."""
+    if length <= _digest_size(hash_name):  # one block: T(1) = HMAC(PRK, info || 0x01)
+        return hmac.digest(prk, info + b"\x01", hash_name)[:length]
     out = b""
     block = b""
     counter = 1
@@ -34,9 +43,17 @@ def hkdf_expand_label(
     hash_name: str, secret: bytes, label: bytes, context: bytes, length: int
 ) -> bytes:
     """RFC 8446 HKDF-Expand-Label with the "tls13 " prefix."""
-    full = b"tls13 " + label
-    info = length.to_bytes(2, "big") + bytes([len(full)]) + full + bytes([len(context)]) + context
-    return hkdf_expand(hash_name, secret, info, length)
+    prefix = _LABEL_PREFIXES.get((label, length))
+    if prefix is None:
+        full = b"tls13 " + label
+        prefix = length.to_bytes(2, "big") + bytes([len(full)]) + full
+        if len(_LABEL_PREFIXES) < 256:
+            _LABEL_PREFIXES[(label, length)] = prefix
+    return hkdf_expand(hash_name, secret, prefix + bytes([len(context)]) + context, length)
+
+
+#: HkdfLabel.length || label (with "tls13 "), by (label, length): the fixed part of info.
+_LABEL_PREFIXES: dict[tuple[bytes, int], bytes] = {}
 
 
 def derive_secret(hash_name: str, secret: bytes, label: bytes, transcript_hash: bytes) -> bytes:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import struct
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+
 from .alerts import AlertDescription, TLSError
 from .suites import CipherSuite
 
@@ -69,6 +71,14 @@ def plaintext_records(content_type: int, data: bytes, version: int = 0x0303) -> 
         chunk = data[i : i + MAX_PLAINTEXT]
         out += header(content_type, len(chunk), version) + chunk
     return bytes(out)
+
+
+_pack_header = struct.Struct(">BHH").pack
+#: Protected records at least this long are opened through the work area.
+_SCRATCH_MIN = 4096
+
+#: cryptography >= 47 can write AEAD output into a caller's buffer.
+HAS_AEAD_INTO = hasattr(AESGCM, "encrypt_into") and hasattr(ChaCha20Poly1305, "encrypt_into")
 
 
 class Protection12:
@@ -140,7 +150,7 @@ class Protection12:
 class Protection13:
     """TLS 1.3 record protection for one direction and one traffic secret."""
 
-    __slots__ = ("suite", "secret", "_aead", "_iv", "seq", "header_len")
+    __slots__ = ("suite", "secret", "_aead", "_iv", "seq", "header_len", "_scratch")
 
     def __init__(self, suite: CipherSuite, secret: bytes, key: bytes, iv: bytes) -> None:
         self.suite = suite
@@ -149,6 +159,8 @@ class Protection13:
         self._aead = suite.aead(key)
         self._iv = int.from_bytes(iv, "big")
         self.seq = 0
+        #: Work area of seal_into (allocated on first use, reused per record).
+        self._scratch: memoryview | None = None
 
     def _nonce(self) -> bytes:
         if self.seq >= (1 << 64) - 1:
@@ -169,6 +181,27 @@ class Protection13:
         hdr = header(APPLICATION_DATA, len(inner) + 16)
         return hdr, self._aead.encrypt(self._nonce(), inner, hdr)
 
+    def seal_into(
+        self, content_type: int, data: bytes | memoryview, body: memoryview, trailer: memoryview
+    ) -> bytes:
+        """Protect one record straight into the caller's memory; returns the header.
+
+        ``body`` receives ``len(data)`` bytes of ciphertext and ``trailer`` the
+        protected content type and the tag (17 bytes); both must be at least that
+        long.  Same record as :meth:`seal_parts` (header, then body + trailer).
+        """
+        n = len(data)
+        work = self._scratch
+        if work is None:
+            work = self._scratch = memoryview(bytearray(MAX_CIPHERTEXT_13))
+        work[:n] = data
+        work[n] = content_type
+        hdr = _pack_header(APPLICATION_DATA, 0x0303, n + 17)
+        self._aead.encrypt_into(self._nonce(), work[: n + 1], hdr, work[: n + 17])
+        body[:n] = work[:n]
+        trailer[:17] = work[n : n + 17]
+        return hdr
+
     def open(self, record: bytes | memoryview) -> tuple[int, bytes]:
         """(inner content type, content) of a protected record; bad_record_mac on failure."""
         if record[0] != APPLICATION_DATA:
@@ -180,22 +213,47 @@ class Protection13:
             raise TLSError(AlertDescription.record_overflow, "protected record too long")
         if body_len < 17:
             raise TLSError(AlertDescription.bad_record_mac, "protected record too short")
+        view = record if isinstance(record, memoryview) else memoryview(record)
+        if body_len >= _SCRATCH_MIN and HAS_AEAD_INTO:
+            return self._open_large(view, body_len - 16)
         try:
-            inner = self._aead.decrypt(
-                self._nonce(), bytes(record[HEADER_LEN:]), bytes(record[:HEADER_LEN])
-            )
+            inner = self._aead.decrypt(self._nonce(), view[HEADER_LEN:], bytes(view[:HEADER_LEN]))
         except Exception:
             raise TLSError(
                 AlertDescription.bad_record_mac, "record authentication failed"
             ) from None
-        end = len(inner)
-        while end and inner[end - 1] == 0:
-            end -= 1
-        if end == 0:
-            raise TLSError(AlertDescription.unexpected_message, "record has no content type")
-        if end - 1 > MAX_PLAINTEXT:
-            raise TLSError(AlertDescription.record_overflow, "inner plaintext too long")
-        return inner[end - 1], inner[: end - 1]
+        return _split_inner(inner)
+
+    def _open_large(self, view: memoryview, m: int) -> tuple[int, bytes]:
+        """:meth:`open` decrypting into the reused work area (one fewer 16 KiB buffer)."""
+        work = self._scratch
+        if work is None:
+            work = self._scratch = memoryview(bytearray(MAX_CIPHERTEXT_13))
+        out = work[:m]
+        try:
+            self._aead.decrypt_into(self._nonce(), view[HEADER_LEN:], bytes(view[:HEADER_LEN]), out)
+        except Exception:
+            out[:] = bytes(m)  # no unauthenticated plaintext left behind
+            raise TLSError(
+                AlertDescription.bad_record_mac, "record authentication failed"
+            ) from None
+        if out[m - 1]:
+            if m - 1 > MAX_PLAINTEXT:
+                raise TLSError(AlertDescription.record_overflow, "inner plaintext too long")
+            return out[m - 1], bytes(out[: m - 1])
+        return _split_inner(bytes(out))
+
+
+def _split_inner(inner: bytes) -> tuple[int, bytes]:
+    """(content type, content) of a TLSInnerPlaintext: content || type || zeros."""
+    end = len(inner)
+    if not inner[end - 1]:
+        end = len(inner.rstrip(b"\0"))
+    if end == 0:
+        raise TLSError(AlertDescription.unexpected_message, "record has no content type")
+    if end - 1 > MAX_PLAINTEXT:
+        raise TLSError(AlertDescription.record_overflow, "inner plaintext too long")
+    return inner[end - 1], inner[: end - 1]
 
 
 Protection = Protection12 | Protection13

@@ -1,0 +1,1027 @@
+"""BoGo shim: BoringSSL's ``ssl/test/runner`` drives the schannel_py client.
+
+The runner starts this program once per test (``python -m bogo.shim FLAGS`` or
+``python bogo/shim.py FLAGS``).  Every connection goes through the SSPI surface
+only, the way a Windows application drives SChannel: AcquireCredentialsHandle,
+the InitializeSecurityContext loop, EncryptMessage/DecryptMessage,
+QueryContextAttributes and ApplyControlToken.  See ``bogo/README.md`` and
+``/work/shared/BOGO_SHIM.md`` for the protocol.
+
+Exit codes: 0 success (stderr silent), 1 failure (one ``TLSERR`` line on
+stderr), 89 unimplemented flag or feature (the runner reports a SKIP).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import struct
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+EXIT_UNIMPLEMENTED = 89
+
+if __package__ in (None, ""):  # ``python bogo/shim.py``: make the repository importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# ---------------------------------------------------------------------------
+# Flags
+# ---------------------------------------------------------------------------
+
+BOOL, INT, STR, BYTES, INT_LIST = "bool", "int", "str", "bytes", "int-list"
+
+#: Every flag the shim understands (name without the leading "-") and its kind.
+#: Anything else, and anything listed in ``unsupported_reason``, answers 89.
+FLAGS: dict[str, str] = {
+    # base
+    "port": INT,
+    "shim-id": INT,
+    "ipv6": BOOL,
+    "trust-cert": STR,
+    "is-handshaker-supported": BOOL,
+    # client certificate
+    "cert-file": STR,
+    "key-file": STR,
+    "expect-client-ca-list": STR,
+    "use-old-client-cert-callback": BOOL,
+    # resumption
+    "resume-count": INT,
+    "expect-session-miss": BOOL,
+    # verify hook
+    "verify-peer": BOOL,
+    "verify-fail": BOOL,
+    "expect-verify-result": BOOL,
+    "use-custom-verify-callback": BOOL,
+    "reverify-on-resume": BOOL,
+    "expect-peer-cert-file": STR,
+    # I/O
+    "async": BOOL,
+    "implicit-handshake": BOOL,
+    "read-size": INT,
+    "no-op-extra-handshake": BOOL,
+    # renegotiation
+    "renegotiate-freely": BOOL,
+    "renegotiate-once": BOOL,
+    "expect-total-renegotiations": INT,
+    "forbid-renegotiation-after-handshake": BOOL,
+    # shutdown / writes
+    "shim-shuts-down": BOOL,
+    "check-close-notify": BOOL,
+    "shim-writes-first": BOOL,
+    "send-alert": BOOL,
+    "tls-unique": BOOL,
+    # versions
+    "min-version": INT,
+    "max-version": INT,
+    "no-tls1": BOOL,
+    "no-tls11": BOOL,
+    "no-tls12": BOOL,
+    "no-tls13": BOOL,
+    "expect-version": INT,
+    # groups, ciphers
+    "curves": INT_LIST,
+    "expect-curve-id": INT,
+    "expect-cipher-aes": INT,
+    "expect-cipher-no-aes": INT,
+    # ALPN, SNI
+    "advertise-alpn": BYTES,
+    "expect-alpn": BYTES,
+    "allow-unknown-alpn-protos": BOOL,
+    "host-name": STR,
+    # exporter (needs SetContextAttributes in the package; 89 until then)
+    "export-keying-material": INT,
+    "export-label": STR,
+    "export-context": STR,
+    "use-export-context": BOOL,
+    # misc
+    "expect-early-data-reason": STR,
+    # accepted and ignored
+    "psk": STR,
+    "psk-identity": STR,
+    "cipher": STR,
+    "ocsp-response": STR,
+    "signed-cert-timestamps": STR,
+}
+
+PREFIXES = ("on-initial-", "on-resume-", "on-retry-")
+PHASES = ("initial", "resume", "retry")
+
+
+class Unimplemented(Exception):
+    """A flag or feature outside the shim's scope: exit 89."""
+
+
+@dataclass
+class Config:
+    """The flags that apply to one kind of connection (initial, resume or retry)."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def flag(self, name: str) -> bool:
+        return bool(self.values.get(name, False))
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.values.get(name, default)
+
+    def has(self, name: str) -> bool:
+        return name in self.values
+
+
+def parse_args(argv: Sequence[str]) -> dict[str, Config]:
+    """Parse the runner's argv into one Config per phase (ParseConfig in test_config.cc).
+
+    Raises Unimplemented for an unknown flag, a missing value or a malformed one.
+    """
+    configs = {p: Config() for p in PHASES}
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        i += 1
+        if not arg.startswith("-"):
+            raise Unimplemented(f"unexpected argument {arg!r}")
+        name = arg[1:]
+        phases: tuple[str, ...] = PHASES
+        for prefix, phase in zip(PREFIXES, PHASES, strict=True):
+            if name.startswith(prefix):
+                name, phases = name[len(prefix) :], (phase,)
+                break
+        kind = FLAGS.get(name)
+        if kind is None:
+            raise Unimplemented(f"unknown flag {arg}")
+        value: Any = True
+        if kind != BOOL:
+            if i >= len(argv):
+                raise Unimplemented(f"missing value for {arg}")
+            raw = argv[i]
+            i += 1
+            try:
+                if kind in (INT, INT_LIST):
+                    value = int(raw, 10)
+                elif kind == BYTES:
+                    value = os.fsencode(raw)
+                else:
+                    value = raw
+            except ValueError as e:
+                raise Unimplemented(f"bad value for {arg}: {raw!r}") from e
+        for p in phases:
+            if kind == INT_LIST:
+                configs[p].values.setdefault(name, []).append(value)
+            else:
+                configs[p].values[name] = value
+    for cfg in configs.values():
+        reason = unsupported_reason(cfg)
+        if reason:
+            raise Unimplemented(reason)
+    return configs
+
+
+def unsupported_reason(cfg: Config) -> str | None:
+    """Why a known flag's value is out of scope (None when it is fine)."""
+    if cfg.has("max-version") and cfg.get("max-version") < 0x0303:
+        return "versions below TLS 1.2 are not implemented"
+    if cfg.has("expect-version") and cfg.get("expect-version") not in (0x0303, 0x0304):
+        return "only TLS 1.2 and 1.3 are implemented"
+    if cfg.has("expect-early-data-reason") and cfg.get("expect-early-data-reason") != "disabled":
+        return "0-RTT is not implemented"
+    if cfg.has("read-size") and cfg.get("read-size") <= 0:
+        return "bad -read-size"
+    if cfg.has("export-keying-material") and not exporter_available():
+        return "the exporter needs SetContextAttributes(SECPKG_ATTR_KEYING_MATERIAL_INFO)"
+    return None
+
+
+def exporter_available() -> bool:
+    import schannel_py
+
+    return hasattr(schannel_py, "SetContextAttributes")
+
+
+def parse_alpn_wire(wire: bytes) -> list[bytes]:
+    """The protocols of an ALPN wire list (``\\x03foo\\x03bar``)."""
+    out: list[bytes] = []
+    i = 0
+    while i < len(wire):
+        n = wire[i]
+        if n == 0 or i + 1 + n > len(wire):
+            raise Unimplemented("malformed -advertise-alpn")
+        out.append(wire[i + 1 : i + 1 + n])
+        i += 1 + n
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Errors
+# ---------------------------------------------------------------------------
+
+ALERT_NAMES = {
+    0: "close_notify",
+    10: "unexpected_message",
+    20: "bad_record_mac",
+    22: "record_overflow",
+    30: "decompression_failure",
+    40: "handshake_failure",
+    42: "bad_certificate",
+    43: "unsupported_certificate",
+    44: "certificate_revoked",
+    45: "certificate_expired",
+    46: "certificate_unknown",
+    47: "illegal_parameter",
+    48: "unknown_ca",
+    50: "decode_error",
+    51: "decrypt_error",
+    70: "protocol_version",
+    71: "insufficient_security",
+    80: "internal_error",
+    86: "inappropriate_fallback",
+    90: "user_canceled",
+    100: "no_renegotiation",
+    109: "missing_extension",
+    110: "unsupported_extension",
+    112: "unrecognized_name",
+    116: "certificate_required",
+    120: "no_application_protocol",
+}
+
+
+def alert_name(desc: int | None) -> str:
+    if desc is None:
+        return "none"
+    if desc < 0:
+        return "encrypted"
+    return ALERT_NAMES.get(desc, str(desc))
+
+
+class Failure(Exception):
+    """The test failed: one canonical line on stderr, exit 1."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        status: int | None = None,
+        alert_sent: int | None = None,
+        alert_received: int | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self.reason = reason
+        self.status = status
+        self.alert_sent = alert_sent
+        self.alert_received = alert_received
+        self.detail = detail
+        super().__init__(self.line())
+
+    def line(self) -> str:
+        parts = [f"TLSERR reason={self.reason}"]
+        if self.status is not None:
+            parts.append(f"status=0x{self.status & 0xFFFFFFFF:08X}")
+        parts.append(f"alert_sent={alert_name(self.alert_sent)}")
+        parts.append(f"alert_received={alert_name(self.alert_received)}")
+        if self.detail:
+            parts.append(f"detail={self.detail}")
+        return " ".join(parts)
+
+
+def status_failure(call: str, status: int, **kw: Any) -> Failure:
+    from schannel_py.constants import SecStatus
+
+    try:
+        name = SecStatus(status).name or hex(status)
+    except ValueError:
+        name = f"0x{status & 0xFFFFFFFF:08X}"
+    return Failure(name, status=status, detail=call, **kw)
+
+
+def plaintext_alert(data: bytes) -> int | None:
+    """The description of an unencrypted alert record at the start of ``data``."""
+    if len(data) >= 7 and data[0] == 21 and data[1] == 3 and data[3:5] == b"\x00\x02":
+        return data[6]
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Credentials
+# ---------------------------------------------------------------------------
+
+#: TLS group code point -> CRYPTO_SETTINGS.strCngAlgId (TlsParametersCngAlgUsageKeyExchange).
+GROUP_CNG_NAMES = {
+    0x001D: "CURVE25519",
+    0x0017: "NISTP256",
+    0x0018: "NISTP384",
+    0x11EB: "SECP256R1MLKEM768",
+    0x11EC: "X25519MLKEM768",
+    0x11ED: "SECP384R1MLKEM1024",
+}
+
+
+def credential_settings(cfg: Config) -> tuple[Any, ...]:
+    """The part of a Config that lives in the credential handle (compared across phases)."""
+    return (
+        cfg.get("cert-file"),
+        cfg.get("key-file"),
+        cfg.flag("use-old-client-cert-callback"),
+        cfg.get("min-version"),
+        cfg.get("max-version"),
+        cfg.flag("no-tls12"),
+        cfg.flag("no-tls13"),
+        tuple(cfg.get("curves", [])),
+    )
+
+
+def load_client_cert(cfg: Config) -> Any:
+    """The CERT_CONTEXT for -cert-file/-key-file (None without them)."""
+    from schannel_py import crypt32
+
+    cert_file, key_file = cfg.get("cert-file"), cfg.get("key-file")
+    if not cert_file and not key_file:
+        return None
+    if not cert_file or not key_file:
+        raise Unimplemented("-cert-file and -key-file go together")
+    ctx = crypt32.CertContextFromKeyPair(cert_file, key_file)
+    if ctx is None:
+        raise Unimplemented("client certificate/key type not supported")
+    return ctx
+
+
+def acquire(cfg: Config, cert_ctx: Any) -> Any:
+    """An outbound SCH_CREDENTIALS handle for ``cfg`` (manual validation, like BoringSSL)."""
+    import schannel_py as S
+
+    disabled = 0
+    if cfg.flag("no-tls13") or (cfg.has("max-version") and cfg.get("max-version") < 0x0304):
+        disabled |= S.SP_PROT_TLS1_3_CLIENT
+    if cfg.flag("no-tls12") or (cfg.has("min-version") and cfg.get("min-version") > 0x0303):
+        disabled |= S.SP_PROT_TLS1_2_CLIENT
+    crypto: list[Any] = []
+    if cfg.has("curves"):
+        wanted = set(cfg.get("curves"))
+        for code, name in GROUP_CNG_NAMES.items():
+            if code not in wanted:
+                crypto.append(
+                    S.CRYPTO_SETTINGS(
+                        eAlgorithmUsage=S.TlsParametersCngAlgUsageKeyExchange, strCngAlgId=name
+                    )
+                )
+    params = [
+        S.TLS_PARAMETERS(
+            grbitDisabledProtocols=disabled,
+            cDisabledCrypto=len(crypto),
+            pDisabledCrypto=crypto or None,
+        )
+    ]
+    creds = [cert_ctx] if cert_ctx is not None else None
+    auth = S.SCH_CREDENTIALS(
+        dwVersion=S.SCH_CREDENTIALS_VERSION,
+        dwFlags=S.SCH_CRED_MANUAL_CRED_VALIDATION
+        | S.SCH_CRED_NO_SERVERNAME_CHECK
+        | S.SCH_CRED_NO_DEFAULT_CREDS
+        | S.SCH_USE_STRONG_CRYPTO,
+        cCreds=len(creds or []),
+        paCred=creds,
+        cTlsParameters=len(params),
+        pTlsParameters=params,
+    )
+    cred = S.CredHandle()
+    status = S.AcquireCredentialsHandle(
+        None, S.UNISP_NAME, S.SECPKG_CRED_OUTBOUND, None, auth, None, None, cred, S.TimeStamp()
+    )
+    if status != S.SEC_E_OK:
+        raise Unimplemented(f"AcquireCredentialsHandle refused the configuration: 0x{status:08X}")
+    return cred
+
+
+# ---------------------------------------------------------------------------
+# One connection
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class ProcessState:
+    """What survives from one connection to the next (the "session")."""
+
+    session_verify_ok: bool = True
+
+
+def _desc(*bufs: Any) -> Any:
+    from schannel_py import SecBufferDesc
+
+    return SecBufferDesc(list(bufs))
+
+
+class Connection:
+    """TLS over one socket through the SSPI functions, with BoGo's I/O options."""
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        cfg: Config,
+        cred: Any,
+        cert_cred: Callable[[], Any] | None,
+        target: str | None,
+        is_resume: bool,
+        state: ProcessState,
+    ) -> None:
+        import schannel_py as S
+
+        self.S = S
+        self.sock = sock
+        self.cfg = cfg
+        self.cred = cred
+        self.call_cred = cred
+        self.cert_cred = cert_cred
+        self.target = target
+        self.is_resume = is_resume
+        self.state = state
+        self.async_io = cfg.flag("async")
+        self.read_size = int(cfg.get("read-size", 512))
+        self.req = (
+            S.ISC_REQ_SEQUENCE_DETECT
+            | S.ISC_REQ_REPLAY_DETECT
+            | S.ISC_REQ_CONFIDENTIALITY
+            | S.ISC_REQ_ALLOCATE_MEMORY
+            | S.ISC_REQ_STREAM
+        )
+        if not cfg.flag("use-old-client-cert-callback"):
+            self.req |= S.ISC_REQ_USE_SUPPLIED_CREDS
+        self.ctx = S.CtxtHandle()
+        self.attrs = S.ULONG()
+        self.have_ctx = False
+        self.enc = bytearray()  # received, not yet consumed by ISC/DecryptMessage
+        self.plain = bytearray()  # decrypted, not yet read by the echo loop
+        self.after_reneg = False
+        self.peer_closed = False  # close_notify received
+        self.peer_eof = False  # TCP EOF
+        self.local_closed = False
+        self.version = 0
+        self.renegotiations = 0
+        self.hook_done = False
+        self.verify_ok = True
+        self.sizes: Any = None
+
+    # --- raw I/O -------------------------------------------------------------------
+
+    def recv_more(self) -> bool:
+        """Read more ciphertext: one byte at a time with -async. False on EOF."""
+        try:
+            chunk = self.sock.recv(1 if self.async_io else 16384)
+        except ConnectionResetError:
+            chunk = b""
+        if not chunk:
+            self.peer_eof = True
+            return False
+        self.enc += chunk
+        return True
+
+    def send_raw(self, data: bytes) -> None:
+        if not data:
+            return
+        if self.async_io:
+            for i in range(len(data)):  # the async BIO's write quota: one byte per retry
+                self.sock.sendall(data[i : i + 1])
+        else:
+            self.sock.sendall(data)
+
+    def _take_tokens(self, out: Any) -> bytes:
+        S = self.S
+        data = b""
+        for b in out.pBuffers:
+            if b.BufferType == S.SECBUFFER_TOKEN and b.cbBuffer > 0 and b.pvBuffer is not None:
+                data += bytes(b.pvBuffer[: b.cbBuffer])
+            if b.pvBuffer is not None:
+                S.FreeContextBuffer(b.pvBuffer)
+        return data
+
+    def _isc(self, first: bool, inp: Any, out: Any) -> int:
+        S = self.S
+        return int(
+            S.InitializeSecurityContext(
+                self.call_cred,
+                None if first else self.ctx,
+                self.target,
+                self.req,
+                0,
+                0,
+                inp,
+                0,
+                self.ctx if first else None,
+                out,
+                self.attrs,
+                None,
+            )
+        )
+
+    # --- handshake -----------------------------------------------------------------
+
+    def handshake(self, alpn: list[bytes]) -> None:
+        S = self.S
+        inp = None
+        if alpn:
+            blob = S.pack_application_protocols(alpn)
+            inp = _desc(S.SecBuffer(len(blob), S.SECBUFFER_APPLICATION_PROTOCOLS, blob))
+        out = _desc(S.SecBuffer(0, S.SECBUFFER_TOKEN, None))
+        status = self._isc(True, inp, out)
+        if status != S.SEC_I_CONTINUE_NEEDED:
+            raise status_failure("InitializeSecurityContext", status)
+        self.have_ctx = True
+        self.send_raw(self._take_tokens(out))
+        self.isc_loop(need_read=True)
+        self.version = self.query_version()
+
+    def isc_loop(self, need_read: bool) -> int:
+        """ISC until SEC_E_OK / SEC_I_NO_RENEGOTIATION, feeding what the socket gives."""
+        S = self.S
+        while True:
+            if need_read and not self.recv_more():
+                raise Failure(
+                    ":UNEXPECTED_EOF:" if not self.enc else ":TRUNCATED_RECORD:",
+                    alert_received=plaintext_alert(bytes(self.enc)),
+                    detail="EOF during the handshake",
+                )
+            inbuf = _desc(
+                S.SecBuffer(len(self.enc), S.SECBUFFER_TOKEN, bytes(self.enc)),
+                S.SecBuffer(0, S.SECBUFFER_EMPTY, None),
+            )
+            out = _desc(
+                S.SecBuffer(0, S.SECBUFFER_TOKEN, None),
+                S.SecBuffer(0, S.SECBUFFER_ALERT, None),
+                S.SecBuffer(0, S.SECBUFFER_EMPTY, None),
+            )
+            status = self._isc(False, inbuf, out)
+            if status == S.SEC_E_INCOMPLETE_MESSAGE:
+                need_read = True
+                continue
+            if status == S.SEC_I_INCOMPLETE_CREDENTIALS:
+                # The "old client certificate callback": the certificate is supplied
+                # on request, with a credential handle that carries it.
+                if self.cert_cred is not None and self.call_cred is self.cred:
+                    self.call_cred = self.cert_cred()
+                else:
+                    self.req |= S.ISC_REQ_USE_SUPPLIED_CREDS
+                need_read = False
+                continue
+            if status not in (S.SEC_E_OK, S.SEC_I_CONTINUE_NEEDED, S.SEC_I_NO_RENEGOTIATION):
+                alert = out.pBuffers[1]
+                sent = b""
+                if alert.cbBuffer and alert.pvBuffer is not None:
+                    sent = bytes(alert.pvBuffer[: alert.cbBuffer])
+                self._take_tokens(out)
+                try:
+                    self.send_raw(sent)
+                except OSError:
+                    pass
+                raise status_failure(
+                    "InitializeSecurityContext",
+                    status,
+                    alert_sent=(plaintext_alert(sent) if sent else None)
+                    if not sent or plaintext_alert(sent) is not None
+                    else -1,
+                    alert_received=plaintext_alert(bytes(self.enc)),
+                )
+            extra = inbuf.pBuffers[1]
+            has_extra = extra.BufferType == S.SECBUFFER_EXTRA and extra.cbBuffer > 0
+            if has_extra:
+                del self.enc[: len(self.enc) - extra.cbBuffer]
+            else:
+                self.enc.clear()
+            token = self._take_tokens(out)
+            if token and not self.hook_done:
+                self.verify_hook(final=status == S.SEC_E_OK)
+            self.send_raw(token)
+            if status in (S.SEC_E_OK, S.SEC_I_NO_RENEGOTIATION):
+                return status
+            need_read = not has_extra
+
+    def verify_hook(self, final: bool) -> None:
+        """BoGo's certificate verify callback, run before the client's Finished is sent.
+
+        The package validates nothing (SCH_CRED_MANUAL_CRED_VALIDATION); the
+        shim decides, like an application validating the peer's chain, and
+        aborts the handshake with an SCHANNEL_ALERT_TOKEN when it rejects.
+        """
+        S = self.S
+        cfg = self.cfg
+        leaf = S.PVOID()
+        have_chain = (
+            S.QueryContextAttributes(self.ctx, S.SECPKG_ATTR_REMOTE_CERT_CONTEXT, leaf)
+            == S.SEC_E_OK
+            and leaf.value is not None
+        )
+        if not have_chain and not final:
+            return  # e.g. the second ClientHello after a HelloRetryRequest
+        self.hook_done = True
+        if self.is_resume and not cfg.flag("reverify-on-resume"):
+            self.verify_ok = self.state.session_verify_ok
+            return
+        if have_chain and cfg.has("expect-peer-cert-file"):
+            self.check_peer_cert(leaf.value)
+        self.verify_ok = not cfg.flag("verify-fail")
+        if not self.verify_ok and cfg.flag("verify-peer"):
+            alert = (
+                S.TLS1_ALERT_CERTIFICATE_UNKNOWN
+                if cfg.flag("use-custom-verify-callback")
+                else S.TLS1_ALERT_HANDSHAKE_FAILURE
+            )
+            if not final:
+                # Before the client's flight a peer chain means TLS 1.2 (a TLS 1.3
+                # client gets the chain and the server Finished in one step, final).
+                self.send_alert(alert, 0x0303)
+            elif self.query_version() == 0x0303:
+                # TLS 1.2 abbreviated handshake: ISC already returned SEC_E_OK, so
+                # an alert token would come out under the new keys, but our
+                # ChangeCipherSpec was never sent.  The alert goes out in plaintext.
+                self.send_raw(struct.pack(">BHHBB", 21, 0x0303, 2, 2, alert))
+                self.local_closed = True
+            else:
+                # TLS 1.3: the alert belongs under the client handshake traffic key;
+                # the SSPI surface only offers the application key (limitation).
+                self.send_alert(alert)
+            raise Failure(":CERTIFICATE_VERIFY_FAILED:", alert_sent=alert)
+
+    def check_peer_cert(self, leaf: Any) -> None:
+        from cryptography import x509
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        with open(self.cfg.get("expect-peer-cert-file"), "rb") as f:
+            expected = x509.load_pem_x509_certificates(f.read())
+        got = bytes(leaf.pbCertEncoded)
+        if not expected or expected[0].public_bytes(Encoding.DER) != got:
+            raise Failure(":PEER_CERTIFICATE_MISMATCH:", detail="peer certificate mismatch")
+
+    # --- alerts and shutdown -------------------------------------------------------
+
+    def _control(self, token: bytes, record_version: int | None = None) -> None:
+        S = self.S
+        status = S.ApplyControlToken(
+            self.ctx, _desc(S.SecBuffer(len(token), S.SECBUFFER_TOKEN, token))
+        )
+        if status != S.SEC_E_OK:
+            raise status_failure("ApplyControlToken", status)
+        out = _desc(S.SecBuffer(0, S.SECBUFFER_TOKEN, None))
+        status = self._isc(False, None, out)
+        if status not in (S.SEC_E_OK, S.SEC_I_CONTEXT_EXPIRED, S.SEC_I_CONTINUE_NEEDED):
+            self._take_tokens(out)
+            raise status_failure("InitializeSecurityContext", status)
+        data = self._take_tokens(out)
+        if record_version is not None and plaintext_alert(data) is not None:
+            # Workaround: mid-handshake the package writes the plaintext alert
+            # with record version 0x0301, which a TLS 1.2 peer that has sent
+            # its ServerHello rejects (Go: "received record with version 301").
+            data = data[:1] + struct.pack(">H", record_version) + data[3:]
+        try:
+            self.send_raw(data)
+        except OSError:
+            pass
+        self.local_closed = True
+
+    def send_alert(self, description: int, record_version: int | None = None) -> None:
+        S = self.S
+        self._control(S.pack_alert_token(S.TLS1_ALERT_FATAL, description), record_version)
+
+    def shutdown(self) -> None:
+        if self.local_closed:
+            return
+        S = self.S
+        self._control(S.pack_control_token(S.SCHANNEL_SHUTDOWN))
+
+    # --- records -------------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        S = self.S
+        if self.sizes is None:
+            sizes = S.SecPkgContext_StreamSizes()
+            status = S.QueryContextAttributes(self.ctx, S.SECPKG_ATTR_STREAM_SIZES, sizes)
+            if status != S.SEC_E_OK:
+                raise status_failure("QueryContextAttributes(STREAM_SIZES)", status)
+            self.sizes = sizes
+        sizes = self.sizes
+        sent = 0
+        while sent < len(data):
+            chunk = data[sent : sent + sizes.cbMaximumMessage]
+            buf = bytearray(sizes.cbHeader + len(chunk) + sizes.cbTrailer)
+            mv = memoryview(buf)
+            h = sizes.cbHeader
+            buf[h : h + len(chunk)] = chunk
+            desc = _desc(
+                S.SecBuffer(h, S.SECBUFFER_STREAM_HEADER, mv[:h]),
+                S.SecBuffer(len(chunk), S.SECBUFFER_DATA, mv[h : h + len(chunk)]),
+                S.SecBuffer(sizes.cbTrailer, S.SECBUFFER_STREAM_TRAILER, mv[h + len(chunk) :]),
+                S.SecBuffer(0, S.SECBUFFER_EMPTY, None),
+            )
+            status = S.EncryptMessage(self.ctx, 0, desc, 0)
+            if status != S.SEC_E_OK:
+                raise status_failure("EncryptMessage", status)
+            total = sum(b.cbBuffer for b in desc.pBuffers[:3])
+            self.send_raw(bytes(buf[:total]))
+            sent += len(chunk)
+
+    def read(self, n: int) -> bytes:
+        """Up to ``n`` bytes of application data; b"" on close_notify or clean EOF."""
+        while not self.plain:
+            if self.peer_closed or self.peer_eof:
+                return b""
+            self._decrypt()
+        data = bytes(self.plain[:n])
+        del self.plain[:n]
+        return data
+
+    def _decrypt(self) -> None:
+        S = self.S
+        if not self.enc and not self.after_reneg:
+            if not self.recv_more():
+                return  # clean EOF at a record boundary
+        self.after_reneg = False
+        desc = _desc(
+            S.SecBuffer(len(self.enc), S.SECBUFFER_DATA, self.enc),
+            S.SecBuffer(0, S.SECBUFFER_EMPTY, None),
+            S.SecBuffer(0, S.SECBUFFER_EMPTY, None),
+            S.SecBuffer(0, S.SECBUFFER_EMPTY, None),
+        )
+        status = int(S.DecryptMessage(self.ctx, desc, 0, None))
+        if status == S.SEC_E_INCOMPLETE_MESSAGE:
+            if not self.recv_more():
+                raise Failure(":TRUNCATED_RECORD:", detail="EOF inside a record")
+            return
+        if status not in (S.SEC_E_OK, S.SEC_I_RENEGOTIATE, S.SEC_I_CONTEXT_EXPIRED):
+            raise status_failure(
+                "DecryptMessage", status, alert_received=plaintext_alert(bytes(self.enc))
+            )
+        b1, b3 = desc.pBuffers[1], desc.pBuffers[3]
+        if b1.BufferType == S.SECBUFFER_DATA and b1.cbBuffer and b1.pvBuffer is not None:
+            self.plain += bytes(b1.pvBuffer[: b1.cbBuffer])
+        extra = b3.cbBuffer if b3.BufferType == S.SECBUFFER_EXTRA else 0
+        desc.release()
+        if extra > 0:
+            del self.enc[: len(self.enc) - extra]
+        else:
+            self.enc.clear()
+        if status == S.SEC_I_RENEGOTIATE:
+            self.on_renegotiate()
+        elif status == S.SEC_I_CONTEXT_EXPIRED:
+            self.peer_closed = True
+
+    def on_renegotiate(self) -> None:
+        """SEC_I_RENEGOTIATE: a TLS 1.2 HelloRequest, or a TLS 1.3 post-handshake message."""
+        S = self.S
+        if self.version == 0x0303:
+            cfg = self.cfg
+            allowed = cfg.flag("renegotiate-freely") or (
+                cfg.flag("renegotiate-once") and self.renegotiations == 0
+            )
+            if cfg.flag("forbid-renegotiation-after-handshake"):
+                allowed = False
+            if not allowed:
+                self.send_alert(S.TLS1_ALERT_NO_RENEGOTIATION)
+                raise Failure(":NO_RENEGOTIATION:", alert_sent=S.TLS1_ALERT_NO_RENEGOTIATION)
+            self.renegotiations += 1
+            self.hook_done = True  # the verify hook ran on the initial handshake
+        self.isc_loop(need_read=False)
+        # Data that arrived inside a renegotiation comes out of the next DecryptMessage.
+        self.after_reneg = True
+
+    # --- queries -------------------------------------------------------------------
+
+    def query_version(self) -> int:
+        S = self.S
+        info = S.SecPkgContext_ConnectionInfo()
+        status = S.QueryContextAttributes(self.ctx, S.SECPKG_ATTR_CONNECTION_INFO, info)
+        if status != S.SEC_E_OK:
+            raise status_failure("QueryContextAttributes(CONNECTION_INFO)", status)
+        if info.dwProtocol & S.SP_PROT_TLS1_3_CLIENT:
+            return 0x0304
+        if info.dwProtocol & S.SP_PROT_TLS1_2_CLIENT:
+            return 0x0303
+        return 0
+
+    def check_properties(self, alpn: list[bytes]) -> None:
+        """CheckHandshakeProperties, through QueryContextAttributes."""
+        S = self.S
+        cfg = self.cfg
+        if cfg.has("expect-version") and self.version != cfg.get("expect-version"):
+            raise Failure(
+                ":WRONG_VERSION:",
+                detail=f"got version {self.version:#06x}, wanted {cfg.get('expect-version'):#06x}",
+            )
+        info = S.SecPkgContext_SessionInfo()
+        status = S.QueryContextAttributes(self.ctx, S.SECPKG_ATTR_SESSION_INFO, info)
+        if status != S.SEC_E_OK:
+            raise status_failure("QueryContextAttributes(SESSION_INFO)", status)
+        resumed = bool(info.dwFlags & S.SSL_SESSION_RECONNECT)
+        expect_resume = self.is_resume and not cfg.flag("expect-session-miss")
+        if resumed != expect_resume:
+            raise Failure(
+                ":SESSION_REUSE_MISMATCH:",
+                detail=f"session unexpectedly was{'' if resumed else ' not'} reused",
+            )
+        if not self.hook_done:
+            self.verify_ok = (
+                self.state.session_verify_ok if resumed else not cfg.flag("verify-fail")
+            )
+        if not resumed:
+            self.state.session_verify_ok = self.verify_ok
+        if cfg.flag("expect-verify-result") and self.verify_ok == cfg.flag("verify-fail"):
+            raise Failure(
+                ":VERIFY_RESULT_MISMATCH:", detail="wrong certificate verification result"
+            )
+        cipher = S.SecPkgContext_CipherInfo()
+        status = S.QueryContextAttributes(self.ctx, S.SECPKG_ATTR_CIPHER_INFO, cipher)
+        if status != S.SEC_E_OK:
+            raise status_failure("QueryContextAttributes(CIPHER_INFO)", status)
+        if cfg.has("expect-curve-id") and cipher.dwKeyType != cfg.get("expect-curve-id"):
+            raise Failure(":CURVE_MISMATCH:", detail=f"group {cipher.dwKeyType} negotiated")
+        want_cipher = cfg.get("expect-cipher-aes", 0)  # assume AES hardware
+        if want_cipher and cipher.dwCipherSuite != want_cipher:
+            raise Failure(":CIPHER_MISMATCH:", detail=f"cipher {cipher.dwCipherSuite:#06x}")
+        if cfg.has("expect-alpn") or alpn:
+            ap = S.SecPkgContext_ApplicationProtocol()
+            status = S.QueryContextAttributes(self.ctx, S.SECPKG_ATTR_APPLICATION_PROTOCOL, ap)
+            if status != S.SEC_E_OK:
+                raise status_failure("QueryContextAttributes(APPLICATION_PROTOCOL)", status)
+            got = b""
+            if ap.ProtoNegoStatus == S.SecApplicationProtocolNegotiationStatus_Success:
+                got = bytes(ap.ProtocolId[: ap.ProtocolIdSize])
+            if cfg.has("expect-alpn") and got != cfg.get("expect-alpn"):
+                raise Failure(":ALPN_MISMATCH:", detail=f"negotiated {got!r}")
+        if cfg.has("expect-client-ca-list"):
+            issuers = S.SecPkgContext_IssuerListInfoEx()
+            status = S.QueryContextAttributes(self.ctx, S.SECPKG_ATTR_ISSUER_LIST_EX, issuers)
+            if status != S.SEC_E_OK:
+                raise status_failure("QueryContextAttributes(ISSUER_LIST_EX)", status)
+            want = [bytes.fromhex(h) for h in cfg.get("expect-client-ca-list").split(",") if h]
+            if [bytes(x) for x in issuers.aIssuers] != want:
+                raise Failure(":CA_LIST_MISMATCH:", detail="client CA list mismatch")
+
+    def export_keying_material(self) -> bytes:
+        """RFC 5705 / RFC 8446 exporter through SECPKG_ATTR_KEYING_MATERIAL(_INFO)."""
+        S = self.S
+        cfg = self.cfg
+        label = str(cfg.get("export-label", ""))
+        context = os.fsencode(cfg.get("export-context", ""))
+        use_context = cfg.flag("use-export-context")
+        n = int(cfg.get("export-keying-material"))
+        info = S.SecPkgContext_KeyingMaterialInfo(
+            cbLabel=len(label.encode()) + 1,
+            pszLabel=label,
+            cbContextValue=len(context) if use_context else 0,
+            pbContextValue=context if use_context else None,
+            cbKeyingMaterial=n,
+        )
+        status = S.SetContextAttributes(self.ctx, S.SECPKG_ATTR_KEYING_MATERIAL_INFO, info, 0)
+        if status != S.SEC_E_OK:
+            raise status_failure("SetContextAttributes(KEYING_MATERIAL_INFO)", status)
+        km = S.SecPkgContext_KeyingMaterial()
+        status = S.QueryContextAttributes(self.ctx, S.SECPKG_ATTR_KEYING_MATERIAL, km)
+        if status != S.SEC_E_OK:
+            raise status_failure("QueryContextAttributes(KEYING_MATERIAL)", status)
+        data = bytes(km.pbKeyingMaterial or b"")[: km.cbKeyingMaterial]
+        if len(data) != n:
+            raise Failure(":EXPORTER:", detail=f"{len(data)} exporter bytes, wanted {n}")
+        return data
+
+    def tls_unique(self) -> bytes:
+        S = self.S
+        b = S.SecPkgContext_Bindings()
+        status = S.QueryContextAttributes(self.ctx, S.SECPKG_ATTR_UNIQUE_BINDINGS, b)
+        if status != S.SEC_E_OK:
+            raise status_failure("QueryContextAttributes(UNIQUE_BINDINGS)", status)
+        data = S.parse_channel_bindings(b.Bindings)
+        prefix = b"tls-unique:"
+        if data is None or not data.startswith(prefix):
+            raise Failure(":TLS_UNIQUE:", detail="no tls-unique binding")
+        return bytes(data[len(prefix) :])
+
+    # --- the exchange (DoExchange) ---------------------------------------------------
+
+    def run(self, alpn: list[bytes]) -> None:
+        cfg = self.cfg
+        self.handshake(alpn)
+        self.check_properties(alpn)
+        if cfg.has("export-keying-material"):
+            self.write(self.export_keying_material())
+        if cfg.flag("tls-unique"):
+            self.write(self.tls_unique())
+        if cfg.flag("send-alert"):
+            self.send_alert(self.S.TLS1_ALERT_DECOMPRESSION_FAIL)
+            return
+        if cfg.flag("shim-writes-first"):
+            self.write(b"hello")
+        if not cfg.flag("shim-shuts-down"):
+            while True:
+                data = self.read(self.read_size)
+                if not data:
+                    break
+                self.write(bytes(b ^ 0xFF for b in data))
+        if self.renegotiations != int(cfg.get("expect-total-renegotiations", 0)):
+            raise Failure(
+                ":RENEGOTIATION_COUNT:",
+                detail=f"{self.renegotiations} renegotiations, wanted "
+                f"{cfg.get('expect-total-renegotiations', 0)}",
+            )
+        self.shutdown()
+        if cfg.flag("shim-shuts-down") and cfg.flag("check-close-notify"):
+            while not (self.peer_closed or self.peer_eof):
+                self.plain.clear()
+                self._decrypt()
+            if not self.peer_closed:
+                raise Failure(
+                    ":UNCLEAN_SHUTDOWN:", detail="Unexpected SSL_shutdown result: -1 != 1"
+                )
+
+    def close(self) -> None:
+        if self.have_ctx:
+            self.S.DeleteSecurityContext(self.ctx)
+            self.have_ctx = False
+
+
+# ---------------------------------------------------------------------------
+# Process
+# ---------------------------------------------------------------------------
+
+
+def close_socket(sock: socket.socket) -> None:
+    """Half-close and drain until EOF, so the runner never sees a reset mid-write."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(5.0)
+        while sock.recv(4096):
+            pass
+    except OSError:
+        pass
+    finally:
+        sock.close()
+
+
+def connect(cfg: Config, port: int, shim_id: int) -> socket.socket:
+    host = "::1" if cfg.flag("ipv6") else "127.0.0.1"
+    family = socket.AF_INET6 if cfg.flag("ipv6") else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.connect((host, port))
+    sock.sendall(struct.pack("<Q", shim_id))
+    return sock
+
+
+def run(configs: dict[str, Config]) -> None:
+    initial, resume = configs["initial"], configs["resume"]
+    if not initial.has("port"):
+        raise Unimplemented("no -port (server tests and other modes are not implemented)")
+    port = int(initial.get("port"))
+    shim_id = int(initial.get("shim-id", 0))
+    count = int(initial.get("resume-count", 0))
+    if count and credential_settings(initial) != credential_settings(resume):
+        raise Unimplemented("credential settings that change on resumption")
+    cert_ctx = load_client_cert(initial)
+    old_callback = initial.flag("use-old-client-cert-callback")
+    cred = acquire(initial, None if old_callback else cert_ctx)
+    cert_cred_cache: list[Any] = []
+
+    def cert_cred() -> Any:
+        if not cert_cred_cache:
+            cert_cred_cache.append(acquire(initial, cert_ctx))
+        return cert_cred_cache[0]
+
+    state = ProcessState()
+    for i in range(count + 1):
+        cfg = initial if i == 0 else resume
+        alpn = parse_alpn_wire(cfg.get("advertise-alpn", b""))
+        sock = connect(cfg, port, shim_id)
+        conn = Connection(
+            sock,
+            cfg,
+            cred,
+            cert_cred if old_callback and cert_ctx is not None else None,
+            cfg.get("host-name"),
+            i > 0,
+            state,
+        )
+        try:
+            conn.run(alpn)
+        finally:
+            conn.close()
+            close_socket(sock)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    warnings.simplefilter("ignore")  # stderr must stay silent on success
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "-is-handshaker-supported" in args:
+        print("No")
+        return 0
+    try:
+        configs = parse_args(args)
+        run(configs)
+    except Unimplemented as e:
+        print(f"UNIMPLEMENTED {e}", file=sys.stderr)
+        return EXIT_UNIMPLEMENTED
+    except Failure as e:
+        print(e.line(), file=sys.stderr)
+        return 1
+    except OSError as e:
+        print(Failure(":SOCKET_ERROR:", detail=str(e).replace(" ", "_")).line(), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,719 @@
+"""The BoGo shim (bogo/shim.py) against a stand-in for BoringSSL's runner.
+
+The real runner is a Go program that is not available here.  These tests play
+its part on loopback: listen, start the shim with ``-port``/``-shim-id``, read
+the 8-byte little-endian id, act as the TLS server with Python's ``ssl``, send
+the 32-byte message ``0x42 ^ j``, check the ``^ 0xFF`` echo, accept the
+resumption connections and check the shim's exit code and stderr.  Every test
+is bounded in time (socket timeouts, subprocess timeouts, SIGALRM).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import certgen
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bogo import shim as bogo_shim  # noqa: E402
+
+TIMEOUT = 20.0
+SHIM_ID = 0x0123456789ABCDEF
+MESSAGE = bytes(0x42 ^ j for j in range(32))
+ECHO = bytes(b ^ 0xFF for b in MESSAGE)
+
+
+class Deadline(Exception):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def _deadline() -> Iterator[None]:
+    """Fail (rather than hang) a test that runs longer than 60 s."""
+
+    def expire(signum: int, frame: FrameType | None) -> None:
+        raise Deadline("BoGo shim test exceeded 60 s")
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(60)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+@pytest.fixture(scope="module")
+def server_files(tmp_path_factory: pytest.TempPathFactory) -> certgen.PemPaths:
+    """The runner's default: a self-signed certificate for DNS name "test"."""
+    cert = certgen.make_self_signed(["test"], key_type="p256")
+    return cert.write(tmp_path_factory.mktemp("bogo-server"))
+
+
+@pytest.fixture(scope="module")
+def client_files(tmp_path_factory: pytest.TempPathFactory) -> certgen.PemPaths:
+    cert = certgen.make_self_signed(["client"], key_type="p256", eku=["clientAuth"])
+    return cert.write(tmp_path_factory.mktemp("bogo-client"))
+
+
+def server_context(
+    files: certgen.PemPaths, version: str = "1.3", *, tickets: bool = True
+) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(files.fullchain, files.key)
+    tls = ssl.TLSVersion.TLSv1_3 if version == "1.3" else ssl.TLSVersion.TLSv1_2
+    ctx.minimum_version = ctx.maximum_version = tls
+    if not tickets:
+        ctx.options |= ssl.OP_NO_TICKET
+    return ctx
+
+
+@dataclass
+class ShimResult:
+    returncode: int
+    stdout: str
+    stderr: str
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+
+Handler = Callable[[socket.socket, int, dict[str, Any]], None]
+
+
+def run_shim(
+    flags: list[str],
+    handler: Handler | None,
+    *,
+    connections: int = 1,
+    ipv6: bool = False,
+    shim_id: int = SHIM_ID,
+) -> ShimResult:
+    """Listen, start the shim, and hand each accepted connection (id checked) to ``handler``."""
+    family = socket.AF_INET6 if ipv6 else socket.AF_INET
+    host = "::1" if ipv6 else "127.0.0.1"
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.bind((host, 0))
+    listener.listen(4)
+    listener.settimeout(TIMEOUT)
+    port = listener.getsockname()[1]
+    argv = [sys.executable, "-m", "bogo.shim", "-port", str(port), "-shim-id", str(shim_id)]
+    if ipv6:
+        argv.append("-ipv6")
+    argv += flags
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    records: list[dict[str, Any]] = []
+    errors: list[BaseException] = []
+
+    def serve() -> None:
+        try:
+            for i in range(connections):
+                sock, _ = listener.accept()
+                sock.settimeout(TIMEOUT)
+                rec: dict[str, Any] = {}
+                records.append(rec)
+                with sock:
+                    got = b""
+                    while len(got) < 8:
+                        chunk = sock.recv(8 - len(got))
+                        if not chunk:
+                            break
+                        got += chunk
+                    rec["id"] = struct.unpack("<Q", got)[0] if len(got) == 8 else None
+                    if handler is not None:
+                        handler(sock, i, rec)
+        except BaseException as e:  # reported by the caller
+            errors.append(e)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    try:
+        thread.start()
+        out, err = proc.communicate(timeout=TIMEOUT * 2)
+        thread.join(TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
+    finally:
+        listener.close()
+    result = ShimResult(proc.returncode, out.decode(), err.decode(), records)
+    for e in errors:
+        if not isinstance(e, (ssl.SSLError, OSError)):
+            raise e
+    for rec in records:
+        assert rec["id"] == shim_id, rec
+    return result
+
+
+def tls_echo(
+    ctx_for: Callable[[int], ssl.SSLContext],
+    *,
+    writes_first: bool = False,
+    message: bytes = MESSAGE,
+) -> Handler:
+    """The runner's doExchange: handshake, message, check the echo, close_notify."""
+
+    def handler(sock: socket.socket, i: int, rec: dict[str, Any]) -> None:
+        tls = ctx_for(i).wrap_socket(sock, server_side=True)
+        rec["resumed"] = tls.session_reused
+        rec["version"] = tls.version()
+        rec["alpn"] = tls.selected_alpn_protocol()
+        rec["peercert"] = tls.getpeercert(binary_form=True)
+        rec["tls_unique"] = tls.get_channel_binding("tls-unique")
+        if writes_first:
+            rec["first"] = recv_exact(tls, 5)
+        tls.sendall(message)
+        rec["echo"] = recv_exact(tls, len(message))
+        tls.unwrap()
+
+    return handler
+
+
+def recv_exact(tls: ssl.SSLSocket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = tls.recv(n - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def assert_success(result: ShimResult) -> None:
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+
+
+def assert_failure(result: ShimResult, needle: str) -> None:
+    assert result.returncode == 1, (result.returncode, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("TLSERR reason="), result.stderr
+    assert needle in lines[0], lines[0]
+
+
+# --- process-level protocol ---------------------------------------------------------
+
+
+def test_handshaker_probe_answers_no() -> None:
+    for argv in (["-is-handshaker-supported"], ["-async", "-is-handshaker-supported"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "bogo.shim", *argv],
+            cwd=REPO,
+            capture_output=True,
+            timeout=TIMEOUT,
+        )
+        assert proc.returncode == 0
+        assert proc.stdout.decode().strip() == "No"
+        assert proc.stderr == b""
+
+
+def test_runs_as_a_script_too() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "bogo" / "shim.py"), "-is-handshaker-supported"],
+        capture_output=True,
+        timeout=TIMEOUT,
+    )
+    assert proc.returncode == 0 and proc.stdout.strip() == b"No"
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["-dtls"],
+        ["-quic-transport-params", "x"],
+        ["-enable-early-data"],
+        ["-server"],
+        ["-max-version", "770"],
+        ["-expect-early-data-reason", "accept"],
+        ["-key-update"],
+        ["-verify-prefs"],  # a list flag without its value
+    ],
+)
+def test_out_of_scope_flags_exit_89(flags: list[str]) -> None:
+    result = run_shim(flags, None, connections=0)
+    assert result.returncode == bogo_shim.EXIT_UNIMPLEMENTED
+    assert result.records == []  # nothing connected
+
+
+def test_exporter_answers_89_until_the_package_has_it() -> None:
+    if bogo_shim.exporter_available():
+        pytest.skip("the package has SetContextAttributes: the exporter is implemented")
+    flags = ["-export-keying-material", "32", "-export-label", "", "-export-context", ""]
+    result = run_shim(flags, None, connections=0)
+    assert result.returncode == bogo_shim.EXIT_UNIMPLEMENTED
+
+
+# --- flag parsing -------------------------------------------------------------------
+
+
+def test_parse_repeated_list_flags_and_prefixes() -> None:
+    cfgs = bogo_shim.parse_args(
+        [
+            "-port", "1", "-shim-id", "7",
+            "-curves", "29", "-curves", "23",
+            "-on-resume-verify-fail",
+            "-on-initial-expect-curve-id", "29",
+            "-on-resume-expect-curve-id", "23",
+            "-verify-peer",
+        ]
+    )  # fmt: skip
+    initial, resume, retry = cfgs["initial"], cfgs["resume"], cfgs["retry"]
+    assert initial.get("curves") == [29, 23] == resume.get("curves")
+    assert not initial.flag("verify-fail") and resume.flag("verify-fail")
+    assert not retry.flag("verify-fail")
+    assert initial.get("expect-curve-id") == 29 and resume.get("expect-curve-id") == 23
+    assert all(c.flag("verify-peer") for c in cfgs.values())
+    assert initial.get("shim-id") == 7
+
+
+def test_parse_raw_alpn_and_empty_values() -> None:
+    cfgs = bogo_shim.parse_args(["-advertise-alpn", "\x03foo\x03bar", "-host-name", ""])
+    wire = cfgs["initial"].get("advertise-alpn")
+    assert wire == b"\x03foo\x03bar"
+    assert bogo_shim.parse_alpn_wire(wire) == [b"foo", b"bar"]
+    assert cfgs["initial"].get("host-name") == ""
+    with pytest.raises(bogo_shim.Unimplemented):
+        bogo_shim.parse_alpn_wire(b"\x05ab")
+
+
+def test_parse_rejects_unknown_and_prefixed_unknown() -> None:
+    for argv in (["-nope"], ["-on-resume-nope"], ["-on-shim-async"], ["stray"]):
+        with pytest.raises(bogo_shim.Unimplemented):
+            bogo_shim.parse_args(argv)
+
+
+def test_failure_line_format() -> None:
+    line = bogo_shim.Failure(":X:", status=0x80090326, alert_sent=40, alert_received=None).line()
+    assert (
+        line
+        == "TLSERR reason=:X: status=0x80090326 alert_sent=handshake_failure alert_received=none"
+    )
+
+
+# --- connections --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["1.2", "1.3"])
+@pytest.mark.parametrize("async_io", [False, True])
+def test_echo(server_files: certgen.PemPaths, version: str, async_io: bool) -> None:
+    ctx = server_context(server_files, version)
+    flags = ["-trust-cert", str(server_files.root)]
+    flags += ["-expect-version", "771" if version == "1.2" else "772"]
+    if async_io:
+        flags.append("-async")
+    result = run_shim(flags, tls_echo(lambda i: ctx))
+    assert_success(result)
+    (rec,) = result.records
+    assert rec["echo"] == ECHO
+    assert rec["version"] == f"TLSv{version}"
+    assert rec["resumed"] is False
+
+
+def test_echo_reads_at_most_512_bytes(server_files: certgen.PemPaths) -> None:
+    """A 3000-byte record comes back in full (the shim reads 512 bytes per call)."""
+    ctx = server_context(server_files)
+    big = bytes(0x42 ^ (j & 0xFF) for j in range(3000))
+    result = run_shim([], tls_echo(lambda i: ctx, message=big))
+    assert_success(result)
+    assert result.records[0]["echo"] == bytes(b ^ 0xFF for b in big)
+
+
+def test_ipv6(server_files: certgen.PemPaths) -> None:
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback")
+    ctx = server_context(server_files)
+    result = run_shim([], tls_echo(lambda i: ctx), ipv6=True)
+    assert_success(result)
+    assert result.records[0]["echo"] == ECHO
+
+
+@pytest.mark.parametrize("version", ["1.2", "1.3"])
+@pytest.mark.parametrize("async_io", [False, True])
+def test_resume_count(server_files: certgen.PemPaths, version: str, async_io: bool) -> None:
+    """Each later connection resumes through the cache of the same credential + target."""
+    ctx = server_context(server_files, version)
+    flags = ["-resume-count", "2"] + (["-async"] if async_io else [])
+    result = run_shim(flags, tls_echo(lambda i: ctx), connections=3)
+    assert_success(result)
+    assert [r["resumed"] for r in result.records] == [False, True, True]
+    assert all(r["echo"] == ECHO for r in result.records)
+
+
+def test_resume_with_host_name(server_files: certgen.PemPaths) -> None:
+    ctx = server_context(server_files)
+    result = run_shim(
+        ["-host-name", "test", "-resume-count", "1"], tls_echo(lambda i: ctx), connections=2
+    )
+    assert_success(result)
+    assert [r["resumed"] for r in result.records] == [False, True]
+
+
+def test_resumption_refused_needs_expect_session_miss(server_files: certgen.PemPaths) -> None:
+    fresh = [server_context(server_files), server_context(server_files)]
+    result = run_shim(["-resume-count", "1"], tls_echo(lambda i: fresh[i]), connections=2)
+    assert_failure(result, "session unexpectedly was not reused")
+    fresh = [server_context(server_files), server_context(server_files)]
+    result = run_shim(
+        ["-resume-count", "1", "-expect-session-miss"],
+        tls_echo(lambda i: fresh[i]),
+        connections=2,
+    )
+    assert_success(result)
+    assert [r["resumed"] for r in result.records] == [False, False]
+
+
+def test_shim_writes_first(server_files: certgen.PemPaths) -> None:
+    ctx = server_context(server_files)
+    result = run_shim(["-shim-writes-first"], tls_echo(lambda i: ctx, writes_first=True))
+    assert_success(result)
+    assert result.records[0]["first"] == b"hello"
+    assert result.records[0]["echo"] == ECHO
+
+
+def test_on_resume_prefix_applies_to_resumption_only(server_files: certgen.PemPaths) -> None:
+    ctx = server_context(server_files)
+    writes = {0: False, 1: True}
+    handlers = {i: tls_echo(lambda i: ctx, writes_first=writes[i]) for i in writes}
+    result = run_shim(
+        ["-resume-count", "1", "-on-resume-shim-writes-first"],
+        lambda sock, i, rec: handlers[i](sock, i, rec),
+        connections=2,
+    )
+    assert_success(result)
+    assert "first" not in result.records[0]
+    assert result.records[1]["first"] == b"hello"
+
+
+def shuts_down_handler(ctx: ssl.SSLContext, *, reply_close_notify: bool) -> Handler:
+    def handler(sock: socket.socket, i: int, rec: dict[str, Any]) -> None:
+        tls = ctx.wrap_socket(sock, server_side=True, suppress_ragged_eofs=False)
+        try:
+            rec["data"] = tls.recv(100)  # b"": the shim's close_notify
+        except ssl.SSLZeroReturnError:
+            rec["data"] = b""
+        if reply_close_notify:
+            tls.unwrap()
+        rec["done"] = True
+
+    return handler
+
+
+@pytest.mark.parametrize("version", ["1.2", "1.3"])
+def test_shim_shuts_down_check_close_notify(server_files: certgen.PemPaths, version: str) -> None:
+    ctx = server_context(server_files, version)
+    result = run_shim(
+        ["-shim-shuts-down", "-check-close-notify"],
+        shuts_down_handler(ctx, reply_close_notify=True),
+    )
+    assert_success(result)
+    assert result.records[0]["data"] == b""
+
+
+def test_missing_close_notify_is_unclean_shutdown(server_files: certgen.PemPaths) -> None:
+    ctx = server_context(server_files, "1.2")
+    result = run_shim(
+        ["-shim-shuts-down", "-check-close-notify"],
+        shuts_down_handler(ctx, reply_close_notify=False),
+    )
+    assert_failure(result, "Unexpected SSL_shutdown result: -1 != 1")
+
+
+def test_shim_shuts_down_without_check(server_files: certgen.PemPaths) -> None:
+    ctx = server_context(server_files, "1.2")
+    result = run_shim(["-shim-shuts-down"], shuts_down_handler(ctx, reply_close_notify=False))
+    assert_success(result)
+
+
+def alert_handler(ctx: ssl.SSLContext) -> Handler:
+    """Handshake and read once, recording the alert the shim sent."""
+
+    def handler(sock: socket.socket, i: int, rec: dict[str, Any]) -> None:
+        try:
+            tls = ctx.wrap_socket(sock, server_side=True)
+            rec["resumed"] = tls.session_reused
+            rec["data"] = tls.recv(100)
+            tls.sendall(MESSAGE)
+            rec["echo"] = recv_exact(tls, 32)
+            tls.unwrap()
+        except ssl.SSLError as e:
+            rec["error"] = str(e)
+
+    return handler
+
+
+@pytest.mark.parametrize(
+    ("flags", "alert"),
+    [
+        (["-verify-peer", "-verify-fail"], "ALERT_HANDSHAKE_FAILURE"),
+        (
+            ["-verify-peer", "-verify-fail", "-use-custom-verify-callback"],
+            "ALERT_CERTIFICATE_UNKNOWN",
+        ),
+    ],
+)
+def test_verify_fail_sends_the_alert_tls12(
+    server_files: certgen.PemPaths, flags: list[str], alert: str
+) -> None:
+    ctx = server_context(server_files, "1.2")
+    result = run_shim(flags, alert_handler(ctx))
+    assert_failure(result, "reason=:CERTIFICATE_VERIFY_FAILED:")
+    assert alert in result.records[0]["error"].upper()
+
+
+def test_verify_fail_tls13_fails_the_shim(server_files: certgen.PemPaths) -> None:
+    ctx = server_context(server_files, "1.3")
+    result = run_shim(["-verify-peer", "-verify-fail"], alert_handler(ctx))
+    assert_failure(result, "reason=:CERTIFICATE_VERIFY_FAILED:")
+    assert "echo" not in result.records[0]
+
+
+def test_soft_verify_failure_is_recorded(server_files: certgen.PemPaths) -> None:
+    ctx = server_context(server_files)
+    result = run_shim(["-verify-fail", "-expect-verify-result"], tls_echo(lambda i: ctx))
+    assert_success(result)
+    result = run_shim(["-verify-peer", "-expect-verify-result"], tls_echo(lambda i: ctx))
+    assert_success(result)
+
+
+def test_on_resume_verify_fail_with_reverify(server_files: certgen.PemPaths) -> None:
+    ctx = server_context(server_files, "1.2", tickets=False)
+    handlers = {0: tls_echo(lambda i: ctx), 1: alert_handler(ctx)}
+    flags = ["-resume-count", "1", "-verify-peer", "-reverify-on-resume", "-on-resume-verify-fail"]
+    result = run_shim(flags, lambda s, i, r: handlers[i](s, i, r), connections=2)
+    assert_failure(result, ":CERTIFICATE_VERIFY_FAILED:")
+    assert result.records[0]["echo"] == ECHO
+    assert "ALERT_HANDSHAKE_FAILURE" in result.records[1]["error"].upper()
+    # Without -reverify-on-resume the hook does not run again: resumption succeeds.
+    ctx = server_context(server_files, "1.2", tickets=False)
+    flags = ["-resume-count", "1", "-verify-peer", "-on-resume-verify-fail"]
+    result = run_shim(flags, tls_echo(lambda i: ctx), connections=2)
+    assert_success(result)
+    assert [r["resumed"] for r in result.records] == [False, True]
+
+
+def test_expect_peer_cert_file(
+    server_files: certgen.PemPaths, client_files: certgen.PemPaths
+) -> None:
+    ctx = server_context(server_files)
+    result = run_shim(
+        ["-expect-peer-cert-file", str(server_files.fullchain)], tls_echo(lambda i: ctx)
+    )
+    assert_success(result)
+    result = run_shim(["-expect-peer-cert-file", str(client_files.cert)], alert_handler(ctx))
+    assert_failure(result, "peer certificate mismatch")
+
+
+def test_send_alert(server_files: certgen.PemPaths) -> None:
+    ctx = server_context(server_files, "1.2")
+    result = run_shim(["-send-alert"], alert_handler(ctx))
+    assert_success(result)
+    assert "DECOMPRESSION_FAILURE" in result.records[0]["error"].upper()
+
+
+def test_expect_version_mismatch_fails(server_files: certgen.PemPaths) -> None:
+    ctx = server_context(server_files, "1.2")
+    result = run_shim(["-expect-version", "772"], alert_handler(ctx))
+    assert_failure(result, "reason=:WRONG_VERSION:")
+
+
+def test_min_version_rejects_older_server(server_files: certgen.PemPaths) -> None:
+    ctx = server_context(server_files, "1.2")
+    result = run_shim(["-min-version", "772"], alert_handler(ctx))
+    assert result.returncode == 1
+    assert result.stderr.startswith("TLSERR reason=SEC_E_") and result.stderr.count("\n") == 1
+
+
+def test_no_tls13_negotiates_tls12(server_files: certgen.PemPaths) -> None:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(server_files.fullchain, server_files.key)
+    result = run_shim(["-no-tls13", "-expect-version", "771"], tls_echo(lambda i: ctx))
+    assert_success(result)
+    assert result.records[0]["version"] == "TLSv1.2"
+
+
+def test_alpn(server_files: certgen.PemPaths) -> None:
+    ctx = server_context(server_files)
+    ctx.set_alpn_protocols(["bar"])
+    result = run_shim(
+        ["-advertise-alpn", "\x03foo\x03bar", "-expect-alpn", "bar"], tls_echo(lambda i: ctx)
+    )
+    assert_success(result)
+    assert result.records[0]["alpn"] == "bar"
+    result = run_shim(
+        ["-advertise-alpn", "\x03foo\x03bar", "-expect-alpn", "foo"], alert_handler(ctx)
+    )
+    assert_failure(result, ":ALPN_MISMATCH:")
+
+
+@pytest.mark.parametrize("group", [23, 29])
+def test_curves_and_expect_curve_id(server_files: certgen.PemPaths, group: int) -> None:
+    ctx = server_context(server_files)
+    result = run_shim(
+        ["-curves", str(group), "-expect-curve-id", str(group)], tls_echo(lambda i: ctx)
+    )
+    assert_success(result)
+    other = 29 if group == 23 else 23
+    result = run_shim(["-curves", str(group), "-expect-curve-id", str(other)], alert_handler(ctx))
+    assert_failure(result, ":CURVE_MISMATCH:")
+
+
+def test_tls_unique(server_files: certgen.PemPaths) -> None:
+    ctx = server_context(server_files, "1.2")
+
+    def handler(sock: socket.socket, i: int, rec: dict[str, Any]) -> None:
+        tls = ctx.wrap_socket(sock, server_side=True)
+        rec["from_shim"] = recv_exact(tls, 12)
+        rec["server"] = tls.get_channel_binding("tls-unique")
+        tls.sendall(MESSAGE)
+        rec["echo"] = recv_exact(tls, 32)
+        tls.unwrap()
+
+    result = run_shim(["-tls-unique"], handler)
+    assert_success(result)
+    rec = result.records[0]
+    assert rec["from_shim"] == rec["server"] and len(rec["server"]) == 12
+    assert rec["echo"] == ECHO
+
+
+@pytest.mark.parametrize("version", ["1.2", "1.3"])
+@pytest.mark.parametrize("old_callback", [False, True])
+def test_client_certificate(
+    server_files: certgen.PemPaths,
+    client_files: certgen.PemPaths,
+    version: str,
+    old_callback: bool,
+) -> None:
+    ctx = server_context(server_files, version)
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.load_verify_locations(client_files.root)
+    flags = ["-cert-file", str(client_files.cert), "-key-file", str(client_files.key)]
+    if old_callback:
+        flags.append("-use-old-client-cert-callback")
+    result = run_shim(flags, tls_echo(lambda i: ctx))
+    assert_success(result)
+    assert result.records[0]["peercert"] == client_files.cert.read_bytes() or result.records[0][
+        "peercert"
+    ] == ssl.PEM_cert_to_DER_cert(client_files.cert.read_text())
+
+
+def test_untrusted_server_is_accepted_like_boringssl(client_files: certgen.PemPaths) -> None:
+    """-trust-cert is parsed but unused; -verify-peer only enforces the verify hook."""
+    ctx = server_context(client_files)  # a certificate nobody trusts, wrong name and EKU
+    result = run_shim(
+        ["-trust-cert", str(client_files.root), "-verify-peer", "-expect-verify-result"],
+        tls_echo(lambda i: ctx),
+    )
+    assert_success(result)
+    assert result.records[0]["echo"] == ECHO
+
+
+def test_eof_during_handshake_is_one_error_line() -> None:
+    def hang_up(sock: socket.socket, i: int, rec: dict[str, Any]) -> None:
+        sock.recv(10)  # part of the ClientHello, then EOF
+
+    result = run_shim([], hang_up)
+    assert_failure(result, "reason=:UNEXPECTED_EOF:")
+
+
+def test_server_alert_is_reported(server_files: certgen.PemPaths) -> None:
+    """A server that wants a client certificate the shim lacks: the shim fails cleanly."""
+    ctx = server_context(server_files, "1.3")
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.load_verify_locations(server_files.root)
+    result = run_shim([], alert_handler(ctx))
+    assert result.returncode == 1
+    assert result.stderr.startswith("TLSERR reason=") and result.stderr.count("\n") == 1
+
+
+# --- renegotiation (openssl s_server behind a relay; Python's ssl cannot send HelloRequest) ---
+
+
+def relay_to_openssl(srv: Any, commands: Callable[[], None]) -> Handler:  # srv: peers.OpenSSLServer
+    """Relay the shim's connection (after its id) to s_server and run ``commands``."""
+
+    def pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            try:
+                dst.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+    def handler(sock: socket.socket, i: int, rec: dict[str, Any]) -> None:
+        upstream = socket.create_connection(("127.0.0.1", srv.port), timeout=TIMEOUT)
+        threads = [
+            threading.Thread(target=pump, args=(sock, upstream), daemon=True),
+            threading.Thread(target=pump, args=(upstream, sock), daemon=True),
+        ]
+        for t in threads:
+            t.start()
+        try:
+            commands()
+        finally:
+            for t in threads:
+                t.join(TIMEOUT)
+            upstream.close()
+
+    return handler
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize(
+    ("flags", "ok"),
+    [
+        (["-renegotiate-freely", "-expect-total-renegotiations", "1"], True),
+        (["-renegotiate-once", "-expect-total-renegotiations", "1"], True),
+        (["-renegotiate-freely"], False),  # count 1 != expected 0
+        ([], False),  # default: refused with no_renegotiation
+    ],
+)
+def test_server_initiated_renegotiation(pki: Any, flags: list[str], ok: bool) -> None:
+    import peers
+
+    with peers.OpenSSLServer(**pki.ecdsa.server_kwargs(), tls13=False) as srv:
+
+        def commands() -> None:
+            srv.wait_for_output("CIPHER is", TIMEOUT)
+            srv.send_line("r")  # HelloRequest
+            srv.wait_for_output("SSL_do_handshake -> 1", TIMEOUT)
+            time.sleep(0.3)  # as in test_interop_tls12: let s_server finish the command
+            srv.send_line("ping")
+            if ok:
+                srv.wait_for_output("\ufffd", TIMEOUT)  # the XOR echo (non-UTF-8 bytes)
+                srv.end_connection()  # EOF, no close_notify: the shim stops cleanly
+            else:
+                time.sleep(0.5)
+                try:
+                    srv.end_connection()
+                except peers.PeerError:
+                    pass  # the shim already hung up
+
+        result = run_shim(flags, relay_to_openssl(srv, commands))
+    if ok:
+        assert_success(result)
+    elif "-renegotiate-freely" in flags:
+        assert_failure(result, ":RENEGOTIATION_COUNT:")
+    else:
+        assert_failure(result, "reason=:NO_RENEGOTIATION: alert_sent=no_renegotiation")
