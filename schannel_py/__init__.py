@@ -32,6 +32,9 @@ from .sspi.functions import (
     QueryCredentialsAttributes,
     QueryCredentialsAttributesA,
     QueryCredentialsAttributesW,
+    SetContextAttributes,
+    SetContextAttributesA,
+    SetContextAttributesW,
 )
 from .sspi.types import *  # noqa: F403
 from .sspi.types import __all__ as _types_all
@@ -63,4 +66,7 @@ __all__ = [
     "QueryCredentialsAttributes",
     "QueryCredentialsAttributesA",
     "QueryCredentialsAttributesW",
+    "SetContextAttributes",
+    "SetContextAttributesA",
+    "SetContextAttributesW",
 ]

