@@ -502,6 +502,64 @@ class Bench:
             c.delete()
         return grown / n / 1024
 
+    def run_hybrid(self) -> None:
+        """(f) ML-KEM hybrid key exchange on the client: ClientHello cost and size, share processing."""
+        from benchmarks.harness import _acquire
+        from schannel_py.tls import groups as G
+
+        hybrid = _acquire(sc.SCH_CREDENTIALS(dwVersion=sc.SCH_CREDENTIALS_VERSION))
+        classical = acquire_tls13()  # ML-KEM disabled: x25519 share only
+        flags = (
+            sc.ISC_REQ_SEQUENCE_DETECT
+            | sc.ISC_REQ_REPLAY_DETECT
+            | sc.ISC_REQ_CONFIDENTIALITY
+            | sc.ISC_REQ_ALLOCATE_MEMORY
+            | sc.ISC_REQ_STREAM
+        )
+
+        def first_call(cred: sc.CredHandle) -> tuple[float, int]:
+            ctx, out = (
+                sc.CtxtHandle(),
+                sc.SecBufferDesc([sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None)]),
+            )
+            t0 = time.process_time()
+            status = sc.InitializeSecurityContext(
+                cred, None, "localhost", flags, 0, 0, None, 0, ctx, out, sc.ULONG(), None
+            )
+            elapsed = time.process_time() - t0
+            if status != sc.SEC_I_CONTINUE_NEEDED:
+                raise BenchError(f"first ISC: {status!r}")
+            size = out.pBuffers[0].cbBuffer
+            sc.DeleteSecurityContext(ctx)
+            return elapsed, size
+
+        n = max(5, self.cfg.handshakes // 5)
+        for label, cred in (
+            ("hybrid (X25519MLKEM768 + x25519 shares)", hybrid),
+            ("x25519 only", classical),
+        ):
+            samples = [first_call(cred) for _ in range(n)]
+            self.row(
+                "f", f"ClientHello build, {label}", median_ms([t for t, _ in samples]), "ms CPU"
+            )
+            self.row("f", f"ClientHello size, {label}", float(samples[0][1]), "bytes")
+        for group in (G.X25519MLKEM768, G.X25519):
+            times = []
+            for _ in range(n):
+                t0 = time.process_time()
+                share = G.KeyShare(group, os.urandom)
+                server = G.ServerShare(group, share.public, os.urandom)
+                share.exchange(server.public)
+                times.append(time.process_time() - t0)
+            name = G.GROUP_NAMES.get(group, hex(group))
+            self.row(
+                "f",
+                f"key share + exchange, {name}",
+                median_ms(times),
+                "ms CPU",
+                "incl. server side",
+            )
+
     def run_cache(self) -> None:
         rng = random.Random(8)
         results: dict[tuple[str, int], float] = {}
@@ -660,6 +718,7 @@ def print_report(b: Bench, elapsed: float) -> None:
         "c": "(c) Python's ssl client, same handshakes (client CPU, median)",
         "d": "(d) EncryptMessage / DecryptMessage vs raw AEAD, 16 KiB records (best of 3)",
         "e": "(e) memory and session cache",
+        "f": "(f) ML-KEM hybrid key exchange (client side)",
         "r": "ratios",
     }
     width = max(len(r.name) for r in b.rows) + 2
@@ -712,6 +771,7 @@ def main(argv: list[str] | None = None) -> int:
         b.run_throughput()
         b.run_memory()
         b.run_cache()
+        b.run_hybrid()
         print_report(b, time.perf_counter() - start)
         if args.profile:
             b.profile()

@@ -27,6 +27,9 @@ EXPECTED_ROWS = [
     "cache lookup, 20,000 entries, any entry",
     "cache memory, 20,000 entries",
     "SSPI / floor, full TLS 1.3",
+    "ClientHello size, hybrid (X25519MLKEM768 + x25519 shares)",
+    "ClientHello size, x25519 only",
+    "key share + exchange, X25519MLKEM768",
 ]
 
 TARGETS = [
