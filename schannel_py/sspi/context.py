@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import functools
 import hashlib
 import ipaddress
 import os
@@ -150,6 +151,12 @@ def server_name_for(target: str | None) -> str | None:
     """SNI for a target name: none for an empty name or an IP literal."""
     if not target:
         return None
+    if type(target) is not str:  # e.g. a str subclass: not cached
+        return _server_name_for(target)
+    return _cached_server_name_for(target)
+
+
+def _server_name_for(target: str) -> str | None:
     host = target.strip("[]")
     try:
         ipaddress.ip_address(host)
@@ -164,6 +171,10 @@ def server_name_for(target: str | None) -> str | None:
         except UnicodeError:
             return None
     return host
+
+
+#: A pure function of the name; applications connect to the same few hosts.
+_cached_server_name_for = functools.lru_cache(maxsize=256)(_server_name_for)
 
 
 def ret_flags(req: int) -> int:

@@ -7,9 +7,6 @@ struct.error.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from .alerts import decode_error
 
 
@@ -50,7 +47,12 @@ class Reader:
         return v
 
     def uint16(self) -> int:
-        return int.from_bytes(self.read(2), "big")
+        pos = self._pos
+        if pos + 2 > self._end:
+            raise decode_error("truncated data")
+        self._pos = pos + 2
+        data = self._data
+        return (data[pos] << 8) | data[pos + 1]
 
     def uint24(self) -> int:
         return int.from_bytes(self.read(3), "big")
@@ -60,23 +62,47 @@ class Reader:
 
     def vector(self, len_bytes: int, minimum: int = 0, maximum: int | None = None) -> bytes:
         """An opaque vector with a ``len_bytes``-byte length prefix."""
-        n = int.from_bytes(self.read(len_bytes), "big")
+        pos = self._pos
+        start = pos + len_bytes
+        if len_bytes < 0 or start > self._end:
+            raise decode_error("truncated data")
+        data = self._data
+        n = int.from_bytes(data[pos:start], "big")
         if n < minimum or (maximum is not None and n > maximum):
             raise decode_error(f"vector length {n} out of range")
-        return self.read(n)
+        stop = start + n
+        if stop > self._end:
+            self._pos = start
+            raise decode_error("truncated data")
+        self._pos = stop
+        return data[start:stop]
 
-    @contextmanager
-    def sub(self, len_bytes: int, minimum: int = 0) -> Iterator[Reader]:
-        """A nested reader over a length-prefixed block that must be consumed whole."""
-        inner = Reader(self.vector(len_bytes, minimum))
-        yield inner
-        inner.expect_end("vector")
+    def sub(self, len_bytes: int, minimum: int = 0) -> _SubReader:
+        """A nested reader over a length-prefixed block that must be consumed whole.
+
+        Used as ``with r.sub(2) as inner:``; leaving the block normally checks
+        that ``inner`` was consumed whole.
+        """
+        return _SubReader(self.vector(len_bytes, minimum))
 
     def uint16_list(self, len_bytes: int, minimum: int = 0) -> list[int]:
         block = self.vector(len_bytes, minimum)
         if len(block) % 2:
             raise decode_error("odd-length uint16 list")
         return [int.from_bytes(block[i : i + 2], "big") for i in range(0, len(block), 2)]
+
+
+class _SubReader(Reader):
+    """The context manager returned by :meth:`Reader.sub` (cheaper than a generator)."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> Reader:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.expect_end("vector")
 
 
 class Writer:
@@ -114,9 +140,24 @@ class Writer:
         for v in values:
             self.buf += v.to_bytes(2, "big")
 
-    @contextmanager
-    def sub(self, len_bytes: int) -> Iterator[Writer]:
+    def sub(self, len_bytes: int) -> _SubWriter:
         """A nested writer whose bytes are appended with a length prefix on exit."""
-        inner = Writer()
-        yield inner
-        self.vector(len_bytes, inner.buf)
+        return _SubWriter(self, len_bytes)
+
+
+class _SubWriter(Writer):
+    """The context manager returned by :meth:`Writer.sub` (cheaper than a generator)."""
+
+    __slots__ = ("_outer", "_len_bytes")
+
+    def __init__(self, outer: Writer, len_bytes: int) -> None:
+        self.buf = bytearray()
+        self._outer = outer
+        self._len_bytes = len_bytes
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self._outer.vector(self._len_bytes, self.buf)

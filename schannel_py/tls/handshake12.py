@@ -50,7 +50,7 @@ from .messages import (
 )
 from .record import Protection12
 from .session import Session12, Transcript
-from .sigalgs import verify
+from .sigalgs import public_key_of, verify
 from .suites import SUITES, CipherSuite
 
 if TYPE_CHECKING:
@@ -340,7 +340,7 @@ class Handshake12:
             raise TLSError(AlertDescription.bad_certificate, "certificate chain too long")
         try:
             leaf = x509.load_der_x509_certificate(chain[0])
-            key = leaf.public_key()
+            key = public_key_of(leaf)
         except Exception:
             raise TLSError(
                 AlertDescription.bad_certificate, "cannot parse the server certificate"

@@ -78,7 +78,7 @@ from .messages import (
 )
 from .record import CHANGE_CIPHER_SPEC, Protection13, plaintext_records
 from .session import Ticket13, Transcript
-from .sigalgs import verify
+from .sigalgs import public_key_of, verify
 from .suites import SUITES, CipherSuite
 
 if TYPE_CHECKING:
@@ -300,11 +300,15 @@ class Handshake13:
             binders.vector(1, binder or bytes(hash_len))
         return w.getvalue()
 
-    def _bind_psk(self, ch: ClientHello) -> ClientHello:
-        """Fill in the PSK binder over the ClientHello truncated before the binders."""
+    def _bind_psk(self, ch: ClientHello) -> tuple[ClientHello, bytes | None]:
+        """Fill in the PSK binder over the ClientHello truncated before the binders.
+
+        Also returns the bound ClientHello's encoding (None when there is no binder),
+        so that it is not encoded a second time.
+        """
         ticket = self.psk_ticket
         if ticket is None or not ch.extensions or ch.extensions[-1][0] != Ext.pre_shared_key:
-            return ch
+            return ch, None
         suite = SUITES[ticket.suite]
         # Read the ticket age once: the identity bound is the identity sent, even
         # if the clock moves on while the binder is computed.
@@ -320,17 +324,19 @@ class Handshake13:
         )
         body = placeholder[: len(placeholder) - suite.hash_len] + binder
         ch.extensions[-1] = (Ext.pre_shared_key, body)
-        return ch
+        # The binder replaces the placeholder's last hash_len bytes, same length.
+        return ch, encoded[: len(encoded) - suite.hash_len] + binder
 
     def _send_client_hello(self, ch: ClientHello) -> None:
         hook = self.conn.config.customize_client_hello
         if hook is not None:
             ch = hook(ch)
-        ch = self._bind_psk(ch)
+        ch, message = self._bind_psk(ch)
         self.client_hello = ch
         self.offer = Offer.from_client_hello(ch)
         self.conn.client_random = ch.random
-        message = ch.encode()
+        if message is None:
+            message = ch.encode()
         self.transcript.add(message)
         self.conn.log_message("out", HT.client_hello, message)
         self.conn.send_handshake(message)
@@ -603,7 +609,7 @@ class Handshake13:
         chain = [e.cert_data for e in cert.entries]
         try:
             leaf = x509.load_der_x509_certificate(chain[0])
-            leaf.public_key()
+            public_key_of(leaf)
         except Exception:
             raise TLSError(
                 AlertDescription.bad_certificate, "cannot parse the server certificate"

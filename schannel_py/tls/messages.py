@@ -219,6 +219,23 @@ def parse_u16_list(body: bytes, len_bytes: int = 2) -> list[int]:
     return out
 
 
+#: Parsed uint16 lists of ClientHello extension bodies, by (code, body): the same
+#: configuration sends the same supported_versions / groups / signature_algorithms
+#: bytes every time.  Only successful parses are kept; callers get a fresh list.
+_U16_LISTS: dict[tuple[int, bytes], tuple[int, ...]] = {}
+
+
+def _parsed_u16_list(code: int, body: bytes, len_bytes: int) -> list[int]:
+    key = (code, bytes(body))
+    cached = _U16_LISTS.get(key)
+    if cached is None:
+        parsed = parse_u16_list(body, len_bytes)
+        if len(_U16_LISTS) < 64:
+            _U16_LISTS[key] = tuple(parsed)
+        return parsed
+    return list(cached)
+
+
 @dataclass
 class Offer:
     """What a ClientHello actually offered, derived from its bytes."""
@@ -238,13 +255,13 @@ class Offer:
         for code, body in ch.extensions:
             o.extension_types.add(code)
             if code == Ext.supported_versions:
-                o.versions = parse_u16_list(body, 1)
+                o.versions = _parsed_u16_list(code, body, 1)
             elif code == Ext.supported_groups:
-                o.groups = parse_u16_list(body)
+                o.groups = _parsed_u16_list(code, body, 2)
             elif code == Ext.key_share:
                 o.share_groups = [g for g, _ in parse_key_share_client(body)]
             elif code == Ext.signature_algorithms:
-                o.signature_schemes = parse_u16_list(body)
+                o.signature_schemes = _parsed_u16_list(code, body, 2)
             elif code == Ext.alpn:
                 o.alpn = parse_alpn_list(body)
         if not o.versions:

@@ -7,6 +7,8 @@ key is illegal_parameter, a bad signature is decrypt_error.
 
 from __future__ import annotations
 
+from typing import Any
+
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -88,8 +90,25 @@ def scheme_name(code: int) -> str:
     return SCHEME_NAMES.get(code, f"0x{code:04x}")
 
 
-def _key_fits(scheme: int, cert: x509.Certificate, tls12: bool) -> bool:
+#: The last (certificate, parsed public key) pair: a handshake asks for the
+#: server key of the same certificate several times (parse check, suite fit,
+#: scheme fit, signature); parsing it once per certificate object is enough.
+_LAST_KEY: tuple[x509.Certificate, Any] | None = None
+
+
+def public_key_of(cert: x509.Certificate) -> Any:
+    """``cert.public_key()``, cached for the most recent certificate object."""
+    global _LAST_KEY
+    last = _LAST_KEY
+    if last is not None and last[0] is cert:
+        return last[1]
     key = cert.public_key()
+    _LAST_KEY = (cert, key)
+    return key
+
+
+def _key_fits(scheme: int, cert: x509.Certificate, tls12: bool) -> bool:
+    key = public_key_of(cert)
     if scheme == ED25519:
         return isinstance(key, ed25519.Ed25519PublicKey)
     if scheme in _CURVE_FOR:
@@ -120,7 +139,7 @@ def verify(
         raise illegal(f"peer used signature scheme {scheme_name(scheme)} that was not offered")
     if scheme not in SCHEME_NAMES or not _key_fits(scheme, cert, tls12):
         raise illegal(f"signature scheme {scheme_name(scheme)} does not match the certificate key")
-    key = cert.public_key()
+    key = public_key_of(cert)
     try:
         if isinstance(key, ed25519.Ed25519PublicKey):
             key.verify(signature, message)
