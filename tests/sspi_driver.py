@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
+import logging
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import pytest
 from memserver import MemoryServer
 
 import schannel_py as sc
+
+
+class _Collector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextmanager
+def no_unexpected_exceptions() -> Iterator[None]:
+    """Fail if the SSPI guard had to catch an exception (SEC_E_INTERNAL_ERROR from a bug)."""
+    logger = logging.getLogger("schannel_py.sspi")
+    collector = _Collector()
+    logger.addHandler(collector)
+    try:
+        yield
+    finally:
+        logger.removeHandler(collector)
+    if collector.records:
+        rec = collector.records[0]
+        detail = logging.Formatter().formatException(rec.exc_info) if rec.exc_info else ""
+        pytest.fail(f"guard caught an exception: {rec.getMessage()}\n{detail}")
+
 
 CURL_FLAGS = (
     sc.ISC_REQ_SEQUENCE_DETECT

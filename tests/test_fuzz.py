@@ -25,15 +25,14 @@ property, the outcome counts recorded with ``hypothesis.event`` (status names).
 
 from __future__ import annotations
 
-import logging
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import pytest
 from hostile_server import Harness, Server12, Server13, split_records
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from sspi_driver import no_unexpected_exceptions
 
 import schannel_py as sc
 from schannel_py.tls.alerts import AlertDescription, TLSError
@@ -91,28 +90,6 @@ SPEC_STATUSES = frozenset(
     }
 )
 PROGRESS = frozenset({sc.SEC_E_OK, sc.SEC_I_CONTINUE_NEEDED, sc.SEC_E_INCOMPLETE_MESSAGE})
-
-
-class _Collector(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@contextmanager
-def guard_not_needed() -> Iterator[None]:
-    """Fail if the SSPI guard caught an exception (SEC_E_INTERNAL_ERROR from a bug)."""
-    logger = logging.getLogger("schannel_py.sspi")
-    collector = _Collector()
-    logger.addHandler(collector)
-    try:
-        yield
-    finally:
-        logger.removeHandler(collector)
-    assert not collector.records, collector.records[0].getMessage()
 
 
 # --- mutations -----------------------------------------------------------------------------------
@@ -286,7 +263,7 @@ def drive(h: Harness, data: bytes, cuts: list[int]) -> list[sc.SecStatus]:
 
 
 def check_flight(h: Harness, original: bytes, mutated: bytes, cuts: list[int]) -> None:
-    with guard_not_needed():
+    with no_unexpected_exceptions():
         statuses = drive(h, mutated, cuts)
         last = statuses[-1] if statuses else sc.SEC_E_INCOMPLETE_MESSAGE
         event(repr(last))
@@ -325,7 +302,7 @@ def test_tls12_flight_mutated_and_chunked(
         s.read_client_hello(h.start())
         flight = s.first_flight()
         mutated = mutate(flight, ops)
-        with guard_not_needed():
+        with no_unexpected_exceptions():
             statuses = drive(h, mutated, cuts)
         last = statuses[-1] if statuses else sc.SEC_E_INCOMPLETE_MESSAGE
         event(repr(last))
@@ -343,7 +320,7 @@ def test_tls13_flight_any_chunking_completes(cuts: list[int]) -> None:
     try:
         s.read_client_hello(h.start())
         flight = s.full_flight()
-        with guard_not_needed():
+        with no_unexpected_exceptions():
             assert drive(h, flight, cuts)[-1] == sc.SEC_E_OK
     finally:
         h.close()
@@ -361,7 +338,7 @@ def test_mutated_application_record_never_releases_other_plaintext(
         s.switch_to_application_keys()
         rec = s.prot(b"the real data", APPLICATION_DATA)
         mutated = mutate(rec, ops)
-        with guard_not_needed():
+        with no_unexpected_exceptions():
             got, plain = h.decrypt(mutated)
         assert all(g in SPEC_STATUSES for g in got), got
         event(repr(got[-1]) if got else "nothing")

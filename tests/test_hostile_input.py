@@ -12,10 +12,8 @@ Bounded: ``max_examples`` 200 per property, no deadline.
 
 from __future__ import annotations
 
-import logging
 import struct
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from memserver import MemoryServer
-from sspi_driver import CURL_FLAGS, CurlLoop, acquire
+from sspi_driver import CURL_FLAGS, CurlLoop, acquire, no_unexpected_exceptions
 
 import schannel_py as sc
 
@@ -53,31 +51,6 @@ BUFFER_TYPES = [
 
 
 # --- guard watching ------------------------------------------------------------------------------
-
-
-class _Collector(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@contextmanager
-def no_unexpected_exceptions() -> Iterator[None]:
-    """Fail if the SSPI guard had to catch an exception."""
-    logger = logging.getLogger("schannel_py.sspi")
-    collector = _Collector()
-    logger.addHandler(collector)
-    try:
-        yield
-    finally:
-        logger.removeHandler(collector)
-    if collector.records:
-        rec = collector.records[0]
-        detail = logging.Formatter().formatException(rec.exc_info) if rec.exc_info else ""
-        pytest.fail(f"guard caught an exception: {rec.getMessage()}\n{detail}")
 
 
 def is_status(value: object) -> bool:

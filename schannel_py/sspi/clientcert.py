@@ -70,38 +70,10 @@ def _signer(key: object) -> Callable[[int, bytes], bytes]:
 
 def chain_for(cert: CERT_CONTEXT) -> list[bytes]:
     """The chain sent in Certificate: leaf first, with issuers found in the stores."""
-    builder = getattr(crypt32, "client_chain", None)
-    if builder is not None:
-        try:
-            chain = builder(cert)
-            if chain:
-                return list(chain)
-        except Exception:
-            pass
-    return _chain_from_own_store(cert)
-
-
-def _chain_from_own_store(cert: CERT_CONTEXT) -> list[bytes]:
-    """Leaf plus the issuers found in the certificate's own store (e.g. from its PFX), root excluded."""
-    chain = [cert.pbCertEncoded]
-    current = cert.certificate
-    others = [c.certificate for c in (cert.hCertStore or [])] if cert.hCertStore is not None else []
-    for _ in range(8):
-        if current.issuer == current.subject:
-            break
-        issuer = next(
-            (c for c in others if c.subject == current.issuer and c.issuer != c.subject), None
-        )
-        if issuer is None:
-            break
-        from cryptography.hazmat.primitives.serialization import Encoding
-
-        der = issuer.public_bytes(Encoding.DER)
-        if der in chain:
-            break
-        chain.append(der)
-        current = issuer
-    return chain
+    try:
+        return crypt32.client_chain(cert) or [cert.pbCertEncoded]
+    except Exception:
+        return [cert.pbCertEncoded]
 
 
 def credential_from(cert: CERT_CONTEXT | None) -> ClientCredential | None:
@@ -116,13 +88,12 @@ def credential_from(cert: CERT_CONTEXT | None) -> ClientCredential | None:
 
 def auto_select(issuers: list[bytes], now: float) -> CERT_CONTEXT | None:
     """A certificate from "MY" whose issuer the server accepts (SChannel's default credentials)."""
-    finder = getattr(crypt32, "find_client_certificate", None)
-    if finder is None:
-        return None
     try:
         store = crypt32.CertOpenSystemStore(None, "MY")
+        if store is None:
+            return None
         when = datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
-        found = finder(store, issuers, when)
+        found = crypt32.find_client_certificate(store, issuers, when)
     except Exception:
         return None
     return found if isinstance(found, CERT_CONTEXT) else None

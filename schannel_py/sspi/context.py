@@ -32,11 +32,13 @@ import ipaddress
 import os
 import struct
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from .. import constants as C
 from .. import crypt32
@@ -139,8 +141,6 @@ CONTEXTS: HandleTable[Context] = HandleTable(0x53434358)  # "SCCX"
 
 
 def _now() -> float:
-    import time
-
     return time.time()
 
 
@@ -809,12 +809,7 @@ def _endpoint_hash(cert: x509.Certificate) -> bytes:
     algo = cert.signature_hash_algorithm
     if algo is None or isinstance(algo, (hashes.MD5, hashes.SHA1)):
         algo = hashes.SHA256()
-    return hashlib.new(algo.name.replace("-", ""), cert.public_bytes(_DER)).digest()
-
-
-from cryptography.hazmat.primitives.serialization import Encoding as _Encoding  # noqa: E402
-
-_DER = _Encoding.DER
+    return hashlib.new(algo.name.replace("-", ""), cert.public_bytes(Encoding.DER)).digest()
 
 
 def query(ctx: Context, attr: int, pBuffer: object) -> SecStatus:

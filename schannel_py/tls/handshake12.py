@@ -50,7 +50,7 @@ from .messages import (
 )
 from .record import Protection12
 from .session import Session12, Transcript
-from .sigalgs import public_key_of, verify
+from .sigalgs import leaf_certificate, public_key_of, verify
 from .suites import SUITES, CipherSuite
 
 if TYPE_CHECKING:
@@ -306,7 +306,7 @@ class Handshake12:
         self.chain = list(session.peer_chain)
         conn.resumed = True
         conn.peer_chain = list(session.peer_chain)
-        self.leaf = conn.peer_certificate = _leaf_or_none(conn.peer_chain)
+        self.leaf = conn.peer_certificate = leaf_certificate(conn.peer_chain)
         self.resumed_session = session
         ck, sk, civ, siv = self._key_block()
         self.pending_read = Protection12(suite, sk, siv)
@@ -585,10 +585,3 @@ class Handshake12:
             raise decode_error("HelloRequest must be empty")
         self.conn.renegotiation_requested = True
         return S.CONNECTED, [RenegotiationRequested()]
-
-
-def _leaf_or_none(chain: list[bytes]) -> x509.Certificate | None:
-    try:
-        return x509.load_der_x509_certificate(chain[0]) if chain else None
-    except ValueError:
-        return None

@@ -78,7 +78,7 @@ from .messages import (
 )
 from .record import CHANGE_CIPHER_SPEC, Protection13, plaintext_records
 from .session import Ticket13, Transcript
-from .sigalgs import public_key_of, verify
+from .sigalgs import leaf_certificate, public_key_of, verify
 from .suites import SUITES, CipherSuite
 
 if TYPE_CHECKING:
@@ -435,7 +435,7 @@ class Handshake13:
         if self.psk_accepted and self.psk_ticket is not None:
             conn.resumed = True
             conn.peer_chain = list(self.psk_ticket.peer_chain)
-            conn.peer_certificate = _leaf_or_none(conn.peer_chain)
+            conn.peer_certificate = leaf_certificate(conn.peer_chain)
         self.schedule.enter_handshake(shared)
         self.c_hs, self.s_hs = self.schedule.handshake_traffic(self.transcript.digest())
         conn.secrets = self.schedule.secrets
@@ -763,13 +763,6 @@ class Handshake13:
 def _authorities(cr: CertificateRequest13) -> list[bytes]:
     body = find_ext(cr.extensions, Ext.certificate_authorities)
     return parse_certificate_authorities(body) if body is not None else []
-
-
-def _leaf_or_none(chain: list[bytes]) -> x509.Certificate | None:
-    try:
-        return x509.load_der_x509_certificate(chain[0]) if chain else None
-    except ValueError:
-        return None
 
 
 def _protection(suite: CipherSuite, secret: bytes) -> Protection13:

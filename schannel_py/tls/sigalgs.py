@@ -96,6 +96,14 @@ def scheme_name(code: int) -> str:
 _LAST_KEY: tuple[x509.Certificate, Any] | None = None
 
 
+def leaf_certificate(chain: list[bytes]) -> x509.Certificate | None:
+    """The parsed first certificate of a stored chain (resumed sessions), or None."""
+    try:
+        return x509.load_der_x509_certificate(chain[0]) if chain else None
+    except ValueError:
+        return None
+
+
 def public_key_of(cert: x509.Certificate) -> Any:
     """``cert.public_key()``, cached for the most recent certificate object."""
     global _LAST_KEY
