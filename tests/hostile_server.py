@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import certgen
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from sspi_driver import acquire
 
 import schannel_py as sc
 from schannel_py.sspi import context as sspi_context
@@ -514,19 +515,7 @@ CURL_FLAGS = (
 
 def credential(*, manual: bool = True, disabled: int = 0) -> sc.CredHandle:
     """SCH_CREDENTIALS (TLS 1.3 and 1.2), manual validation unless told otherwise."""
-    params = [sc.TLS_PARAMETERS(grbitDisabledProtocols=disabled)] if disabled else None
-    auth = sc.SCH_CREDENTIALS(
-        dwVersion=sc.SCH_CREDENTIALS_VERSION,
-        dwFlags=sc.SCH_CRED_MANUAL_CRED_VALIDATION if manual else 0,
-        cTlsParameters=len(params or []),
-        pTlsParameters=params,
-    )
-    cred = sc.CredHandle()
-    status = sc.AcquireCredentialsHandle(
-        None, sc.UNISP_NAME, sc.SECPKG_CRED_OUTBOUND, None, auth, None, None, cred, sc.TimeStamp()
-    )
-    assert status == sc.SEC_E_OK, status
-    return cred
+    return acquire(sc.SCH_CRED_MANUAL_CRED_VALIDATION if manual else 0, disabled=disabled)
 
 
 @dataclass
