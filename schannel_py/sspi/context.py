@@ -53,13 +53,14 @@ from ..tls.events import (
     CertificateRequested,
     CloseNotify,
     CredentialNeeded,
+    Event,
     HandshakeComplete,
     KeyUpdated,
     RenegotiationRefused,
     RenegotiationRequested,
     TicketReceived,
 )
-from ..tls.record import HEADER_LEN, MAX_PLAINTEXT, RecordHeaderError, frame
+from ..tls.record import HEADER_LEN, MAX_PLAINTEXT, Protection13, RecordHeaderError, frame
 from ..tls.session import Session12, Ticket13
 from . import buffers as B
 from . import cache, clientcert
@@ -68,6 +69,7 @@ from .errors import status_for_error
 from .handles import HandleTable
 from .types import (
     SecBuffer,
+    SecBufferDesc,
     SecPkgContext_ApplicationProtocol,
     SecPkgContext_Bindings,
     SecPkgContext_CipherInfo,
@@ -138,6 +140,10 @@ class Context:
 
 
 CONTEXTS: HandleTable[Context] = HandleTable(0x53434358)  # "SCCX"
+
+#: Buffer types read on every record (module constants: cheaper than C.X lookups).
+_EMPTY, _DATA, _EXTRA = C.SECBUFFER_EMPTY, C.SECBUFFER_DATA, C.SECBUFFER_EXTRA
+_STREAM_HEADER, _STREAM_TRAILER = C.SECBUFFER_STREAM_HEADER, C.SECBUFFER_STREAM_TRAILER
 
 
 def _now() -> float:
@@ -607,6 +613,60 @@ def control_step(ctx: Context, out: list[SecBuffer], tok: int, allocate: bool) -
 # --- DecryptMessage / EncryptMessage ---------------------------------------------
 
 
+def decrypt_fast(ctx: Context, desc: SecBufferDesc) -> SecStatus | None:
+    """DecryptMessage for the call every stream makes: [DATA, EMPTY, EMPTY, EMPTY]
+    over writable memory holding at least one whole TLS 1.3 record.  None when
+    anything is unusual (incomplete, TLS 1.2, odd layout): :func:`decrypt` then
+    decides exactly as for any other input."""
+    lst = desc.pBuffers
+    if type(lst) is not list or len(lst) != 4 or desc.cBuffers != 4:
+        return None
+    b0, b1, b2, b3 = lst
+    if (
+        type(b0) is not SecBuffer
+        or type(b1) is not SecBuffer
+        or type(b2) is not SecBuffer
+        or type(b3) is not SecBuffer
+        or b0.BufferType != _DATA
+        or b1.BufferType != _EMPTY
+        or b2.BufferType != _EMPTY
+        or b3.BufferType != _EMPTY
+    ):
+        return None
+    pv, cb = b0.pvBuffer, b0.cbBuffer
+    if type(pv) is bytearray:
+        view = memoryview(pv)
+    elif type(pv) is memoryview and not pv.readonly and pv.format == "B":
+        view = pv
+    else:
+        return None
+    if type(cb) is not int or not HEADER_LEN <= cb <= len(view) or view[0] != 23 or view[1] != 3:
+        return None
+    total = HEADER_LEN + ((view[3] << 8) | view[4])
+    client = ctx.client
+    if (
+        total > cb
+        or ctx.phase is not Phase.ESTABLISHED
+        or ctx.stash
+        or client.peer_closed
+        or type(client.read_protection) is not Protection13
+    ):
+        return None
+    try:
+        length, events = client.receive_record_in_place(view[:total])
+    except TLSError as e:
+        return fail(ctx, e, None, False)
+    if length < 0:
+        return _lay_out(ctx, lst, 0, [1, 2, 3], view[:cb], view, total, HEADER_LEN, length, events)
+    end = HEADER_LEN + length  # application data, decrypted in place
+    b0.BufferType, b0.cbBuffer, b0.pvBuffer = _STREAM_HEADER, HEADER_LEN, view[:HEADER_LEN]
+    b1.BufferType, b1.cbBuffer, b1.pvBuffer = _DATA, length, view[HEADER_LEN:end]
+    b2.BufferType, b2.cbBuffer, b2.pvBuffer = _STREAM_TRAILER, total - end, view[end:total]
+    if cb > total:
+        b3.BufferType, b3.cbBuffer, b3.pvBuffer = _EXTRA, cb - total, view[total:cb]
+    return C.SEC_E_OK
+
+
 def decrypt(ctx: Context, pMessage: object) -> SecStatus:
     bufs = B.buffers(pMessage)
     if bufs is None or len(bufs) < 4:
@@ -642,45 +702,63 @@ def decrypt(ctx: Context, pMessage: object) -> SecStatus:
             bufs[i].BufferType = C.SECBUFFER_MISSING
             bufs[i].cbBuffer = -n
         return C.SEC_E_INCOMPLETE_MESSAGE
-    hl = ctx.client.read_header_len
+    client = ctx.client
+    hl = client.read_header_len
+    target = B.writable(dbuf)
     try:
-        events = ctx.client.receive_record(view[:n])
+        if target is not None:
+            # In place, as SChannel decrypts: the content lands where the body was.
+            length, events = client.receive_record_in_place(target[:n])
+        else:
+            length, events = -1, client.receive_record(view[:n])
     except TLSError as e:
         return fail(ctx, e, None, False)
-    plaintext = b""
+    return _lay_out(ctx, bufs, di, empties, view, target, n, hl, length, events)
+
+
+def _lay_out(
+    ctx: Context,
+    bufs: list[SecBuffer],
+    di: int,
+    empties: list[int],
+    view: memoryview,
+    target: memoryview | None,
+    n: int,
+    hl: int,
+    length: int,
+    events: list[Event],
+) -> SecStatus:
+    """Describe the processed record in the caller's buffers: header, content,
+    trailer, then what follows (EXTRA).  ``length`` >= 0: application data
+    already in place after the header; otherwise the record's ``events``."""
     status = C.SEC_E_OK
-    for ev in events:
-        if isinstance(ev, ApplicationData):
-            plaintext = ev.data
-        elif isinstance(ev, CloseNotify):
-            status = C.SEC_I_CONTEXT_EXPIRED
-        elif isinstance(
-            ev, (TicketReceived, KeyUpdated, RenegotiationRequested, CertificateRequested)
-        ):
-            status = C.SEC_I_RENEGOTIATE
-    # Lay the record out in place: header, plaintext, trailer, then what follows.
-    target = B.writable(dbuf)
+    plaintext = b""
+    if length < 0:
+        for ev in events:
+            if isinstance(ev, ApplicationData):
+                plaintext = ev.data
+            elif isinstance(ev, CloseNotify):
+                status = C.SEC_I_CONTEXT_EXPIRED
+            elif isinstance(
+                ev, (TicketReceived, KeyUpdated, RenegotiationRequested, CertificateRequested)
+            ):
+                status = C.SEC_I_RENEGOTIATE
+        length = len(plaintext)
     if target is not None:
-        target[hl : hl + len(plaintext)] = plaintext
+        if plaintext:
+            target[hl : hl + length] = plaintext
         region: memoryview = target
     else:
         copy = bytearray(view)
-        copy[hl : hl + len(plaintext)] = plaintext
+        copy[hl : hl + length] = plaintext
         region = memoryview(copy)
-    hdr, dat, trl, ext = bufs[di], bufs[empties[0]], bufs[empties[1]], bufs[empties[2]]
-    hdr.BufferType, hdr.cbBuffer, hdr.pvBuffer = (
-        C.SECBUFFER_STREAM_HEADER,
-        hl,
-        region[:hl],
-    )
-    end = hl + len(plaintext)
-    dat.BufferType, dat.cbBuffer, dat.pvBuffer = (
-        C.SECBUFFER_DATA,
-        len(plaintext),
-        region[hl:end],
-    )
-    trl.BufferType, trl.cbBuffer, trl.pvBuffer = C.SECBUFFER_STREAM_TRAILER, n - end, region[end:n]
+    hdr, dat, trl = bufs[di], bufs[empties[0]], bufs[empties[1]]
+    end = hl + length
+    hdr.BufferType, hdr.cbBuffer, hdr.pvBuffer = _STREAM_HEADER, hl, region[:hl]
+    dat.BufferType, dat.cbBuffer, dat.pvBuffer = _DATA, length, region[hl:end]
+    trl.BufferType, trl.cbBuffer, trl.pvBuffer = _STREAM_TRAILER, n - end, region[end:n]
     if len(view) > n:
+        ext = bufs[empties[2]]
         ext.BufferType, ext.cbBuffer, ext.pvBuffer = (
             C.SECBUFFER_EXTRA,
             len(view) - n,
@@ -708,6 +786,60 @@ def _deliver_stash(
     trl.BufferType, trl.cbBuffer, trl.pvBuffer = C.SECBUFFER_STREAM_TRAILER, 0, None
     if pending:
         ext.BufferType, ext.cbBuffer = C.SECBUFFER_EXTRA, pending
+    return C.SEC_E_OK
+
+
+def encrypt_fast(ctx: Context, desc: SecBufferDesc) -> SecStatus | None:
+    """EncryptMessage(fQOP=0) for the call every stream makes: an established TLS 1.3
+    context and writable byte views [STREAM_HEADER, DATA, STREAM_TRAILER, ...] that
+    are large enough.  None when anything is unusual: :func:`encrypt` then decides
+    (and reports) exactly as for any other layout."""
+    lst = desc.pBuffers
+    count = desc.cBuffers
+    if type(lst) is not list or type(count) is not int or not 3 <= count <= len(lst):
+        return None
+    h, d, t = lst[0], lst[1], lst[2]
+    if type(h) is not SecBuffer or type(d) is not SecBuffer or type(t) is not SecBuffer:
+        return None
+    hv, dv, tv = h.pvBuffer, d.pvBuffer, t.pvBuffer
+    n = d.cbBuffer
+    if (
+        h.BufferType != _STREAM_HEADER
+        or d.BufferType != _DATA
+        or t.BufferType != _STREAM_TRAILER
+        or type(hv) is not memoryview
+        or type(dv) is not memoryview
+        or type(tv) is not memoryview
+        or hv.readonly
+        or dv.readonly
+        or tv.readonly
+        or type(n) is not int
+        or not 0 <= n <= MAX_PLAINTEXT
+        or n > len(dv)
+        or h.cbBuffer < 5
+        or t.cbBuffer < 17
+        or len(hv) < 5
+        or len(tv) < 17
+        or hv.format != "B"
+        or dv.format != "B"
+        or tv.format != "B"
+    ):
+        return None
+    client = ctx.client
+    protection = client.write_protection
+    if (
+        ctx.phase is not Phase.ESTABLISHED
+        or type(protection) is not Protection13
+        or client.local_closed
+        or not client.handshake_complete
+    ):
+        return None
+    try:
+        protection.seal_data_into(n, hv, dv, tv)
+    except TLSError:
+        return C.SEC_E_ENCRYPT_FAILURE
+    h.cbBuffer = 5
+    t.cbBuffer = 17
     return C.SEC_E_OK
 
 

@@ -20,7 +20,7 @@ from . import buffers as B
 from . import cache
 from . import context as X
 from . import credentials as K
-from .types import CredHandle, CtxtHandle, TimeStamp
+from .types import CredHandle, CtxtHandle, SecBufferDesc, TimeStamp
 
 P = ParamSpec("P")
 log = logging.getLogger("schannel_py.sspi")
@@ -259,11 +259,29 @@ def SetContextAttributes(
     return X.set_attribute(ctx, ulAttribute, pBuffer)
 
 
-@_guarded
 def EncryptMessage(
     phContext: CtxtHandle | None, fQOP: int, pMessage: object, MessageSeqNo: int
 ) -> SecStatus:
     """Encrypt one record in place over [STREAM_HEADER, DATA, STREAM_TRAILER, EMPTY]."""
+    try:
+        # The per-record path of every stream, without the general walk; the
+        # same guard as _guarded.
+        if type(fQOP) is int and fQOP == 0 and type(pMessage) is SecBufferDesc:
+            ctx = X.CONTEXTS.get(phContext)
+            if ctx is not None:
+                status = X.encrypt_fast(ctx, pMessage)
+                if status is not None:
+                    return status
+    except Exception:
+        log.exception("EncryptMessage failed unexpectedly")
+        return C.SEC_E_INTERNAL_ERROR
+    return _encrypt_message(phContext, fQOP, pMessage, MessageSeqNo)
+
+
+@_guarded
+def _encrypt_message(
+    phContext: CtxtHandle | None, fQOP: int, pMessage: object, MessageSeqNo: int
+) -> SecStatus:
     ctx = X.CONTEXTS.get(phContext)
     if ctx is None:
         return C.SEC_E_INVALID_HANDLE
@@ -276,11 +294,27 @@ def EncryptMessage(
     return X.encrypt(ctx, qop, pMessage)
 
 
-@_guarded
 def DecryptMessage(
     phContext: CtxtHandle | None, pMessage: object, MessageSeqNo: int, pfQOP: object
 ) -> SecStatus:
     """Decrypt one record in place from [DATA, EMPTY, EMPTY, EMPTY]."""
+    try:
+        if type(pMessage) is SecBufferDesc:  # the per-record path; guarded as _guarded does
+            ctx = X.CONTEXTS.get(phContext)
+            if ctx is not None:
+                status = X.decrypt_fast(ctx, pMessage)
+                if status is not None:
+                    return status
+    except Exception:
+        log.exception("DecryptMessage failed unexpectedly")
+        return C.SEC_E_INTERNAL_ERROR
+    return _decrypt_message(phContext, pMessage, MessageSeqNo, pfQOP)
+
+
+@_guarded
+def _decrypt_message(
+    phContext: CtxtHandle | None, pMessage: object, MessageSeqNo: int, pfQOP: object
+) -> SecStatus:
     ctx = X.CONTEXTS.get(phContext)
     if ctx is None:
         return C.SEC_E_INVALID_HANDLE

@@ -43,8 +43,8 @@ class HandleTable(Generic[T]):
         upper = getattr(handle, "dwUpper", None)
         if upper != self._tag or not isinstance(lower, int):
             return None
-        with self._lock:
-            return self._items.get(lower)
+        # A single dict lookup is atomic; the lock only orders add/remove.
+        return self._items.get(lower)
 
     def remove(self, handle: object) -> T | None:
         obj = self.get(handle)

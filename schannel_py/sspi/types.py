@@ -203,7 +203,7 @@ class PVOID:
 # ---------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class SecBuffer:
     """``SecBuffer``: ``cbBuffer`` bytes of type ``BufferType`` at ``pvBuffer``.
 
@@ -235,7 +235,7 @@ class SecBuffer:
         return view.tobytes()[: self.cbBuffer]
 
 
-@dataclass(init=False)
+@dataclass(init=False, slots=True)
 class SecBufferDesc:
     """``SecBufferDesc``: a list of ``SecBuffer`` s.
 

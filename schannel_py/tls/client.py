@@ -179,6 +179,36 @@ class TLSClient:
             self.failed = True
             raise
 
+    def receive_record_in_place(self, record: memoryview) -> tuple[int, list[Event]]:
+        """:meth:`receive_record` for a complete record in writable memory.
+
+        A TLS 1.3 protected record is decrypted over itself.  Application data
+        gives (content length, []) with the content at
+        ``record[HEADER_LEN:HEADER_LEN + length]`` and no copy made; anything
+        else gives (-1, events).  Same checks and failure handling as
+        :meth:`receive_record`.
+        """
+        protection = self.read_protection
+        if (
+            type(protection) is not Protection13
+            or self.failed
+            or self.awaiting_credential
+            or self._hs_buf
+            or record[0] != APPLICATION_DATA
+        ):
+            return -1, self.receive_record(record)
+        try:
+            if record[1] != 3 or len(record) != HEADER_LEN + ((record[3] << 8) | record[4]):
+                raise decode_error("receive_record needs exactly one complete record")
+            ctype, length = protection.open_in_place(record)
+            if ctype == APPLICATION_DATA and self.handshake_complete and not self.peer_closed:
+                self.key_updates_in_a_row = 0
+                return length, []
+            return -1, self._on_protected(ctype, bytes(record[HEADER_LEN : HEADER_LEN + length]))
+        except TLSError:
+            self.failed = True
+            raise
+
     def pause_for_credential(self, continuation: Callable[[], list[Event]]) -> None:
         """Stop until :meth:`provide_credential` (used by the handshake state machines)."""
         self.awaiting_credential = True
@@ -344,14 +374,20 @@ class TLSClient:
             return self._on_ccs(bytes(record[HEADER_LEN:]))
         if self.read_protection is not None:
             ctype, payload = self.read_protection.open(record)
-            if ctype == CHANGE_CIPHER_SPEC and self.version == 0x0304:
-                raise unexpected("protected change_cipher_spec")  # RFC 8446 section 5
-        else:
-            if ctype == APPLICATION_DATA:
-                raise unexpected("application data before keys are established")
-            payload = bytes(record[HEADER_LEN:])
-            if len(payload) > MAX_PLAINTEXT:
-                raise TLSError(AlertDescription.record_overflow, "plaintext record too long")
+            return self._on_protected(ctype, payload)
+        if ctype == APPLICATION_DATA:
+            raise unexpected("application data before keys are established")
+        payload = bytes(record[HEADER_LEN:])
+        if len(payload) > MAX_PLAINTEXT:
+            raise TLSError(AlertDescription.record_overflow, "plaintext record too long")
+        return self._on_content(ctype, payload)
+
+    def _on_protected(self, ctype: int, payload: bytes) -> list[Event]:
+        if ctype == CHANGE_CIPHER_SPEC and self.version == 0x0304:
+            raise unexpected("protected change_cipher_spec")  # RFC 8446 section 5
+        return self._on_content(ctype, payload)
+
+    def _on_content(self, ctype: int, payload: bytes) -> list[Event]:
         if ctype != HANDSHAKE and self._hs_buf:
             raise unexpected("record interleaved with a fragmented handshake message")
         if ctype == CHANGE_CIPHER_SPEC:

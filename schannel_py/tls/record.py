@@ -74,6 +74,10 @@ def plaintext_records(content_type: int, data: bytes, version: int = 0x0303) -> 
 
 
 _pack_header = struct.Struct(">BHH").pack
+#: Sequence numbers run up to 2^64 - 2; the last one is never used (RFC 8446 section 5.3).
+_LAST_SEQ = (1 << 64) - 1
+#: Header of a TLS 1.3 record carrying a full 16 KiB of data (+ type + tag).
+_FULL_DATA_HEADER = _pack_header(APPLICATION_DATA, 0x0303, MAX_PLAINTEXT + 17)
 #: Protected records at least this long are opened through the work area.
 _SCRATCH_MIN = 4096
 
@@ -96,7 +100,7 @@ class Protection12:
 
     def _next(self) -> int:
         seq = self.seq
-        if seq >= (1 << 64) - 1:
+        if seq >= _LAST_SEQ:
             raise TLSError(AlertDescription.internal_error, "sequence number exhausted")
         self.seq += 1
         return seq
@@ -150,7 +154,7 @@ class Protection12:
 class Protection13:
     """TLS 1.3 record protection for one direction and one traffic secret."""
 
-    __slots__ = ("suite", "secret", "_aead", "_iv", "seq", "header_len", "_scratch")
+    __slots__ = ("suite", "secret", "_aead", "_iv", "seq", "header_len", "_scratch", "_full")
 
     def __init__(self, suite: CipherSuite, secret: bytes, key: bytes, iv: bytes) -> None:
         self.suite = suite
@@ -161,9 +165,11 @@ class Protection13:
         self.seq = 0
         #: Work area of seal_into (allocated on first use, reused per record).
         self._scratch: memoryview | None = None
+        #: seal_data_into's work area and its views for a full-size record.
+        self._full: tuple[memoryview, memoryview, memoryview, memoryview, memoryview] | None = None
 
     def _nonce(self) -> bytes:
-        if self.seq >= (1 << 64) - 1:
+        if self.seq >= _LAST_SEQ:
             raise TLSError(AlertDescription.internal_error, "sequence number exhausted")
         nonce = (self._iv ^ self.seq).to_bytes(12, "big")
         self.seq += 1
@@ -201,6 +207,40 @@ class Protection13:
         body[:n] = work[:n]
         trailer[:17] = work[n : n + 17]
         return hdr
+
+    def seal_data_into(
+        self, n: int, header: memoryview, body: memoryview, trailer: memoryview
+    ) -> None:
+        """:meth:`seal_into` of the first ``n`` bytes of ``body`` as application
+        data, header written too: the EncryptMessage path, kept to the fewest
+        Python steps per record (full-size records reuse prepared views)."""
+        seq = self.seq
+        if seq >= _LAST_SEQ:
+            raise TLSError(AlertDescription.internal_error, "sequence number exhausted")
+        full = self._full
+        if full is None:
+            work = memoryview(bytearray(MAX_CIPHERTEXT_13))
+            full = self._full = (
+                work,
+                work[: MAX_PLAINTEXT + 1],
+                work[: MAX_PLAINTEXT + 17],
+                work[:MAX_PLAINTEXT],
+                work[MAX_PLAINTEXT : MAX_PLAINTEXT + 17],
+            )
+        self.seq = seq + 1
+        if n == MAX_PLAINTEXT:
+            work, inner, sealed, content, tail = full
+            hdr = _FULL_DATA_HEADER
+        else:
+            work = full[0]
+            inner, sealed, content, tail = work[: n + 1], work[: n + 17], work[:n], work[n : n + 17]
+            hdr = _pack_header(APPLICATION_DATA, 0x0303, n + 17)
+        content[:] = body if len(body) == n else body[:n]
+        work[n] = APPLICATION_DATA
+        self._aead.encrypt_into((self._iv ^ seq).to_bytes(12, "big"), inner, hdr, sealed)
+        body[:n] = content
+        trailer[:17] = tail
+        header[:5] = hdr
 
     def open(self, record: bytes | memoryview) -> tuple[int, bytes]:
         """(inner content type, content) of a protected record; bad_record_mac on failure."""
@@ -242,6 +282,45 @@ class Protection13:
                 raise TLSError(AlertDescription.record_overflow, "inner plaintext too long")
             return out[m - 1], bytes(out[: m - 1])
         return _split_inner(bytes(out))
+
+    def open_in_place(self, record: memoryview) -> tuple[int, int]:
+        """:meth:`open` over the caller's writable record: the content is decrypted
+        over the body and ends up at ``record[HEADER_LEN:HEADER_LEN + length]``.
+
+        Returns (inner content type, content length).  No copy of the record is
+        made, which is what keeps DecryptMessage close to the raw AEAD; on a
+        failed authentication the body is zeroed, so no unauthenticated bytes
+        remain.
+        """
+        if record[0] != APPLICATION_DATA:
+            raise TLSError(
+                AlertDescription.unexpected_message, "unprotected record after keys changed"
+            )
+        body_len = len(record) - HEADER_LEN
+        if body_len > MAX_CIPHERTEXT_13:
+            raise TLSError(AlertDescription.record_overflow, "protected record too long")
+        if body_len < 17:
+            raise TLSError(AlertDescription.bad_record_mac, "protected record too short")
+        m = body_len - 16
+        out = record[HEADER_LEN : HEADER_LEN + m]
+        try:
+            self._aead.decrypt_into(
+                self._nonce(), record[HEADER_LEN:], bytes(record[:HEADER_LEN]), out
+            )
+        except Exception:
+            out[:] = bytes(m)
+            raise TLSError(
+                AlertDescription.bad_record_mac, "record authentication failed"
+            ) from None
+        ctype = out[m - 1]
+        if not ctype:  # padding: the type is the last non-zero byte
+            end = len(bytes(out).rstrip(b"\0"))
+            if end == 0:
+                raise TLSError(AlertDescription.unexpected_message, "record has no content type")
+            ctype, m = out[end - 1], end
+        if m - 1 > MAX_PLAINTEXT:
+            raise TLSError(AlertDescription.record_overflow, "inner plaintext too long")
+        return ctype, m - 1
 
 
 def _split_inner(inner: bytes) -> tuple[int, bytes]:

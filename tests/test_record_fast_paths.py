@@ -1,0 +1,232 @@
+"""The per-record fast paths (issue 8): in-place DecryptMessage and the lean
+EncryptMessage give the same records, statuses and buffer layouts as the
+general code, and fall back to it for every unusual layout."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import peers
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from memserver import MemoryServer
+from sspi_driver import CurlLoop, acquire
+
+import schannel_py as sc
+from schannel_py.tls.alerts import AlertDescription, TLSError
+from schannel_py.tls.record import MAX_PLAINTEXT, Protection13
+from schannel_py.tls.suites import SUITES
+
+AES128 = SUITES[0x1301]
+KEY, IV = bytes(range(16)), bytes(range(100, 112))
+
+
+def pair() -> tuple[Protection13, Protection13]:
+    """A sealing and an opening protection for the same traffic key."""
+    return Protection13(AES128, b"", KEY, IV), Protection13(AES128, b"", KEY, IV)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    content=st.binary(max_size=300),
+    ctype=st.sampled_from([21, 22, 23]),
+    padding=st.integers(0, 40),
+)
+def test_open_in_place_matches_open(content: bytes, ctype: int, padding: int) -> None:
+    if not content and ctype != 23:
+        content = b"\x01"
+    sealer, opener = pair()
+    _, reference = pair()
+    record = sealer.seal(ctype, content, padding)
+    buf = bytearray(record)
+    got_type, length = opener.open_in_place(memoryview(buf))
+    assert (got_type, bytes(buf[5 : 5 + length])) == reference.open(record)
+    assert opener.seq == reference.seq == 1
+
+
+def test_open_in_place_zeroes_the_body_on_a_bad_tag() -> None:
+    sealer, opener = pair()
+    buf = bytearray(sealer.seal(23, b"secret data" * 10))
+    buf[-1] ^= 1
+    with pytest.raises(TLSError) as e:
+        opener.open_in_place(memoryview(buf))
+    assert e.value.description == AlertDescription.bad_record_mac
+    assert buf[5:-16] == bytes(len(buf) - 21)  # no unauthenticated plaintext left
+
+
+def test_open_in_place_all_zero_inner_plaintext() -> None:
+    sealer, opener = pair()
+    buf = bytearray(sealer.seal(0, b"", 12))  # type 0: no content type at all
+    with pytest.raises(TLSError) as e:
+        opener.open_in_place(memoryview(buf))
+    assert e.value.description == AlertDescription.unexpected_message
+
+
+@pytest.mark.parametrize("n", [0, 1, 100, MAX_PLAINTEXT - 1, MAX_PLAINTEXT])
+def test_seal_data_into_matches_seal_parts(n: int) -> None:
+    fast, reference = pair()
+    data = os.urandom(n)
+    for _ in range(2):  # the second record reuses the prepared views
+        hdr, sealed = reference.seal_parts(23, data)
+        buf = bytearray(b"\xee" * (5 + n + 17 + 3))
+        mv = memoryview(buf)
+        mv[5 : 5 + n] = data
+        fast.seal_data_into(n, mv[:5], mv[5 : 5 + n + 3], mv[5 + n :])
+        assert bytes(buf[: 5 + n + 17]) == hdr + sealed
+        assert buf[5 + n + 17 :] == b"\xee" * 3
+
+
+@pytest.fixture
+def loop(pki: peers.ServerPki, root_certs_env: Path) -> CurlLoop:
+    loop = CurlLoop(MemoryServer(Path(pki.ecdsa.fullchain), Path(pki.ecdsa.key)), acquire())
+    assert loop.handshake() == sc.SEC_E_OK
+    loop.decrypt_all()  # tickets
+    return loop
+
+
+def decrypt_desc(data: object, n: int) -> sc.SecBufferDesc:
+    return sc.SecBufferDesc(
+        [sc.SecBuffer(n, sc.SECBUFFER_DATA, data)]  # type: ignore[arg-type]
+        + [sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None) for _ in range(3)]
+    )
+
+
+def test_decrypt_message_works_in_the_callers_memory(loop: CurlLoop) -> None:
+    first, second = b"first record", b"second, longer record" * 50
+    wire = bytearray(loop.server.write(first) + loop.server.write(second))
+    n1 = 5 + len(first) + 17
+    desc = decrypt_desc(wire, len(wire))
+    assert sc.DecryptMessage(loop.ctx, desc, 0, None) == sc.SEC_E_OK
+    hdr, dat, trl, ext = desc.pBuffers
+    assert [b.BufferType for b in desc.pBuffers] == [
+        sc.SECBUFFER_STREAM_HEADER,
+        sc.SECBUFFER_DATA,
+        sc.SECBUFFER_STREAM_TRAILER,
+        sc.SECBUFFER_EXTRA,
+    ]
+    assert (hdr.cbBuffer, dat.cbBuffer, trl.cbBuffer) == (5, len(first), 17)
+    assert ext.cbBuffer == len(wire) - n1
+    assert wire[5 : 5 + len(first)] == first  # decrypted where the ciphertext was
+    assert dat.pvBuffer is not None and ext.pvBuffer is not None
+    dat.pvBuffer[0] = ord("F")  # the DATA buffer is a view of the caller's bytearray
+    assert wire[5:6] == b"F"
+    rest = bytearray(ext.pvBuffer[: ext.cbBuffer])
+    desc.release()
+    desc = decrypt_desc(rest, len(rest))
+    assert sc.DecryptMessage(loop.ctx, desc, 0, None) == sc.SEC_E_OK
+    got = desc.pBuffers[1]
+    assert got.pvBuffer is not None and bytes(got.pvBuffer[: got.cbBuffer]) == second
+    assert desc.pBuffers[3].BufferType == sc.SECBUFFER_EMPTY
+    desc.release()
+
+
+@pytest.mark.parametrize("kind", ["bytes", "readonly", "memoryview", "bytearray"])
+def test_decrypt_message_any_memory_gives_the_same_layout(loop: CurlLoop, kind: str) -> None:
+    record = loop.server.write(b"payload")
+    data: object = {
+        "bytes": record,
+        "readonly": memoryview(record),
+        "memoryview": memoryview(bytearray(record)),
+        "bytearray": bytearray(record),
+    }[kind]
+    desc = decrypt_desc(data, len(record))
+    assert sc.DecryptMessage(loop.ctx, desc, 0, None) == sc.SEC_E_OK
+    hdr, dat, trl, ext = desc.pBuffers
+    assert (hdr.cbBuffer, dat.cbBuffer, trl.cbBuffer) == (5, 7, 17)
+    assert dat.pvBuffer is not None and bytes(dat.pvBuffer[:7]) == b"payload"
+    assert ext.BufferType == sc.SECBUFFER_EMPTY
+    desc.release()
+
+
+def test_decrypt_message_tampered_record_in_place(loop: CurlLoop) -> None:
+    wire = bytearray(loop.server.write(b"do not reveal me"))
+    wire[10] ^= 0x80
+    desc = decrypt_desc(wire, len(wire))
+    status = sc.DecryptMessage(loop.ctx, desc, 0, None)
+    assert status == sc.SEC_E_MESSAGE_ALTERED
+    assert b"reveal" not in wire and wire[5:-16] == bytes(len(wire) - 21)
+    desc.release()
+    again = bytearray(loop.server.write(b"later"))
+    assert sc.DecryptMessage(loop.ctx, decrypt_desc(again, len(again)), 0, None) != sc.SEC_E_OK
+
+
+def test_decrypt_message_incomplete_record_takes_the_general_path(loop: CurlLoop) -> None:
+    wire = bytearray(loop.server.write(b"abc"))
+    desc = decrypt_desc(wire, len(wire) - 4)
+    assert sc.DecryptMessage(loop.ctx, desc, 0, None) == sc.SEC_E_INCOMPLETE_MESSAGE
+    assert desc.pBuffers[0].BufferType == sc.SECBUFFER_MISSING
+    assert desc.pBuffers[0].cbBuffer == 4
+    desc = decrypt_desc(wire, len(wire))
+    assert sc.DecryptMessage(loop.ctx, desc, 0, None) == sc.SEC_E_OK
+
+
+def _encrypt_layout(sizes: sc.SecPkgContext_StreamSizes, data: bytes, kind: str) -> tuple:
+    h, t, n = sizes.cbHeader, sizes.cbTrailer, len(data)
+    if kind == "one buffer":
+        buf = bytearray(h + n + t)
+        mv = memoryview(buf)
+        mv[h : h + n] = data
+        views = [mv[:h], mv[h : h + n], mv[h + n :]]
+    elif kind == "separate buffers":
+        views = [memoryview(bytearray(h)), memoryview(bytearray(data)), memoryview(bytearray(t))]
+    elif kind == "bytearrays":
+        views = [bytearray(h), bytearray(data), bytearray(t)]  # type: ignore[list-item]
+    elif kind == "roomy":
+        views = [
+            memoryview(bytearray(h + 7)),
+            memoryview(bytearray(data + b"\0" * 9)),
+            memoryview(bytearray(t + 3)),
+        ]
+    else:
+        raise AssertionError(kind)
+    desc = sc.SecBufferDesc(
+        [
+            sc.SecBuffer(h, sc.SECBUFFER_STREAM_HEADER, views[0]),
+            sc.SecBuffer(n, sc.SECBUFFER_DATA, views[1]),
+            sc.SecBuffer(t, sc.SECBUFFER_STREAM_TRAILER, views[2]),
+            sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
+        ]
+    )
+    return desc, views
+
+
+@pytest.mark.parametrize("kind", ["one buffer", "separate buffers", "bytearrays", "roomy"])
+@pytest.mark.parametrize("n", [0, 1, 5000, MAX_PLAINTEXT])
+def test_encrypt_message_layouts_give_records_the_server_reads(
+    loop: CurlLoop, kind: str, n: int
+) -> None:
+    sizes = loop.stream_sizes()
+    data = os.urandom(n)
+    desc, _ = _encrypt_layout(sizes, data, kind)
+    assert sc.EncryptMessage(loop.ctx, 0, desc, 0) == sc.SEC_E_OK
+    hdr, dat, trl = desc.pBuffers[:3]
+    assert (hdr.cbBuffer, dat.cbBuffer, trl.cbBuffer) == (5, n, 17)
+    wire = b"".join(bytes(b.pvBuffer[: b.cbBuffer]) for b in (hdr, dat, trl))  # type: ignore[index]
+    loop.server.feed(wire)
+    assert loop.server.read() == data or (n == 0 and loop.server.read() == b"")
+
+
+@pytest.mark.parametrize(
+    "mutate, status",
+    [
+        (lambda d: setattr(d.pBuffers[2], "cbBuffer", 16), sc.SEC_E_BUFFER_TOO_SMALL),
+        (lambda d: setattr(d.pBuffers[0], "cbBuffer", 4), sc.SEC_E_BUFFER_TOO_SMALL),
+        (lambda d: setattr(d.pBuffers[1], "cbBuffer", 10**6), sc.SEC_E_INVALID_TOKEN),
+        (lambda d: setattr(d, "cBuffers", 2), sc.SEC_E_INVALID_TOKEN),
+        (
+            lambda d: setattr(d.pBuffers[1], "BufferType", sc.SECBUFFER_EMPTY),
+            sc.SEC_E_INTERNAL_ERROR,
+        ),
+    ],
+)
+def test_encrypt_message_unusual_layouts_keep_their_statuses(
+    loop: CurlLoop, mutate: object, status: sc.SecStatus
+) -> None:
+    desc, _ = _encrypt_layout(loop.stream_sizes(), b"hello", "one buffer")
+    mutate(desc)  # type: ignore[operator]
+    assert sc.EncryptMessage(loop.ctx, 0, desc, 0) == status
+    # Nothing was consumed: the next record still decrypts at the server.
+    loop.server.feed(loop.encrypt(b"next"))
+    assert loop.server.read() == b"next"
