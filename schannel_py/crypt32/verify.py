@@ -84,7 +84,7 @@ from schannel_py.constants import (
 )
 
 from .context import CERT_CONTEXT, _parse_der
-from .store import CertStore, _open_system, store_generation
+from .store import CertStore, _open_system, _root_base_entries, store_generation
 
 __all__ = ["name_matches", "status_to_alert", "verify_server_chain"]
 
@@ -159,9 +159,7 @@ def _verify(
 
     snap = _anchor_snapshot(extra_roots if isinstance(extra_roots, CertStore) else None)
     anchors = snap.anchors
-    ca_store = _open_system("CA", readonly=True, create=True)
-    extra_intermediates = [e.der for e in ca_store._entries()] if ca_store is not None else []
-    intermediates = _unique(ders[1:] + extra_intermediates)
+    intermediates = _unique(ders[1:] + _ca_store_ders())
     leaf_der = ders[0]
     intermediates.pop(leaf_der, None)
     for der in list(intermediates):
@@ -205,6 +203,22 @@ def _verify(
     return SEC_E_OK
 
 
+#: (store generation, DER of the "CA" store's certificates) of the last read.
+_CA_DERS: list[tuple[int, list[bytes]]] = []
+
+
+def _ca_store_ders() -> list[bytes]:
+    """The "CA" store's certificates (in-process only, so the generation covers them)."""
+    gen = store_generation()
+    if _CA_DERS and _CA_DERS[0][0] is gen:
+        return _CA_DERS[0][1]
+    ca_store = _open_system("CA", readonly=True, create=True)
+    ders = [e.der for e in ca_store._entries()] if ca_store is not None else []
+    if store_generation() is gen:
+        _CA_DERS[:] = [(gen, ders)]
+    return ders
+
+
 def _unique(ders: Sequence[bytes]) -> dict[bytes, Cert]:
     """DER -> parsed certificate, first occurrence kept, unparsable dropped."""
     out: dict[bytes, Cert] = {}
@@ -242,11 +256,18 @@ _SNAPSHOT: list[_AnchorSnapshot] = []
 
 
 def _anchor_snapshot(extra_roots: CertStore | None) -> _AnchorSnapshot:
+    gen = store_generation()
+    cached = _SNAPSHOT[0] if _SNAPSHOT else None
+    if (
+        cached is not None
+        and cached.key[1] is gen
+        and cached.key[2] is extra_roots
+        and cached.key[0] is _root_base_entries()
+    ):
+        return cached  # checked without opening a store: the common case
     root = _open_system("ROOT", readonly=True, create=True)
     assert root is not None
-    gen = store_generation()
     key = (root._base, gen, extra_roots)
-    cached = _SNAPSHOT[0] if _SNAPSHOT else None
     if cached is not None and all(a is b for a, b in zip(cached.key, key, strict=True)):
         return cached
     anchor_ders = [e.der for e in root._entries()]

@@ -10,6 +10,7 @@ offers TLS 1.3; SCH_CREDENTIALS (v5) offers TLS 1.3 and 1.2 minus what
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 
@@ -71,14 +72,19 @@ class Credential:
     @property
     def versions(self) -> tuple[int, ...]:
         """Wire versions to offer, newest first."""
-        allowed = self.protocols
-        if self.structure == "SCHANNEL_CRED":
-            allowed &= ~C.SP_PROT_TLS1_3_CLIENT
-        return tuple(v for bit, v in PROTOCOL_VERSIONS.items() if allowed & bit)
+        return _versions(self.protocols, self.structure)
 
     @property
     def manual_validation(self) -> bool:
         return bool(self.flags & C.SCH_CRED_MANUAL_CRED_VALIDATION)
+
+
+@functools.lru_cache(maxsize=64)
+def _versions(protocols: int, structure: str) -> tuple[int, ...]:
+    allowed = protocols
+    if structure == "SCHANNEL_CRED":
+        allowed &= ~C.SP_PROT_TLS1_3_CLIENT
+    return tuple(v for bit, v in PROTOCOL_VERSIONS.items() if allowed & bit)
 
 
 CREDENTIALS: HandleTable[Credential] = HandleTable(0x53434352)  # "SCCR"

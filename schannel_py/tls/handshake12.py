@@ -50,7 +50,7 @@ from .messages import (
 )
 from .record import Protection12
 from .session import Session12, Transcript
-from .sigalgs import leaf_certificate, public_key_of, verify
+from .sigalgs import leaf_certificate, parse_certificate, public_key_of, verify
 from .suites import SUITES, CipherSuite
 
 if TYPE_CHECKING:
@@ -339,7 +339,7 @@ class Handshake12:
         if len(chain) > self.conn.config.max_chain_length:
             raise TLSError(AlertDescription.bad_certificate, "certificate chain too long")
         try:
-            leaf = x509.load_der_x509_certificate(chain[0])
+            leaf = parse_certificate(chain[0])
             key = public_key_of(leaf)
         except Exception:
             raise TLSError(

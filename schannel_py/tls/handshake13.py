@@ -26,11 +26,10 @@ keys to application keys once its own Finished is queued.
 from __future__ import annotations
 
 import enum
+import functools
 import hmac
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
-
-from cryptography import x509
 
 from .alerts import AlertDescription, TLSError, decode_error, illegal, unexpected
 from .clientauth import PAUSE, CertificateRequestInfo, parse_certificate_authorities, pick_scheme
@@ -78,7 +77,7 @@ from .messages import (
 )
 from .record import CHANGE_CIPHER_SPEC, Protection13, plaintext_records
 from .session import Ticket13, Transcript
-from .sigalgs import leaf_certificate, public_key_of, verify
+from .sigalgs import leaf_certificate, parse_certificate, verify
 from .suites import SUITES, CipherSuite
 
 if TYPE_CHECKING:
@@ -161,31 +160,56 @@ def client_hello_extensions(
     cfg: ClientConfig, shares: list[tuple[int, bytes]], versions: tuple[int, ...]
 ) -> list[tuple[int, bytes]]:
     """ClientHello extensions for ``versions`` (TLS 1.2 ones only if 1.2 is offered)."""
+    exts = list(
+        _configured_extensions(
+            cfg.server_name,
+            tuple(cfg.alpn),
+            tuple(cfg.groups),
+            tuple(cfg.signature_schemes),
+            tuple(versions),
+            cfg.post_handshake_auth,
+        )
+    )
+    if 0x0304 in versions:
+        exts.append((Ext.key_share, ext_key_share_client(shares)))
+    return exts
+
+
+@functools.lru_cache(maxsize=128)
+def _configured_extensions(
+    server_name: str | None,
+    alpn: tuple[bytes, ...],
+    groups: tuple[int, ...],
+    signature_schemes: tuple[int, ...],
+    versions: tuple[int, ...],
+    post_handshake_auth: bool,
+) -> tuple[tuple[int, bytes], ...]:
+    """The extensions before key_share: a pure function of the configuration,
+    so a client connecting again with the same settings reuses their encoding."""
     tls13 = 0x0304 in versions
     tls12 = 0x0303 in versions
     exts: list[tuple[int, bytes]] = []
-    if cfg.server_name:
-        exts.append((Ext.server_name, ext_server_name(cfg.server_name)))
+    if server_name:
+        exts.append((Ext.server_name, ext_server_name(server_name)))
     if tls12:
         exts.append((Ext.ec_point_formats, b"\x01\x00"))
     # The hybrids are TLS 1.3 groups: a ClientHello offering only TLS 1.2 leaves them out.
-    groups = cfg.groups if tls13 else [g for g in cfg.groups if g not in HYBRIDS]
-    exts.append((Ext.supported_groups, ext_u16_list(groups)))
-    exts.append((Ext.signature_algorithms, ext_u16_list(cfg.signature_schemes)))
-    if cfg.alpn:
-        exts.append((Ext.alpn, ext_alpn(cfg.alpn)))
+    offered = groups if tls13 else tuple(g for g in groups if g not in HYBRIDS)
+    exts.append((Ext.supported_groups, ext_u16_list(offered)))
+    exts.append((Ext.signature_algorithms, ext_u16_list(signature_schemes)))
+    if alpn:
+        exts.append((Ext.alpn, ext_alpn(list(alpn))))
     if tls12:
         exts.append((Ext.extended_master_secret, b""))
         exts.append((Ext.session_ticket, b""))
         exts.append((Ext.renegotiation_info, b"\x00"))
-    if tls13 and cfg.post_handshake_auth:
+    if tls13 and post_handshake_auth:
         exts.append((Ext.post_handshake_auth, b""))
     if tls13:
         listed: list[int] = [v for v in (0x0304, 0x0303) if v in versions]
         exts.append((Ext.supported_versions, ext_u16_list(listed, 1)))
         exts.append((Ext.psk_key_exchange_modes, b"\x01\x01"))
-        exts.append((Ext.key_share, ext_key_share_client(shares)))
-    return exts
+    return tuple(exts)
 
 
 class Handshake13:
@@ -608,8 +632,7 @@ class Handshake13:
                     )
         chain = [e.cert_data for e in cert.entries]
         try:
-            leaf = x509.load_der_x509_certificate(chain[0])
-            public_key_of(leaf)
+            leaf = parse_certificate(chain[0])
         except Exception:
             raise TLSError(
                 AlertDescription.bad_certificate, "cannot parse the server certificate"

@@ -96,10 +96,32 @@ def scheme_name(code: int) -> str:
 _LAST_KEY: tuple[x509.Certificate, Any] | None = None
 
 
+#: Parsed server certificates and their keys by DER: a client meets the same
+#: few servers again and again, and certificate objects are immutable.
+_PARSED: dict[bytes, tuple[x509.Certificate, Any]] = {}
+_PARSED_MAX = 64
+
+
+def parse_certificate(der: bytes) -> x509.Certificate:
+    """The certificate of ``der`` with its public key loaded (ValueError if either
+    cannot be parsed), from a small cache of recently seen certificates."""
+    global _LAST_KEY
+    der = bytes(der)
+    found = _PARSED.get(der)
+    if found is None:
+        cert = x509.load_der_x509_certificate(der)
+        found = (cert, cert.public_key())
+        if len(_PARSED) >= _PARSED_MAX:
+            del _PARSED[next(iter(_PARSED))]
+        _PARSED[der] = found
+    _LAST_KEY = found
+    return found[0]
+
+
 def leaf_certificate(chain: list[bytes]) -> x509.Certificate | None:
     """The parsed first certificate of a stored chain (resumed sessions), or None."""
     try:
-        return x509.load_der_x509_certificate(chain[0]) if chain else None
+        return parse_certificate(chain[0]) if chain else None
     except ValueError:
         return None
 
