@@ -303,9 +303,15 @@ class Protection13:
             raise TLSError(AlertDescription.bad_record_mac, "protected record too short")
         m = body_len - 16
         out = record[HEADER_LEN : HEADER_LEN + m]
+        seq = self.seq
+        if seq >= _LAST_SEQ:
+            raise TLSError(AlertDescription.internal_error, "sequence number exhausted")
+        self.seq = seq + 1
         try:
+            # The header is not overwritten (the content starts after it), so
+            # it can be the associated data as it stands.
             self._aead.decrypt_into(
-                self._nonce(), record[HEADER_LEN:], bytes(record[:HEADER_LEN]), out
+                (self._iv ^ seq).to_bytes(12, "big"), record[HEADER_LEN:], record[:HEADER_LEN], out
             )
         except Exception:
             out[:] = bytes(m)
