@@ -114,16 +114,7 @@ TLS13_CREDENTIAL_GROUPS: tuple[int, ...] = (
 
 #: RSA signature schemes by CRYPTO_SETTINGS chaining mode (the padding).
 RSA_PADDING_SCHEMES: dict[str, frozenset[int]] = {
-    C.SCHANNEL_RSA_PSS_PADDING_ALGORITHM: frozenset(
-        {
-            SA.RSA_PSS_RSAE_SHA256,
-            SA.RSA_PSS_RSAE_SHA384,
-            SA.RSA_PSS_RSAE_SHA512,
-            SA.RSA_PSS_PSS_SHA256,
-            SA.RSA_PSS_PSS_SHA384,
-            SA.RSA_PSS_PSS_SHA512,
-        }
-    ),
+    C.SCHANNEL_RSA_PSS_PADDING_ALGORITHM: SA.PSS_SCHEMES,
     C.SCHANNEL_RSA_PKCS_PADDING_ALGORITHM: SA.PKCS1_SCHEMES,
 }
 #: ECDSA signature schemes and their curve sizes (CRYPTO_SETTINGS bit lengths).
