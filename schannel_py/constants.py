@@ -934,6 +934,25 @@ SSL_SESSION_DISABLE_RECONNECTS = 2
 # SecPkgContext_SessionInfo.dwFlags
 SSL_SESSION_RECONNECT = 1
 
+# ---------------------------------------------------------------------------
+# schannel_py extensions (not in Windows)
+#
+# Hooks that Windows has no equivalent for (see docs/porting-from-windows.md,
+# "schannel_py extensions").  Their ids live in a private range, 0x53500000 + n
+# ("SP"), far from every attribute id and control token type the headers define,
+# so a Windows caller's value can never select one by accident.
+# ---------------------------------------------------------------------------
+
+#: SetContextAttributes: a certificate verify callback (SecPkgContext_PyVerifyCallback).
+SECPKG_ATTR_PY_VERIFY_CALLBACK = 0x53500001
+#: QueryContextAttributes: handshake facts (SecPkgContext_PyHandshakeInfo).
+SECPKG_ATTR_PY_HANDSHAKE_INFO = 0x53500002
+#: ApplyControlToken dwTokenType: send a TLS 1.3 KeyUpdate (SCHANNEL_PY_KEY_UPDATE_TOKEN).
+SCHANNEL_PY_KEY_UPDATE = 0x53500003
+# SCHANNEL_PY_KEY_UPDATE_TOKEN.dwUpdateRequested (RFC 8446 KeyUpdateRequest)
+SCHANNEL_PY_KEY_UPDATE_NOT_REQUESTED = 0
+SCHANNEL_PY_KEY_UPDATE_REQUESTED = 1
+
 
 # ---------------------------------------------------------------------------
 # Public names.  Kept as a literal list so type checkers see it; a test checks
@@ -1427,4 +1446,10 @@ __all__ = [
     "SSL_SESSION_ENABLE_RECONNECTS",
     "SSL_SESSION_DISABLE_RECONNECTS",
     "SSL_SESSION_RECONNECT",
+    # schannel_py extensions (not in Windows)
+    "SECPKG_ATTR_PY_VERIFY_CALLBACK",
+    "SECPKG_ATTR_PY_HANDSHAKE_INFO",
+    "SCHANNEL_PY_KEY_UPDATE",
+    "SCHANNEL_PY_KEY_UPDATE_NOT_REQUESTED",
+    "SCHANNEL_PY_KEY_UPDATE_REQUESTED",
 ]

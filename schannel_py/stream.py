@@ -30,6 +30,7 @@ from .sspi.types import (
     SecPkgContext_StreamSizes,
     TimeStamp,
     pack_application_protocols,
+    pack_key_update_token,
 )
 
 # The request flags curl uses by default (client certificate not automatic).
@@ -312,6 +313,24 @@ class SChannelStream:
         self._send_tokens(out)
         self._loop(read_first=not self.encdata)
         return self.last_status
+
+    def key_update(self, requested: bool = False) -> None:
+        """Send a TLS 1.3 KeyUpdate (schannel_py extension): ApplyControlToken + ISC."""
+        token = pack_key_update_token(
+            C.SCHANNEL_PY_KEY_UPDATE_REQUESTED
+            if requested
+            else C.SCHANNEL_PY_KEY_UPDATE_NOT_REQUESTED
+        )
+        status = F.ApplyControlToken(
+            self.ctx, _desc(SecBuffer(len(token), C.SECBUFFER_TOKEN, token))
+        )
+        if status != C.SEC_E_OK:
+            raise SChannelError("ApplyControlToken", status)
+        out = _desc(SecBuffer(0, C.SECBUFFER_EMPTY, None))
+        status = self._isc(self.ctx, None, out, self.ctx)
+        if status != C.SEC_E_OK:
+            raise SChannelError("InitializeSecurityContext", status)
+        self._send_tokens(out)
 
     def shutdown(self) -> None:
         """Send close_notify through ApplyControlToken + ISC."""

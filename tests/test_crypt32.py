@@ -752,7 +752,7 @@ def test_status_to_alert() -> None:
     assert c.status_to_alert(SEC_E_CERT_EXPIRED) == 45
     assert c.status_to_alert(SEC_E_WRONG_PRINCIPAL) == 46
     assert c.status_to_alert(SEC_E_CERT_WRONG_USAGE) == 43
-    assert c.status_to_alert(SEC_E_CERT_UNKNOWN) == 42
+    assert c.status_to_alert(SEC_E_CERT_UNKNOWN) == 46  # certificate_unknown
     assert c.status_to_alert(0x80092010) == 44  # CRYPT_E_REVOKED
     assert c.status_to_alert(-2146893019) == 42  # signed LONG form of an unmapped status
     assert c.status_to_alert(None) == 42  # type: ignore[arg-type]

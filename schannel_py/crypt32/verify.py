@@ -525,7 +525,9 @@ _ALERTS: dict[int, int] = {
     CERT_E_REVOKED: TLS1_ALERT_CERTIFICATE_REVOKED,
     CRYPT_E_NO_REVOCATION_CHECK: TLS1_ALERT_CERTIFICATE_UNKNOWN,
     CRYPT_E_REVOCATION_OFFLINE: TLS1_ALERT_CERTIFICATE_UNKNOWN,
-    SEC_E_CERT_UNKNOWN: TLS1_ALERT_BAD_CERTIFICATE,
+    # "An unknown error occurred while processing the certificate": certificate_unknown
+    # ("some other issue"), the alert that SChannel maps back to this code (section 0.4).
+    SEC_E_CERT_UNKNOWN: TLS1_ALERT_CERTIFICATE_UNKNOWN,
 }
 
 
@@ -535,9 +537,9 @@ def status_to_alert(status: int) -> int:
     untrusted root -> unknown_ca (48); expired -> certificate_expired (45);
     wrong principal -> certificate_unknown (46, as OpenSSL sends for a host
     mismatch); wrong usage -> unsupported_certificate (43); revoked ->
-    certificate_revoked (44); revocation unknown -> certificate_unknown (46);
-    the CERT_E_* forms of these likewise; anything else (SEC_E_CERT_UNKNOWN
-    included) -> bad_certificate (42).  Never raises.
+    certificate_revoked (44); revocation unknown and SEC_E_CERT_UNKNOWN ->
+    certificate_unknown (46); the CERT_E_* forms of these likewise; anything
+    else -> bad_certificate (42).  Never raises.
     """
     try:
         return _ALERTS.get(int(status), TLS1_ALERT_BAD_CERTIFICATE)

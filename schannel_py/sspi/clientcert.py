@@ -76,13 +76,21 @@ def chain_for(cert: CERT_CONTEXT) -> list[bytes]:
         return [cert.pbCertEncoded]
 
 
-def credential_from(cert: CERT_CONTEXT | None) -> ClientCredential | None:
-    """A signing credential for a certificate context with a private key, or None."""
+def credential_from(
+    cert: CERT_CONTEXT | None, allowed: tuple[int, ...] | None = None
+) -> ClientCredential | None:
+    """A signing credential for a certificate context with a private key, or None.
+
+    ``allowed`` (the credential's enabled signature schemes) limits what its
+    CertificateVerify may use; with none left the certificate is not sent.
+    """
     if cert is None or cert.private_key is None:
         return None
     schemes = schemes_for_key(cert.private_key)
     if not schemes:
         return None
+    if allowed is not None:
+        schemes = tuple(s for s in schemes if s in allowed)
     return ClientCredential(chain=chain_for(cert), schemes=schemes, sign=_signer(cert.private_key))
 
 

@@ -17,7 +17,13 @@ keeps the SSPI-visible state around it:
   (possibly none).  That ISC sends what the client owes (a KeyUpdate answer),
   hands every input byte back as EXTRA, and returns SEC_E_OK.
 * A control token (ApplyControlToken SHUTDOWN or ALERT) is pending until the
-  next ISC, which emits the alert record and returns SEC_E_OK.
+  next ISC, which emits the alert record and returns SEC_E_OK.  The
+  schannel_py KeyUpdate token likewise: the next ISC emits the KeyUpdate record
+  (under the old key) and moves the write direction to the new key.
+* The application's verify callback (SECPKG_ATTR_PY_VERIFY_CALLBACK) runs inside
+  the certificate check ISC makes when the server's Certificate arrives (and, if
+  asked, on resumption); a rejection is a TLS failure like any other, so its
+  alert is protected with whatever keys the client writes with at that point.
 * ``FAILED``: any TLS failure; the alert to send goes into the SECBUFFER_ALERT
   output buffer and the status follows :mod:`errors`.
 """
@@ -29,6 +35,7 @@ import enum
 import functools
 import hashlib
 import ipaddress
+import logging
 import os
 import struct
 import threading
@@ -45,7 +52,7 @@ from .. import crypt32
 from ..constants import SecStatus
 from ..crypt32 import CERT_CONTEXT
 from ..tls import groups as G
-from ..tls.alerts import TLSError
+from ..tls.alerts import AlertDescription, TLSError
 from ..tls.client import ClientConfig, ClientCredential, TLSClient
 from ..tls.clientauth import PAUSE, CertificateRequestInfo
 from ..tls.events import (
@@ -79,6 +86,8 @@ from .types import (
     SecPkgContext_KeyInfo,
     SecPkgContext_KeyingMaterial,
     SecPkgContext_KeyingMaterialInfo,
+    SecPkgContext_PyHandshakeInfo,
+    SecPkgContext_PyVerifyCallback,
     SecPkgContext_SessionInfo,
     SecPkgContext_StreamSizes,
     pack_channel_bindings,
@@ -123,6 +132,12 @@ class Context:
     client: TLSClient
     phase: Phase = Phase.HANDSHAKE
     pending_alert: tuple[int, int] | None = None  # (level, description) from a control token
+    pending_key_update: bool | None = None  # KeyUpdate token: update_requested?
+    # SECPKG_ATTR_PY_VERIFY_CALLBACK: the application's check, and whether it
+    # also runs on resumed handshakes.
+    verify_callback: Callable[[CERT_CONTEXT], object] | None = None
+    verify_on_resumption: bool = False
+    in_callback: bool = False  # the verify callback is running (no re-entrant ISC)
     failure: SecStatus | None = None
     validation_error: SecStatus | None = None
     flags64: int = 0
@@ -136,10 +151,12 @@ class Context:
     # Application data that arrived inside a TLS 1.2 renegotiation (through ISC);
     # DecryptMessage hands it out before reading new records.
     stash: list[bytes] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    # Re-entrant: the verify callback runs under it and may call back into the package.
+    lock: threading.RLock = field(default_factory=threading.RLock)
 
 
 CONTEXTS: HandleTable[Context] = HandleTable(0x53434358)  # "SCCX"
+log = logging.getLogger("schannel_py.sspi.context")
 
 #: Buffer types read on every record (module constants: cheaper than C.X lookups).
 _EMPTY, _DATA, _EXTRA = C.SECBUFFER_EMPTY, C.SECBUFFER_DATA, C.SECBUFFER_EXTRA
@@ -187,22 +204,94 @@ def ret_flags(req: int) -> int:
     return ALWAYS_RET | (req & ECHOED_REQ)
 
 
-def _validator(ctx: Context, target: str | None) -> Callable[[list[bytes]], None]:
-    """The certificate check ISC runs when the server's Certificate arrives."""
+def _validator(ctx: Context, target: str | None, manual: bool) -> Callable[[list[bytes]], None]:
+    """The certificate check ISC runs when the server's Certificate arrives:
+    the package's validation (unless manual), then the application's callback."""
 
     def check(chain: list[bytes]) -> None:
-        now = datetime.datetime.fromtimestamp(ctx.client.now(), datetime.timezone.utc)
-        check_name = not (ctx.cred.flags & C.SCH_CRED_NO_SERVERNAME_CHECK)
-        status = crypt32.verify_server_chain(chain, target, now, check_name=check_name)
-        if status != C.SEC_E_OK:
-            ctx.validation_error = SecStatus(status)
-            raise TLSError(
-                crypt32.status_to_alert(status),
-                f"certificate rejected: {SecStatus(status)!r}",
-                cause=int(status),
-            )
+        if not manual:
+            now = datetime.datetime.fromtimestamp(ctx.client.now(), datetime.timezone.utc)
+            check_name = not (ctx.cred.flags & C.SCH_CRED_NO_SERVERNAME_CHECK)
+            status = crypt32.verify_server_chain(chain, target, now, check_name=check_name)
+            if status != C.SEC_E_OK:
+                ctx.validation_error = SecStatus(status)
+                raise TLSError(
+                    crypt32.status_to_alert(status),
+                    f"certificate rejected: {SecStatus(status)!r}",
+                    cause=int(status),
+                )
+        if ctx.verify_callback is not None:
+            run_verify_callback(ctx, chain)
 
     return check
+
+
+def _reverifier(ctx: Context) -> Callable[[list[bytes]], None]:
+    """The check on a resumed handshake: the callback, if it asked for resumptions."""
+
+    def check(chain: list[bytes]) -> None:
+        if ctx.verify_callback is not None and ctx.verify_on_resumption:
+            run_verify_callback(ctx, chain)
+
+    return check
+
+
+def _callback_verdict(result: object) -> tuple[SecStatus, int | None] | None:
+    """(status, alert or None) from what a verify callback returned; None if malformed."""
+    alert: object = None
+    if isinstance(result, tuple):
+        if len(result) != 2:
+            return None
+        result, alert = result
+    if not isinstance(result, int) or isinstance(result, bool):
+        return None
+    if alert is not None and (
+        not isinstance(alert, int) or isinstance(alert, bool) or not 0 <= alert <= 255
+    ):
+        return None
+    try:
+        status = SecStatus(result)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if status != C.SEC_E_OK and not status.failed:
+        return None  # a success code other than SEC_E_OK cannot fail ISC
+    return status, (int(alert) if alert is not None else None)
+
+
+def run_verify_callback(ctx: Context, chain: list[bytes]) -> None:
+    """Call the application's verify callback; raise TLSError if it rejects the server.
+
+    A rejection fails ISC with the callback's status and its alert (by default the
+    one ``crypt32.status_to_alert`` gives); an exception or a malformed answer is
+    SEC_E_INTERNAL_ERROR with internal_error.
+    """
+    callback = ctx.verify_callback
+    if callback is None:
+        return
+    verdict: tuple[SecStatus, int | None] | None = None
+    leaf = crypt32.chain_context(chain)
+    if leaf is not None:
+        ctx.in_callback = True
+        try:
+            verdict = _callback_verdict(callback(leaf))
+        except Exception:
+            log.debug("verify callback raised", exc_info=True)
+        finally:
+            ctx.in_callback = False
+    if verdict is None:
+        raise TLSError(
+            AlertDescription.internal_error,
+            "verify callback failed",
+            cause=int(C.SEC_E_INTERNAL_ERROR),
+        )
+    status, alert = verdict
+    if status == C.SEC_E_OK:
+        return
+    raise TLSError(
+        alert if alert is not None else crypt32.status_to_alert(status),
+        f"verify callback rejected the certificate: {status!r}",
+        cause=int(status),
+    )
 
 
 def _config(cred: Credential, target: str | None, req: int, alpn: list[bytes]) -> ClientConfig:
@@ -222,6 +311,7 @@ def _config(cred: Credential, target: str | None, req: int, alpn: list[bytes]) -
         cipher_suites=cred.cipher_suites,
         groups=groups,
         key_share_groups=shares,
+        signature_schemes=cred.signature_schemes,
     )
 
 
@@ -239,7 +329,7 @@ def create(
     config.resume_ticket, config.resume_session12 = cache.CACHE.lookup(
         key, clock(), reuse_tickets=reuse
     )
-    config.client_credential = clientcert.credential_from(cred.certificate)
+    config.client_credential = clientcert.credential_from(cred.certificate, cred.signature_schemes)
     config.post_handshake_auth = not flags64 & C.ISC_REQ_NO_POST_HANDSHAKE_AUTH
     client = TLSClient(config, random_source, clock)
     ctx = Context(cred=cred, target=target, req=req, client=client, flags64=flags64, cache_key=key)
@@ -247,8 +337,8 @@ def create(
         ctx.local_cert = cred.certificate
     config.choose_credential = _chooser(ctx)
     manual = bool(req & C.ISC_REQ_MANUAL_CRED_VALIDATION) or cred.manual_validation
-    if not manual:
-        config.verify_certificate = _validator(ctx, target)
+    config.verify_certificate = _validator(ctx, target, manual)
+    config.verify_resumed_certificate = _reverifier(ctx)
     return ctx
 
 
@@ -260,7 +350,7 @@ def _chooser(ctx: Context) -> Callable[[CertificateRequestInfo], object]:
             return None  # the caller said: use what was supplied (nothing)
         if not ctx.cred.flags & C.SCH_CRED_NO_DEFAULT_CREDS:
             found = clientcert.auto_select(info.authorities, clock())
-            credential = clientcert.credential_from(found)
+            credential = clientcert.credential_from(found, ctx.cred.signature_schemes)
             if credential is not None:
                 ctx.local_cert = found
                 return credential
@@ -273,7 +363,7 @@ def _resolve_credential(ctx: Context) -> tuple[bool, ClientCredential | None]:
     """After SEC_I_INCOMPLETE_CREDENTIALS: a new credential with a certificate, or USE_SUPPLIED_CREDS."""
     offered = ctx.offered_cred
     if offered is not None and offered is not ctx.cred and offered.certificate is not None:
-        credential = clientcert.credential_from(offered.certificate)
+        credential = clientcert.credential_from(offered.certificate, offered.signature_schemes)
         if credential is not None:
             ctx.cred = offered
             ctx.local_cert = offered.certificate
@@ -431,7 +521,11 @@ def handshake_step(
 
     if ctx.phase in (Phase.RENEGOTIATE, Phase.ESTABLISHED):
         # The post-handshake message was consumed by DecryptMessage; send what
-        # the client owes and give every input byte back for DecryptMessage.
+        # the client owes (and a KeyUpdate asked for by control token) and give
+        # every input byte back for DecryptMessage.
+        failed = queue_key_update(ctx, out, allocate)
+        if failed is not None:
+            return failed
         pending = ctx.client.data_to_send()
         if ctx.client.local_closed:
             pending = b""  # nothing may follow our close_notify
@@ -515,7 +609,9 @@ def handshake_step(
 
 
 def set_attribute(ctx: Context, attr: int, pBuffer: object) -> SecStatus:
-    """SetContextAttributes: only SECPKG_ATTR_KEYING_MATERIAL_INFO is meaningful here."""
+    """SetContextAttributes: KEYING_MATERIAL_INFO, and the PY_VERIFY_CALLBACK extension."""
+    if attr == C.SECPKG_ATTR_PY_VERIFY_CALLBACK:
+        return _set_verify_callback(ctx, pBuffer)
     if attr != C.SECPKG_ATTR_KEYING_MATERIAL_INFO:
         return C.SEC_E_UNSUPPORTED_FUNCTION
     if not isinstance(pBuffer, SecPkgContext_KeyingMaterialInfo):
@@ -542,6 +638,19 @@ def set_attribute(ctx: Context, attr: int, pBuffer: object) -> SecStatus:
     except UnicodeEncodeError:
         return C.SEC_E_INVALID_PARAMETER
     ctx.keying_material_info = (label_bytes, value, length)
+    return C.SEC_E_OK
+
+
+def _set_verify_callback(ctx: Context, pBuffer: object) -> SecStatus:
+    """Install, replace (or with pfnCallback None remove) the verify callback."""
+    if not isinstance(pBuffer, SecPkgContext_PyVerifyCallback):
+        return C.SEC_E_INVALID_PARAMETER
+    callback = pBuffer.pfnCallback
+    on_resumption = pBuffer.fOnResumption
+    if (callback is not None and not callable(callback)) or not isinstance(on_resumption, int):
+        return C.SEC_E_INVALID_PARAMETER
+    ctx.verify_callback = callback
+    ctx.verify_on_resumption = bool(on_resumption)
     return C.SEC_E_OK
 
 
@@ -604,9 +713,43 @@ def control_step(ctx: Context, out: list[SecBuffer], tok: int, allocate: bool) -
     if not deliver(out, tok, record, allocate):
         return C.SEC_E_INSUFFICIENT_MEMORY
     ctx.pending_alert = None
+    ctx.pending_key_update = None  # nothing may follow the alert
     client.local_closed = True
     if ctx.phase not in (Phase.FAILED, Phase.RENEGOTIATE):  # a pending ISC returns to CLOSED
         ctx.phase = Phase.CLOSED
+    return C.SEC_E_OK
+
+
+def request_key_update(ctx: Context, requested: bool) -> SecStatus:
+    """ApplyControlToken(SCHANNEL_PY_KEY_UPDATE): the next ISC sends a KeyUpdate."""
+    client = ctx.client
+    if client.version == 0x0303:
+        return C.SEC_E_UNSUPPORTED_FUNCTION  # TLS 1.2 has no KeyUpdate
+    if ctx.phase != Phase.ESTABLISHED or client.local_closed or client.version != 0x0304:
+        return C.SEC_E_CONTEXT_EXPIRED  # as EncryptMessage: no application write key
+    ctx.pending_key_update = bool(ctx.pending_key_update) or requested
+    return C.SEC_E_OK
+
+
+def queue_key_update(ctx: Context, out: list[SecBuffer], allocate: bool) -> SecStatus | None:
+    """Queue the pending KeyUpdate in the client (sent by this ISC's output); a failure status."""
+    requested, ctx.pending_key_update = ctx.pending_key_update, None
+    if requested is None:
+        return None
+    try:
+        ctx.client.key_update(requested)
+    except TLSError as e:
+        return fail(ctx, e, out, allocate)
+    return None
+
+
+def key_update_step(ctx: Context, out: list[SecBuffer], tok: int, allocate: bool) -> SecStatus:
+    """ISC with no input after the KeyUpdate token: emit the record(s) the client owes."""
+    failed = queue_key_update(ctx, out, allocate)
+    if failed is not None:
+        return failed
+    if not deliver(out, tok, ctx.client.data_to_send(), allocate):
+        return C.SEC_E_INSUFFICIENT_MEMORY
     return C.SEC_E_OK
 
 
@@ -944,6 +1087,27 @@ def _endpoint_hash(cert: x509.Certificate) -> bytes:
     return hashlib.new(algo.name.replace("-", ""), cert.public_bytes(Encoding.DER)).digest()
 
 
+def _handshake_info(ctx: Context, pBuffer: object) -> SecStatus:
+    """SECPKG_ATTR_PY_HANDSHAKE_INFO (schannel_py extension), after the handshake."""
+    if pBuffer is None:
+        return C.SEC_E_INTERNAL_ERROR
+    if not isinstance(pBuffer, SecPkgContext_PyHandshakeInfo):
+        return C.SEC_E_INVALID_PARAMETER
+    client = ctx.client
+    if not client.handshake_complete or client.suite is None:
+        return C.SEC_E_INVALID_HANDLE
+    pBuffer.wPeerSignatureScheme = client.peer_signature_scheme  # 0: none (resumed)
+    pBuffer.wKeyExchangeGroup = client.group
+    pBuffer.fHelloRetryRequest = client.hrr_seen
+    pBuffer.fExtendedMasterSecret = client.extended_master_secret
+    pBuffer.fSecureRenegotiation = client.secure_renegotiation
+    pBuffer.cTicketsReceived = client.tickets_received
+    pBuffer.fNewSession = client.new_session and ctx.reconnects
+    pBuffer.aPeerVerifyPrefs = list(client.peer_verify_schemes)
+    pBuffer.cPeerVerifyPrefs = len(pBuffer.aPeerVerifyPrefs)
+    return C.SEC_E_OK
+
+
 def query(ctx: Context, attr: int, pBuffer: object) -> SecStatus:
     client = ctx.client
     suite = client.suite
@@ -986,6 +1150,8 @@ def query(ctx: Context, attr: int, pBuffer: object) -> SecStatus:
     if attr == C.SECPKG_ATTR_FLAGS and isinstance(pBuffer, SecPkgContext_Flags):
         pBuffer.Flags = ret_flags(ctx.req)
         return C.SEC_E_OK
+    if attr == C.SECPKG_ATTR_PY_HANDSHAKE_INFO:
+        return _handshake_info(ctx, pBuffer)
     supported = (
         C.SECPKG_ATTR_STREAM_SIZES,
         C.SECPKG_ATTR_CONNECTION_INFO,

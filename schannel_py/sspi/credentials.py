@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .. import constants as C
 from ..constants import SecStatus
 from ..crypt32 import CERT_CONTEXT
 from ..tls import groups as G
+from ..tls import sigalgs as SA
 from ..tls import suites as S
 from .handles import HandleTable
 from .types import (
@@ -57,6 +59,8 @@ class Credential:
     session_lifespan_ms: int
     cipher_suites: tuple[int, ...] = S.DEFAULT_TLS13_SUITES + S.DEFAULT_TLS12_SUITES
     groups: tuple[int, ...] = G.SUPPORTED_GROUPS
+    # Offered in signature_algorithms, accepted from the server, usable for our CertificateVerify.
+    signature_schemes: tuple[int, ...] = SA.DEFAULT_SCHEMES
     certificate: CERT_CONTEXT | None = None
     logon_id: object | None = None
     pid: int = field(default_factory=os.getpid)
@@ -114,10 +118,51 @@ TLS13_CREDENTIAL_GROUPS: tuple[int, ...] = (
 ) + G.SUPPORTED_GROUPS
 
 
+#: RSA signature schemes by CRYPTO_SETTINGS chaining mode (the padding).
+RSA_PADDING_SCHEMES: dict[str, frozenset[int]] = {
+    C.SCHANNEL_RSA_PSS_PADDING_ALGORITHM: SA.PSS_SCHEMES,
+    C.SCHANNEL_RSA_PKCS_PADDING_ALGORITHM: SA.PKCS1_SCHEMES,
+}
+#: ECDSA signature schemes and their curve sizes (CRYPTO_SETTINGS bit lengths).
+ECDSA_SCHEME_BITS: dict[int, int] = {
+    SA.ECDSA_SECP256R1_SHA256: 256,
+    SA.ECDSA_SECP384R1_SHA384: 384,
+    SA.ECDSA_SECP521R1_SHA512: 521,
+}
+#: RFC 8446 SignatureScheme names (upper case), an schannel_py extension of strCngAlgId.
+SCHEME_BY_NAME: dict[str, int] = {name.upper(): code for code, name in SA.SCHEME_NAMES.items()}
+
+
+def _disabled_schemes(
+    alg: str, modes: list[object], outside: Callable[[int], bool], ranged: bool
+) -> set[int]:
+    """The signature schemes one TlsParametersCngAlgUsageSignature entry disables.
+
+    "RSA": the paddings named by the chaining modes (both without modes; an RSA
+    key-size range disables nothing: key sizes are not enforced); "ECDSA": the
+    curves outside the bit range (all without one); "ED25519"; or one RFC 8446
+    scheme name.  Other names are ignored, as Windows ignores settings for
+    algorithms it does not use.
+    """
+    if alg == "RSA":
+        if ranged:
+            return set()
+        names = {str(m).upper() for m in modes}
+        if not names:
+            return set().union(*RSA_PADDING_SCHEMES.values())
+        return set().union(*(v for k, v in RSA_PADDING_SCHEMES.items() if k in names))
+    if alg == "ECDSA":
+        return {code for code, bits in ECDSA_SCHEME_BITS.items() if outside(bits)}
+    if alg in SCHEME_BY_NAME:
+        return {SCHEME_BY_NAME[alg]}
+    return set()
+
+
 def _apply_crypto_settings(cred: Credential, settings: list[object]) -> SecStatus | None:
-    """Remove suites and groups named by TLS_PARAMETERS.pDisabledCrypto entries."""
+    """Remove suites, groups and signature schemes named by TLS_PARAMETERS.pDisabledCrypto."""
     suites = list(cred.cipher_suites)
     groups = list(cred.groups)
+    schemes = list(cred.signature_schemes)
     for s in settings:
         if not isinstance(s, CRYPTO_SETTINGS):
             return C.SEC_E_UNKNOWN_CREDENTIALS
@@ -165,8 +210,15 @@ def _apply_crypto_settings(cred: Credential, settings: list[object]) -> SecStatu
                 groups.remove(HYBRID_NAMES[hybrid])
             elif alg in names and names[alg] in groups:
                 groups.remove(names[alg])
+        elif usage == C.TlsParametersCngAlgUsageSignature:
+            modes = _list(int(s.cChainingModes or 0), s.rgstrChainingModes)
+            if len(modes) > MAX_TLS_PARAMETERS:
+                return C.SEC_E_INVALID_PARAMETER
+            gone = _disabled_schemes(alg, modes, outside, bool(lo or hi))
+            schemes = [c for c in schemes if c not in gone]
     cred.cipher_suites = tuple(suites)
     cred.groups = tuple(groups)
+    cred.signature_schemes = tuple(schemes)
     return None
 
 
@@ -229,6 +281,8 @@ def _from_sch_credentials(auth: SCH_CREDENTIALS, use: int) -> Credential | SecSt
     tls13 = 0x0304 in cred.versions  # the hybrids are no use without it
     if not cred.cipher_suites or not any(tls13 or g not in G.HYBRIDS for g in cred.groups):
         return C.SEC_E_ALGORITHM_MISMATCH
+    if not cred.signature_schemes:
+        return C.SEC_E_ALGORITHM_MISMATCH  # no way left to authenticate a server
     return cred
 
 

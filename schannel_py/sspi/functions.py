@@ -151,7 +151,9 @@ def InitializeSecurityContext(
         return C.SEC_E_INVALID_HANDLE
     ctx = existing
     with ctx.lock:
-        if ctx.pending_alert is None and pInput is None:
+        if ctx.in_callback:
+            return C.SEC_E_INTERNAL_ERROR  # called from the verify callback: not re-entrant
+        if ctx.pending_alert is None and ctx.pending_key_update is None and pInput is None:
             if ctx.phase == X.Phase.ESTABLISHED and ctx.client.version == 0x0303:
                 checked = X.output_buffers(pOutput, req)
                 if isinstance(checked, SecStatus):
@@ -171,6 +173,8 @@ def InitializeSecurityContext(
             return ctx.failure or C.SEC_E_INTERNAL_ERROR
         elif ctx.phase == X.Phase.CLOSED:
             return C.SEC_E_INCOMPLETE_MESSAGE
+        elif ctx.pending_key_update is not None and pInput is None:
+            status = X.key_update_step(ctx, out, tok, allocate)
         else:
             ctx.req = req
             ctx.offered_cred = K.CREDENTIALS.get(phCredential)
@@ -195,7 +199,10 @@ def DeleteSecurityContext(phContext: CtxtHandle | None) -> SecStatus:
 
 @_guarded
 def ApplyControlToken(phContext: CtxtHandle | None, pInput: object) -> SecStatus:
-    """SCHANNEL_SHUTDOWN, SCHANNEL_ALERT or SCHANNEL_SESSION; renegotiation is unsupported."""
+    """SCHANNEL_SHUTDOWN, SCHANNEL_ALERT or SCHANNEL_SESSION; renegotiation is unsupported.
+
+    schannel_py extension: SCHANNEL_PY_KEY_UPDATE (a TLS 1.3 KeyUpdate, sent by the next ISC).
+    """
     ctx = X.CONTEXTS.get(phContext)
     if ctx is None:
         return C.SEC_E_INVALID_HANDLE
@@ -211,6 +218,8 @@ def ApplyControlToken(phContext: CtxtHandle | None, pInput: object) -> SecStatus
         return C.SEC_E_UNSUPPORTED_FUNCTION
     token = int.from_bytes(view[:4], "little")
     with ctx.lock:
+        if ctx.in_callback:
+            return C.SEC_E_INTERNAL_ERROR  # called from the verify callback: not re-entrant
         if token == C.SCHANNEL_SHUTDOWN:
             ctx.pending_alert = (C.TLS1_ALERT_WARNING, C.TLS1_ALERT_CLOSE_NOTIFY)
             return C.SEC_E_OK
@@ -232,6 +241,16 @@ def ApplyControlToken(phContext: CtxtHandle | None, pInput: object) -> SecStatus
             elif flags & C.SSL_SESSION_ENABLE_RECONNECTS:
                 X.set_reconnects(ctx, True)
             return C.SEC_E_OK
+        if token == C.SCHANNEL_PY_KEY_UPDATE:
+            if len(view) < 8:
+                return C.SEC_E_INVALID_TOKEN
+            requested = int.from_bytes(view[4:8], "little")
+            if requested not in (
+                C.SCHANNEL_PY_KEY_UPDATE_NOT_REQUESTED,
+                C.SCHANNEL_PY_KEY_UPDATE_REQUESTED,
+            ):
+                return C.SEC_E_INVALID_PARAMETER
+            return X.request_key_update(ctx, bool(requested))
     return C.SEC_E_UNSUPPORTED_FUNCTION
 
 
@@ -250,7 +269,10 @@ def QueryContextAttributes(
 def SetContextAttributes(
     phContext: CtxtHandle | None, ulAttribute: int, pBuffer: object, cbBuffer: int
 ) -> SecStatus:
-    """Set a context attribute; SChannel's client uses KEYING_MATERIAL_INFO (RFC 5705 exporter)."""
+    """Set a context attribute; SChannel's client uses KEYING_MATERIAL_INFO (RFC 5705 exporter).
+
+    schannel_py extension: SECPKG_ATTR_PY_VERIFY_CALLBACK (SecPkgContext_PyVerifyCallback).
+    """
     ctx = X.CONTEXTS.get(phContext)
     if ctx is None:
         return C.SEC_E_INVALID_HANDLE

@@ -24,12 +24,13 @@ wire format, little-endian as on Windows.
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from schannel_py.constants import (
     SCHANNEL_ALERT,
+    SCHANNEL_PY_KEY_UPDATE,
     SCHANNEL_SESSION,
     SECBUFFER_ATTRMASK,
     SECBUFFER_VERSION,
@@ -42,6 +43,7 @@ __all__ = [
     "PVOID",
     "SCHANNEL_ALERT_TOKEN",
     "SCHANNEL_CRED",
+    "SCHANNEL_PY_KEY_UPDATE_TOKEN",
     "SCHANNEL_SESSION_TOKEN",
     "SCH_CREDENTIALS",
     "SEC_CHANNEL_BINDINGS_SIZE",
@@ -72,6 +74,8 @@ __all__ = [
     "SecPkgContext_Names",
     "SecPkgContext_NegotiatedTlsExtensions",
     "SecPkgContext_ProtoInfo",
+    "SecPkgContext_PyHandshakeInfo",
+    "SecPkgContext_PyVerifyCallback",
     "SecPkgContext_SessionAppData",
     "SecPkgContext_SessionInfo",
     "SecPkgContext_Sizes",
@@ -88,6 +92,7 @@ __all__ = [
     "pack_application_protocols",
     "pack_channel_bindings",
     "pack_control_token",
+    "pack_key_update_token",
     "pack_sec_flags",
     "pack_session_token",
     "parse_application_protocols",
@@ -676,6 +681,55 @@ class SecPkgContext_CertificateValidationResult:
 
 
 # ---------------------------------------------------------------------------
+# schannel_py extensions (not in Windows): see docs/porting-from-windows.md
+# ---------------------------------------------------------------------------
+
+#: What ``SecPkgContext_PyVerifyCallback.pfnCallback`` is: called with the server's
+#: leaf ``CERT_CONTEXT`` (its ``hCertStore`` holds the chain as sent), it returns a
+#: ``SECURITY_STATUS`` or a tuple ``(SECURITY_STATUS, alert_description)``.
+VerifyCallback = Callable[[Any], Any]
+
+
+@dataclass
+class SecPkgContext_PyVerifyCallback:
+    """``SECPKG_ATTR_PY_VERIFY_CALLBACK`` (set): the application's certificate check.
+
+    ``pfnCallback`` runs when the server's Certificate is processed (after the
+    package's own validation, or alone under manual validation); ``None``
+    removes it.  ``fOnResumption``: also run it, with the certificate stored
+    with the session, on a resumed handshake.
+    """
+
+    pfnCallback: VerifyCallback | None = None
+    fOnResumption: bool = False
+
+
+@dataclass
+class SecPkgContext_PyHandshakeInfo:
+    """``SECPKG_ATTR_PY_HANDSHAKE_INFO``: what the handshake negotiated, for tests.
+
+    ``wPeerSignatureScheme``: the TLS SignatureScheme of the server's
+    CertificateVerify / ServerKeyExchange (0 on a resumed handshake);
+    ``wKeyExchangeGroup``: the negotiated group (0 if none); the flags say
+    whether a HelloRetryRequest came, extended master secret (always for TLS 1.3)
+    and secure renegotiation (TLS 1.2 renegotiation_info) were negotiated;
+    ``cTicketsReceived`` counts NewSessionTickets on this connection;
+    ``fNewSession``: the connection produced a session the cache can offer;
+    ``aPeerVerifyPrefs``: the signature schemes of the server's CertificateRequest.
+    """
+
+    wPeerSignatureScheme: int = 0
+    wKeyExchangeGroup: int = 0
+    fHelloRetryRequest: bool = False
+    fExtendedMasterSecret: bool = False
+    fSecureRenegotiation: bool = False
+    cTicketsReceived: int = 0
+    fNewSession: bool = False
+    cPeerVerifyPrefs: int = 0
+    aPeerVerifyPrefs: list[int] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------
 # Wire formats callers place in SecBuffers
 # ---------------------------------------------------------------------------
 
@@ -718,6 +772,28 @@ class SCHANNEL_SESSION_TOKEN:
     def pack(self) -> bytes:
         """The 8-byte structure, two little-endian ``DWORD`` s."""
         return struct.pack("<II", self.dwTokenType, self.dwFlags)
+
+
+@dataclass
+class SCHANNEL_PY_KEY_UPDATE_TOKEN:
+    """schannel_py extension: ask ApplyControlToken for a TLS 1.3 KeyUpdate.
+
+    ``dwUpdateRequested``: ``SCHANNEL_PY_KEY_UPDATE_REQUESTED`` (1) asks the
+    server to update its keys too, ``SCHANNEL_PY_KEY_UPDATE_NOT_REQUESTED`` (0)
+    does not.
+    """
+
+    dwTokenType: int = SCHANNEL_PY_KEY_UPDATE
+    dwUpdateRequested: int = 0
+
+    def pack(self) -> bytes:
+        """The 8-byte structure, two little-endian ``DWORD`` s."""
+        return struct.pack("<II", self.dwTokenType, self.dwUpdateRequested)
+
+
+def pack_key_update_token(dwUpdateRequested: int = 0) -> bytes:
+    """``SCHANNEL_PY_KEY_UPDATE_TOKEN{SCHANNEL_PY_KEY_UPDATE, dwUpdateRequested}`` as bytes."""
+    return SCHANNEL_PY_KEY_UPDATE_TOKEN(SCHANNEL_PY_KEY_UPDATE, int(dwUpdateRequested)).pack()
 
 
 def pack_alert_token(dwAlertType: int, dwAlertNumber: int) -> bytes:

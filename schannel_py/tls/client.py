@@ -78,6 +78,10 @@ class ClientConfig:
     # Called with the server's chain (DER, leaf first) once the Certificate
     # message arrives; raises TLSError to reject it.
     verify_certificate: Callable[[list[bytes]], None] | None = None
+    # Called on a resumed handshake with the chain stored with the session, before
+    # the client's Finished (TLS 1.3: after EncryptedExtensions; TLS 1.2: after the
+    # ServerHello); raises TLSError to abort the resumption.
+    verify_resumed_certificate: Callable[[list[bytes]], None] | None = None
     client_credential: ClientCredential | None = None
     # Lets tests and replays rewrite the ClientHello before it is sent.
     customize_client_hello: Callable[[ClientHello], ClientHello] | None = None
@@ -124,7 +128,8 @@ class TLSClient:
         self.client_verify_data = b""
         self.server_verify_data = b""
         self.first_finished = b""
-        self.extended_master_secret = False
+        self.extended_master_secret = False  # RFC 7627 in TLS 1.2; always so in TLS 1.3
+        self.secure_renegotiation = False  # TLS 1.2: the server sent renegotiation_info
         self.handshake_complete = False
         self.failed = False
         self.peer_closed = False
@@ -145,7 +150,11 @@ class TLSClient:
         self.client_certificate_sent = False
         self.certificate_requested = False
         self.tickets: list[Ticket13] = []
+        self.tickets_received = 0  # NewSessionTicket messages on this connection
         self.session12: Session12 | None = None
+        self.session12_is_new = False  # session12 is not just the resumed session again
+        # Signature schemes of the server's (latest) CertificateRequest.
+        self.peer_verify_schemes: list[int] = []
         self.awaiting_credential = False
         self.certificate_authorities: list[bytes] = []
         self._continuation: Callable[[], list[Event]] | None = None
@@ -249,6 +258,30 @@ class TLSClient:
                 raise TLSError(AlertDescription.internal_error, "exporter context too long")
             seed += len(context).to_bytes(2, "big") + context
         return prf(suite.hash_name, self.secrets["master_secret"], label, seed, length)
+
+    @property
+    def new_session(self) -> bool:
+        """This connection produced a session that a later connection can offer."""
+        if self.version == 0x0304:
+            return bool(self.tickets)
+        return self.session12 is not None and self.session12_is_new
+
+    def key_update(self, request_peer: bool) -> None:
+        """Queue a TLS 1.3 KeyUpdate (under the current key) and move to the next write key."""
+        from .handshake13 import Handshake13
+
+        handshake = self.handshake
+        if (
+            self.version != 0x0304
+            or not self.handshake_complete
+            or self.failed
+            or self.local_closed
+            or not isinstance(handshake, Handshake13)
+        ):
+            raise TLSError(
+                AlertDescription.internal_error, "KeyUpdate needs an established TLS 1.3 connection"
+            )
+        handshake.send_key_update(request_peer)
 
     def encrypt(self, data: bytes | memoryview) -> tuple[bytes, bytes]:
         """(header, body) of one application-data record; body = ciphertext + tag."""

@@ -137,6 +137,7 @@ class Handshake12:
         self.pending_write: Protection12 | None = None
         self.resumed_session: Session12 | None = None
         self.ticket_renewed = False
+        self.scheme = 0  # the server's ServerKeyExchange signature scheme
 
     # --- facade protocol ----------------------------------------------------------
 
@@ -268,6 +269,7 @@ class Handshake12:
             )
         if reneg[:1] != bytes([len(expected)]) or not hmac.compare_digest(reneg[1:], expected):
             raise TLSError(AlertDescription.handshake_failure, "renegotiation_info mismatch")
+        conn.secure_renegotiation = True
         self.ems = find_ext(sh.extensions, Ext.extended_master_secret) is not None
         if self.renegotiation and conn.extended_master_secret and not self.ems:
             raise TLSError(
@@ -308,6 +310,9 @@ class Handshake12:
         conn.peer_chain = list(session.peer_chain)
         self.leaf = conn.peer_certificate = leaf_certificate(conn.peer_chain)
         self.resumed_session = session
+        reverify = conn.config.verify_resumed_certificate
+        if reverify is not None:
+            reverify(list(conn.peer_chain))
         ck, sk, civ, siv = self._key_block()
         self.pending_read = Protection12(suite, sk, siv)
         self.pending_write = Protection12(suite, ck, civ)
@@ -356,14 +361,15 @@ class Handshake12:
             raise TLSError(
                 AlertDescription.unsupported_certificate, "certificate key does not match the suite"
             )
+        if not self.renegotiation:
+            # Before the check, so that it can read REMOTE_CERT_CONTEXT (as in TLS 1.3).
+            self.conn.peer_chain = chain
+            self.conn.peer_certificate = leaf
         verifier = self.conn.config.verify_certificate
         if verifier is not None:
             verifier(chain)
         self.chain = chain
         self.leaf = leaf
-        if not self.renegotiation:
-            self.conn.peer_chain = chain
-            self.conn.peer_certificate = leaf
         self._add(message)
         return S.WAIT_SKE, []
 
@@ -395,6 +401,7 @@ class Handshake12:
         )
         self.group = group
         self.server_public = public
+        self.scheme = scheme
         if not self.renegotiation:
             self.conn.group = group
             self.conn.peer_signature_scheme = scheme
@@ -413,6 +420,7 @@ class Handshake12:
         self.cert_request = (schemes, authorities)
         self.conn.certificate_requested = True
         self.conn.certificate_authorities = authorities
+        self.conn.peer_verify_schemes = list(schemes)
         self._add(message)
         return S.WAIT_SHD, []
 
@@ -517,6 +525,7 @@ class Handshake12:
         r.expect_end("NewSessionTicket")
         self.ticket, self.ticket_lifetime = ticket, lifetime
         self.ticket_renewed = True
+        self.conn.tickets_received += 1
         self._add(message)
         return S.WAIT_CCS, []
 
@@ -555,6 +564,7 @@ class Handshake12:
             conn.group = self.group
             conn.peer_chain = self.chain
             conn.peer_certificate = self.leaf
+            conn.peer_signature_scheme = self.scheme
         conn.handshake_complete = True
         self.raw.clear()
         self._remember_session()
@@ -568,7 +578,10 @@ class Handshake12:
         ticket = self.ticket or (old.ticket if old is not None and not self.ticket_renewed else b"")
         if not self.ems or not (self.session_id or ticket):
             conn.session12 = None
+            conn.session12_is_new = False
             return
+        # A resumption yields nothing new unless the server renewed the ticket.
+        conn.session12_is_new = not self.abbreviated or self.ticket_renewed
         conn.session12 = Session12(
             session_id=self.session_id,
             master_secret=self.master,

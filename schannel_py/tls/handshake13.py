@@ -448,6 +448,7 @@ class Handshake13:
         conn = self.conn
         conn.server_hello_seen = True
         conn.version = 0x0304
+        conn.extended_master_secret = True  # the TLS 1.3 key schedule binds the transcript
         conn.suite = suite
         conn.group = group
         conn.server_random = sh.random
@@ -538,7 +539,12 @@ class Handshake13:
             elif code == Ext.supported_groups:
                 parse_u16_list(body)
         self.transcript.add(message)
-        return (State.WAIT_FINISHED if self.psk_accepted else State.WAIT_CERT_CR), []
+        if self.psk_accepted:
+            reverify = self.conn.config.verify_resumed_certificate
+            if reverify is not None:
+                reverify(list(self.conn.peer_chain))
+            return State.WAIT_FINISHED, []
+        return State.WAIT_CERT_CR, []
 
     def _on_certificate_request(self, message: bytes) -> tuple[State, list[Event]]:
         cr = CertificateRequest13.parse(message[4:])
@@ -552,6 +558,7 @@ class Handshake13:
         self.cert_request = cr
         self.conn.certificate_requested = True
         self.conn.certificate_authorities = _authorities(cr)
+        self.conn.peer_verify_schemes = _request_schemes(cr)
         self.transcript.add(message)
         return State.WAIT_CERT, []
 
@@ -561,7 +568,7 @@ class Handshake13:
         if cfg.client_credential is not None or cfg.choose_credential is None:
             return True
         info = CertificateRequestInfo(
-            parse_u16_list(find_ext(cr.extensions, Ext.signature_algorithms) or b"\x00\x00"),
+            _request_schemes(cr),
             _authorities(cr),
             cr.request_context,
             post_handshake,
@@ -588,6 +595,7 @@ class Handshake13:
         self.conn.require_no_partial_message()
         self.conn.certificate_requested = True
         self.conn.certificate_authorities = _authorities(cr)
+        self.conn.peer_verify_schemes = _request_schemes(cr)
         transcript = self.transcript.fork()
         transcript.add(message)
 
@@ -737,6 +745,7 @@ class Handshake13:
         for code, _ in nst.extensions:
             if code in KNOWN_EXTENSIONS and code != Ext.early_data:
                 raise illegal(f"extension {code} not allowed in NewSessionTicket")
+        self.conn.tickets_received += 1
         suite = self.conn.suite
         if nst.lifetime == 0:
             return State.CONNECTED, [TicketReceived()]
@@ -781,6 +790,11 @@ class Handshake13:
         conn.send_handshake(handshake_message(HT.key_update, b"\x01" if request_peer else b"\x00"))
         self.c_ap = next_traffic_secret(suite.hash_name, self.c_ap)
         conn.write_protection = _protection(suite, self.c_ap)
+
+
+def _request_schemes(cr: CertificateRequest13) -> list[int]:
+    """The signature_algorithms of a CertificateRequest (checked present by the caller)."""
+    return parse_u16_list(find_ext(cr.extensions, Ext.signature_algorithms) or b"\x00\x00")
 
 
 def _authorities(cr: CertificateRequest13) -> list[bytes]:

@@ -63,6 +63,8 @@ DEFAULT_SCHEMES: tuple[int, ...] = (
 )
 
 PKCS1_SCHEMES = frozenset({RSA_PKCS1_SHA256, RSA_PKCS1_SHA384, RSA_PKCS1_SHA512})
+PSS_PSS_SCHEMES = frozenset({RSA_PSS_PSS_SHA256, RSA_PSS_PSS_SHA384, RSA_PSS_PSS_SHA512})
+PSS_SCHEMES = PSS_PSS_SCHEMES | {RSA_PSS_RSAE_SHA256, RSA_PSS_RSAE_SHA384, RSA_PSS_RSAE_SHA512}
 
 _HASHES: dict[int, type[hashes.HashAlgorithm]] = {
     RSA_PKCS1_SHA256: hashes.SHA256,
@@ -149,7 +151,7 @@ def _key_fits(scheme: int, cert: x509.Certificate, tls12: bool) -> bool:
     if not isinstance(key, rsa.RSAPublicKey):
         return False
     is_pss_key = cert.public_key_algorithm_oid == _RSA_PSS_OID
-    if scheme in (RSA_PSS_PSS_SHA256, RSA_PSS_PSS_SHA384, RSA_PSS_PSS_SHA512):
+    if scheme in PSS_PSS_SCHEMES:
         return is_pss_key
     return not is_pss_key
 
