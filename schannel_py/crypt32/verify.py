@@ -236,7 +236,7 @@ def _unique(ders: Sequence[bytes]) -> dict[bytes, Cert]:
 class _AnchorSnapshot:
     """The trust anchors of one ("ROOT" contents, extra_roots) state, parsed and indexed."""
 
-    __slots__ = ("key", "anchors", "by_subject", "store")
+    __slots__ = ("key", "anchors", "by_subject", "store", "by_cert")
 
     def __init__(self, key: tuple[object, ...], anchors: dict[bytes, Cert]) -> None:
         self.key = key
@@ -245,6 +245,7 @@ class _AnchorSnapshot:
         for cert in anchors.values():
             self.by_subject.setdefault(cert.subject, []).append(cert)
         self.store: Store | None = None  # built on first use
+        self.by_cert: dict[Cert, Cert] | None = None  # equal certificate -> ours, on first use
 
 
 #: The last snapshot built.  Its key holds the objects it was built from (so an
@@ -375,6 +376,7 @@ def _time_valid(cert: Cert, when: datetime.datetime) -> bool:
     return cert.not_valid_before_utc <= when <= cert.not_valid_after_utc
 
 
+@functools.lru_cache(maxsize=256)
 def _usage_ok(cert: Cert) -> bool:
     """No EKU extension, or one listing serverAuth or anyExtendedKeyUsage."""
     try:
@@ -445,9 +447,16 @@ def _validated_chain(
         .build_client_verifier()
     )
     try:
-        return list(verifier.verify(leaf, list(intermediates.values())).chain)
+        chain = verifier.verify(leaf, list(intermediates.values())).chain
     except Exception:
         return None
+    # The verifier hands back new certificate objects; the cached ones (same
+    # DER) have their extensions and dates already decoded for the checks after.
+    if snap.by_cert is None:
+        snap.by_cert = {c: c for c in snap.anchors.values()}
+    ours = {c: c for c in intermediates.values()}
+    ours[leaf] = leaf
+    return [ours.get(c) or snap.by_cert.get(c) or c for c in chain]
 
 
 # --- names ----------------------------------------------------------------------
@@ -495,7 +504,14 @@ def name_matches(cert: x509.Certificate, target_name: str) -> bool:
     """Does ``target_name`` (DNS name or IP literal) match the certificate's SAN?
 
     RFC 6125 rules as described in the module docstring; no CN fallback.
+    Answers are cached: a pure function of an immutable certificate and a name.
     """
+    if type(target_name) is not str:
+        return _name_matches(cert, target_name)
+    return _cached_name_matches(cert, target_name)
+
+
+def _name_matches(cert: x509.Certificate, target_name: str) -> bool:
     target = _normalize_target(target_name)
     if target is None:
         return False
@@ -529,6 +545,9 @@ _ALERTS: dict[int, int] = {
     # ("some other issue"), the alert that SChannel maps back to this code (section 0.4).
     SEC_E_CERT_UNKNOWN: TLS1_ALERT_CERTIFICATE_UNKNOWN,
 }
+
+
+_cached_name_matches = functools.lru_cache(maxsize=256)(_name_matches)
 
 
 def status_to_alert(status: int) -> int:
