@@ -102,6 +102,7 @@ def run_shim(
     connections: int = 1,
     ipv6: bool = False,
     shim_id: int = SHIM_ID,
+    env: dict[str, str] | None = None,
 ) -> ShimResult:
     """Listen, start the shim, and hand each accepted connection (id checked) to ``handler``."""
     family = socket.AF_INET6 if ipv6 else socket.AF_INET
@@ -115,8 +116,13 @@ def run_shim(
     if ipv6:
         argv.append("-ipv6")
     argv += flags
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        argv,
+        cwd=REPO,
+        env=dict(os.environ, PYTHONPATH=str(REPO), **(env or {})),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     records: list[dict[str, Any]] = []
     errors: list[BaseException] = []
 
@@ -250,12 +256,27 @@ def test_out_of_scope_flags_exit_89(flags: list[str]) -> None:
     assert result.records == []  # nothing connected
 
 
-def test_exporter_answers_89_until_the_package_has_it() -> None:
-    if bogo_shim.exporter_available():
-        pytest.skip("the package has SetContextAttributes: the exporter is implemented")
+def test_exporter_flags_are_implemented(monkeypatch: pytest.MonkeyPatch) -> None:
+    flags = ["-export-keying-material", "32", "-export-label", "l", "-export-context", ""]
+    assert bogo_shim.exporter_available()  # the package has SetContextAttributes
+    cfgs = bogo_shim.parse_args([*flags, "-use-export-context"])
+    assert cfgs["initial"].get("export-keying-material") == 32
+    assert cfgs["initial"].get("export-context") == ""
+    # Without SetContextAttributes in the package the flags answer 89.
+    monkeypatch.setattr(bogo_shim, "exporter_available", lambda: False)
+    with pytest.raises(bogo_shim.Unimplemented, match="SetContextAttributes"):
+        bogo_shim.parse_args(flags)
+
+
+def test_empty_exporter_label_follows_the_package() -> None:
+    """An empty -export-label answers 89 exactly when SetContextAttributes refuses it."""
     flags = ["-export-keying-material", "32", "-export-label", "", "-export-context", ""]
-    result = run_shim(flags, None, connections=0)
-    assert result.returncode == bogo_shim.EXIT_UNIMPLEMENTED
+    if bogo_shim.empty_label_status() == 0:
+        bogo_shim.parse_args(flags)
+    else:
+        with pytest.raises(bogo_shim.Unimplemented, match="empty exporter label"):
+            bogo_shim.parse_args(flags)
+    bogo_shim.parse_args([*flags[:2], "-export-label", "x"])  # a label is always fine
 
 
 # --- flag parsing -------------------------------------------------------------------
@@ -291,6 +312,69 @@ def test_parse_raw_alpn_and_empty_values() -> None:
         bogo_shim.parse_alpn_wire(b"\x05ab")
 
 
+def test_parse_raw_alpn_with_non_utf8_bytes() -> None:
+    """argv holds bytes; Python decodes them with surrogateescape, os.fsencode restores them."""
+    wire = b"\x03\xff\xfe\x80\x02h2\x01\x00"
+    cfgs = bogo_shim.parse_args(
+        ["-advertise-alpn", os.fsdecode(wire), "-expect-alpn", os.fsdecode(b"\xff\xfe\x80")]
+    )
+    assert cfgs["initial"].get("advertise-alpn") == wire
+    assert cfgs["resume"].get("expect-alpn") == b"\xff\xfe\x80"
+    assert bogo_shim.parse_alpn_wire(wire) == [b"\xff\xfe\x80", b"h2", b"\x00"]
+    with pytest.raises(bogo_shim.Unimplemented):
+        bogo_shim.parse_alpn_wire(b"\x00")  # empty protocol name
+
+
+def test_parse_prefixed_list_flags_and_last_value_wins() -> None:
+    cfgs = bogo_shim.parse_args(
+        [
+            "-on-initial-curves", "29",
+            "-curves", "23",
+            "-on-resume-curves", "24",
+            "-read-size", "1", "-read-size", "7",
+            "-on-retry-host-name", "retry",
+        ]
+    )  # fmt: skip
+    assert cfgs["initial"].get("curves") == [29, 23]
+    assert cfgs["resume"].get("curves") == [23, 24]
+    assert cfgs["retry"].get("curves") == [23]
+    assert all(c.get("read-size") == 7 for c in cfgs.values())
+    assert cfgs["retry"].get("host-name") == "retry" and not cfgs["initial"].has("host-name")
+
+
+def test_parse_values_may_look_like_flags() -> None:
+    cfgs = bogo_shim.parse_args(["-host-name", "-verify-peer", "-export-label", "-"])
+    assert cfgs["initial"].get("host-name") == "-verify-peer"
+    assert not cfgs["initial"].flag("verify-peer")
+
+
+def test_parse_bad_values_are_unimplemented() -> None:
+    for argv in (
+        ["-port", "x"],
+        ["-curves", "0x1d"],  # decimal only
+        ["-read-size", "0"],
+        ["-max-version", "770"],
+        ["-expect-version", "769"],
+        ["-resumption-delay", "-1"],
+        ["-port"],  # value missing
+    ):
+        with pytest.raises(bogo_shim.Unimplemented):
+            bogo_shim.parse_args(argv)
+
+
+def test_parse_newly_implemented_flags() -> None:
+    cfgs = bogo_shim.parse_args(["-renegotiate-ignore", "-resumption-delay", "10"])
+    assert cfgs["initial"].flag("renegotiate-ignore")
+    assert cfgs["resume"].get("resumption-delay") == 10
+
+
+def test_unknown_flag_exits_89_before_connecting() -> None:
+    for flags in (["-nope"], ["-on-resume-nope", "1"], ["-trust-cert", "x", "-quic"]):
+        result = run_shim(flags, None, connections=0)
+        assert result.returncode == bogo_shim.EXIT_UNIMPLEMENTED, result.stderr
+        assert result.stdout == "" and result.records == []
+
+
 def test_parse_rejects_unknown_and_prefixed_unknown() -> None:
     for argv in (["-nope"], ["-on-resume-nope"], ["-on-shim-async"], ["stray"]):
         with pytest.raises(bogo_shim.Unimplemented):
@@ -303,6 +387,109 @@ def test_failure_line_format() -> None:
         line
         == "TLSERR reason=:X: status=0x80090326 alert_sent=handshake_failure alert_received=none"
     )
+    # One line, but the spaces the runner greps for survive.
+    line = bogo_shim.Failure(":U:", detail="Unexpected SSL_shutdown result: -1 != 1\nx").line()
+    assert "\n" not in line and "Unexpected SSL_shutdown result: -1 != 1 x" in line
+
+
+def test_unexpected_exception_is_one_error_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(configs: object) -> None:
+        raise ValueError("multi\nline")
+
+    monkeypatch.setattr(bogo_shim, "run", broken)
+    assert bogo_shim.main(["-port", "1"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("TLSERR reason=:SHIM_INTERNAL_ERROR: ")
+    assert "ValueError: multi line" in err
+
+
+def test_stderr_noise_is_silenced() -> None:
+    """Warnings, the package's loggers and finalizer errors never reach stderr."""
+    code = """if True:
+        import gc, logging, warnings
+        from bogo import shim
+        shim.silence_stderr_noise()
+        warnings.warn("w", DeprecationWarning)
+        logging.getLogger("schannel_py.sspi").error("unexpected")
+        class Bad:
+            def __del__(self):
+                raise RuntimeError("in a finalizer")
+        Bad()
+        gc.collect()
+    """
+    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONWARNINGS="error", PYTHONDEVMODE="1")
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, timeout=TIMEOUT
+    )
+    assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
+    # Without it each of them writes to stderr (the check above is not vacuous).
+    noisy = code.replace("shim.silence_stderr_noise()", "pass")
+    env["PYTHONWARNINGS"] = "always"
+    proc = subprocess.run(
+        [sys.executable, "-c", noisy], cwd=REPO, env=env, capture_output=True, timeout=TIMEOUT
+    )
+    assert b"DeprecationWarning" in proc.stderr and b"unexpected" in proc.stderr
+    assert b"in a finalizer" in proc.stderr
+
+
+def test_connect_sets_nodelay_and_sends_the_id_first() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(TIMEOUT)
+        cfg = bogo_shim.Config()
+        sock = bogo_shim.connect(cfg, listener.getsockname()[1], SHIM_ID)
+        try:
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+            peer, _ = listener.accept()
+            with peer:
+                peer.settimeout(TIMEOUT)
+                assert recv_all(peer, 8) == struct.pack("<Q", SHIM_ID)
+        finally:
+            sock.close()
+
+
+def recv_all(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def test_close_socket_half_closes_and_drains() -> None:
+    """The shim sends FIN, keeps reading what the runner still writes, closes at its EOF."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(TIMEOUT)
+        shim_side = socket.create_connection(listener.getsockname(), timeout=TIMEOUT)
+        runner, _ = listener.accept()
+        runner.settimeout(TIMEOUT)
+        shim_side.sendall(b"last words")  # e.g. a fatal alert
+        done = threading.Event()
+
+        def close() -> None:
+            bogo_shim.close_socket(shim_side)
+            done.set()
+
+        closer = threading.Thread(target=close, daemon=True)
+        closer.start()
+        with runner:
+            assert recv_all(runner, 64) == b"last words"  # then EOF: the half-close
+            for _ in range(20):  # the runner may still write: no reset
+                runner.sendall(b"x" * 4096)
+            time.sleep(0.2)
+            assert not done.is_set()  # still draining until the runner's EOF
+            runner.shutdown(socket.SHUT_WR)
+            closer.join(TIMEOUT)
+            assert done.is_set()
+            assert runner.recv(10) == b""  # orderly close, no RST
 
 
 # --- connections --------------------------------------------------------------------
@@ -561,6 +748,79 @@ def test_alpn(server_files: certgen.PemPaths) -> None:
         ["-advertise-alpn", "\x03foo\x03bar", "-expect-alpn", "foo"], alert_handler(ctx)
     )
     assert_failure(result, ":ALPN_MISMATCH:")
+
+
+def handshake_messages(stream: bytes) -> Iterator[tuple[int, bytes]]:
+    """The handshake messages of the plaintext records at the start of ``stream``.
+
+    Records of type 22 are joined (a ChangeCipherSpec, 20, may sit in between);
+    the first record of another type ends the plaintext part.
+    """
+    body = bytearray()
+    pos = 0
+    while pos + 5 <= len(stream) and stream[pos] in (20, 22):
+        n = int.from_bytes(stream[pos + 3 : pos + 5], "big")
+        if stream[pos] == 22:
+            body += stream[pos + 5 : pos + 5 + n]
+        pos += 5 + n
+    i = 0
+    while i + 4 <= len(body):
+        n = int.from_bytes(body[i + 1 : i + 4], "big")
+        if i + 4 + n > len(body):
+            break
+        yield body[i], bytes(body[i + 4 : i + 4 + n])
+        i += 4 + n
+
+
+def client_hello_extensions(stream: bytes) -> dict[int, bytes]:
+    """The extensions (type -> body) of the first ClientHello in ``stream``."""
+    for t, body in handshake_messages(stream):
+        if t != 1:
+            continue
+        i = 2 + 32
+        i += 1 + body[i]  # legacy_session_id
+        i += 2 + int.from_bytes(body[i : i + 2], "big")  # cipher_suites
+        i += 1 + body[i]  # legacy_compression_methods
+        end = i + 2 + int.from_bytes(body[i : i + 2], "big")
+        i += 2
+        out: dict[int, bytes] = {}
+        while i + 4 <= end:
+            n = int.from_bytes(body[i + 2 : i + 4], "big")
+            out[int.from_bytes(body[i : i + 2], "big")] = body[i + 4 : i + 4 + n]
+            i += 4 + n
+        return out
+    raise AssertionError("no complete ClientHello")
+
+
+def test_raw_alpn_bytes_reach_the_wire() -> None:
+    """Non-UTF-8 ALPN wire bytes in argv come out unchanged in the ClientHello."""
+    wire = b"\x03\xff\xfe\x80\x02h2"
+
+    def grab_client_hello(sock: socket.socket, i: int, rec: dict[str, Any]) -> None:
+        data = b""
+        while True:  # until the whole ClientHello is in
+            try:
+                client_hello_extensions(data)
+                break
+            except AssertionError:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        rec["hello"] = data  # then hang up: the shim fails, which is fine here
+
+    result = run_shim(["-advertise-alpn", os.fsdecode(wire)], grab_client_hello)
+    assert result.returncode == 1  # EOF during the handshake, not 89
+    ext = client_hello_extensions(result.records[0]["hello"])
+    assert ext[16] == struct.pack(">H", len(wire)) + wire  # application_layer_protocol_negotiation
+
+
+def test_stderr_stays_empty_with_noisy_python_settings(server_files: certgen.PemPaths) -> None:
+    ctx = server_context(server_files)
+    noisy = {"PYTHONDEVMODE": "1", "PYTHONWARNINGS": "always"}
+    result = run_shim(["-resume-count", "1"], tls_echo(lambda i: ctx), connections=2, env=noisy)
+    assert_success(result)
+    assert [r["echo"] for r in result.records] == [ECHO, ECHO]
 
 
 @pytest.mark.parametrize("group", [23, 29])
