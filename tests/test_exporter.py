@@ -93,3 +93,53 @@ def test_exporter_errors(pki: peers.ServerPki, root_certs_env: Path) -> None:
     )
     status, material = export(loop2.ctx, "EXPORTER-test", 48)
     assert status == sc.SEC_E_OK and len(material) == 48
+
+
+def _expand_label(secret: bytes, label: bytes, context: bytes, length: int) -> bytes:
+    """RFC 8446 HKDF-Expand-Label with SHA-256, written here from the RFC."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
+
+    full = b"tls13 " + label
+    info = length.to_bytes(2, "big") + bytes([len(full)]) + full + bytes([len(context)]) + context
+    return HKDFExpand(hashes.SHA256(), length, info).derive(secret)
+
+
+def test_empty_label_is_exported_as_rfc_8446_says(
+    pki: peers.ServerPki, root_certs_env: Path, tmp_path: Path
+) -> None:
+    import hashlib
+    import ssl
+
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    server_ctx.load_cert_chain(pki.ecdsa.fullchain, pki.ecdsa.key)
+    keylog = tmp_path / "server.keys"
+    server_ctx.keylog_filename = str(keylog)
+    creds = sc.CRYPTO_SETTINGS(
+        eAlgorithmUsage=sc.TlsParametersCngAlgUsageCipher, strCngAlgId="AES", dwMaxBitLength=128
+    )
+    params = [sc.TLS_PARAMETERS(cDisabledCrypto=1, pDisabledCrypto=[creds])]
+    auth = sc.SCH_CREDENTIALS(
+        dwVersion=sc.SCH_CREDENTIALS_VERSION, cTlsParameters=1, pTlsParameters=params
+    )
+    cred = sc.CredHandle()
+    assert (
+        sc.AcquireCredentialsHandle(
+            None, sc.UNISP_NAME, sc.SECPKG_CRED_OUTBOUND, None, auth, None, None, cred, None
+        )
+        == sc.SEC_E_OK
+    )
+    loop = CurlLoop(MemoryServer(Path(), Path(), context=server_ctx), cred)
+    assert loop.handshake() == sc.SEC_E_OK
+    secret = None
+    for line in keylog.read_text().splitlines():
+        if line.startswith("EXPORTER_SECRET "):
+            secret = bytes.fromhex(line.split()[2])
+    assert secret is not None and len(secret) == 32  # AES-256 disabled: a SHA-256 suite
+    empty = hashlib.sha256(b"").digest()
+    derived = _expand_label(secret, b"", empty, 32)  # Derive-Secret(secret, "", "")
+    expected = _expand_label(derived, b"exporter", empty, 20)
+    status, got = export(loop.ctx, "", 20)
+    assert status == sc.SEC_E_OK and got == expected
+    assert export(loop.ctx, "x", 20)[1] != got

@@ -230,3 +230,39 @@ def test_encrypt_message_unusual_layouts_keep_their_statuses(
     # Nothing was consumed: the next record still decrypts at the server.
     loop.server.feed(loop.encrypt(b"next"))
     assert loop.server.read() == b"next"
+
+
+@pytest.mark.parametrize("tls13", [True, False], ids=["tls13", "tls12"])
+def test_alert_after_a_failed_decrypt_is_protected(
+    pki: peers.ServerPki, root_certs_env: Path, tls13: bool
+) -> None:
+    """After DecryptMessage fails on an established context, an SCHANNEL_ALERT
+    token comes out under the current write key, so the server can read it."""
+    import ssl
+
+    version = ssl.TLSVersion.TLSv1_3 if tls13 else ssl.TLSVersion.TLSv1_2
+    server = MemoryServer(
+        Path(pki.ecdsa.fullchain), Path(pki.ecdsa.key), min_version=version, max_version=version
+    )
+    loop = CurlLoop(server, acquire(disabled=0 if tls13 else sc.SP_PROT_TLS1_3_CLIENT))
+    assert loop.handshake() == sc.SEC_E_OK
+    loop.decrypt_all()
+    wire = bytearray(server.write(b"tampered"))
+    wire[-3] ^= 1
+    assert sc.DecryptMessage(loop.ctx, decrypt_desc(wire, len(wire)), 0, None) != sc.SEC_E_OK
+    token = sc.pack_alert_token(sc.TLS1_ALERT_FATAL, sc.TLS1_ALERT_BAD_RECORD_MAC)
+    desc = sc.SecBufferDesc([sc.SecBuffer(len(token), sc.SECBUFFER_TOKEN, token)])
+    assert sc.ApplyControlToken(loop.ctx, desc) == sc.SEC_E_OK
+    out = sc.SecBufferDesc([sc.SecBuffer(0, sc.SECBUFFER_TOKEN, None)])
+    status = sc.InitializeSecurityContext(
+        loop.cred, loop.ctx, None, loop.flags, 0, 0, None, 0, None, out, loop.attrs, None
+    )
+    assert status == sc.SEC_E_OK
+    tok = out.pBuffers[0]
+    assert tok.pvBuffer is not None
+    record = bytes(tok.pvBuffer[: tok.cbBuffer])
+    assert record[:3] == (b"\x17\x03\x03" if tls13 else b"\x15\x03\x03")
+    assert len(record) > 7  # protected, not a bare two-byte alert
+    server.incoming.write(record)
+    with pytest.raises(ssl.SSLError, match="(?i)bad.record.mac"):
+        server.tls.read(100)

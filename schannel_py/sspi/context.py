@@ -619,8 +619,7 @@ def set_attribute(ctx: Context, attr: int, pBuffer: object) -> SecStatus:
     label = pBuffer.pszLabel
     length = pBuffer.cbKeyingMaterial
     if (
-        not isinstance(label, str)
-        or not label
+        not isinstance(label, str)  # "" is a label like any other (RFC 5705)
         or not isinstance(length, int)
         or not 0 < length <= 0xFFFF
     ):
@@ -703,9 +702,9 @@ def control_step(ctx: Context, out: list[SecBuffer], tok: int, allocate: bool) -
     assert ctx.pending_alert is not None
     level, desc = ctx.pending_alert
     client = ctx.client
-    if (
+    if client.write_protection is not None and (
         ctx.phase in (Phase.ESTABLISHED, Phase.RENEGOTIATE, Phase.CLOSED)
-        and client.write_protection is not None
+        or client.handshake_complete  # failed after the handshake (e.g. in DecryptMessage)
     ):
         record = client.alert_record(desc, level)
     else:
