@@ -244,15 +244,7 @@ class Protection13:
 
     def open(self, record: bytes | memoryview) -> tuple[int, bytes]:
         """(inner content type, content) of a protected record; bad_record_mac on failure."""
-        if record[0] != APPLICATION_DATA:
-            raise TLSError(
-                AlertDescription.unexpected_message, "unprotected record after keys changed"
-            )
-        body_len = len(record) - HEADER_LEN
-        if body_len > MAX_CIPHERTEXT_13:
-            raise TLSError(AlertDescription.record_overflow, "protected record too long")
-        if body_len < 17:
-            raise TLSError(AlertDescription.bad_record_mac, "protected record too short")
+        body_len = _protected_body_length(record)
         view = record if isinstance(record, memoryview) else memoryview(record)
         if body_len >= _SCRATCH_MIN and HAS_AEAD_INTO:
             return self._open_large(view, body_len - 16)
@@ -292,15 +284,7 @@ class Protection13:
         failed authentication the body is zeroed, so no unauthenticated bytes
         remain.
         """
-        if record[0] != APPLICATION_DATA:
-            raise TLSError(
-                AlertDescription.unexpected_message, "unprotected record after keys changed"
-            )
-        body_len = len(record) - HEADER_LEN
-        if body_len > MAX_CIPHERTEXT_13:
-            raise TLSError(AlertDescription.record_overflow, "protected record too long")
-        if body_len < 17:
-            raise TLSError(AlertDescription.bad_record_mac, "protected record too short")
+        body_len = _protected_body_length(record)
         m = body_len - 16
         out = record[HEADER_LEN : HEADER_LEN + m]
         seq = self.seq
@@ -327,6 +311,18 @@ class Protection13:
         if m - 1 > MAX_PLAINTEXT:
             raise TLSError(AlertDescription.record_overflow, "inner plaintext too long")
         return ctype, m - 1
+
+
+def _protected_body_length(record: bytes | memoryview) -> int:
+    """Length of a TLS 1.3 protected record's body, after the checks that need no key."""
+    if record[0] != APPLICATION_DATA:
+        raise TLSError(AlertDescription.unexpected_message, "unprotected record after keys changed")
+    body_len = len(record) - HEADER_LEN
+    if body_len > MAX_CIPHERTEXT_13:
+        raise TLSError(AlertDescription.record_overflow, "protected record too long")
+    if body_len < 17:
+        raise TLSError(AlertDescription.bad_record_mac, "protected record too short")
+    return body_len
 
 
 def _split_inner(inner: bytes) -> tuple[int, bytes]:
