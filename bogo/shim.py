@@ -110,6 +110,15 @@ FLAGS: dict[str, str] = {
     "signed-cert-timestamps": STR,
 }
 
+#: The flags that need the verify callback (BoGo's certificate verify hook).
+VERIFY_FLAGS = (
+    "verify-peer",
+    "verify-fail",
+    "expect-verify-result",
+    "reverify-on-resume",
+    "expect-peer-cert-file",
+)
+
 PREFIXES = ("on-initial-", "on-resume-", "on-retry-")
 PHASES = ("initial", "resume", "retry")
 
@@ -534,8 +543,10 @@ class Connection:
         self.version = 0
         self.renegotiations = 0
         self.ignored_hello_requests = 0
-        self.hook_done = False
+        self.hook_done = False  # the verify callback ran on this connection
         self.verify_ok = True
+        self.rejected_alert: int | None = None  # the verify callback rejected with it
+        self.cert_mismatch = False
         self.sizes: Any = None
 
     # --- raw I/O -------------------------------------------------------------------
@@ -603,9 +614,13 @@ class Connection:
         if status != S.SEC_I_CONTINUE_NEEDED:
             raise status_failure("InitializeSecurityContext", status)
         self.have_ctx = True
+        if any(self.cfg.has(f) for f in VERIFY_FLAGS):
+            self.install_verify_callback()
         self.send_raw(self._take_tokens(out))
         self.isc_loop(need_read=True)
         self.version = self.query_version()
+        if self.cert_mismatch:
+            raise Failure(":PEER_CERTIFICATE_MISMATCH:", detail="peer certificate mismatch")
 
     def isc_loop(self, need_read: bool) -> int:
         """ISC until SEC_E_OK / SEC_I_NO_RENEGOTIATION, feeding what the socket gives."""
@@ -649,12 +664,23 @@ class Connection:
                     self.send_raw(sent)
                 except OSError:
                     pass
+                self.local_closed = True
+                alert_sent = plaintext_alert(sent) if sent else None
+                if sent and alert_sent is None:
+                    # Protected (TLS 1.3 handshake key): the package documents that the
+                    # callback's alert is what the ALERT buffer holds, so name it.
+                    alert_sent = self.rejected_alert if self.rejected_alert is not None else -1
+                if self.rejected_alert is not None:
+                    raise Failure(
+                        ":CERTIFICATE_VERIFY_FAILED:",
+                        status=status,
+                        alert_sent=alert_sent,
+                        detail="InitializeSecurityContext(verify_callback_rejected)",
+                    )
                 raise status_failure(
                     "InitializeSecurityContext",
                     status,
-                    alert_sent=(plaintext_alert(sent) if sent else None)
-                    if not sent or plaintext_alert(sent) is not None
-                    else -1,
+                    alert_sent=alert_sent,
                     alert_received=plaintext_alert(bytes(self.enc)),
                 )
             extra = inbuf.pBuffers[1]
@@ -663,73 +689,61 @@ class Connection:
                 del self.enc[: len(self.enc) - extra.cbBuffer]
             else:
                 self.enc.clear()
-            token = self._take_tokens(out)
-            if token and not self.hook_done:
-                self.verify_hook(final=status == S.SEC_E_OK)
-            self.send_raw(token)
+            self.send_raw(self._take_tokens(out))
             if status in (S.SEC_E_OK, S.SEC_I_NO_RENEGOTIATION):
                 return status
             need_read = not has_extra
 
-    def verify_hook(self, final: bool) -> None:
-        """BoGo's certificate verify callback, run before the client's Finished is sent.
+    def install_verify_callback(self) -> None:
+        """BoGo's certificate verify callback as the package's verify callback.
 
-        The package validates nothing (SCH_CRED_MANUAL_CRED_VALIDATION); the
-        shim decides, like an application validating the peer's chain, and
-        aborts the handshake with an SCHANNEL_ALERT_TOKEN when it rejects.
+        SECPKG_ATTR_PY_VERIFY_CALLBACK (schannel_py extension), set right after
+        the first ISC: the package calls it while processing the server's
+        Certificate, before the client's Finished, and a rejection makes that ISC
+        fail with the alert under the keys the server reads with (TLS 1.3: the
+        client handshake traffic key; TLS 1.2: plaintext).  The package itself
+        validates nothing (SCH_CRED_MANUAL_CRED_VALIDATION), like BoringSSL's shim.
         """
         S = self.S
-        cfg = self.cfg
-        leaf = S.PVOID()
-        have_chain = (
-            S.QueryContextAttributes(self.ctx, S.SECPKG_ATTR_REMOTE_CERT_CONTEXT, leaf)
-            == S.SEC_E_OK
-            and leaf.value is not None
+        info = S.SecPkgContext_PyVerifyCallback(
+            pfnCallback=self.verify_callback, fOnResumption=self.cfg.flag("reverify-on-resume")
         )
-        if not have_chain and not final:
-            return  # e.g. the second ClientHello after a HelloRetryRequest
-        self.hook_done = True
-        if self.is_resume and not cfg.flag("reverify-on-resume"):
-            self.verify_ok = self.state.session_verify_ok
-            return
-        if have_chain and cfg.has("expect-peer-cert-file"):
-            self.check_peer_cert(leaf.value)
-        self.verify_ok = not cfg.flag("verify-fail")
-        if not self.verify_ok and cfg.flag("verify-peer"):
-            alert = (
-                S.TLS1_ALERT_CERTIFICATE_UNKNOWN
-                if cfg.flag("use-custom-verify-callback")
-                else S.TLS1_ALERT_HANDSHAKE_FAILURE
-            )
-            if not final:
-                # Before the client's flight a peer chain means TLS 1.2 (a TLS 1.3
-                # client gets the chain and the server Finished in one step, final).
-                self.send_alert(alert, 0x0303)
-            elif self.query_version() == 0x0303:
-                # TLS 1.2 abbreviated handshake: ISC already returned SEC_E_OK, so
-                # an alert token would come out under the new keys, but our
-                # ChangeCipherSpec was never sent.  The alert goes out in plaintext.
-                self.send_raw(struct.pack(">BHHBB", 21, 0x0303, 2, 2, alert))
-                self.local_closed = True
-            else:
-                # TLS 1.3: the alert belongs under the client handshake traffic key;
-                # the SSPI surface only offers the application key (limitation).
-                self.send_alert(alert)
-            raise Failure(":CERTIFICATE_VERIFY_FAILED:", alert_sent=alert)
+        status = S.SetContextAttributes(self.ctx, S.SECPKG_ATTR_PY_VERIFY_CALLBACK, info, 0)
+        if status != S.SEC_E_OK:
+            raise status_failure("SetContextAttributes(PY_VERIFY_CALLBACK)", status)
 
-    def check_peer_cert(self, leaf: Any) -> None:
+    def verify_callback(self, leaf: Any) -> Any:
+        """The verify hook: record the result; reject with -verify-peer -verify-fail."""
+        S = self.S
+        cfg = self.cfg
+        self.hook_done = True
+        if cfg.has("expect-peer-cert-file"):
+            self.cert_mismatch = not self.peer_cert_matches(leaf)
+        self.verify_ok = not cfg.flag("verify-fail")
+        if self.verify_ok or not cfg.flag("verify-peer"):
+            return S.SEC_E_OK  # soft failure: only recorded (-expect-verify-result)
+        alert = (
+            S.TLS1_ALERT_CERTIFICATE_UNKNOWN
+            if cfg.flag("use-custom-verify-callback")
+            else S.TLS1_ALERT_HANDSHAKE_FAILURE
+        )
+        self.rejected_alert = alert
+        return (S.SEC_E_CERT_UNKNOWN, alert)
+
+    def peer_cert_matches(self, leaf: Any) -> bool:
+        """-expect-peer-cert-file: the server's leaf is the file's first certificate."""
         from cryptography import x509
         from cryptography.hazmat.primitives.serialization import Encoding
 
         with open(self.cfg.get("expect-peer-cert-file"), "rb") as f:
             expected = x509.load_pem_x509_certificates(f.read())
-        got = bytes(leaf.pbCertEncoded)
-        if not expected or expected[0].public_bytes(Encoding.DER) != got:
-            raise Failure(":PEER_CERTIFICATE_MISMATCH:", detail="peer certificate mismatch")
+        return bool(expected) and expected[0].public_bytes(Encoding.DER) == bytes(
+            leaf.pbCertEncoded
+        )
 
     # --- alerts and shutdown -------------------------------------------------------
 
-    def _control(self, token: bytes, record_version: int | None = None) -> None:
+    def _control(self, token: bytes) -> None:
         S = self.S
         status = S.ApplyControlToken(
             self.ctx, _desc(S.SecBuffer(len(token), S.SECBUFFER_TOKEN, token))
@@ -742,20 +756,15 @@ class Connection:
             self._take_tokens(out)
             raise status_failure("InitializeSecurityContext", status)
         data = self._take_tokens(out)
-        if record_version is not None and plaintext_alert(data) is not None:
-            # Workaround: mid-handshake the package writes the plaintext alert
-            # with record version 0x0301, which a TLS 1.2 peer that has sent
-            # its ServerHello rejects (Go: "received record with version 301").
-            data = data[:1] + struct.pack(">H", record_version) + data[3:]
         try:
             self.send_raw(data)
         except OSError:
             pass
         self.local_closed = True
 
-    def send_alert(self, description: int, record_version: int | None = None) -> None:
+    def send_alert(self, description: int) -> None:
         S = self.S
-        self._control(S.pack_alert_token(S.TLS1_ALERT_FATAL, description), record_version)
+        self._control(S.pack_alert_token(S.TLS1_ALERT_FATAL, description))
 
     def shutdown(self) -> None:
         if self.local_closed:
@@ -860,7 +869,6 @@ class Connection:
                 self.send_alert(S.TLS1_ALERT_NO_RENEGOTIATION)
                 raise Failure(":NO_RENEGOTIATION:", alert_sent=S.TLS1_ALERT_NO_RENEGOTIATION)
             self.renegotiations += 1
-            self.hook_done = True  # the verify hook ran on the initial handshake
         self.isc_loop(need_read=False)
         # Data that arrived inside a renegotiation comes out of the next DecryptMessage.
         self.after_reneg = True
@@ -899,6 +907,12 @@ class Connection:
                 ":SESSION_REUSE_MISMATCH:",
                 detail=f"session unexpectedly was{'' if resumed else ' not'} reused",
             )
+        if cfg.has("expect-peer-cert-file") and not self.hook_done:
+            # A resumption without -reverify-on-resume: the session's certificate.
+            leaf = S.PVOID()
+            status = S.QueryContextAttributes(self.ctx, S.SECPKG_ATTR_REMOTE_CERT_CONTEXT, leaf)
+            if status != S.SEC_E_OK or leaf.value is None or not self.peer_cert_matches(leaf.value):
+                raise Failure(":PEER_CERTIFICATE_MISMATCH:", detail="peer certificate mismatch")
         if not self.hook_done:
             self.verify_ok = (
                 self.state.session_verify_ok if resumed else not cfg.flag("verify-fail")

@@ -646,51 +646,75 @@ def alert_handler(ctx: ssl.SSLContext) -> Handler:
     return handler
 
 
+@pytest.mark.parametrize("version", ["1.3", "1.2"])
 @pytest.mark.parametrize(
     ("flags", "alert"),
     [
-        (["-verify-peer", "-verify-fail"], "ALERT_HANDSHAKE_FAILURE"),
-        (
-            ["-verify-peer", "-verify-fail", "-use-custom-verify-callback"],
-            "ALERT_CERTIFICATE_UNKNOWN",
-        ),
+        (["-verify-peer", "-verify-fail"], "handshake_failure"),
+        (["-verify-peer", "-verify-fail", "-use-custom-verify-callback"], "certificate_unknown"),
     ],
 )
-def test_verify_fail_sends_the_alert_tls12(
-    server_files: certgen.PemPaths, flags: list[str], alert: str
+def test_verify_fail_sends_the_alert(
+    server_files: certgen.PemPaths, version: str, flags: list[str], alert: str
 ) -> None:
-    ctx = server_context(server_files, "1.2")
+    """The verify callback rejects before the client's Finished; the server reads the alert.
+
+    TLS 1.3: under the client handshake traffic key (impossible with an alert
+    token after ISC returned); TLS 1.2: in plaintext.
+    """
+    ctx = server_context(server_files, version)
     result = run_shim(flags, alert_handler(ctx))
-    assert_failure(result, "reason=:CERTIFICATE_VERIFY_FAILED:")
-    assert alert in result.records[0]["error"].upper()
+    assert_failure(result, "reason=:CERTIFICATE_VERIFY_FAILED: status=0x80090327")
+    assert f"alert_sent={alert} " in result.stderr
+    rec = result.records[0]
+    assert "ALERT_" + alert.upper() in rec["error"].upper(), rec
+    assert "data" not in rec and "echo" not in rec  # the handshake never completed
 
 
-def test_verify_fail_tls13_fails_the_shim(server_files: certgen.PemPaths) -> None:
-    ctx = server_context(server_files, "1.3")
-    result = run_shim(["-verify-peer", "-verify-fail"], alert_handler(ctx))
-    assert_failure(result, "reason=:CERTIFICATE_VERIFY_FAILED:")
-    assert "echo" not in result.records[0]
-
-
-def test_soft_verify_failure_is_recorded(server_files: certgen.PemPaths) -> None:
-    ctx = server_context(server_files)
+@pytest.mark.parametrize("version", ["1.3", "1.2"])
+def test_soft_verify_failure_is_recorded(server_files: certgen.PemPaths, version: str) -> None:
+    ctx = server_context(server_files, version)
     result = run_shim(["-verify-fail", "-expect-verify-result"], tls_echo(lambda i: ctx))
     assert_success(result)
+    assert result.records[0]["echo"] == ECHO
     result = run_shim(["-verify-peer", "-expect-verify-result"], tls_echo(lambda i: ctx))
     assert_success(result)
 
 
-def test_on_resume_verify_fail_with_reverify(server_files: certgen.PemPaths) -> None:
-    ctx = server_context(server_files, "1.2", tickets=False)
+@pytest.mark.parametrize("version", ["1.3", "1.2"])
+def test_on_resume_verify_fail_with_reverify(server_files: certgen.PemPaths, version: str) -> None:
+    """-reverify-on-resume: the callback runs on the resumption and aborts it."""
+    ctx = server_context(server_files, version, tickets=version == "1.3")
     handlers = {0: tls_echo(lambda i: ctx), 1: alert_handler(ctx)}
     flags = ["-resume-count", "1", "-verify-peer", "-reverify-on-resume", "-on-resume-verify-fail"]
     result = run_shim(flags, lambda s, i, r: handlers[i](s, i, r), connections=2)
     assert_failure(result, ":CERTIFICATE_VERIFY_FAILED:")
+    assert "alert_sent=handshake_failure " in result.stderr
     assert result.records[0]["echo"] == ECHO
-    assert "ALERT_HANDSHAKE_FAILURE" in result.records[1]["error"].upper()
-    # Without -reverify-on-resume the hook does not run again: resumption succeeds.
-    ctx = server_context(server_files, "1.2", tickets=False)
+    rec = result.records[1]
+    assert "ALERT_HANDSHAKE_FAILURE" in rec["error"].upper(), rec
+    assert "data" not in rec  # the resumption never completed
+    # Without -reverify-on-resume the hook does not run again: resumption succeeds,
+    # and the resumed connection reports the session's (successful) verify result.
+    ctx = server_context(server_files, version, tickets=version == "1.3")
     flags = ["-resume-count", "1", "-verify-peer", "-on-resume-verify-fail"]
+    flags += ["-on-resume-expect-verify-result"]
+    result = run_shim(flags, tls_echo(lambda i: ctx), connections=2)
+    # BoringSSL: a resumed session keeps the initial verify result (OK), which
+    # -expect-verify-result with -verify-fail calls a mismatch.
+    assert_failure(result, ":VERIFY_RESULT_MISMATCH:")
+    flags = ["-resume-count", "1", "-verify-peer", "-on-resume-verify-fail"]
+    ctx = server_context(server_files, version, tickets=version == "1.3")
+    result = run_shim(flags, tls_echo(lambda i: ctx), connections=2)
+    assert_success(result)
+    assert [r["resumed"] for r in result.records] == [False, True]
+
+
+def test_reverify_on_resume_success_runs_the_callback(server_files: certgen.PemPaths) -> None:
+    """-reverify-on-resume with a good verdict: the resumption completes."""
+    ctx = server_context(server_files, "1.3")
+    flags = ["-resume-count", "1", "-verify-peer", "-reverify-on-resume", "-expect-verify-result"]
+    flags += ["-expect-peer-cert-file", str(server_files.fullchain)]
     result = run_shim(flags, tls_echo(lambda i: ctx), connections=2)
     assert_success(result)
     assert [r["resumed"] for r in result.records] == [False, True]
