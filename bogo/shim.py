@@ -100,6 +100,16 @@ FLAGS: dict[str, str] = {
     "export-label": STR,
     "export-context": STR,
     "use-export-context": BOOL,
+    # handshake facts (SECPKG_ATTR_PY_HANDSHAKE_INFO)
+    "expect-peer-signature-algorithm": INT,
+    "expect-hrr": BOOL,
+    "expect-no-hrr": BOOL,
+    "expect-extended-master-secret": BOOL,
+    "expect-secure-renegotiation": BOOL,
+    "expect-no-secure-renegotiation": BOOL,
+    "expect-peer-verify-pref": INT_LIST,
+    "expect-no-session": BOOL,
+    "expect-ticket-renewal": BOOL,
     # misc
     "expect-early-data-reason": STR,
     # accepted and ignored
@@ -460,6 +470,9 @@ class ProcessState:
     """What survives from one connection to the next (the "session")."""
 
     session_verify_ok: bool = True
+    #: The server's signature scheme of the handshake that made the session
+    #: (SSL_get_peer_signature_algorithm reports it on resumptions too).
+    session_peer_sigalg: int = 0
 
 
 class FakeClock:
@@ -919,6 +932,7 @@ class Connection:
             )
         if not resumed:
             self.state.session_verify_ok = self.verify_ok
+        self.check_handshake_info(resumed)
         if cfg.flag("expect-verify-result") and self.verify_ok == cfg.flag("verify-fail"):
             raise Failure(
                 ":VERIFY_RESULT_MISMATCH:", detail="wrong certificate verification result"
@@ -950,6 +964,82 @@ class Connection:
             want = [bytes.fromhex(h) for h in cfg.get("expect-client-ca-list").split(",") if h]
             if [bytes(x) for x in issuers.aIssuers] != want:
                 raise Failure(":CA_LIST_MISMATCH:", detail="client CA list mismatch")
+
+    def handshake_info(self) -> Any:
+        """SECPKG_ATTR_PY_HANDSHAKE_INFO (schannel_py extension)."""
+        S = self.S
+        info = S.SecPkgContext_PyHandshakeInfo()
+        status = S.QueryContextAttributes(self.ctx, S.SECPKG_ATTR_PY_HANDSHAKE_INFO, info)
+        if status != S.SEC_E_OK:
+            raise status_failure("QueryContextAttributes(PY_HANDSHAKE_INFO)", status)
+        return info
+
+    def check_handshake_info(self, resumed: bool) -> None:
+        """The CheckHandshakeProperties checks that need SECPKG_ATTR_PY_HANDSHAKE_INFO."""
+        cfg = self.cfg
+        info = self.handshake_info()
+        if not resumed:
+            self.state.session_peer_sigalg = int(info.wPeerSignatureScheme)
+        sigalg = self.state.session_peer_sigalg if resumed else int(info.wPeerSignatureScheme)
+        want = int(cfg.get("expect-peer-signature-algorithm", 0))
+        if want and sigalg != want:
+            raise Failure(
+                ":PEER_SIGNATURE_ALGORITHM_MISMATCH:",
+                detail=f"Peer signature algorithm was {sigalg:04x}, wanted {want:04x}.",
+            )
+        if cfg.flag("expect-hrr") and not info.fHelloRetryRequest:
+            raise Failure(":HRR_MISMATCH:", detail="No HRR when expected")
+        if cfg.flag("expect-no-hrr") and info.fHelloRetryRequest:
+            raise Failure(":HRR_MISMATCH:", detail="Unexpected HRR")
+        if cfg.flag("expect-extended-master-secret") and not info.fExtendedMasterSecret:
+            raise Failure(":EMS_MISMATCH:", detail="No EMS for connection when expected")
+        # SSL_get_secure_renegotiation_support: always true in TLS 1.3.
+        ri = self.version == 0x0304 or bool(info.fSecureRenegotiation)
+        if cfg.flag("expect-secure-renegotiation") and not ri:
+            raise Failure(
+                ":RENEGOTIATION_MISMATCH:",
+                detail="No secure renegotiation for connection when expected",
+            )
+        if cfg.flag("expect-no-secure-renegotiation") and ri:
+            raise Failure(
+                ":RENEGOTIATION_MISMATCH:",
+                detail="Secure renegotiation unexpectedly negotiated for connection",
+            )
+        # BoringSSL's CheckPeerVerifyPrefs runs when a CertificateRequest arrives:
+        # the server's list, in order, must be exactly the expected one.
+        want_prefs = [int(x) for x in cfg.get("expect-peer-verify-pref", [])]
+        got_prefs = [int(x) for x in info.aPeerVerifyPrefs[: info.cPeerVerifyPrefs]]
+        if want_prefs and got_prefs and got_prefs != want_prefs:
+            raise Failure(
+                ":PEER_VERIFY_PREFS_MISMATCH:",
+                detail="peer verify preferences "
+                + ",".join(f"{x:04x}" for x in got_prefs)
+                + ", wanted "
+                + ",".join(f"{x:04x}" for x in want_prefs),
+            )
+        if self.version < 0x0304:
+            # Session tickets are sent post-handshake in TLS 1.3 (checked after the loop).
+            expect_new = not cfg.flag("expect-no-session") and (
+                not resumed or cfg.flag("expect-ticket-renewal")
+            )
+            if expect_new != bool(info.fNewSession):
+                raise Failure(
+                    ":NEW_SESSION_MISMATCH:",
+                    detail=f"new session was{'' if info.fNewSession else ' not'} cached, "
+                    "but we expected the opposite",
+                )
+
+    def check_tickets(self) -> None:
+        """After the echo loop: a TLS 1.3 client must have received a NewSessionTicket."""
+        cfg = self.cfg
+        if self.version != 0x0304:
+            return
+        tickets = int(self.handshake_info().cTicketsReceived)
+        if cfg.flag("expect-no-session"):
+            if tickets:
+                raise Failure(":UNEXPECTED_NEW_SESSION:", detail=f"{tickets} tickets received")
+        elif not cfg.flag("shim-shuts-down") and tickets == 0:
+            raise Failure(":NO_NEW_SESSION:", detail="Client did not receive a new session")
 
     def export_keying_material(self) -> bytes:
         """RFC 5705 / RFC 8446 exporter through SECPKG_ATTR_KEYING_MATERIAL(_INFO)."""
@@ -1011,6 +1101,7 @@ class Connection:
                 if not data:
                     break
                 self.write(bytes(b ^ 0xFF for b in data))
+        self.check_tickets()
         if self.renegotiations != int(cfg.get("expect-total-renegotiations", 0)):
             raise Failure(
                 ":RENEGOTIATION_COUNT:",

@@ -1001,3 +1001,75 @@ def test_server_initiated_renegotiation(pki: Any, flags: list[str], ok: bool) ->
         assert_failure(result, ":RENEGOTIATION_COUNT:")
     else:
         assert_failure(result, "reason=:NO_RENEGOTIATION: alert_sent=no_renegotiation")
+
+
+# --- handshake facts (SECPKG_ATTR_PY_HANDSHAKE_INFO) ----------------------------------
+
+ECDSA_P256_SHA256 = 0x0403
+
+
+@pytest.mark.parametrize("version", ["1.3", "1.2"])
+def test_expect_peer_signature_algorithm(server_files: certgen.PemPaths, version: str) -> None:
+    """The P-256 server signs with ecdsa_secp256r1_sha256; resumptions report the session's."""
+    ctx = server_context(server_files, version)
+    flags = ["-resume-count", "1", "-expect-peer-signature-algorithm", str(ECDSA_P256_SHA256)]
+    result = run_shim(flags, tls_echo(lambda i: ctx), connections=2)
+    assert_success(result)
+    assert [r["resumed"] for r in result.records] == [False, True]
+    result = run_shim(["-expect-peer-signature-algorithm", "2052"], alert_handler(ctx))
+    assert_failure(result, "reason=:PEER_SIGNATURE_ALGORITHM_MISMATCH:")
+    assert "Peer signature algorithm was 0403, wanted 0804." in result.stderr
+
+
+@pytest.mark.parametrize("version", ["1.3", "1.2"])
+def test_expect_extended_master_secret_and_secure_renegotiation(
+    server_files: certgen.PemPaths, version: str
+) -> None:
+    ctx = server_context(server_files, version)
+    flags = ["-expect-extended-master-secret", "-expect-secure-renegotiation", "-expect-no-hrr"]
+    result = run_shim(flags, tls_echo(lambda i: ctx))
+    assert_success(result)
+    # RI is negotiated in TLS 1.2 (the package requires it) and implied by TLS 1.3.
+    result = run_shim(["-expect-no-secure-renegotiation"], alert_handler(ctx))
+    assert_failure(result, "reason=:RENEGOTIATION_MISMATCH:")
+    result = run_shim(["-expect-hrr"], alert_handler(ctx))  # Python's server sends none
+    assert_failure(result, "reason=:HRR_MISMATCH:")
+
+
+def test_tls13_client_must_receive_a_ticket(server_files: certgen.PemPaths) -> None:
+    """BoringSSL's post-loop check, through cTicketsReceived."""
+    no_tickets = server_context(server_files, "1.3")
+    no_tickets.num_tickets = 0
+    result = run_shim([], tls_echo(lambda i: no_tickets))
+    assert_failure(result, "reason=:NO_NEW_SESSION:")
+    assert result.records[0]["echo"] == ECHO  # the check runs after the echo loop
+    assert_success(run_shim(["-expect-no-session"], tls_echo(lambda i: no_tickets)))
+    handler = shuts_down_handler(no_tickets, reply_close_notify=True)
+    assert_success(run_shim(["-shim-shuts-down"], handler))
+    tickets = server_context(server_files, "1.3")
+    result = run_shim(["-expect-no-session"], tls_echo(lambda i: tickets))
+    assert_failure(result, "reason=:UNEXPECTED_NEW_SESSION:")
+
+
+def test_tls12_new_session_checks(server_files: certgen.PemPaths) -> None:
+    """TLS 1.2: a full handshake caches a session, a plain resumption does not."""
+    ctx = server_context(server_files, "1.2")
+    result = run_shim(["-expect-no-session"], alert_handler(ctx))
+    assert_failure(result, "reason=:NEW_SESSION_MISMATCH:")
+    assert "new session was cached, but we expected the opposite" in result.stderr
+    # OpenSSL does not renew a ticket on resumption: -expect-ticket-renewal fails there.
+    ctx = server_context(server_files, "1.2")
+    handlers = {0: tls_echo(lambda i: ctx), 1: alert_handler(ctx)}
+    flags = ["-resume-count", "1", "-on-resume-expect-ticket-renewal"]
+    result = run_shim(flags, lambda s, i, r: handlers[i](s, i, r), connections=2)
+    assert_failure(result, "reason=:NEW_SESSION_MISMATCH:")
+    assert "new session was not cached" in result.stderr
+
+
+def test_tls13_ticket_renewal(server_files: certgen.PemPaths) -> None:
+    """TLS 1.3: a resumption that receives tickets satisfies -expect-ticket-renewal."""
+    ctx = server_context(server_files, "1.3")
+    flags = ["-resume-count", "1", "-on-resume-expect-ticket-renewal"]
+    result = run_shim(flags, tls_echo(lambda i: ctx), connections=2)
+    assert_success(result)
+    assert [r["resumed"] for r in result.records] == [False, True]
