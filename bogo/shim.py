@@ -100,6 +100,9 @@ FLAGS: dict[str, str] = {
     "export-label": STR,
     "export-context": STR,
     "use-export-context": BOOL,
+    # signature schemes (CRYPTO_SETTINGS, TlsParametersCngAlgUsageSignature)
+    "verify-prefs": INT_LIST,
+    "signing-prefs": INT_LIST,
     # handshake facts (SECPKG_ATTR_PY_HANDSHAKE_INFO)
     "expect-peer-signature-algorithm": INT,
     "expect-hrr": BOOL,
@@ -213,6 +216,9 @@ def unsupported_reason(cfg: Config) -> str | None:
         return "bad -read-size"
     if cfg.has("resumption-delay") and cfg.get("resumption-delay") < 0:
         return "bad -resumption-delay"
+    reason = signature_prefs_reason(cfg)
+    if reason:
+        return reason
     if cfg.has("export-keying-material"):
         if not exporter_available():
             return "the exporter needs SetContextAttributes(SECPKG_ATTR_KEYING_MATERIAL_INFO)"
@@ -224,6 +230,61 @@ def unsupported_reason(cfg: Config) -> str | None:
                     f"(SetContextAttributes(KEYING_MATERIAL_INFO): 0x{status & 0xFFFFFFFF:08X})"
                 )
     return None
+
+
+#: RFC 8446 SignatureScheme code point -> name, as CRYPTO_SETTINGS.strCngAlgId takes it
+#: (schannel_py extension: one exact scheme per entry).
+SIGNATURE_SCHEME_NAMES = {
+    0x0401: "rsa_pkcs1_sha256",
+    0x0501: "rsa_pkcs1_sha384",
+    0x0601: "rsa_pkcs1_sha512",
+    0x0403: "ecdsa_secp256r1_sha256",
+    0x0503: "ecdsa_secp384r1_sha384",
+    0x0603: "ecdsa_secp521r1_sha512",
+    0x0804: "rsa_pss_rsae_sha256",
+    0x0805: "rsa_pss_rsae_sha384",
+    0x0806: "rsa_pss_rsae_sha512",
+    0x0807: "ed25519",
+    0x0809: "rsa_pss_pss_sha256",
+    0x080A: "rsa_pss_pss_sha384",
+    0x080B: "rsa_pss_pss_sha512",
+}
+
+
+def signature_prefs_reason(cfg: Config) -> str | None:
+    """Why -verify-prefs / -signing-prefs cannot be expressed (None when they can).
+
+    The package has one set of signature schemes per credential, used both for
+    the ClientHello's signature_algorithms (what the server may sign with) and
+    for the client's CertificateVerify.  BoringSSL's two lists map onto it only
+    when they name the same set, or when the one given restricts the only
+    direction in use: -verify-prefs alone without a client certificate.
+    """
+    verify, signing = cfg.get("verify-prefs"), cfg.get("signing-prefs")
+    one_set = "one set of signature schemes for both directions on the SSPI surface"
+    if verify is not None and signing is not None:
+        if set(verify) != set(signing):
+            return f"-verify-prefs and -signing-prefs differ ({one_set})"
+    elif signing is not None:
+        return f"-signing-prefs alone would also restrict the server's signature ({one_set})"
+    elif verify is not None and cfg.has("cert-file"):
+        return f"-verify-prefs with a client certificate would restrict its signature ({one_set})"
+    return None
+
+
+def signature_settings(cfg: Config) -> list[Any]:
+    """CRYPTO_SETTINGS entries disabling every known scheme the prefs do not list."""
+    import schannel_py as S
+
+    prefs = cfg.get("verify-prefs", cfg.get("signing-prefs"))
+    if prefs is None:
+        return []
+    wanted = set(prefs)
+    return [
+        S.CRYPTO_SETTINGS(eAlgorithmUsage=S.TlsParametersCngAlgUsageSignature, strCngAlgId=name)
+        for code, name in SIGNATURE_SCHEME_NAMES.items()
+        if code not in wanted
+    ]
 
 
 def exporter_available() -> bool:
@@ -395,6 +456,7 @@ def credential_settings(cfg: Config) -> tuple[Any, ...]:
         cfg.flag("no-tls12"),
         cfg.flag("no-tls13"),
         tuple(cfg.get("curves", [])),
+        tuple(sorted(set(cfg.get("verify-prefs", cfg.get("signing-prefs", []))))),
     )
 
 
@@ -432,6 +494,7 @@ def acquire(cfg: Config, cert_ctx: Any) -> Any:
                         eAlgorithmUsage=S.TlsParametersCngAlgUsageKeyExchange, strCngAlgId=name
                     )
                 )
+    crypto += signature_settings(cfg)
     params = [
         S.TLS_PARAMETERS(
             grbitDisabledProtocols=disabled,

@@ -816,23 +816,24 @@ def client_hello_extensions(stream: bytes) -> dict[int, bytes]:
     raise AssertionError("no complete ClientHello")
 
 
+def grab_client_hello(sock: socket.socket, i: int, rec: dict[str, Any]) -> None:
+    """Keep the first ClientHello in rec["hello"], then hang up (the shim fails)."""
+    data = b""
+    while True:  # until the whole ClientHello is in
+        try:
+            client_hello_extensions(data)
+            break
+        except AssertionError:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    rec["hello"] = data
+
+
 def test_raw_alpn_bytes_reach_the_wire() -> None:
     """Non-UTF-8 ALPN wire bytes in argv come out unchanged in the ClientHello."""
     wire = b"\x03\xff\xfe\x80\x02h2"
-
-    def grab_client_hello(sock: socket.socket, i: int, rec: dict[str, Any]) -> None:
-        data = b""
-        while True:  # until the whole ClientHello is in
-            try:
-                client_hello_extensions(data)
-                break
-            except AssertionError:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        rec["hello"] = data  # then hang up: the shim fails, which is fine here
-
     result = run_shim(["-advertise-alpn", os.fsdecode(wire)], grab_client_hello)
     assert result.returncode == 1  # EOF during the handshake, not 89
     ext = client_hello_extensions(result.records[0]["hello"])
@@ -1073,3 +1074,59 @@ def test_tls13_ticket_renewal(server_files: certgen.PemPaths) -> None:
     result = run_shim(flags, tls_echo(lambda i: ctx), connections=2)
     assert_success(result)
     assert [r["resumed"] for r in result.records] == [False, True]
+
+
+# --- -verify-prefs / -signing-prefs (CRYPTO_SETTINGS signature entries) ---------------
+
+
+def advertised_schemes(hello: bytes) -> list[int]:
+    body = client_hello_extensions(hello)[13]  # signature_algorithms
+    return [int.from_bytes(body[i : i + 2], "big") for i in range(2, len(body), 2)]
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["-verify-prefs", "2053", "-verify-prefs", "1027", "-verify-prefs", "65535"],
+        ["-verify-prefs", "1027", "-verify-prefs", "2053"]
+        + ["-signing-prefs", "2053", "-signing-prefs", "1027"],
+    ],
+)
+def test_verify_prefs_restrict_signature_algorithms(flags: list[str]) -> None:
+    """Only the listed schemes are advertised, in the package's order; unknown ones drop out."""
+    result = run_shim(flags, grab_client_hello)
+    assert result.returncode == 1  # the runner hung up
+    assert advertised_schemes(result.records[0]["hello"]) == [0x0403, 0x0805]
+    result = run_shim([], grab_client_hello)
+    default = advertised_schemes(result.records[0]["hello"])
+    assert {0x0403, 0x0805, 0x0804, 0x0401} <= set(default)
+
+
+@pytest.mark.parametrize(("version", "scheme"), [("1.3", 0x0805), ("1.2", 0x0401)])
+def test_verify_prefs_decide_the_server_signature(
+    tmp_path: Path, version: str, scheme: int
+) -> None:
+    """An RSA server must sign with the one scheme left (seen through the handshake info)."""
+    files = certgen.make_self_signed(["test"], key_type="rsa2048").write(tmp_path)
+    ctx = server_context(files, version)
+    flags = ["-verify-prefs", str(scheme), "-expect-peer-signature-algorithm", str(scheme)]
+    result = run_shim(flags, tls_echo(lambda i: ctx))
+    assert_success(result)
+    # Only ECDSA left: the RSA server cannot sign, the handshake fails.
+    result = run_shim(["-verify-prefs", "1027"], alert_handler(ctx))
+    assert result.returncode == 1 and result.stderr.startswith("TLSERR reason=SEC_E_")
+
+
+@pytest.mark.parametrize(
+    ("flags", "needle"),
+    [
+        (["-verify-prefs", "1027", "-signing-prefs", "2052"], "differ"),
+        (["-signing-prefs", "1027"], "-signing-prefs alone"),
+        (["-verify-prefs", "1027", "-cert-file", "c", "-key-file", "k"], "client certificate"),
+        (["-verify-prefs", "1027", "-on-resume-verify-prefs", "2052", "-resume-count", "1"], ""),
+    ],
+)
+def test_signature_prefs_that_need_two_sets_exit_89(flags: list[str], needle: str) -> None:
+    result = run_shim(flags, None, connections=0)
+    assert result.returncode == bogo_shim.EXIT_UNIMPLEMENTED, result.stderr
+    assert needle in result.stderr and "UNIMPLEMENTED" in result.stderr
