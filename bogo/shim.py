@@ -76,6 +76,7 @@ FLAGS: dict[str, str] = {
     "check-close-notify": BOOL,
     "shim-writes-first": BOOL,
     "send-alert": BOOL,
+    "key-update": BOOL,
     "tls-unique": BOOL,
     # versions
     "min-version": INT,
@@ -842,6 +843,28 @@ class Connection:
         S = self.S
         self._control(S.pack_alert_token(S.TLS1_ALERT_FATAL, description))
 
+    def key_update(self, requested: int) -> None:
+        """A TLS 1.3 KeyUpdate: ApplyControlToken(SCHANNEL_PY_KEY_UPDATE), then ISC.
+
+        schannel_py extension (Windows cannot ask for one).  ISC with no input
+        returns the KeyUpdate record, under the old key; writes after it use
+        the next traffic secret.  TLS 1.2: SEC_E_UNSUPPORTED_FUNCTION, a
+        failure as SSL_key_update's.
+        """
+        S = self.S
+        token = S.pack_key_update_token(requested)
+        status = S.ApplyControlToken(
+            self.ctx, _desc(S.SecBuffer(len(token), S.SECBUFFER_TOKEN, token))
+        )
+        if status != S.SEC_E_OK:
+            raise status_failure("ApplyControlToken(PY_KEY_UPDATE)", status)
+        out = _desc(S.SecBuffer(0, S.SECBUFFER_TOKEN, None))
+        status = self._isc(False, None, out)
+        data = self._take_tokens(out)
+        if status != S.SEC_E_OK:
+            raise status_failure("InitializeSecurityContext(key_update)", status)
+        self.send_raw(data)
+
     def shutdown(self) -> None:
         if self.local_closed:
             return
@@ -1163,6 +1186,8 @@ class Connection:
                 data = self.read(self.read_size)
                 if not data:
                     break
+                if cfg.flag("key-update"):
+                    self.key_update(self.S.SCHANNEL_PY_KEY_UPDATE_NOT_REQUESTED)
                 self.write(bytes(b ^ 0xFF for b in data))
         self.check_tickets()
         if self.renegotiations != int(cfg.get("expect-total-renegotiations", 0)):

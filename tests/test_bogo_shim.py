@@ -246,7 +246,6 @@ def test_runs_as_a_script_too() -> None:
         ["-server"],
         ["-max-version", "770"],
         ["-expect-early-data-reason", "accept"],
-        ["-key-update"],
         ["-verify-prefs"],  # a list flag without its value
     ],
 )
@@ -1130,3 +1129,32 @@ def test_signature_prefs_that_need_two_sets_exit_89(flags: list[str], needle: st
     result = run_shim(flags, None, connections=0)
     assert result.returncode == bogo_shim.EXIT_UNIMPLEMENTED, result.stderr
     assert needle in result.stderr and "UNIMPLEMENTED" in result.stderr
+
+
+# --- -key-update -------------------------------------------------------------------------
+
+
+def test_key_update_after_every_read(server_files: certgen.PemPaths) -> None:
+    """The echo keeps working across the KeyUpdates (Python's server follows each one)."""
+    ctx = server_context(server_files, "1.3")
+
+    def handler(sock: socket.socket, i: int, rec: dict[str, Any]) -> None:
+        tls = ctx.wrap_socket(sock, server_side=True)
+        rec["echoes"] = []
+        for k in range(5):
+            msg = bytes((0x10 * k + j) & 0xFF for j in range(32))
+            tls.sendall(msg)
+            got = recv_exact(tls, 32)
+            rec["echoes"].append(got == bytes(b ^ 0xFF for b in msg))
+        tls.unwrap()
+
+    result = run_shim(["-key-update"], handler)
+    assert_success(result)
+    assert result.records[0]["echoes"] == [True] * 5
+
+
+def test_key_update_is_a_failure_in_tls12(server_files: certgen.PemPaths) -> None:
+    ctx = server_context(server_files, "1.2")
+    result = run_shim(["-key-update"], tls_echo(lambda i: ctx))
+    assert_failure(result, "reason=SEC_E_UNSUPPORTED_FUNCTION")
+    assert "ApplyControlToken(PY_KEY_UPDATE)" in result.stderr

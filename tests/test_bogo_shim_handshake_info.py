@@ -1,21 +1,23 @@
-"""BoGo shim checks that need openssl s_server: HelloRetryRequest and the CertificateRequest.
+"""BoGo shim checks that need openssl s_server: HRR, the CertificateRequest, KeyUpdate.
 
 Python's ``ssl`` can neither force a HelloRetryRequest nor choose the signature
 schemes of its CertificateRequest, so these put ``openssl s_server`` behind the
 stand-in runner's relay (see test_bogo_shim_openssl): ``-groups`` for a group the
 client supports but sends no key share for, ``-client_sigalgs`` for the
 CertificateRequest.  The shim reads both through SECPKG_ATTR_PY_HANDSHAKE_INFO.
+``-msg`` shows the shim's KeyUpdates (``-key-update``).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import certgen
 import peers
 import pytest
 from test_bogo_shim import assert_failure, assert_success, client_hello_extensions, run_shim
-from test_bogo_shim_openssl import Leg, echo_then_eof, openssl_server, relay
+from test_bogo_shim_openssl import PING_ECHO, Leg, echo_then_eof, openssl_server, relay
 
 pytestmark = pytest.mark.interop
 
@@ -81,3 +83,24 @@ def test_expect_peer_verify_pref(
     else:
         assert_failure(result, "reason=:PEER_VERIFY_PREFS_MISMATCH: ")
         assert "peer verify preferences 0403,0804, wanted" in result.stderr
+
+
+def test_key_update_reaches_the_server(pki: peers.ServerPki) -> None:
+    """-key-update: after each read a KeyUpdate(update_not_requested), then the echo."""
+    legs: list[Leg] = []
+
+    def two_rounds(leg: Leg) -> None:
+        leg.wait(rb"CIPHER is")
+        for n in (1, 2):
+            leg.srv.send_line("ping")
+            leg.wait(rb"(?s)" + (re.escape(PING_ECHO) + rb".*") * (n - 1) + re.escape(PING_ECHO))
+        leg.srv.end_connection()
+
+    with openssl_server(pki, "1.3", ["-msg"]) as srv:
+        result = run_shim(["-key-update"], relay(srv, two_rounds, legs))
+    assert_success(result)
+    (leg,) = legs
+    out = leg.output().decode(errors="replace")
+    updates = re.findall(r"<<< TLS 1.3, Handshake \[length 0005\], KeyUpdate", out)
+    assert len(updates) == 2
+    assert ">>> TLS 1.3, Handshake [length 0005], KeyUpdate" not in out  # not requested
