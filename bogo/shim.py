@@ -217,6 +217,12 @@ def unsupported_reason(cfg: Config) -> str | None:
         return "bad -read-size"
     if cfg.has("resumption-delay") and cfg.get("resumption-delay") < 0:
         return "bad -resumption-delay"
+    if cfg.flag("renegotiate-ignore") and not cfg.flag("forbid-renegotiation-after-handshake"):
+        return (
+            "-renegotiate-ignore: after SEC_I_RENEGOTIATE, Encrypt/DecryptMessage answer "
+            "SEC_E_CONTEXT_EXPIRED until ISC runs (as in Windows), and that ISC renegotiates, "
+            "so an SSPI application cannot ignore a HelloRequest"
+        )
     reason = signature_prefs_reason(cfg)
     if reason:
         return reason
@@ -619,7 +625,6 @@ class Connection:
         self.local_closed = False
         self.version = 0
         self.renegotiations = 0
-        self.ignored_hello_requests = 0
         self.hook_done = False  # the verify callback ran on this connection
         self.verify_ok = True
         self.rejected_alert: int | None = None  # the verify callback rejected with it
@@ -930,10 +935,9 @@ class Connection:
                 raise Failure(":TRUNCATED_RECORD:", detail="EOF inside a record")
             return
         if status not in (S.SEC_E_OK, S.SEC_I_RENEGOTIATE, S.SEC_I_CONTEXT_EXPIRED):
-            call = "DecryptMessage"
-            if self.ignored_hello_requests:
-                call += "(after_an_ignored_SEC_I_RENEGOTIATE)"
-            raise status_failure(call, status, alert_received=plaintext_alert(bytes(self.enc)))
+            raise status_failure(
+                "DecryptMessage", status, alert_received=plaintext_alert(bytes(self.enc))
+            )
         b1, b3 = desc.pBuffers[1], desc.pBuffers[3]
         if b1.BufferType == S.SECBUFFER_DATA and b1.cbBuffer and b1.pvBuffer is not None:
             self.plain += bytes(b1.pvBuffer[: b1.cbBuffer])
@@ -954,11 +958,6 @@ class Connection:
         if self.version == 0x0303:
             cfg = self.cfg
             forbidden = cfg.flag("forbid-renegotiation-after-handshake")
-            if cfg.flag("renegotiate-ignore") and not forbidden:
-                # BoringSSL's ssl_renegotiate_ignore drops the HelloRequest.  In SSPI
-                # terms: do not run ISC, just keep calling DecryptMessage.
-                self.ignored_hello_requests += 1
-                return
             allowed = cfg.flag("renegotiate-freely") or (
                 cfg.flag("renegotiate-once") and self.renegotiations == 0
             )

@@ -362,9 +362,24 @@ def test_parse_bad_values_are_unimplemented() -> None:
 
 
 def test_parse_newly_implemented_flags() -> None:
-    cfgs = bogo_shim.parse_args(["-renegotiate-ignore", "-resumption-delay", "10"])
-    assert cfgs["initial"].flag("renegotiate-ignore")
+    cfgs = bogo_shim.parse_args(["-resumption-delay", "10", "-key-update"])
     assert cfgs["resume"].get("resumption-delay") == 10
+    assert cfgs["initial"].flag("key-update")
+    cfgs = bogo_shim.parse_args(["-verify-prefs", "1027", "-verify-prefs", "2052"])
+    assert cfgs["initial"].get("verify-prefs") == [1027, 2052]
+    # -forbid-renegotiation-after-handshake wins: -renegotiate-ignore then changes nothing.
+    cfgs = bogo_shim.parse_args(["-renegotiate-ignore", "-forbid-renegotiation-after-handshake"])
+    assert cfgs["initial"].flag("renegotiate-ignore")
+
+
+@pytest.mark.parametrize("flags", [["-renegotiate-ignore"], ["-on-resume-renegotiate-ignore"]])
+def test_renegotiate_ignore_exits_89(flags: list[str]) -> None:
+    """SSPI cannot ignore a HelloRequest: SEC_I_RENEGOTIATE must be followed by ISC."""
+    result = run_shim(flags, None, connections=0)
+    assert result.returncode == bogo_shim.EXIT_UNIMPLEMENTED
+    assert result.records == []
+    assert "SEC_E_CONTEXT_EXPIRED until ISC runs" in result.stderr
+    assert result.stderr.count("\n") == 1
 
 
 def test_unknown_flag_exits_89_before_connecting() -> None:
