@@ -4,7 +4,10 @@ The runner starts this program once per test (``python -m bogo.shim FLAGS`` or
 ``python bogo/shim.py FLAGS``).  Every connection goes through the SSPI surface
 only, the way a Windows application drives SChannel: AcquireCredentialsHandle,
 the InitializeSecurityContext loop, EncryptMessage/DecryptMessage,
-QueryContextAttributes and ApplyControlToken.  See ``bogo/README.md`` and
+QueryContextAttributes and ApplyControlToken, plus the package's documented
+extensions on that surface (the verify callback, the handshake-info attribute,
+signature schemes in CRYPTO_SETTINGS, the KeyUpdate token; see
+``docs/porting-from-windows.md``).  See ``bogo/README.md`` and
 ``/work/shared/BOGO_SHIM.md`` for the protocol.
 
 Exit codes: 0 success (stderr silent), 1 failure (one ``TLSERR`` line on
@@ -76,6 +79,7 @@ FLAGS: dict[str, str] = {
     "check-close-notify": BOOL,
     "shim-writes-first": BOOL,
     "send-alert": BOOL,
+    "key-update": BOOL,
     "tls-unique": BOOL,
     # versions
     "min-version": INT,
@@ -100,6 +104,19 @@ FLAGS: dict[str, str] = {
     "export-label": STR,
     "export-context": STR,
     "use-export-context": BOOL,
+    # signature schemes (CRYPTO_SETTINGS, TlsParametersCngAlgUsageSignature)
+    "verify-prefs": INT_LIST,
+    "signing-prefs": INT_LIST,
+    # handshake facts (SECPKG_ATTR_PY_HANDSHAKE_INFO)
+    "expect-peer-signature-algorithm": INT,
+    "expect-hrr": BOOL,
+    "expect-no-hrr": BOOL,
+    "expect-extended-master-secret": BOOL,
+    "expect-secure-renegotiation": BOOL,
+    "expect-no-secure-renegotiation": BOOL,
+    "expect-peer-verify-pref": INT_LIST,
+    "expect-no-session": BOOL,
+    "expect-ticket-renewal": BOOL,
     # misc
     "expect-early-data-reason": STR,
     # accepted and ignored
@@ -109,6 +126,15 @@ FLAGS: dict[str, str] = {
     "ocsp-response": STR,
     "signed-cert-timestamps": STR,
 }
+
+#: The flags that need the verify callback (BoGo's certificate verify hook).
+VERIFY_FLAGS = (
+    "verify-peer",
+    "verify-fail",
+    "expect-verify-result",
+    "reverify-on-resume",
+    "expect-peer-cert-file",
+)
 
 PREFIXES = ("on-initial-", "on-resume-", "on-retry-")
 PHASES = ("initial", "resume", "retry")
@@ -194,6 +220,15 @@ def unsupported_reason(cfg: Config) -> str | None:
         return "bad -read-size"
     if cfg.has("resumption-delay") and cfg.get("resumption-delay") < 0:
         return "bad -resumption-delay"
+    if cfg.flag("renegotiate-ignore") and not cfg.flag("forbid-renegotiation-after-handshake"):
+        return (
+            "-renegotiate-ignore: after SEC_I_RENEGOTIATE, Encrypt/DecryptMessage answer "
+            "SEC_E_CONTEXT_EXPIRED until ISC runs (as in Windows), and that ISC renegotiates, "
+            "so an SSPI application cannot ignore a HelloRequest"
+        )
+    reason = signature_prefs_reason(cfg)
+    if reason:
+        return reason
     if cfg.has("export-keying-material"):
         if not exporter_available():
             return "the exporter needs SetContextAttributes(SECPKG_ATTR_KEYING_MATERIAL_INFO)"
@@ -205,6 +240,61 @@ def unsupported_reason(cfg: Config) -> str | None:
                     f"(SetContextAttributes(KEYING_MATERIAL_INFO): 0x{status & 0xFFFFFFFF:08X})"
                 )
     return None
+
+
+#: RFC 8446 SignatureScheme code point -> name, as CRYPTO_SETTINGS.strCngAlgId takes it
+#: (schannel_py extension: one exact scheme per entry).
+SIGNATURE_SCHEME_NAMES = {
+    0x0401: "rsa_pkcs1_sha256",
+    0x0501: "rsa_pkcs1_sha384",
+    0x0601: "rsa_pkcs1_sha512",
+    0x0403: "ecdsa_secp256r1_sha256",
+    0x0503: "ecdsa_secp384r1_sha384",
+    0x0603: "ecdsa_secp521r1_sha512",
+    0x0804: "rsa_pss_rsae_sha256",
+    0x0805: "rsa_pss_rsae_sha384",
+    0x0806: "rsa_pss_rsae_sha512",
+    0x0807: "ed25519",
+    0x0809: "rsa_pss_pss_sha256",
+    0x080A: "rsa_pss_pss_sha384",
+    0x080B: "rsa_pss_pss_sha512",
+}
+
+
+def signature_prefs_reason(cfg: Config) -> str | None:
+    """Why -verify-prefs / -signing-prefs cannot be expressed (None when they can).
+
+    The package has one set of signature schemes per credential, used both for
+    the ClientHello's signature_algorithms (what the server may sign with) and
+    for the client's CertificateVerify.  BoringSSL's two lists map onto it only
+    when they name the same set, or when the one given restricts the only
+    direction in use: -verify-prefs alone without a client certificate.
+    """
+    verify, signing = cfg.get("verify-prefs"), cfg.get("signing-prefs")
+    one_set = "one set of signature schemes for both directions on the SSPI surface"
+    if verify is not None and signing is not None:
+        if set(verify) != set(signing):
+            return f"-verify-prefs and -signing-prefs differ ({one_set})"
+    elif signing is not None:
+        return f"-signing-prefs alone would also restrict the server's signature ({one_set})"
+    elif verify is not None and cfg.has("cert-file"):
+        return f"-verify-prefs with a client certificate would restrict its signature ({one_set})"
+    return None
+
+
+def signature_settings(cfg: Config) -> list[Any]:
+    """CRYPTO_SETTINGS entries disabling every known scheme the prefs do not list."""
+    import schannel_py as S
+
+    prefs = cfg.get("verify-prefs", cfg.get("signing-prefs"))
+    if prefs is None:
+        return []
+    wanted = set(prefs)
+    return [
+        S.CRYPTO_SETTINGS(eAlgorithmUsage=S.TlsParametersCngAlgUsageSignature, strCngAlgId=name)
+        for code, name in SIGNATURE_SCHEME_NAMES.items()
+        if code not in wanted
+    ]
 
 
 def exporter_available() -> bool:
@@ -376,6 +466,7 @@ def credential_settings(cfg: Config) -> tuple[Any, ...]:
         cfg.flag("no-tls12"),
         cfg.flag("no-tls13"),
         tuple(cfg.get("curves", [])),
+        tuple(sorted(set(cfg.get("verify-prefs", cfg.get("signing-prefs", []))))),
     )
 
 
@@ -413,6 +504,7 @@ def acquire(cfg: Config, cert_ctx: Any) -> Any:
                         eAlgorithmUsage=S.TlsParametersCngAlgUsageKeyExchange, strCngAlgId=name
                     )
                 )
+    crypto += signature_settings(cfg)
     params = [
         S.TLS_PARAMETERS(
             grbitDisabledProtocols=disabled,
@@ -451,6 +543,9 @@ class ProcessState:
     """What survives from one connection to the next (the "session")."""
 
     session_verify_ok: bool = True
+    #: The server's signature scheme of the handshake that made the session
+    #: (SSL_get_peer_signature_algorithm reports it on resumptions too).
+    session_peer_sigalg: int = 0
 
 
 class FakeClock:
@@ -533,9 +628,10 @@ class Connection:
         self.local_closed = False
         self.version = 0
         self.renegotiations = 0
-        self.ignored_hello_requests = 0
-        self.hook_done = False
+        self.hook_done = False  # the verify callback ran on this connection
         self.verify_ok = True
+        self.rejected_alert: int | None = None  # the verify callback rejected with it
+        self.cert_mismatch = False
         self.sizes: Any = None
 
     # --- raw I/O -------------------------------------------------------------------
@@ -603,9 +699,13 @@ class Connection:
         if status != S.SEC_I_CONTINUE_NEEDED:
             raise status_failure("InitializeSecurityContext", status)
         self.have_ctx = True
+        if any(self.cfg.has(f) for f in VERIFY_FLAGS):
+            self.install_verify_callback()
         self.send_raw(self._take_tokens(out))
         self.isc_loop(need_read=True)
         self.version = self.query_version()
+        if self.cert_mismatch:
+            raise Failure(":PEER_CERTIFICATE_MISMATCH:", detail="peer certificate mismatch")
 
     def isc_loop(self, need_read: bool) -> int:
         """ISC until SEC_E_OK / SEC_I_NO_RENEGOTIATION, feeding what the socket gives."""
@@ -649,12 +749,23 @@ class Connection:
                     self.send_raw(sent)
                 except OSError:
                     pass
+                self.local_closed = True
+                alert_sent = plaintext_alert(sent) if sent else None
+                if sent and alert_sent is None:
+                    # Protected (TLS 1.3 handshake key): the package documents that the
+                    # callback's alert is what the ALERT buffer holds, so name it.
+                    alert_sent = self.rejected_alert if self.rejected_alert is not None else -1
+                if self.rejected_alert is not None:
+                    raise Failure(
+                        ":CERTIFICATE_VERIFY_FAILED:",
+                        status=status,
+                        alert_sent=alert_sent,
+                        detail="InitializeSecurityContext(verify_callback_rejected)",
+                    )
                 raise status_failure(
                     "InitializeSecurityContext",
                     status,
-                    alert_sent=(plaintext_alert(sent) if sent else None)
-                    if not sent or plaintext_alert(sent) is not None
-                    else -1,
+                    alert_sent=alert_sent,
                     alert_received=plaintext_alert(bytes(self.enc)),
                 )
             extra = inbuf.pBuffers[1]
@@ -663,73 +774,61 @@ class Connection:
                 del self.enc[: len(self.enc) - extra.cbBuffer]
             else:
                 self.enc.clear()
-            token = self._take_tokens(out)
-            if token and not self.hook_done:
-                self.verify_hook(final=status == S.SEC_E_OK)
-            self.send_raw(token)
+            self.send_raw(self._take_tokens(out))
             if status in (S.SEC_E_OK, S.SEC_I_NO_RENEGOTIATION):
                 return status
             need_read = not has_extra
 
-    def verify_hook(self, final: bool) -> None:
-        """BoGo's certificate verify callback, run before the client's Finished is sent.
+    def install_verify_callback(self) -> None:
+        """BoGo's certificate verify callback as the package's verify callback.
 
-        The package validates nothing (SCH_CRED_MANUAL_CRED_VALIDATION); the
-        shim decides, like an application validating the peer's chain, and
-        aborts the handshake with an SCHANNEL_ALERT_TOKEN when it rejects.
+        SECPKG_ATTR_PY_VERIFY_CALLBACK (schannel_py extension), set right after
+        the first ISC: the package calls it while processing the server's
+        Certificate, before the client's Finished, and a rejection makes that ISC
+        fail with the alert under the keys the server reads with (TLS 1.3: the
+        client handshake traffic key; TLS 1.2: plaintext).  The package itself
+        validates nothing (SCH_CRED_MANUAL_CRED_VALIDATION), like BoringSSL's shim.
         """
         S = self.S
-        cfg = self.cfg
-        leaf = S.PVOID()
-        have_chain = (
-            S.QueryContextAttributes(self.ctx, S.SECPKG_ATTR_REMOTE_CERT_CONTEXT, leaf)
-            == S.SEC_E_OK
-            and leaf.value is not None
+        info = S.SecPkgContext_PyVerifyCallback(
+            pfnCallback=self.verify_callback, fOnResumption=self.cfg.flag("reverify-on-resume")
         )
-        if not have_chain and not final:
-            return  # e.g. the second ClientHello after a HelloRetryRequest
-        self.hook_done = True
-        if self.is_resume and not cfg.flag("reverify-on-resume"):
-            self.verify_ok = self.state.session_verify_ok
-            return
-        if have_chain and cfg.has("expect-peer-cert-file"):
-            self.check_peer_cert(leaf.value)
-        self.verify_ok = not cfg.flag("verify-fail")
-        if not self.verify_ok and cfg.flag("verify-peer"):
-            alert = (
-                S.TLS1_ALERT_CERTIFICATE_UNKNOWN
-                if cfg.flag("use-custom-verify-callback")
-                else S.TLS1_ALERT_HANDSHAKE_FAILURE
-            )
-            if not final:
-                # Before the client's flight a peer chain means TLS 1.2 (a TLS 1.3
-                # client gets the chain and the server Finished in one step, final).
-                self.send_alert(alert, 0x0303)
-            elif self.query_version() == 0x0303:
-                # TLS 1.2 abbreviated handshake: ISC already returned SEC_E_OK, so
-                # an alert token would come out under the new keys, but our
-                # ChangeCipherSpec was never sent.  The alert goes out in plaintext.
-                self.send_raw(struct.pack(">BHHBB", 21, 0x0303, 2, 2, alert))
-                self.local_closed = True
-            else:
-                # TLS 1.3: the alert belongs under the client handshake traffic key;
-                # the SSPI surface only offers the application key (limitation).
-                self.send_alert(alert)
-            raise Failure(":CERTIFICATE_VERIFY_FAILED:", alert_sent=alert)
+        status = S.SetContextAttributes(self.ctx, S.SECPKG_ATTR_PY_VERIFY_CALLBACK, info, 0)
+        if status != S.SEC_E_OK:
+            raise status_failure("SetContextAttributes(PY_VERIFY_CALLBACK)", status)
 
-    def check_peer_cert(self, leaf: Any) -> None:
+    def verify_callback(self, leaf: Any) -> Any:
+        """The verify hook: record the result; reject with -verify-peer -verify-fail."""
+        S = self.S
+        cfg = self.cfg
+        self.hook_done = True
+        if cfg.has("expect-peer-cert-file"):
+            self.cert_mismatch = not self.peer_cert_matches(leaf)
+        self.verify_ok = not cfg.flag("verify-fail")
+        if self.verify_ok or not cfg.flag("verify-peer"):
+            return S.SEC_E_OK  # soft failure: only recorded (-expect-verify-result)
+        alert = (
+            S.TLS1_ALERT_CERTIFICATE_UNKNOWN
+            if cfg.flag("use-custom-verify-callback")
+            else S.TLS1_ALERT_HANDSHAKE_FAILURE
+        )
+        self.rejected_alert = alert
+        return (S.SEC_E_CERT_UNKNOWN, alert)
+
+    def peer_cert_matches(self, leaf: Any) -> bool:
+        """-expect-peer-cert-file: the server's leaf is the file's first certificate."""
         from cryptography import x509
         from cryptography.hazmat.primitives.serialization import Encoding
 
         with open(self.cfg.get("expect-peer-cert-file"), "rb") as f:
             expected = x509.load_pem_x509_certificates(f.read())
-        got = bytes(leaf.pbCertEncoded)
-        if not expected or expected[0].public_bytes(Encoding.DER) != got:
-            raise Failure(":PEER_CERTIFICATE_MISMATCH:", detail="peer certificate mismatch")
+        return bool(expected) and expected[0].public_bytes(Encoding.DER) == bytes(
+            leaf.pbCertEncoded
+        )
 
     # --- alerts and shutdown -------------------------------------------------------
 
-    def _control(self, token: bytes, record_version: int | None = None) -> None:
+    def _control(self, token: bytes) -> None:
         S = self.S
         status = S.ApplyControlToken(
             self.ctx, _desc(S.SecBuffer(len(token), S.SECBUFFER_TOKEN, token))
@@ -742,20 +841,37 @@ class Connection:
             self._take_tokens(out)
             raise status_failure("InitializeSecurityContext", status)
         data = self._take_tokens(out)
-        if record_version is not None and plaintext_alert(data) is not None:
-            # Workaround: mid-handshake the package writes the plaintext alert
-            # with record version 0x0301, which a TLS 1.2 peer that has sent
-            # its ServerHello rejects (Go: "received record with version 301").
-            data = data[:1] + struct.pack(">H", record_version) + data[3:]
         try:
             self.send_raw(data)
         except OSError:
             pass
         self.local_closed = True
 
-    def send_alert(self, description: int, record_version: int | None = None) -> None:
+    def send_alert(self, description: int) -> None:
         S = self.S
-        self._control(S.pack_alert_token(S.TLS1_ALERT_FATAL, description), record_version)
+        self._control(S.pack_alert_token(S.TLS1_ALERT_FATAL, description))
+
+    def key_update(self, requested: int) -> None:
+        """A TLS 1.3 KeyUpdate: ApplyControlToken(SCHANNEL_PY_KEY_UPDATE), then ISC.
+
+        schannel_py extension (Windows cannot ask for one).  ISC with no input
+        returns the KeyUpdate record, under the old key; writes after it use
+        the next traffic secret.  TLS 1.2: SEC_E_UNSUPPORTED_FUNCTION, a
+        failure as SSL_key_update's.
+        """
+        S = self.S
+        token = S.pack_key_update_token(requested)
+        status = S.ApplyControlToken(
+            self.ctx, _desc(S.SecBuffer(len(token), S.SECBUFFER_TOKEN, token))
+        )
+        if status != S.SEC_E_OK:
+            raise status_failure("ApplyControlToken(PY_KEY_UPDATE)", status)
+        out = _desc(S.SecBuffer(0, S.SECBUFFER_TOKEN, None))
+        status = self._isc(False, None, out)
+        data = self._take_tokens(out)
+        if status != S.SEC_E_OK:
+            raise status_failure("InitializeSecurityContext(key_update)", status)
+        self.send_raw(data)
 
     def shutdown(self) -> None:
         if self.local_closed:
@@ -822,10 +938,9 @@ class Connection:
                 raise Failure(":TRUNCATED_RECORD:", detail="EOF inside a record")
             return
         if status not in (S.SEC_E_OK, S.SEC_I_RENEGOTIATE, S.SEC_I_CONTEXT_EXPIRED):
-            call = "DecryptMessage"
-            if self.ignored_hello_requests:
-                call += "(after_an_ignored_SEC_I_RENEGOTIATE)"
-            raise status_failure(call, status, alert_received=plaintext_alert(bytes(self.enc)))
+            raise status_failure(
+                "DecryptMessage", status, alert_received=plaintext_alert(bytes(self.enc))
+            )
         b1, b3 = desc.pBuffers[1], desc.pBuffers[3]
         if b1.BufferType == S.SECBUFFER_DATA and b1.cbBuffer and b1.pvBuffer is not None:
             self.plain += bytes(b1.pvBuffer[: b1.cbBuffer])
@@ -846,11 +961,6 @@ class Connection:
         if self.version == 0x0303:
             cfg = self.cfg
             forbidden = cfg.flag("forbid-renegotiation-after-handshake")
-            if cfg.flag("renegotiate-ignore") and not forbidden:
-                # BoringSSL's ssl_renegotiate_ignore drops the HelloRequest.  In SSPI
-                # terms: do not run ISC, just keep calling DecryptMessage.
-                self.ignored_hello_requests += 1
-                return
             allowed = cfg.flag("renegotiate-freely") or (
                 cfg.flag("renegotiate-once") and self.renegotiations == 0
             )
@@ -860,7 +970,6 @@ class Connection:
                 self.send_alert(S.TLS1_ALERT_NO_RENEGOTIATION)
                 raise Failure(":NO_RENEGOTIATION:", alert_sent=S.TLS1_ALERT_NO_RENEGOTIATION)
             self.renegotiations += 1
-            self.hook_done = True  # the verify hook ran on the initial handshake
         self.isc_loop(need_read=False)
         # Data that arrived inside a renegotiation comes out of the next DecryptMessage.
         self.after_reneg = True
@@ -899,12 +1008,19 @@ class Connection:
                 ":SESSION_REUSE_MISMATCH:",
                 detail=f"session unexpectedly was{'' if resumed else ' not'} reused",
             )
+        if cfg.has("expect-peer-cert-file") and not self.hook_done:
+            # A resumption without -reverify-on-resume: the session's certificate.
+            leaf = S.PVOID()
+            status = S.QueryContextAttributes(self.ctx, S.SECPKG_ATTR_REMOTE_CERT_CONTEXT, leaf)
+            if status != S.SEC_E_OK or leaf.value is None or not self.peer_cert_matches(leaf.value):
+                raise Failure(":PEER_CERTIFICATE_MISMATCH:", detail="peer certificate mismatch")
         if not self.hook_done:
             self.verify_ok = (
                 self.state.session_verify_ok if resumed else not cfg.flag("verify-fail")
             )
         if not resumed:
             self.state.session_verify_ok = self.verify_ok
+        self.check_handshake_info(resumed)
         if cfg.flag("expect-verify-result") and self.verify_ok == cfg.flag("verify-fail"):
             raise Failure(
                 ":VERIFY_RESULT_MISMATCH:", detail="wrong certificate verification result"
@@ -936,6 +1052,82 @@ class Connection:
             want = [bytes.fromhex(h) for h in cfg.get("expect-client-ca-list").split(",") if h]
             if [bytes(x) for x in issuers.aIssuers] != want:
                 raise Failure(":CA_LIST_MISMATCH:", detail="client CA list mismatch")
+
+    def handshake_info(self) -> Any:
+        """SECPKG_ATTR_PY_HANDSHAKE_INFO (schannel_py extension)."""
+        S = self.S
+        info = S.SecPkgContext_PyHandshakeInfo()
+        status = S.QueryContextAttributes(self.ctx, S.SECPKG_ATTR_PY_HANDSHAKE_INFO, info)
+        if status != S.SEC_E_OK:
+            raise status_failure("QueryContextAttributes(PY_HANDSHAKE_INFO)", status)
+        return info
+
+    def check_handshake_info(self, resumed: bool) -> None:
+        """The CheckHandshakeProperties checks that need SECPKG_ATTR_PY_HANDSHAKE_INFO."""
+        cfg = self.cfg
+        info = self.handshake_info()
+        if not resumed:
+            self.state.session_peer_sigalg = int(info.wPeerSignatureScheme)
+        sigalg = self.state.session_peer_sigalg if resumed else int(info.wPeerSignatureScheme)
+        want = int(cfg.get("expect-peer-signature-algorithm", 0))
+        if want and sigalg != want:
+            raise Failure(
+                ":PEER_SIGNATURE_ALGORITHM_MISMATCH:",
+                detail=f"Peer signature algorithm was {sigalg:04x}, wanted {want:04x}.",
+            )
+        if cfg.flag("expect-hrr") and not info.fHelloRetryRequest:
+            raise Failure(":HRR_MISMATCH:", detail="No HRR when expected")
+        if cfg.flag("expect-no-hrr") and info.fHelloRetryRequest:
+            raise Failure(":HRR_MISMATCH:", detail="Unexpected HRR")
+        if cfg.flag("expect-extended-master-secret") and not info.fExtendedMasterSecret:
+            raise Failure(":EMS_MISMATCH:", detail="No EMS for connection when expected")
+        # SSL_get_secure_renegotiation_support: always true in TLS 1.3.
+        ri = self.version == 0x0304 or bool(info.fSecureRenegotiation)
+        if cfg.flag("expect-secure-renegotiation") and not ri:
+            raise Failure(
+                ":RENEGOTIATION_MISMATCH:",
+                detail="No secure renegotiation for connection when expected",
+            )
+        if cfg.flag("expect-no-secure-renegotiation") and ri:
+            raise Failure(
+                ":RENEGOTIATION_MISMATCH:",
+                detail="Secure renegotiation unexpectedly negotiated for connection",
+            )
+        # BoringSSL's CheckPeerVerifyPrefs runs when a CertificateRequest arrives:
+        # the server's list, in order, must be exactly the expected one.
+        want_prefs = [int(x) for x in cfg.get("expect-peer-verify-pref", [])]
+        got_prefs = [int(x) for x in info.aPeerVerifyPrefs[: info.cPeerVerifyPrefs]]
+        if want_prefs and got_prefs and got_prefs != want_prefs:
+            raise Failure(
+                ":PEER_VERIFY_PREFS_MISMATCH:",
+                detail="peer verify preferences "
+                + ",".join(f"{x:04x}" for x in got_prefs)
+                + ", wanted "
+                + ",".join(f"{x:04x}" for x in want_prefs),
+            )
+        if self.version < 0x0304:
+            # Session tickets are sent post-handshake in TLS 1.3 (checked after the loop).
+            expect_new = not cfg.flag("expect-no-session") and (
+                not resumed or cfg.flag("expect-ticket-renewal")
+            )
+            if expect_new != bool(info.fNewSession):
+                raise Failure(
+                    ":NEW_SESSION_MISMATCH:",
+                    detail=f"new session was{'' if info.fNewSession else ' not'} cached, "
+                    "but we expected the opposite",
+                )
+
+    def check_tickets(self) -> None:
+        """After the echo loop: a TLS 1.3 client must have received a NewSessionTicket."""
+        cfg = self.cfg
+        if self.version != 0x0304:
+            return
+        tickets = int(self.handshake_info().cTicketsReceived)
+        if cfg.flag("expect-no-session"):
+            if tickets:
+                raise Failure(":UNEXPECTED_NEW_SESSION:", detail=f"{tickets} tickets received")
+        elif not cfg.flag("shim-shuts-down") and tickets == 0:
+            raise Failure(":NO_NEW_SESSION:", detail="Client did not receive a new session")
 
     def export_keying_material(self) -> bytes:
         """RFC 5705 / RFC 8446 exporter through SECPKG_ATTR_KEYING_MATERIAL(_INFO)."""
@@ -996,7 +1188,10 @@ class Connection:
                 data = self.read(self.read_size)
                 if not data:
                     break
+                if cfg.flag("key-update"):
+                    self.key_update(self.S.SCHANNEL_PY_KEY_UPDATE_NOT_REQUESTED)
                 self.write(bytes(b ^ 0xFF for b in data))
+        self.check_tickets()
         if self.renegotiations != int(cfg.get("expect-total-renegotiations", 0)):
             raise Failure(
                 ":RENEGOTIATION_COUNT:",

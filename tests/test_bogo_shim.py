@@ -246,7 +246,6 @@ def test_runs_as_a_script_too() -> None:
         ["-server"],
         ["-max-version", "770"],
         ["-expect-early-data-reason", "accept"],
-        ["-key-update"],
         ["-verify-prefs"],  # a list flag without its value
     ],
 )
@@ -363,9 +362,24 @@ def test_parse_bad_values_are_unimplemented() -> None:
 
 
 def test_parse_newly_implemented_flags() -> None:
-    cfgs = bogo_shim.parse_args(["-renegotiate-ignore", "-resumption-delay", "10"])
-    assert cfgs["initial"].flag("renegotiate-ignore")
+    cfgs = bogo_shim.parse_args(["-resumption-delay", "10", "-key-update"])
     assert cfgs["resume"].get("resumption-delay") == 10
+    assert cfgs["initial"].flag("key-update")
+    cfgs = bogo_shim.parse_args(["-verify-prefs", "1027", "-verify-prefs", "2052"])
+    assert cfgs["initial"].get("verify-prefs") == [1027, 2052]
+    # -forbid-renegotiation-after-handshake wins: -renegotiate-ignore then changes nothing.
+    cfgs = bogo_shim.parse_args(["-renegotiate-ignore", "-forbid-renegotiation-after-handshake"])
+    assert cfgs["initial"].flag("renegotiate-ignore")
+
+
+@pytest.mark.parametrize("flags", [["-renegotiate-ignore"], ["-on-resume-renegotiate-ignore"]])
+def test_renegotiate_ignore_exits_89(flags: list[str]) -> None:
+    """SSPI cannot ignore a HelloRequest: SEC_I_RENEGOTIATE must be followed by ISC."""
+    result = run_shim(flags, None, connections=0)
+    assert result.returncode == bogo_shim.EXIT_UNIMPLEMENTED
+    assert result.records == []
+    assert "SEC_E_CONTEXT_EXPIRED until ISC runs" in result.stderr
+    assert result.stderr.count("\n") == 1
 
 
 def test_unknown_flag_exits_89_before_connecting() -> None:
@@ -646,51 +660,75 @@ def alert_handler(ctx: ssl.SSLContext) -> Handler:
     return handler
 
 
+@pytest.mark.parametrize("version", ["1.3", "1.2"])
 @pytest.mark.parametrize(
     ("flags", "alert"),
     [
-        (["-verify-peer", "-verify-fail"], "ALERT_HANDSHAKE_FAILURE"),
-        (
-            ["-verify-peer", "-verify-fail", "-use-custom-verify-callback"],
-            "ALERT_CERTIFICATE_UNKNOWN",
-        ),
+        (["-verify-peer", "-verify-fail"], "handshake_failure"),
+        (["-verify-peer", "-verify-fail", "-use-custom-verify-callback"], "certificate_unknown"),
     ],
 )
-def test_verify_fail_sends_the_alert_tls12(
-    server_files: certgen.PemPaths, flags: list[str], alert: str
+def test_verify_fail_sends_the_alert(
+    server_files: certgen.PemPaths, version: str, flags: list[str], alert: str
 ) -> None:
-    ctx = server_context(server_files, "1.2")
+    """The verify callback rejects before the client's Finished; the server reads the alert.
+
+    TLS 1.3: under the client handshake traffic key (impossible with an alert
+    token after ISC returned); TLS 1.2: in plaintext.
+    """
+    ctx = server_context(server_files, version)
     result = run_shim(flags, alert_handler(ctx))
-    assert_failure(result, "reason=:CERTIFICATE_VERIFY_FAILED:")
-    assert alert in result.records[0]["error"].upper()
+    assert_failure(result, "reason=:CERTIFICATE_VERIFY_FAILED: status=0x80090327")
+    assert f"alert_sent={alert} " in result.stderr
+    rec = result.records[0]
+    assert "ALERT_" + alert.upper() in rec["error"].upper(), rec
+    assert "data" not in rec and "echo" not in rec  # the handshake never completed
 
 
-def test_verify_fail_tls13_fails_the_shim(server_files: certgen.PemPaths) -> None:
-    ctx = server_context(server_files, "1.3")
-    result = run_shim(["-verify-peer", "-verify-fail"], alert_handler(ctx))
-    assert_failure(result, "reason=:CERTIFICATE_VERIFY_FAILED:")
-    assert "echo" not in result.records[0]
-
-
-def test_soft_verify_failure_is_recorded(server_files: certgen.PemPaths) -> None:
-    ctx = server_context(server_files)
+@pytest.mark.parametrize("version", ["1.3", "1.2"])
+def test_soft_verify_failure_is_recorded(server_files: certgen.PemPaths, version: str) -> None:
+    ctx = server_context(server_files, version)
     result = run_shim(["-verify-fail", "-expect-verify-result"], tls_echo(lambda i: ctx))
     assert_success(result)
+    assert result.records[0]["echo"] == ECHO
     result = run_shim(["-verify-peer", "-expect-verify-result"], tls_echo(lambda i: ctx))
     assert_success(result)
 
 
-def test_on_resume_verify_fail_with_reverify(server_files: certgen.PemPaths) -> None:
-    ctx = server_context(server_files, "1.2", tickets=False)
+@pytest.mark.parametrize("version", ["1.3", "1.2"])
+def test_on_resume_verify_fail_with_reverify(server_files: certgen.PemPaths, version: str) -> None:
+    """-reverify-on-resume: the callback runs on the resumption and aborts it."""
+    ctx = server_context(server_files, version, tickets=version == "1.3")
     handlers = {0: tls_echo(lambda i: ctx), 1: alert_handler(ctx)}
     flags = ["-resume-count", "1", "-verify-peer", "-reverify-on-resume", "-on-resume-verify-fail"]
     result = run_shim(flags, lambda s, i, r: handlers[i](s, i, r), connections=2)
     assert_failure(result, ":CERTIFICATE_VERIFY_FAILED:")
+    assert "alert_sent=handshake_failure " in result.stderr
     assert result.records[0]["echo"] == ECHO
-    assert "ALERT_HANDSHAKE_FAILURE" in result.records[1]["error"].upper()
-    # Without -reverify-on-resume the hook does not run again: resumption succeeds.
-    ctx = server_context(server_files, "1.2", tickets=False)
+    rec = result.records[1]
+    assert "ALERT_HANDSHAKE_FAILURE" in rec["error"].upper(), rec
+    assert "data" not in rec  # the resumption never completed
+    # Without -reverify-on-resume the hook does not run again: resumption succeeds,
+    # and the resumed connection reports the session's (successful) verify result.
+    ctx = server_context(server_files, version, tickets=version == "1.3")
     flags = ["-resume-count", "1", "-verify-peer", "-on-resume-verify-fail"]
+    flags += ["-on-resume-expect-verify-result"]
+    result = run_shim(flags, tls_echo(lambda i: ctx), connections=2)
+    # BoringSSL: a resumed session keeps the initial verify result (OK), which
+    # -expect-verify-result with -verify-fail calls a mismatch.
+    assert_failure(result, ":VERIFY_RESULT_MISMATCH:")
+    flags = ["-resume-count", "1", "-verify-peer", "-on-resume-verify-fail"]
+    ctx = server_context(server_files, version, tickets=version == "1.3")
+    result = run_shim(flags, tls_echo(lambda i: ctx), connections=2)
+    assert_success(result)
+    assert [r["resumed"] for r in result.records] == [False, True]
+
+
+def test_reverify_on_resume_success_runs_the_callback(server_files: certgen.PemPaths) -> None:
+    """-reverify-on-resume with a good verdict: the resumption completes."""
+    ctx = server_context(server_files, "1.3")
+    flags = ["-resume-count", "1", "-verify-peer", "-reverify-on-resume", "-expect-verify-result"]
+    flags += ["-expect-peer-cert-file", str(server_files.fullchain)]
     result = run_shim(flags, tls_echo(lambda i: ctx), connections=2)
     assert_success(result)
     assert [r["resumed"] for r in result.records] == [False, True]
@@ -792,23 +830,24 @@ def client_hello_extensions(stream: bytes) -> dict[int, bytes]:
     raise AssertionError("no complete ClientHello")
 
 
+def grab_client_hello(sock: socket.socket, i: int, rec: dict[str, Any]) -> None:
+    """Keep the first ClientHello in rec["hello"], then hang up (the shim fails)."""
+    data = b""
+    while True:  # until the whole ClientHello is in
+        try:
+            client_hello_extensions(data)
+            break
+        except AssertionError:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    rec["hello"] = data
+
+
 def test_raw_alpn_bytes_reach_the_wire() -> None:
     """Non-UTF-8 ALPN wire bytes in argv come out unchanged in the ClientHello."""
     wire = b"\x03\xff\xfe\x80\x02h2"
-
-    def grab_client_hello(sock: socket.socket, i: int, rec: dict[str, Any]) -> None:
-        data = b""
-        while True:  # until the whole ClientHello is in
-            try:
-                client_hello_extensions(data)
-                break
-            except AssertionError:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        rec["hello"] = data  # then hang up: the shim fails, which is fine here
-
     result = run_shim(["-advertise-alpn", os.fsdecode(wire)], grab_client_hello)
     assert result.returncode == 1  # EOF during the handshake, not 89
     ext = client_hello_extensions(result.records[0]["hello"])
@@ -977,3 +1016,160 @@ def test_server_initiated_renegotiation(pki: Any, flags: list[str], ok: bool) ->
         assert_failure(result, ":RENEGOTIATION_COUNT:")
     else:
         assert_failure(result, "reason=:NO_RENEGOTIATION: alert_sent=no_renegotiation")
+
+
+# --- handshake facts (SECPKG_ATTR_PY_HANDSHAKE_INFO) ----------------------------------
+
+ECDSA_P256_SHA256 = 0x0403
+
+
+@pytest.mark.parametrize("version", ["1.3", "1.2"])
+def test_expect_peer_signature_algorithm(server_files: certgen.PemPaths, version: str) -> None:
+    """The P-256 server signs with ecdsa_secp256r1_sha256; resumptions report the session's."""
+    ctx = server_context(server_files, version)
+    flags = ["-resume-count", "1", "-expect-peer-signature-algorithm", str(ECDSA_P256_SHA256)]
+    result = run_shim(flags, tls_echo(lambda i: ctx), connections=2)
+    assert_success(result)
+    assert [r["resumed"] for r in result.records] == [False, True]
+    result = run_shim(["-expect-peer-signature-algorithm", "2052"], alert_handler(ctx))
+    assert_failure(result, "reason=:PEER_SIGNATURE_ALGORITHM_MISMATCH:")
+    assert "Peer signature algorithm was 0403, wanted 0804." in result.stderr
+
+
+@pytest.mark.parametrize("version", ["1.3", "1.2"])
+def test_expect_extended_master_secret_and_secure_renegotiation(
+    server_files: certgen.PemPaths, version: str
+) -> None:
+    ctx = server_context(server_files, version)
+    flags = ["-expect-extended-master-secret", "-expect-secure-renegotiation", "-expect-no-hrr"]
+    result = run_shim(flags, tls_echo(lambda i: ctx))
+    assert_success(result)
+    # RI is negotiated in TLS 1.2 (the package requires it) and implied by TLS 1.3.
+    result = run_shim(["-expect-no-secure-renegotiation"], alert_handler(ctx))
+    assert_failure(result, "reason=:RENEGOTIATION_MISMATCH:")
+    result = run_shim(["-expect-hrr"], alert_handler(ctx))  # Python's server sends none
+    assert_failure(result, "reason=:HRR_MISMATCH:")
+
+
+def test_tls13_client_must_receive_a_ticket(server_files: certgen.PemPaths) -> None:
+    """BoringSSL's post-loop check, through cTicketsReceived."""
+    no_tickets = server_context(server_files, "1.3")
+    no_tickets.num_tickets = 0
+    result = run_shim([], tls_echo(lambda i: no_tickets))
+    assert_failure(result, "reason=:NO_NEW_SESSION:")
+    assert result.records[0]["echo"] == ECHO  # the check runs after the echo loop
+    assert_success(run_shim(["-expect-no-session"], tls_echo(lambda i: no_tickets)))
+    handler = shuts_down_handler(no_tickets, reply_close_notify=True)
+    assert_success(run_shim(["-shim-shuts-down"], handler))
+    tickets = server_context(server_files, "1.3")
+    result = run_shim(["-expect-no-session"], tls_echo(lambda i: tickets))
+    assert_failure(result, "reason=:UNEXPECTED_NEW_SESSION:")
+
+
+def test_tls12_new_session_checks(server_files: certgen.PemPaths) -> None:
+    """TLS 1.2: a full handshake caches a session, a plain resumption does not."""
+    ctx = server_context(server_files, "1.2")
+    result = run_shim(["-expect-no-session"], alert_handler(ctx))
+    assert_failure(result, "reason=:NEW_SESSION_MISMATCH:")
+    assert "new session was cached, but we expected the opposite" in result.stderr
+    # OpenSSL does not renew a ticket on resumption: -expect-ticket-renewal fails there.
+    ctx = server_context(server_files, "1.2")
+    handlers = {0: tls_echo(lambda i: ctx), 1: alert_handler(ctx)}
+    flags = ["-resume-count", "1", "-on-resume-expect-ticket-renewal"]
+    result = run_shim(flags, lambda s, i, r: handlers[i](s, i, r), connections=2)
+    assert_failure(result, "reason=:NEW_SESSION_MISMATCH:")
+    assert "new session was not cached" in result.stderr
+
+
+def test_tls13_ticket_renewal(server_files: certgen.PemPaths) -> None:
+    """TLS 1.3: a resumption that receives tickets satisfies -expect-ticket-renewal."""
+    ctx = server_context(server_files, "1.3")
+    flags = ["-resume-count", "1", "-on-resume-expect-ticket-renewal"]
+    result = run_shim(flags, tls_echo(lambda i: ctx), connections=2)
+    assert_success(result)
+    assert [r["resumed"] for r in result.records] == [False, True]
+
+
+# --- -verify-prefs / -signing-prefs (CRYPTO_SETTINGS signature entries) ---------------
+
+
+def advertised_schemes(hello: bytes) -> list[int]:
+    body = client_hello_extensions(hello)[13]  # signature_algorithms
+    return [int.from_bytes(body[i : i + 2], "big") for i in range(2, len(body), 2)]
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["-verify-prefs", "2053", "-verify-prefs", "1027", "-verify-prefs", "65535"],
+        ["-verify-prefs", "1027", "-verify-prefs", "2053"]
+        + ["-signing-prefs", "2053", "-signing-prefs", "1027"],
+    ],
+)
+def test_verify_prefs_restrict_signature_algorithms(flags: list[str]) -> None:
+    """Only the listed schemes are advertised, in the package's order; unknown ones drop out."""
+    result = run_shim(flags, grab_client_hello)
+    assert result.returncode == 1  # the runner hung up
+    assert advertised_schemes(result.records[0]["hello"]) == [0x0403, 0x0805]
+    result = run_shim([], grab_client_hello)
+    default = advertised_schemes(result.records[0]["hello"])
+    assert {0x0403, 0x0805, 0x0804, 0x0401} <= set(default)
+
+
+@pytest.mark.parametrize(("version", "scheme"), [("1.3", 0x0805), ("1.2", 0x0401)])
+def test_verify_prefs_decide_the_server_signature(
+    tmp_path: Path, version: str, scheme: int
+) -> None:
+    """An RSA server must sign with the one scheme left (seen through the handshake info)."""
+    files = certgen.make_self_signed(["test"], key_type="rsa2048").write(tmp_path)
+    ctx = server_context(files, version)
+    flags = ["-verify-prefs", str(scheme), "-expect-peer-signature-algorithm", str(scheme)]
+    result = run_shim(flags, tls_echo(lambda i: ctx))
+    assert_success(result)
+    # Only ECDSA left: the RSA server cannot sign, the handshake fails.
+    result = run_shim(["-verify-prefs", "1027"], alert_handler(ctx))
+    assert result.returncode == 1 and result.stderr.startswith("TLSERR reason=SEC_E_")
+
+
+@pytest.mark.parametrize(
+    ("flags", "needle"),
+    [
+        (["-verify-prefs", "1027", "-signing-prefs", "2052"], "differ"),
+        (["-signing-prefs", "1027"], "-signing-prefs alone"),
+        (["-verify-prefs", "1027", "-cert-file", "c", "-key-file", "k"], "client certificate"),
+        (["-verify-prefs", "1027", "-on-resume-verify-prefs", "2052", "-resume-count", "1"], ""),
+    ],
+)
+def test_signature_prefs_that_need_two_sets_exit_89(flags: list[str], needle: str) -> None:
+    result = run_shim(flags, None, connections=0)
+    assert result.returncode == bogo_shim.EXIT_UNIMPLEMENTED, result.stderr
+    assert needle in result.stderr and "UNIMPLEMENTED" in result.stderr
+
+
+# --- -key-update -------------------------------------------------------------------------
+
+
+def test_key_update_after_every_read(server_files: certgen.PemPaths) -> None:
+    """The echo keeps working across the KeyUpdates (Python's server follows each one)."""
+    ctx = server_context(server_files, "1.3")
+
+    def handler(sock: socket.socket, i: int, rec: dict[str, Any]) -> None:
+        tls = ctx.wrap_socket(sock, server_side=True)
+        rec["echoes"] = []
+        for k in range(5):
+            msg = bytes((0x10 * k + j) & 0xFF for j in range(32))
+            tls.sendall(msg)
+            got = recv_exact(tls, 32)
+            rec["echoes"].append(got == bytes(b ^ 0xFF for b in msg))
+        tls.unwrap()
+
+    result = run_shim(["-key-update"], handler)
+    assert_success(result)
+    assert result.records[0]["echoes"] == [True] * 5
+
+
+def test_key_update_is_a_failure_in_tls12(server_files: certgen.PemPaths) -> None:
+    ctx = server_context(server_files, "1.2")
+    result = run_shim(["-key-update"], tls_echo(lambda i: ctx))
+    assert_failure(result, "reason=SEC_E_UNSUPPORTED_FUNCTION")
+    assert "ApplyControlToken(PY_KEY_UPDATE)" in result.stderr
