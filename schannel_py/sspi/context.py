@@ -1034,12 +1034,11 @@ def encrypt(ctx: Context, fQOP: int, pMessage: object) -> SecStatus:
             and tview.nbytes >= need_trailer
         ):
             try:
-                hdr = ctx.client.encrypt_into(plain, dview, tview)
+                done = ctx.client.encrypt_into(plain, hview, dview, tview)
             except TLSError:
                 return C.SEC_E_ENCRYPT_FAILURE
-            if hdr is not None:
-                hview[: len(hdr)] = hdr
-                hbuf.cbBuffer = len(hdr)
+            if done:
+                hbuf.cbBuffer = need_header
                 dbuf.cbBuffer = n
                 tbuf.cbBuffer = need_trailer
                 return C.SEC_E_OK

@@ -296,19 +296,20 @@ class TLSClient:
         return self.write_protection.seal_parts(APPLICATION_DATA, data)
 
     def encrypt_into(
-        self, data: bytes | memoryview, body: memoryview, trailer: memoryview
-    ) -> bytes | None:
-        """:meth:`encrypt` written straight into ``body`` (ciphertext) and ``trailer``
-        (the rest); returns the header, or None where the protection cannot do it
-        (the caller then uses :meth:`encrypt`).  Same checks as :meth:`encrypt`."""
+        self, data: bytes | memoryview, header: memoryview, body: memoryview, trailer: memoryview
+    ) -> bool:
+        """:meth:`encrypt` written straight into ``header``, ``body`` (ciphertext) and
+        ``trailer`` (the rest); False where the protection cannot do it (the caller
+        then uses :meth:`encrypt`).  Same checks as :meth:`encrypt`."""
         protection = self.write_protection
         if not isinstance(protection, Protection13) or not HAS_AEAD_INTO:
-            return None
+            return False
         if not self.handshake_complete or self.handshake.in_progress():
             raise TLSError(AlertDescription.internal_error, "handshake not complete")
         if len(data) > MAX_PLAINTEXT:
             raise TLSError(AlertDescription.internal_error, "application record too long")
-        return protection.seal_into(APPLICATION_DATA, data, body, trailer)
+        protection.seal_data_into(len(data), header, body, trailer, data)
+        return True
 
     def send_application_data(self, data: bytes) -> None:
         """Queue application data, split into records."""

@@ -163,9 +163,9 @@ class Protection13:
         self._aead = suite.aead(key)
         self._iv = int.from_bytes(iv, "big")
         self.seq = 0
-        #: Work area of seal_into (allocated on first use, reused per record).
+        #: Work area for sealing and opening large records (see _work_area).
         self._scratch: memoryview | None = None
-        #: seal_data_into's work area and its views for a full-size record.
+        #: Views of the work area for sealing a full-size record.
         self._full: tuple[memoryview, memoryview, memoryview, memoryview, memoryview] | None = None
 
     def _nonce(self) -> bytes:
@@ -187,39 +187,33 @@ class Protection13:
         hdr = header(APPLICATION_DATA, len(inner) + 16)
         return hdr, self._aead.encrypt(self._nonce(), inner, hdr)
 
-    def seal_into(
-        self, content_type: int, data: bytes | memoryview, body: memoryview, trailer: memoryview
-    ) -> bytes:
-        """Protect one record straight into the caller's memory; returns the header.
-
-        ``body`` receives ``len(data)`` bytes of ciphertext and ``trailer`` the
-        protected content type and the tag (17 bytes); both must be at least that
-        long.  Same record as :meth:`seal_parts` (header, then body + trailer).
-        """
-        n = len(data)
+    def _work_area(self) -> memoryview:
+        """The direction's reused 16 KiB work area (allocated on first use)."""
         work = self._scratch
         if work is None:
             work = self._scratch = memoryview(bytearray(MAX_CIPHERTEXT_13))
-        work[:n] = data
-        work[n] = content_type
-        hdr = _pack_header(APPLICATION_DATA, 0x0303, n + 17)
-        self._aead.encrypt_into(self._nonce(), work[: n + 1], hdr, work[: n + 17])
-        body[:n] = work[:n]
-        trailer[:17] = work[n : n + 17]
-        return hdr
+        return work
 
     def seal_data_into(
-        self, n: int, header: memoryview, body: memoryview, trailer: memoryview
+        self,
+        n: int,
+        header: memoryview,
+        body: memoryview,
+        trailer: memoryview,
+        data: bytes | memoryview | None = None,
     ) -> None:
-        """:meth:`seal_into` of the first ``n`` bytes of ``body`` as application
-        data, header written too: the EncryptMessage path, kept to the fewest
-        Python steps per record (full-size records reuse prepared views)."""
+        """Protect ``n`` bytes of application data straight into the caller's memory:
+        the 5-byte header into ``header``, ``n`` bytes of ciphertext into ``body`` and
+        the protected content type and tag (17 bytes) into ``trailer``.  The data is
+        ``data``, or else the first ``n`` bytes of ``body`` (EncryptMessage encrypts
+        in place).  Same record as :meth:`seal_parts`; kept to the fewest Python
+        steps per record (full-size records reuse prepared views)."""
         seq = self.seq
         if seq >= _LAST_SEQ:
             raise TLSError(AlertDescription.internal_error, "sequence number exhausted")
         full = self._full
         if full is None:
-            work = memoryview(bytearray(MAX_CIPHERTEXT_13))
+            work = self._work_area()
             full = self._full = (
                 work,
                 work[: MAX_PLAINTEXT + 1],
@@ -235,7 +229,9 @@ class Protection13:
             work = full[0]
             inner, sealed, content, tail = work[: n + 1], work[: n + 17], work[:n], work[n : n + 17]
             hdr = _pack_header(APPLICATION_DATA, 0x0303, n + 17)
-        content[:] = body if len(body) == n else body[:n]
+        if data is None:
+            data = body if len(body) == n else body[:n]
+        content[:] = data
         work[n] = APPLICATION_DATA
         self._aead.encrypt_into((self._iv ^ seq).to_bytes(12, "big"), inner, hdr, sealed)
         body[:n] = content
@@ -258,10 +254,7 @@ class Protection13:
 
     def _open_large(self, view: memoryview, m: int) -> tuple[int, bytes]:
         """:meth:`open` decrypting into the reused work area (one fewer 16 KiB buffer)."""
-        work = self._scratch
-        if work is None:
-            work = self._scratch = memoryview(bytearray(MAX_CIPHERTEXT_13))
-        out = work[:m]
+        out = self._work_area()[:m]
         try:
             self._aead.decrypt_into(self._nonce(), view[HEADER_LEN:], bytes(view[:HEADER_LEN]), out)
         except Exception:
