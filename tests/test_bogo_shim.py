@@ -945,35 +945,50 @@ def test_server_alert_is_reported(server_files: certgen.PemPaths) -> None:
 # --- renegotiation (openssl s_server behind a relay; Python's ssl cannot send HelloRequest) ---
 
 
+def _pump(src: socket.socket, dst: socket.socket, copy: bytearray | None) -> None:
+    try:
+        while data := src.recv(65536):
+            if copy is not None:
+                copy += data
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        try:
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+
+def splice(
+    sock: socket.socket,
+    address: tuple[str, int],
+    run: Callable[[], None],
+    to_upstream: bytearray | None = None,
+    to_sock: bytearray | None = None,
+) -> None:
+    """Relay ``sock`` to a new connection to ``address`` both ways while ``run()``
+    drives the far end, keeping copies of each direction when buffers are given."""
+    upstream = socket.create_connection(address, timeout=TIMEOUT)
+    threads = [
+        threading.Thread(target=_pump, args=(sock, upstream, to_upstream), daemon=True),
+        threading.Thread(target=_pump, args=(upstream, sock, to_sock), daemon=True),
+    ]
+    for t in threads:
+        t.start()
+    try:
+        run()
+    finally:
+        for t in threads:
+            t.join(TIMEOUT)
+        upstream.close()
+
+
 def relay_to_openssl(srv: Any, commands: Callable[[], None]) -> Handler:  # srv: peers.OpenSSLServer
     """Relay the shim's connection (after its id) to s_server and run ``commands``."""
 
-    def pump(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            try:
-                dst.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
-
     def handler(sock: socket.socket, i: int, rec: dict[str, Any]) -> None:
-        upstream = socket.create_connection(("127.0.0.1", srv.port), timeout=TIMEOUT)
-        threads = [
-            threading.Thread(target=pump, args=(sock, upstream), daemon=True),
-            threading.Thread(target=pump, args=(upstream, sock), daemon=True),
-        ]
-        for t in threads:
-            t.start()
-        try:
-            commands()
-        finally:
-            for t in threads:
-                t.join(TIMEOUT)
-            upstream.close()
+        splice(sock, ("127.0.0.1", srv.port), commands)
 
     return handler
 

@@ -21,7 +21,6 @@ import hashlib
 import hmac
 import re
 import socket
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from test_bogo_shim import (
     client_hello_extensions,
     handshake_messages,
     run_shim,
+    splice,
 )
 
 from bogo import shim as bogo_shim
@@ -81,35 +81,10 @@ Script = Callable[[Leg], None]
 def relay(srv: peers.OpenSSLServer, script: Script, legs: list[Leg]) -> Any:
     """A run_shim handler relaying each connection to s_server while ``script`` drives it."""
 
-    def pump(src: socket.socket, dst: socket.socket, copy: bytearray) -> None:
-        try:
-            while data := src.recv(65536):
-                copy += data
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            try:
-                dst.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
-
     def handler(sock: socket.socket, i: int, rec: dict[str, Any]) -> None:
         leg = Leg(i, srv, len(srv.output_bytes()))
         legs.append(leg)
-        upstream = socket.create_connection(srv.address, timeout=TIMEOUT)
-        threads = [
-            threading.Thread(target=pump, args=(sock, upstream, leg.to_server), daemon=True),
-            threading.Thread(target=pump, args=(upstream, sock, leg.to_client), daemon=True),
-        ]
-        for t in threads:
-            t.start()
-        try:
-            script(leg)
-        finally:
-            for t in threads:
-                t.join(TIMEOUT)
-            upstream.close()
+        splice(sock, srv.address, lambda: script(leg), leg.to_server, leg.to_client)
 
     return handler
 
