@@ -1,4 +1,4 @@
-"""In-memory peers for the benchmarks (adapted from tests/memserver.py and tests/sspi_driver.py).
+"""In-memory peers for the benchmarks (the curl loop adapted from tests/sspi_driver.py).
 
 Every call into schannel_py made by :class:`SspiClient` is timed with
 ``time.process_time()`` and added to :attr:`SspiClient.cpu`, so the server's
@@ -8,12 +8,18 @@ work (Python's ``ssl`` in the same process) is never counted.
 from __future__ import annotations
 
 import ssl
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import schannel_py as sc
+
+# The in-memory server is the tests' own (tests/ is a folder of modules, not a package).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from memserver import MemoryServer  # noqa: E402
 
 CURL_FLAGS = (
     sc.ISC_REQ_SEQUENCE_DETECT
@@ -38,37 +44,6 @@ def server_context(
     if ciphers:
         ctx.set_ciphers(ciphers)
     return ctx
-
-
-class MemoryServer:
-    """Python's ssl server side driven by bytes in / bytes out, no sockets."""
-
-    def __init__(self, context: ssl.SSLContext) -> None:
-        self.incoming = ssl.MemoryBIO()
-        self.outgoing = ssl.MemoryBIO()
-        self.tls = context.wrap_bio(self.incoming, self.outgoing, server_side=True)
-        self.handshake_done = False
-
-    def feed(self, data: bytes) -> bytes:
-        if data:
-            self.incoming.write(data)
-        if not self.handshake_done:
-            try:
-                self.tls.do_handshake()
-                self.handshake_done = True
-            except ssl.SSLWantReadError:
-                pass
-        return self.outgoing.read()
-
-    def write(self, data: bytes) -> bytes:
-        self.tls.write(data)
-        return self.outgoing.read()
-
-    def read(self, n: int = 1 << 20) -> bytes:
-        try:
-            return self.tls.read(n)
-        except ssl.SSLWantReadError:
-            return b""
 
 
 def disabled_crypto(*settings: tuple[int, str, int, int]) -> list[sc.CRYPTO_SETTINGS]:

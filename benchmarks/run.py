@@ -131,7 +131,7 @@ class Bench:
     ) -> SspiClient:
         if not resumed:
             sc.SslEmptyCache(None, 0)
-        c = SspiClient(MemoryServer(srv), cred)
+        c = SspiClient(MemoryServer.for_context(srv), cred)
         c.handshake()
         if c.reconnected() != resumed or c.server.tls.session_reused != resumed:
             raise BenchError(f"expected resumed={resumed}")
@@ -251,7 +251,7 @@ class Bench:
             cctx.load_verify_locations(cafile=str(self.pki.root_pem))
             samples = []
             for i in range(n + 3):
-                c = PySslClient(cctx, MemoryServer(srv))
+                c = PySslClient(cctx, MemoryServer.for_context(srv))
                 c.handshake()
                 if c.tls.session_reused:
                     raise BenchError("ssl client resumed unexpectedly")
@@ -265,7 +265,7 @@ class Bench:
                 session = c.tls.session
                 samples = []
                 for i in range(n + 3):
-                    c = PySslClient(cctx, MemoryServer(srv), session=session)
+                    c = PySslClient(cctx, MemoryServer.for_context(srv), session=session)
                     c.handshake()
                     if not c.tls.session_reused:
                         raise BenchError("ssl client did not resume")
@@ -647,7 +647,7 @@ class Bench:
         prof = cProfile.Profile()
         for _ in range(n):
             sc.SslEmptyCache(None, 0)
-            c = SspiClient(MemoryServer(self.srv13), self.cred13)
+            c = SspiClient(MemoryServer.for_context(self.srv13), self.cred13)
             prof.enable()
             c.handshake()
             prof.disable()

@@ -40,6 +40,12 @@ class MemoryServer:
             ctx.set_ecdh_curve(ecdh_curve)
         self._wrap(ctx)
 
+    @classmethod
+    def for_context(cls, context: ssl.SSLContext) -> MemoryServer:
+        """A connection of an existing server context (its session cache and ticket
+        keys shared with the other connections made from it)."""
+        return cls(Path(), Path(), context=context)
+
     def _wrap(self, ctx: ssl.SSLContext) -> None:
         self.context = ctx
         self.incoming = ssl.MemoryBIO()

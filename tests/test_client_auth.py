@@ -78,7 +78,7 @@ def server(
     if post_handshake:
         ctx.post_handshake_auth = True
     ctx.load_verify_locations(pki.root_ca)
-    return MemoryServer(Path(), Path(), context=ctx)
+    return MemoryServer.for_context(ctx)
 
 
 @pytest.mark.parametrize("version", [TLS13, TLS12], ids=["tls13", "tls12"])

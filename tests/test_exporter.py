@@ -130,7 +130,7 @@ def test_empty_label_is_exported_as_rfc_8446_says(
         )
         == sc.SEC_E_OK
     )
-    loop = CurlLoop(MemoryServer(Path(), Path(), context=server_ctx), cred)
+    loop = CurlLoop(MemoryServer.for_context(server_ctx), cred)
     assert loop.handshake() == sc.SEC_E_OK
     secret = None
     for line in keylog.read_text().splitlines():

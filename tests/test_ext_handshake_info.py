@@ -63,7 +63,7 @@ def info_of(ctx: sc.CtxtHandle) -> sc.SecPkgContext_PyHandshakeInfo:
 
 
 def connect(ctx: ssl.SSLContext, cred: sc.CredHandle | None = None) -> CurlLoop:
-    loop = CurlLoop(MemoryServer(Path(), Path(), context=ctx), cred or acquire())
+    loop = CurlLoop(MemoryServer.for_context(ctx), cred or acquire())
     with no_unexpected_exceptions():
         assert loop.handshake() == sc.SEC_E_OK
     return loop
@@ -172,9 +172,7 @@ def test_peer_verify_prefs(
 
 
 def test_before_the_handshake_and_bad_arguments(pki: peers.ServerPki, root_certs_env: Path) -> None:
-    loop = CurlLoop(
-        MemoryServer(Path(), Path(), context=server_context(pki.ecdsa, TLS13)), acquire()
-    )
+    loop = CurlLoop(MemoryServer.for_context(server_context(pki.ecdsa, TLS13)), acquire())
     loop.first_call()
     attr = sc.SECPKG_ATTR_PY_HANDSHAKE_INFO
     info = sc.SecPkgContext_PyHandshakeInfo()

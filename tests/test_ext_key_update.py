@@ -28,7 +28,7 @@ def established(pki: peers.ServerPki, version: ssl.TLSVersion = TLS13) -> CurlLo
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ctx.maximum_version = version
     ctx.load_cert_chain(pki.ecdsa.fullchain, pki.ecdsa.key)
-    loop = CurlLoop(MemoryServer(Path(), Path(), context=ctx), acquire())
+    loop = CurlLoop(MemoryServer.for_context(ctx), acquire())
     assert loop.handshake() == sc.SEC_E_OK
     return loop
 
@@ -155,7 +155,7 @@ def test_tls12_is_unsupported(pki: peers.ServerPki, root_certs_env: Path) -> Non
 def test_states_and_bad_tokens(pki: peers.ServerPki, root_certs_env: Path) -> None:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(pki.ecdsa.fullchain, pki.ecdsa.key)
-    unfinished = CurlLoop(MemoryServer(Path(), Path(), context=ctx), acquire())
+    unfinished = CurlLoop(MemoryServer.for_context(ctx), acquire())
     unfinished.first_call()
     # As EncryptMessage: no application write key yet.
     assert apply(unfinished.ctx, sc.pack_key_update_token(0)) == sc.SEC_E_CONTEXT_EXPIRED

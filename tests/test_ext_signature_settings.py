@@ -75,7 +75,7 @@ def offered(*settings: sc.CRYPTO_SETTINGS) -> list[int]:
     status, cred = acquire_with(*settings)
     assert status == sc.SEC_E_OK, status
     never_used = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    loop = CurlLoop(MemoryServer(Path(), Path(), context=never_used), cred)
+    loop = CurlLoop(MemoryServer.for_context(never_used), cred)
     hello = loop.first_call()
     assert hello[0] == 22  # one plaintext handshake record
     return Offer.from_client_hello(ClientHello.parse(hello[5:])).signature_schemes
@@ -142,7 +142,7 @@ def test_server_left_without_a_scheme_fails(pki: peers.ServerPki, root_certs_env
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ctx.maximum_version = TLS13
     ctx.load_cert_chain(pki.rsa.fullchain, pki.rsa.key)
-    loop = CurlLoop(MemoryServer(Path(), Path(), context=ctx), cred)
+    loop = CurlLoop(MemoryServer.for_context(ctx), cred)
     with pytest.raises(ssl.SSLError, match="(?i)no suitable signature|handshake"):
         loop.handshake()
     loop.encdata += loop.server.pending_output()  # the server's handshake_failure alert
@@ -158,7 +158,7 @@ def test_server_uses_the_remaining_scheme(
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ctx.maximum_version = version
     ctx.load_cert_chain(pki.rsa.fullchain, pki.rsa.key)
-    loop = CurlLoop(MemoryServer(Path(), Path(), context=ctx), cred)
+    loop = CurlLoop(MemoryServer.for_context(ctx), cred)
     assert loop.handshake() == sc.SEC_E_OK
     info = sc.SecPkgContext_PyHandshakeInfo()
     assert (

@@ -44,7 +44,7 @@ def server_context(cert: peers.ServerCert, version: ssl.TLSVersion) -> ssl.SSLCo
 def new_loop(
     ctx: ssl.SSLContext, cred: sc.CredHandle | None = None, flags: int = CURL_FLAGS
 ) -> CurlLoop:
-    return CurlLoop(MemoryServer(Path(), Path(), context=ctx), cred or acquire(), flags=flags)
+    return CurlLoop(MemoryServer.for_context(ctx), cred or acquire(), flags=flags)
 
 
 def set_callback(

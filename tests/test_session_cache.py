@@ -50,7 +50,7 @@ def connect(
     ctx: ssl.SSLContext, cred: sc.CredHandle, target: str = "localhost", flags64: int = 0
 ) -> CurlLoop:
     """One connection: handshake, then read the server's tickets (RENEGOTIATE + ISC) and one reply."""
-    loop = CurlLoop(MemoryServer(Path(), Path(), context=ctx), cred, target=target, flags64=flags64)
+    loop = CurlLoop(MemoryServer.for_context(ctx), cred, target=target, flags64=flags64)
     assert loop.handshake() == sc.SEC_E_OK
     loop.server.feed(loop.encrypt(b"ping"))
     assert loop.server.read() == b"ping"
@@ -156,7 +156,7 @@ def test_tls12_abbreviated_handshake_through_isc(
 ) -> None:
     ctx, cred = server_context(pki, ssl.TLSVersion.TLSv1_2), schannel_cred()
     connect(ctx, cred)
-    loop = CurlLoop(MemoryServer(Path(), Path(), context=ctx), cred)
+    loop = CurlLoop(MemoryServer.for_context(ctx), cred)
     reply = loop.server.feed(loop.first_call())
     loop.encdata += reply
     status, sent = loop.step()
