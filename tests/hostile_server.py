@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import certgen
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from sspi_driver import acquire
+from sspi_driver import acquire, isc_buffers
 
 import schannel_py as sc
 from schannel_py.sspi import context as sspi_context
@@ -575,19 +575,7 @@ class Harness:
 
     def isc(self, data: bytes) -> tuple[sc.SecStatus, bytes]:
         """One ISC call with ``data``; returns (status, token out); sets alert/extra/missing."""
-        inbuf = sc.SecBufferDesc(
-            [
-                sc.SecBuffer(len(data), sc.SECBUFFER_TOKEN, bytes(data)),
-                sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
-            ]
-        )
-        out = sc.SecBufferDesc(
-            [
-                sc.SecBuffer(0, sc.SECBUFFER_TOKEN, None),
-                sc.SecBuffer(0, sc.SECBUFFER_ALERT, None),
-                sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
-            ]
-        )
+        inbuf, out = isc_buffers(bytes(data))
         status = sc.InitializeSecurityContext(
             self.cred,
             self.ctx,

@@ -65,6 +65,25 @@ def acquire(flags: int = 0, *, disabled: int = 0) -> sc.CredHandle:
     return cred
 
 
+def isc_buffers(data: bytes) -> tuple[sc.SecBufferDesc, sc.SecBufferDesc]:
+    """curl's ISC descriptors: input [TOKEN data, EMPTY] (the EMPTY turns into
+    EXTRA/MISSING), output [TOKEN, ALERT, EMPTY] for the package to allocate."""
+    inbuf = sc.SecBufferDesc(
+        [
+            sc.SecBuffer(len(data), sc.SECBUFFER_TOKEN, data),
+            sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
+        ]
+    )
+    out = sc.SecBufferDesc(
+        [
+            sc.SecBuffer(0, sc.SECBUFFER_TOKEN, None),
+            sc.SecBuffer(0, sc.SECBUFFER_ALERT, None),
+            sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
+        ]
+    )
+    return inbuf, out
+
+
 @dataclass
 class CurlLoop:
     """curl's handshake loop, record by record, against an in-memory server."""
@@ -100,19 +119,7 @@ class CurlLoop:
         return bytes(tok.pvBuffer[: tok.cbBuffer])
 
     def step(self) -> tuple[sc.SecStatus, bytes]:
-        inbuf = sc.SecBufferDesc(
-            [
-                sc.SecBuffer(len(self.encdata), sc.SECBUFFER_TOKEN, bytes(self.encdata)),
-                sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
-            ]
-        )
-        out = sc.SecBufferDesc(
-            [
-                sc.SecBuffer(0, sc.SECBUFFER_TOKEN, None),
-                sc.SecBuffer(0, sc.SECBUFFER_ALERT, None),
-                sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
-            ]
-        )
+        inbuf, out = isc_buffers(bytes(self.encdata))
         status = sc.InitializeSecurityContext(
             self.cred,
             self.ctx,
