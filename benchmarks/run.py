@@ -342,68 +342,88 @@ class Bench:
             )
             c.delete()
 
-    def encrypt_descs(self, c: SspiClient, n: int) -> list[sc.SecBufferDesc]:
+    @staticmethod
+    def stream_descriptor() -> sc.SecBufferDesc:
+        """One descriptor reused for every record, as a C caller reuses the SecBuffer
+        array on its stack: re-pointing it at the next record is part of the timed
+        loop (charged to the SSPI side), but the benchmark does not make every call
+        walk 2,000 descriptor objects that its 32 MiB of records pushed out of the CPU
+        caches (which measured the harness's memory layout, not the package)."""
+        return sc.SecBufferDesc([sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None) for _ in range(4)])
+
+    def encrypt_views(
+        self, c: SspiClient, n: int
+    ) -> tuple[int, int, list[tuple[memoryview, memoryview, memoryview]]]:
+        """Per record: header, data and trailer views over one buffer, as curl lays
+        them out (every record in its own memory, the payload already in place)."""
         sizes = c.stream_sizes()
         h, t = sizes.cbHeader, sizes.cbTrailer
         payload = os.urandom(RECORD)
-        descs = []
+        views = []
         for _ in range(n):
             buf = bytearray(h + RECORD + t)
             buf[h : h + RECORD] = payload
             mv = memoryview(buf)
-            descs.append(
-                sc.SecBufferDesc(
-                    [
-                        sc.SecBuffer(h, sc.SECBUFFER_STREAM_HEADER, mv[:h]),
-                        sc.SecBuffer(RECORD, sc.SECBUFFER_DATA, mv[h : h + RECORD]),
-                        sc.SecBuffer(t, sc.SECBUFFER_STREAM_TRAILER, mv[h + RECORD :]),
-                        sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
-                    ]
-                )
-            )
-        return descs
+            views.append((mv[:h], mv[h : h + RECORD], mv[h + RECORD :]))
+        return h, t, views
 
     def encrypt_rate(self, c: SspiClient) -> float:
         n = self.cfg.records
+        desc = self.stream_descriptor()
+        b0, b1, b2, b3 = desc.pBuffers  # type: ignore[misc]
+        encrypt, ctx, ok = sc.EncryptMessage, c.ctx, sc.SEC_E_OK
+        hdr, data, trl, empty = (
+            sc.SECBUFFER_STREAM_HEADER,
+            sc.SECBUFFER_DATA,
+            sc.SECBUFFER_STREAM_TRAILER,
+            sc.SECBUFFER_EMPTY,
+        )
         # Correctness first: the server reads what we encrypt.
-        (d,) = self.encrypt_descs(c, 1)
-        if sc.EncryptMessage(c.ctx, 0, d, 0) != sc.SEC_E_OK:
+        h, t, ((hv, dv, tv),) = self.encrypt_views(c, 1)
+        b0.BufferType, b0.cbBuffer, b0.pvBuffer = hdr, h, hv
+        b1.BufferType, b1.cbBuffer, b1.pvBuffer = data, RECORD, dv
+        b2.BufferType, b2.cbBuffer, b2.pvBuffer = trl, t, tv
+        b3.BufferType, b3.cbBuffer, b3.pvBuffer = empty, 0, None
+        if encrypt(ctx, 0, desc, 0) != ok:
             raise BenchError("EncryptMessage")
-        wire = b"".join(bytes(b.pvBuffer[: b.cbBuffer]) for b in d.pBuffers[:3])  # type: ignore[index]
+        wire = b"".join(bytes(b.pvBuffer[: b.cbBuffer]) for b in desc.pBuffers[:3])  # type: ignore[index]
         c.server.feed(wire)
         if len(c.server.read()) != RECORD:
             raise BenchError("server did not read our record")
         best = float("inf")
         for _ in range(3):
-            descs = self.encrypt_descs(c, n)
+            h, t, views = self.encrypt_views(c, n)
             gc.collect()
-            t = time.perf_counter()
-            for d in descs:
-                if sc.EncryptMessage(c.ctx, 0, d, 0) != sc.SEC_E_OK:
+            start = time.perf_counter()
+            for hv, dv, tv in views:
+                b0.BufferType, b0.cbBuffer, b0.pvBuffer = hdr, h, hv
+                b1.BufferType, b1.cbBuffer, b1.pvBuffer = data, RECORD, dv
+                b2.BufferType, b2.cbBuffer, b2.pvBuffer = trl, t, tv
+                if encrypt(ctx, 0, desc, 0) != ok:
                     raise BenchError("EncryptMessage")
-            best = min(best, time.perf_counter() - t)
+            best = min(best, time.perf_counter() - start)
         return n * RECORD / best / 1e6
 
     def decrypt_rate(self, c: SspiClient) -> float:
         n = self.cfg.records
         payload = os.urandom(RECORD)
+        desc = self.stream_descriptor()
+        b0, b1, b2, b3 = desc.pBuffers  # type: ignore[misc]
+        decrypt, ctx, ok = sc.DecryptMessage, c.ctx, sc.SEC_E_OK
+        data, empty = sc.SECBUFFER_DATA, sc.SECBUFFER_EMPTY
         best = float("inf")
         for _ in range(3):
             recs = [bytearray(c.server.write(payload)) for _ in range(n)]
-            descs = [
-                sc.SecBufferDesc(
-                    [sc.SecBuffer(len(r), sc.SECBUFFER_DATA, r)]
-                    + [sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None) for _ in range(3)]
-                )
-                for r in recs
-            ]
             gc.collect()
-            t = time.perf_counter()
-            for d in descs:
-                if sc.DecryptMessage(c.ctx, d, 0, None) != sc.SEC_E_OK:
+            start = time.perf_counter()
+            for r in recs:
+                b0.BufferType, b0.cbBuffer, b0.pvBuffer = data, len(r), r
+                b1.BufferType, b1.cbBuffer, b1.pvBuffer = empty, 0, None
+                b2.BufferType, b2.cbBuffer, b2.pvBuffer = empty, 0, None
+                b3.BufferType, b3.cbBuffer, b3.pvBuffer = empty, 0, None
+                if decrypt(ctx, desc, 0, None) != ok:
                     raise BenchError("DecryptMessage")
-            best = min(best, time.perf_counter() - t)
-            b1 = descs[0].pBuffers[1]
+            best = min(best, time.perf_counter() - start)
             if b1.cbBuffer != RECORD or bytes(b1.pvBuffer[: b1.cbBuffer]) != payload:  # type: ignore[index]
                 raise BenchError("DecryptMessage returned other bytes")
         return n * RECORD / best / 1e6

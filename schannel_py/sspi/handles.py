@@ -37,10 +37,11 @@ class HandleTable(Generic[T]):
 
     def get(self, handle: object) -> T | None:
         """The object behind ``handle``, or None for NULL/unknown/foreign handles."""
-        if handle is None:
+        try:  # on every Encrypt/DecryptMessage: plain attribute reads, no getattr()
+            lower = handle.dwLower  # type: ignore[attr-defined]
+            upper = handle.dwUpper  # type: ignore[attr-defined]
+        except AttributeError:  # None (NULL) or not a handle
             return None
-        lower = getattr(handle, "dwLower", None)
-        upper = getattr(handle, "dwUpper", None)
         if upper != self._tag or not isinstance(lower, int):
             return None
         # A single dict lookup is atomic; the lock only orders add/remove.

@@ -211,7 +211,8 @@ class TLSClient:
                 raise decode_error("receive_record needs exactly one complete record")
             ctype, length = protection.open_in_place(record)
             if ctype == APPLICATION_DATA and self.handshake_complete and not self.peer_closed:
-                self.key_updates_in_a_row = 0
+                if self.key_updates_in_a_row:
+                    self.key_updates_in_a_row = 0
                 return length, []
             return -1, self._on_protected(ctype, bytes(record[HEADER_LEN : HEADER_LEN + length]))
         except TLSError:

@@ -78,6 +78,11 @@ _pack_header = struct.Struct(">BHH").pack
 _LAST_SEQ = (1 << 64) - 1
 #: Header of a TLS 1.3 record carrying a full 16 KiB of data (+ type + tag).
 _FULL_DATA_HEADER = _pack_header(APPLICATION_DATA, 0x0303, MAX_PLAINTEXT + 17)
+#: Whole TLS 1.3 protected records: the shortest (type byte and tag) and longest.
+_MIN_RECORD_13 = HEADER_LEN + 17
+_MAX_RECORD_13 = HEADER_LEN + MAX_CIPHERTEXT_13
+#: Longest TLSInnerPlaintext content plus its type byte.
+_MAX_INNER = MAX_PLAINTEXT + 1
 #: Protected records at least this long are opened through the work area.
 _SCRATCH_MIN = 4096
 
@@ -275,11 +280,15 @@ class Protection13:
         Returns (inner content type, content length).  No copy of the record is
         made, which is what keeps DecryptMessage close to the raw AEAD; on a
         failed authentication the body is zeroed, so no unauthenticated bytes
-        remain.
+        remain.  The common case (an application-data header, a body between
+        17 bytes and a full record) takes the fewest Python steps; anything else
+        goes through the same checks as :meth:`open`.
         """
-        body_len = _protected_body_length(record)
-        m = body_len - 16
-        out = record[HEADER_LEN : HEADER_LEN + m]
+        n = len(record)
+        if record[0] != APPLICATION_DATA or not _MIN_RECORD_13 <= n <= _MAX_RECORD_13:
+            _protected_body_length(record)  # raises the alert open() raises
+        end = n - 16  # the content, type and padding end where the tag starts
+        out = record[HEADER_LEN:end]
         seq = self.seq
         if seq >= _LAST_SEQ:
             raise TLSError(AlertDescription.internal_error, "sequence number exhausted")
@@ -291,17 +300,18 @@ class Protection13:
                 (self._iv ^ seq).to_bytes(12, "big"), record[HEADER_LEN:], record[:HEADER_LEN], out
             )
         except Exception:
-            out[:] = bytes(m)
+            out[:] = bytes(end - HEADER_LEN)
             raise TLSError(
                 AlertDescription.bad_record_mac, "record authentication failed"
             ) from None
+        m = end - HEADER_LEN
         ctype = out[m - 1]
         if not ctype:  # padding: the type is the last non-zero byte
-            end = len(bytes(out).rstrip(b"\0"))
-            if end == 0:
+            m = len(bytes(out).rstrip(b"\0"))
+            if m == 0:
                 raise TLSError(AlertDescription.unexpected_message, "record has no content type")
-            ctype, m = out[end - 1], end
-        if m - 1 > MAX_PLAINTEXT:
+            ctype = out[m - 1]
+        if m > _MAX_INNER:
             raise TLSError(AlertDescription.record_overflow, "inner plaintext too long")
         return ctype, m - 1
 
