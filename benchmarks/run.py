@@ -116,6 +116,8 @@ class Bench:
         self.cred13 = acquire_tls13()
         self.cred12 = acquire_tls12()
         self.suites: dict[tuple[int, bool], str] = {}
+        #: The ClientHello of each probe handshake, replayed for the in-situ floor.
+        self.hellos: dict[tuple[int, bool], bytes] = {}
 
     def row(self, section: str, name: str, value: float, unit: str, note: str = "") -> float:
         self.rows.append(Row(section, name, value, unit, note))
@@ -164,6 +166,7 @@ class Bench:
             # ServerKeyExchange: header, named curve + x25519 point, scheme, DER signature.
             shape.ske_msg = 4 + 4 + 32 + 4 + 72
         self.suites[(client.version, resumed)] = suite.name
+        self.hellos[(client.version, resumed)] = c.sent[0]
         c.delete()
         return shape
 
@@ -205,7 +208,10 @@ class Bench:
 
     # --- (b) crypto floor ------------------------------------------------------
 
-    def run_floors(self) -> dict[str, float]:
+    def run_floors(self) -> tuple[dict[str, float], dict[str, float]]:
+        """The floor twice: each component in a tight loop (hot CPU caches), and
+        each component right after the server has answered a ClientHello, which
+        is when the client does that work inside a handshake (see the README)."""
         shape13 = self.probe(self.cred13, self.srv13, False)
         shape12 = self.probe(self.cred12, self.srv12, False)
         sc.SslEmptyCache(None, 0)
@@ -213,25 +219,62 @@ class Bench:
         c.drain()
         c.delete()
         shape_res = self.probe(self.cred13, self.srv13, True)
-        out: dict[str, float] = {}
-        for key, label, steps in (
-            ("full13", "TLS 1.3 full", floor.full13(self.pki, shape13)),
-            ("full12", "TLS 1.2 full", floor.full12(self.pki, shape12)),
-            ("resumed13", "TLS 1.3 resumed", floor.resumed13(shape_res)),
+        tight: dict[str, float] = {}
+        in_situ: dict[str, float] = {}
+        for key, label, steps, srv, hello in (
+            (
+                "full13",
+                "TLS 1.3 full",
+                floor.full13(self.pki, shape13),
+                self.srv13,
+                self.hellos[(0x0304, False)],
+            ),
+            (
+                "full12",
+                "TLS 1.2 full",
+                floor.full12(self.pki, shape12),
+                self.srv12,
+                self.hellos[(0x0303, False)],
+            ),
+            (
+                "resumed13",
+                "TLS 1.3 resumed",
+                floor.resumed13(shape_res),
+                self.srv13,
+                self.hellos[(0x0304, True)],
+            ),
         ):
-            total = 0.0
+            total = total_situ = 0.0
             for name, step in steps.items():
                 ms = self.time_step(step)
+                situ = self.time_step(
+                    step, lambda srv=srv, hello=hello: self.server_answers(srv, hello)
+                )
                 total += ms
-                self.row("b", f"  floor {label}: {name}", ms, "ms CPU")
-            out[key] = self.row("b", f"floor {label} (sum)", total, "ms CPU")
-        return out
+                total_situ += situ
+                self.row("b", f"  floor {label}: {name}", ms, "ms CPU", f"in situ {situ:.3f}")
+            tight[key] = self.row("b", f"floor {label} (sum), tight loop", total, "ms CPU")
+            in_situ[key] = self.row("b", f"floor {label} (sum), in situ", total_situ, "ms CPU")
+        return tight, in_situ
 
-    def time_step(self, step: Callable[[], object]) -> float:
+    @staticmethod
+    def server_answers(srv: ssl.SSLContext, hello: bytes) -> None:
+        """What happens between the client's first and second ISC call in the timed
+        handshakes: a new server connection reads the client's (recorded) ClientHello
+        and writes its flight.  Not timed; it leaves the CPU caches as the client
+        finds them when it processes that flight."""
+        if not MemoryServer.for_context(srv).feed(hello):
+            raise BenchError("the server did not answer the recorded ClientHello")
+
+    def time_step(
+        self, step: Callable[[], object], before: Callable[[], object] | None = None
+    ) -> float:
         for _ in range(5):
             step()
         samples = []
         for _ in range(self.cfg.floor_iters):
+            if before is not None:
+                before()
             t = cpu_clock()
             step()
             samples.append(cpu_clock() - t)
@@ -674,7 +717,18 @@ class Bench:
             c.delete()
         self.print_profile(f"full TLS 1.3 handshake x{n}", prof)
         c = self.established(self.cred13, self.srv13)
-        descs = self.encrypt_descs(c, self.cfg.records // 2)
+        h, t, views = self.encrypt_views(c, self.cfg.records // 2)
+        descs = [
+            sc.SecBufferDesc(
+                [
+                    sc.SecBuffer(h, sc.SECBUFFER_STREAM_HEADER, hv),
+                    sc.SecBuffer(RECORD, sc.SECBUFFER_DATA, dv),
+                    sc.SecBuffer(t, sc.SECBUFFER_STREAM_TRAILER, tv),
+                    sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
+                ]
+            )
+            for hv, dv, tv in views
+        ]
         recs = [bytearray(c.server.write(os.urandom(RECORD))) for _ in range(self.cfg.records // 2)]
         ddescs = [
             sc.SecBufferDesc(
@@ -776,7 +830,7 @@ def main(argv: list[str] | None = None) -> int:
         trust_root(pki)
         b = Bench(cfg, pki)
         ours = b.run_handshakes()
-        floors = b.run_floors()
+        floors, in_situ = b.run_floors()
         py = b.run_pyssl()
         for key, label in (
             ("full13", "full TLS 1.3"),
@@ -784,10 +838,16 @@ def main(argv: list[str] | None = None) -> int:
             ("resumed13", "resumed TLS 1.3"),
         ):
             r = ours[key] / floors[key]
-            b.row("r", f"SSPI / floor, {label}", r, "x")
+            rs = ours[key] / in_situ[key]
+            b.row("r", f"SSPI / floor in situ, {label}", rs, "x")
+            b.row("r", f"SSPI / floor tight loop, {label}", r, "x")
             b.row("r", f"SSPI / Python ssl client, {label}", ours[key] / py[key], "x")
-            b.row("r", f"Python ssl client / floor, {label}", py[key] / floors[key], "x")
-            b.target(f"{label} handshake <= 2.0x floor", f"{r:.2f}x", "<= 2.0x", r <= 2.0)
+            b.row("r", f"Python ssl client / floor in situ, {label}", py[key] / in_situ[key], "x")
+            b.row("r", f"Python ssl client / floor tight loop, {label}", py[key] / floors[key], "x")
+            b.target(f"{label} handshake <= 2.0x floor in situ", f"{rs:.2f}x", "<= 2.0x", rs <= 2.0)
+            b.target(
+                f"{label} handshake <= 2.0x floor tight loop", f"{r:.2f}x", "<= 2.0x", r <= 2.0
+            )
         b.run_throughput()
         b.run_memory()
         b.run_cache()

@@ -373,7 +373,14 @@ _RANK: dict[int, int] = {SEC_E_OK: 0, SEC_E_CERT_WRONG_USAGE: 1, SEC_E_CERT_EXPI
 
 
 def _time_valid(cert: Cert, when: datetime.datetime) -> bool:
-    return cert.not_valid_before_utc <= when <= cert.not_valid_after_utc
+    not_before, not_after = _validity(cert)
+    return not_before <= when <= not_after
+
+
+@functools.lru_cache(maxsize=256)
+def _validity(cert: Cert) -> tuple[datetime.datetime, datetime.datetime]:
+    """A certificate's validity period (decoded once per certificate object)."""
+    return cert.not_valid_before_utc, cert.not_valid_after_utc
 
 
 @functools.lru_cache(maxsize=256)

@@ -570,12 +570,16 @@ def handshake_step(
                 break
             events = ctx.client.receive_record(view[offset : offset + n])
             offset += n
-            ctx.stash.extend(e.data for e in events if isinstance(e, ApplicationData) and e.data)
-            if any(isinstance(e, RenegotiationRefused) for e in events):
+            kinds = {type(e) for e in events}
+            if ApplicationData in kinds:
+                ctx.stash.extend(
+                    e.data for e in events if isinstance(e, ApplicationData) and e.data
+                )
+            if RenegotiationRefused in kinds:
                 refused = True
                 break
-            complete = any(isinstance(e, HandshakeComplete) for e in events)
-            if any(isinstance(e, CredentialNeeded) for e in events):
+            complete = HandshakeComplete in kinds
+            if CredentialNeeded in kinds:
                 # Windows returns this consuming nothing: the caller re-feeds the same bytes.
                 ctx.paused_prefix = bytes(view[:offset])
                 out[tok].cbBuffer = 0
@@ -661,10 +665,9 @@ def remember_sessions(ctx: Context) -> None:
     if not ctx.reconnects:
         return
     client = ctx.client
-    fresh: list[Ticket13 | Session12] = [
-        t for t in client.tickets if all(t is not c for c in ctx.cached)
-    ]
-    if client.session12 is not None and all(client.session12 is not c for c in ctx.cached):
+    known = {id(c) for c in ctx.cached}
+    fresh: list[Ticket13 | Session12] = [t for t in client.tickets if id(t) not in known]
+    if client.session12 is not None and id(client.session12) not in known:
         fresh.append(client.session12)
     for s in fresh:
         cache.CACHE.add(ctx.cache_key, s, clock(), ctx.cred.session_lifespan_ms)
@@ -798,7 +801,9 @@ def decrypt_fast(ctx: Context, desc: SecBufferDesc) -> SecStatus | None:
     ):
         return None
     try:
-        length, events = client.receive_record_in_place(view if total == len(view) else view[:total])
+        length, events = client.receive_record_in_place(
+            view if total == len(view) else view[:total]
+        )
     except TLSError as e:
         return fail(ctx, e, None, False)
     if length < 0:

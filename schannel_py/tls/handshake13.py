@@ -226,6 +226,8 @@ class Handshake13:
         self.hrr_suite = 0
         self.ccs_sent = False
         self.schedule: KeySchedule13 | None = None
+        #: The schedule that computed the PSK binder (its early secret is reused).
+        self.binder_schedule: KeySchedule13 | None = None
         self.c_hs = b""
         self.s_hs = b""
         self.c_ap = b""
@@ -341,6 +343,7 @@ class Handshake13:
         encoded = ch.encode()
         truncated = encoded[: len(encoded) - (2 + 1 + suite.hash_len)]
         schedule = KeySchedule13(suite.hash_name, ticket.psk)
+        self.binder_schedule = schedule  # the ServerHello goes on from its early secret
         binder = finished_verify_data(
             suite.hash_name,
             schedule.binder_key(),
@@ -456,7 +459,11 @@ class Handshake13:
         self.transcript.set_hash(suite.hash_name)
         self.transcript.add(message)
         conn.require_no_partial_message()
-        self.schedule = KeySchedule13(suite.hash_name, psk)
+        binder = self.binder_schedule
+        if psk is not None and binder is not None and binder.hash_name == suite.hash_name:
+            self.schedule = binder  # same PSK, same early secret: not derived twice
+        else:
+            self.schedule = KeySchedule13(suite.hash_name, psk)
         if self.psk_accepted and self.psk_ticket is not None:
             conn.resumed = True
             conn.peer_chain = list(self.psk_ticket.peer_chain)

@@ -7,6 +7,7 @@ and teaching traces can show them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 
@@ -82,27 +83,47 @@ def finished_verify_data(hash_name: str, base_secret: bytes, transcript_hash: by
     return hmac.digest(key, transcript_hash, hash_name)
 
 
+@functools.cache
+def _empty_digest(hash_name: str) -> bytes:
+    """Hash of the empty string (Derive-Secret's context for "derived" and binders)."""
+    return hashlib.new(hash_name).digest()
+
+
+@functools.cache
+def _no_psk_early(hash_name: str) -> tuple[bytes, bytes]:
+    """(early secret, its "derived" secret) of a handshake without a PSK: both
+    depend on the hash alone (RFC 8446 section 7.1, PSK = zeros)."""
+    early = hkdf_extract(hash_name, b"", bytes(_digest_size(hash_name)))
+    return early, derive_secret(hash_name, early, b"derived", _empty_digest(hash_name))
+
+
 class KeySchedule13:
     """The secrets of one TLS 1.3 connection, derived stage by stage."""
 
     def __init__(self, hash_name: str, psk: bytes | None = None) -> None:
         self.hash_name = hash_name
-        self.hash_len = hashlib.new(hash_name).digest_size
-        zeros = bytes(self.hash_len)
-        self.early_secret = hkdf_extract(hash_name, b"", psk if psk is not None else zeros)
+        self.hash_len = _digest_size(hash_name)
+        #: Derive-Secret(early_secret, "derived", ""), known in advance without a PSK.
+        self._early_derived: bytes | None = None
+        if psk is None:
+            self.early_secret, self._early_derived = _no_psk_early(hash_name)
+        else:
+            self.early_secret = hkdf_extract(hash_name, b"", psk)
         self.secrets: dict[str, bytes] = {"early_secret": self.early_secret}
         self.handshake_secret = b""
         self.master_secret = b""
 
     def _empty_hash(self) -> bytes:
-        return hashlib.new(self.hash_name).digest()
+        return _empty_digest(self.hash_name)
 
     def binder_key(self, external: bool = False) -> bytes:
         label = b"ext binder" if external else b"res binder"
         return derive_secret(self.hash_name, self.early_secret, label, self._empty_hash())
 
     def enter_handshake(self, shared_secret: bytes) -> None:
-        derived = derive_secret(self.hash_name, self.early_secret, b"derived", self._empty_hash())
+        derived = self._early_derived or derive_secret(
+            self.hash_name, self.early_secret, b"derived", self._empty_hash()
+        )
         self.handshake_secret = hkdf_extract(self.hash_name, derived, shared_secret)
         self.secrets["handshake_secret"] = self.handshake_secret
 

@@ -7,6 +7,7 @@ key is illegal_parameter, a bad signature is decrypt_error.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from cryptography import x509
@@ -156,6 +157,12 @@ def _key_fits(scheme: int, cert: x509.Certificate, tls12: bool) -> bool:
     return not is_pss_key
 
 
+@functools.cache
+def _ecdsa(scheme: int) -> ec.ECDSA:
+    """The (immutable) ECDSA signature algorithm object for an ECDSA scheme."""
+    return ec.ECDSA(_HASHES[scheme]())
+
+
 def verify(
     scheme: int,
     cert: x509.Certificate,
@@ -176,7 +183,7 @@ def verify(
         if isinstance(key, ed25519.Ed25519PublicKey):
             key.verify(signature, message)
         elif isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(signature, message, ec.ECDSA(_HASHES[scheme]()))
+            key.verify(signature, message, _ecdsa(scheme))
         elif isinstance(key, rsa.RSAPublicKey):
             h = _HASHES[scheme]()
             if scheme in PKCS1_SCHEMES:
