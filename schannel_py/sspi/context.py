@@ -978,7 +978,7 @@ def encrypt_fast(ctx: Context, desc: SecBufferDesc) -> SecStatus | None:
     client = ctx.client
     protection = client.write_protection
     if (
-        ctx.phase is not Phase.ESTABLISHED
+        ctx.phase is not _ESTABLISHED
         or type(protection) is not Protection13
         or client.local_closed
         or not client.handshake_complete
