@@ -139,6 +139,11 @@ class Context:
     verify_on_resumption: bool = False
     in_callback: bool = False  # the verify callback is running (no re-entrant ISC)
     failure: SecStatus | None = None
+    # The fatal alert TLS prescribes for a failure the package detected itself
+    # (None when the peer's alert ended the connection, or nothing failed):
+    # SECPKG_ATTR_PY_HANDSHAKE_INFO reports it, for the caller of a failed
+    # DecryptMessage, which has no ALERT output buffer.
+    failure_alert: int | None = None
     validation_error: SecStatus | None = None
     flags64: int = 0
     cache_key: cache.CacheKey = ("", 0, None, 0)
@@ -390,6 +395,7 @@ def fail(ctx: Context, err: TLSError, out: list[SecBuffer] | None, allocate: boo
     ctx.phase = Phase.FAILED
     status = status_for_error(err)
     ctx.failure = status
+    ctx.failure_alert = None if err.remote else int(err.description)
     if out is not None and not err.remote:
         alert_output(ctx, out, allocate, err.description)
     return status
@@ -555,6 +561,7 @@ def handshake_step(
             except RecordHeaderError as e:
                 ctx.phase = Phase.FAILED
                 ctx.failure = C.SEC_E_INVALID_TOKEN
+                ctx.failure_alert = int(e.description)
                 out[tok].cbBuffer = 0
                 alert_output(ctx, out, allocate, e.description)
                 return C.SEC_E_INVALID_TOKEN
@@ -834,8 +841,9 @@ def decrypt(ctx: Context, pMessage: object) -> SecStatus:
         return _deliver_stash(ctx, bufs, di, empties, len(view))
     try:
         n = frame(view, 0)
-    except RecordHeaderError:
+    except RecordHeaderError as e:
         ctx.phase = Phase.FAILED
+        ctx.failure_alert = int(e.description)
         return C.SEC_E_INVALID_TOKEN
     except TLSError as e:
         return fail(ctx, e, None, False)
@@ -1103,6 +1111,9 @@ def _handshake_info(ctx: Context, pBuffer: object) -> SecStatus:
     pBuffer.fNewSession = client.new_session and ctx.reconnects
     pBuffer.aPeerVerifyPrefs = list(client.peer_verify_schemes)
     pBuffer.cPeerVerifyPrefs = len(pBuffer.aPeerVerifyPrefs)
+    alert = ctx.failure_alert if ctx.phase == Phase.FAILED else None
+    pBuffer.fFailureAlert = alert is not None
+    pBuffer.bFailureAlert = alert if alert is not None else 0
     return C.SEC_E_OK
 
 

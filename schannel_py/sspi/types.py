@@ -715,7 +715,12 @@ class SecPkgContext_PyHandshakeInfo:
     and secure renegotiation (TLS 1.2 renegotiation_info) were negotiated;
     ``cTicketsReceived`` counts NewSessionTickets on this connection;
     ``fNewSession``: the connection produced a session the cache can offer;
-    ``aPeerVerifyPrefs``: the signature schemes of the server's CertificateRequest.
+    ``aPeerVerifyPrefs``: the signature schemes of the server's CertificateRequest;
+    ``fFailureAlert``: the context failed on a problem the package detected
+    itself (e.g. DecryptMessage: a record that does not authenticate), and
+    ``bFailureAlert`` is the fatal alert description TLS prescribes for it (for
+    ``SCHANNEL_ALERT_TOKEN``); False while the context works or when the peer's
+    alert ended it.
     """
 
     wPeerSignatureScheme: int = 0
@@ -727,6 +732,8 @@ class SecPkgContext_PyHandshakeInfo:
     fNewSession: bool = False
     cPeerVerifyPrefs: int = 0
     aPeerVerifyPrefs: list[int] = field(default_factory=list)
+    fFailureAlert: bool = False
+    bFailureAlert: int = 0
 
 
 # ---------------------------------------------------------------------------
