@@ -16,7 +16,6 @@ stderr), 89 unimplemented flag or feature (the runner reports a SKIP).
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import socket
@@ -229,16 +228,8 @@ def unsupported_reason(cfg: Config) -> str | None:
     reason = signature_prefs_reason(cfg)
     if reason:
         return reason
-    if cfg.has("export-keying-material"):
-        if not exporter_available():
-            return "the exporter needs SetContextAttributes(SECPKG_ATTR_KEYING_MATERIAL_INFO)"
-        if cfg.get("export-label", "") == "":
-            status = empty_label_status()
-            if status != 0:
-                return (
-                    "the package refuses an empty exporter label "
-                    f"(SetContextAttributes(KEYING_MATERIAL_INFO): 0x{status & 0xFFFFFFFF:08X})"
-                )
+    if cfg.has("export-keying-material") and not exporter_available():
+        return "the exporter needs SetContextAttributes(SECPKG_ATTR_KEYING_MATERIAL_INFO)"
     return None
 
 
@@ -301,39 +292,6 @@ def exporter_available() -> bool:
     import schannel_py
 
     return hasattr(schannel_py, "SetContextAttributes")
-
-
-@functools.cache
-def empty_label_status() -> int:
-    """What SetContextAttributes(KEYING_MATERIAL_INFO) answers for an empty label.
-
-    Feature detection, as an application would do it: a throw-away context
-    (first ISC call only, no network) with its own credential handle, so the
-    session cache is not touched.
-    """
-    import schannel_py as S
-
-    cred = acquire(Config(), None)
-    ctx = S.CtxtHandle()
-    out = _desc(S.SecBuffer(0, S.SECBUFFER_TOKEN, None))
-    req = S.ISC_REQ_ALLOCATE_MEMORY | S.ISC_REQ_STREAM | S.ISC_REQ_CONFIDENTIALITY
-    status = int(
-        S.InitializeSecurityContext(cred, None, None, req, 0, 0, None, 0, ctx, out, S.ULONG(), None)
-    )
-    for b in out.pBuffers:
-        if b.pvBuffer is not None:
-            S.FreeContextBuffer(b.pvBuffer)
-    try:
-        if status != S.SEC_I_CONTINUE_NEEDED:
-            return status
-        info = S.SecPkgContext_KeyingMaterialInfo(
-            cbLabel=1, pszLabel="", cbContextValue=0, pbContextValue=None, cbKeyingMaterial=1
-        )
-        return int(S.SetContextAttributes(ctx, S.SECPKG_ATTR_KEYING_MATERIAL_INFO, info, 0))
-    finally:
-        if status == S.SEC_I_CONTINUE_NEEDED:
-            S.DeleteSecurityContext(ctx)
-        S.FreeCredentialsHandle(cred)
 
 
 def parse_alpn_wire(wire: bytes) -> list[bytes]:
@@ -851,6 +809,28 @@ class Connection:
         S = self.S
         self._control(S.pack_alert_token(S.TLS1_ALERT_FATAL, description))
 
+    def send_failure_alert(self) -> int | None:
+        """After DecryptMessage failed: send the fatal alert the failure calls for.
+
+        DecryptMessage has no ALERT output buffer; the package names the alert
+        in SECPKG_ATTR_PY_HANDSHAKE_INFO (fFailureAlert/bFailureAlert,
+        schannel_py extension), and SCHANNEL_ALERT_TOKEN + ISC protects it
+        under the current write key (BoringSSL sends it as SSL_read fails).
+        None when the peer's alert ended the connection (nothing to send) or
+        the alert could not be sent.
+        """
+        S = self.S
+        info = S.SecPkgContext_PyHandshakeInfo()
+        status = S.QueryContextAttributes(self.ctx, S.SECPKG_ATTR_PY_HANDSHAKE_INFO, info)
+        if status != S.SEC_E_OK or not info.fFailureAlert:
+            return None
+        alert = int(info.bFailureAlert)
+        try:
+            self.send_alert(alert)
+        except Failure:
+            return None
+        return alert
+
     def key_update(self, requested: int) -> None:
         """A TLS 1.3 KeyUpdate: ApplyControlToken(SCHANNEL_PY_KEY_UPDATE), then ISC.
 
@@ -939,7 +919,10 @@ class Connection:
             return
         if status not in (S.SEC_E_OK, S.SEC_I_RENEGOTIATE, S.SEC_I_CONTEXT_EXPIRED):
             raise status_failure(
-                "DecryptMessage", status, alert_received=plaintext_alert(bytes(self.enc))
+                "DecryptMessage",
+                status,
+                alert_sent=self.send_failure_alert(),
+                alert_received=plaintext_alert(bytes(self.enc)),
             )
         b1, b3 = desc.pBuffers[1], desc.pBuffers[3]
         if b1.BufferType == S.SECBUFFER_DATA and b1.cbBuffer and b1.pvBuffer is not None:

@@ -284,13 +284,6 @@ def test_exporter_empty_label(pki: peers.ServerPki, tmp_path: Path, version: str
     n = 32
     flags = ["-export-keying-material", str(n), "-export-label", "", "-export-context", ""]
     result, legs, _ = exporter_run(pki, tmp_path, version, "sha256", "", n, flags)
-    if result.returncode == bogo_shim.EXIT_UNIMPLEMENTED:
-        # The package refuses an empty label (see bogo/README.md): the shim says so
-        # before connecting, so the runner reports the test as unimplemented.
-        assert legs == []
-        assert "empty exporter label" in result.stderr
-        assert bogo_shim.empty_label_status() != 0
-        pytest.xfail("the package refuses an empty exporter label (SEC_E_INVALID_PARAMETER)")
     assert_success(result)
     (leg,) = legs
     assert written_before_echo(leg, n) == openssl_keying_material(leg)
