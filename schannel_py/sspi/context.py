@@ -15,7 +15,9 @@ keeps the SSPI-visible state around it:
   SEC_I_RENEGOTIATE and moves to ``RENEGOTIATE``, where Encrypt/Decrypt fail
   with SEC_E_CONTEXT_EXPIRED until the caller runs ISC with the leftover bytes
   (possibly none).  That ISC sends what the client owes (a KeyUpdate answer),
-  hands every input byte back as EXTRA, and returns SEC_E_OK.
+  hands every input byte back as EXTRA, and returns SEC_E_OK.  A TLS 1.2
+  HelloRequest under SECPKG_ATTR_PY_RENEGOTIATION_POLICY IGNORE is dropped
+  instead (SEC_E_OK, no data, no phase change).
 * A control token (ApplyControlToken SHUTDOWN or ALERT) is pending until the
   next ISC, which emits the alert record and returns SEC_E_OK.  The
   schannel_py KeyUpdate token likewise: the next ISC emits the KeyUpdate record
@@ -87,6 +89,7 @@ from .types import (
     SecPkgContext_KeyingMaterial,
     SecPkgContext_KeyingMaterialInfo,
     SecPkgContext_PyHandshakeInfo,
+    SecPkgContext_PyRenegotiationPolicy,
     SecPkgContext_PyVerifyCallback,
     SecPkgContext_SessionInfo,
     SecPkgContext_StreamSizes,
@@ -616,9 +619,12 @@ def handshake_step(
 
 
 def set_attribute(ctx: Context, attr: int, pBuffer: object) -> SecStatus:
-    """SetContextAttributes: KEYING_MATERIAL_INFO, and the PY_VERIFY_CALLBACK extension."""
+    """SetContextAttributes: KEYING_MATERIAL_INFO, and the PY_VERIFY_CALLBACK and
+    PY_RENEGOTIATION_POLICY extensions."""
     if attr == C.SECPKG_ATTR_PY_VERIFY_CALLBACK:
         return _set_verify_callback(ctx, pBuffer)
+    if attr == C.SECPKG_ATTR_PY_RENEGOTIATION_POLICY:
+        return _set_renegotiation_policy(ctx, pBuffer)
     if attr != C.SECPKG_ATTR_KEYING_MATERIAL_INFO:
         return C.SEC_E_UNSUPPORTED_FUNCTION
     if not isinstance(pBuffer, SecPkgContext_KeyingMaterialInfo):
@@ -657,6 +663,20 @@ def _set_verify_callback(ctx: Context, pBuffer: object) -> SecStatus:
         return C.SEC_E_INVALID_PARAMETER
     ctx.verify_callback = callback
     ctx.verify_on_resumption = bool(on_resumption)
+    return C.SEC_E_OK
+
+
+_RENEGOTIATION_POLICIES = (C.SCHANNEL_PY_RENEGOTIATION_ACCEPT, C.SCHANNEL_PY_RENEGOTIATION_IGNORE)
+
+
+def _set_renegotiation_policy(ctx: Context, pBuffer: object) -> SecStatus:
+    """Accept (Windows) or ignore the TLS 1.2 HelloRequests that arrive from now on."""
+    if not isinstance(pBuffer, SecPkgContext_PyRenegotiationPolicy):
+        return C.SEC_E_INVALID_PARAMETER
+    policy = pBuffer.dwPolicy
+    if type(policy) is not int or policy not in _RENEGOTIATION_POLICIES:
+        return C.SEC_E_INVALID_PARAMETER
+    ctx.client.config.ignore_hello_request = policy == C.SCHANNEL_PY_RENEGOTIATION_IGNORE
     return C.SEC_E_OK
 
 
@@ -1161,6 +1181,15 @@ def query(ctx: Context, attr: int, pBuffer: object) -> SecStatus:
         return C.SEC_E_OK
     if attr == C.SECPKG_ATTR_PY_HANDSHAKE_INFO:
         return _handshake_info(ctx, pBuffer)
+    if attr == C.SECPKG_ATTR_PY_RENEGOTIATION_POLICY:
+        if not isinstance(pBuffer, SecPkgContext_PyRenegotiationPolicy):
+            return C.SEC_E_INVALID_PARAMETER
+        pBuffer.dwPolicy = (
+            C.SCHANNEL_PY_RENEGOTIATION_IGNORE
+            if client.config.ignore_hello_request
+            else C.SCHANNEL_PY_RENEGOTIATION_ACCEPT
+        )
+        return C.SEC_E_OK
     supported = (
         C.SECPKG_ATTR_STREAM_SIZES,
         C.SECPKG_ATTR_CONNECTION_INFO,

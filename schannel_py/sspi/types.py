@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 from schannel_py.constants import (
     SCHANNEL_ALERT,
     SCHANNEL_PY_KEY_UPDATE,
+    SCHANNEL_PY_RENEGOTIATION_ACCEPT,
     SCHANNEL_SESSION,
     SECBUFFER_ATTRMASK,
     SECBUFFER_VERSION,
@@ -75,6 +76,7 @@ __all__ = [
     "SecPkgContext_NegotiatedTlsExtensions",
     "SecPkgContext_ProtoInfo",
     "SecPkgContext_PyHandshakeInfo",
+    "SecPkgContext_PyRenegotiationPolicy",
     "SecPkgContext_PyVerifyCallback",
     "SecPkgContext_SessionAppData",
     "SecPkgContext_SessionInfo",
@@ -734,6 +736,21 @@ class SecPkgContext_PyHandshakeInfo:
     aPeerVerifyPrefs: list[int] = field(default_factory=list)
     fFailureAlert: bool = False
     bFailureAlert: int = 0
+
+
+@dataclass
+class SecPkgContext_PyRenegotiationPolicy:
+    """``SECPKG_ATTR_PY_RENEGOTIATION_POLICY`` (set and query): what a TLS 1.2
+    HelloRequest on an established connection does.
+
+    ``dwPolicy``: ``SCHANNEL_PY_RENEGOTIATION_ACCEPT`` (0, the default and
+    Windows' behaviour: DecryptMessage returns ``SEC_I_RENEGOTIATE`` and the
+    caller's next ISC renegotiates) or ``SCHANNEL_PY_RENEGOTIATION_IGNORE`` (1:
+    the HelloRequest is dropped, DecryptMessage returns ``SEC_E_OK`` with no
+    data and nothing changes).
+    """
+
+    dwPolicy: int = SCHANNEL_PY_RENEGOTIATION_ACCEPT
 
 
 # ---------------------------------------------------------------------------

@@ -14,7 +14,8 @@ accepts, the handler, and where it may go::
     WAIT_CR_SHD --ServerHelloDone--> WAIT_CCS   (client flight queued)
     WAIT_CCS --NewSessionTicket--> WAIT_CCS;  ChangeCipherSpec --> WAIT_FINISHED
     WAIT_FINISHED --Finished--> CONNECTED
-    CONNECTED --HelloRequest--> CONNECTED (renegotiation requested)
+    CONNECTED --HelloRequest--> CONNECTED (renegotiation requested, or dropped if
+                                           config.ignore_hello_request)
 
 ChangeCipherSpec is not a handshake message; the facade calls ``on_ccs``,
 which is allowed only in WAIT_CCS.  Renegotiation (RFC 5746) is a new
@@ -36,7 +37,13 @@ from . import prf
 from .alerts import AlertDescription, TLSError, decode_error, illegal, unexpected
 from .clientauth import PAUSE, CertificateRequestInfo, pick_scheme
 from .codec import Reader, Writer
-from .events import CredentialNeeded, Event, HandshakeComplete, RenegotiationRequested
+from .events import (
+    CredentialNeeded,
+    Event,
+    HandshakeComplete,
+    Ignored,
+    RenegotiationRequested,
+)
 from .groups import HYBRIDS, KeyShare
 from .messages import (
     ClientHello,
@@ -596,5 +603,7 @@ class Handshake12:
     def _on_hello_request(self, message: bytes) -> tuple[State12, list[Event]]:
         if len(message) != 4:
             raise decode_error("HelloRequest must be empty")
+        if self.conn.config.ignore_hello_request:
+            return S.CONNECTED, [Ignored()]
         self.conn.renegotiation_requested = True
         return S.CONNECTED, [RenegotiationRequested()]
