@@ -71,6 +71,7 @@ FLAGS: dict[str, str] = {
     "renegotiate-freely": BOOL,
     "renegotiate-once": BOOL,
     "renegotiate-ignore": BOOL,
+    "renegotiate-explicit": BOOL,
     "expect-total-renegotiations": INT,
     "forbid-renegotiation-after-handshake": BOOL,
     # shutdown / writes
@@ -219,12 +220,6 @@ def unsupported_reason(cfg: Config) -> str | None:
         return "bad -read-size"
     if cfg.has("resumption-delay") and cfg.get("resumption-delay") < 0:
         return "bad -resumption-delay"
-    if cfg.flag("renegotiate-ignore") and not cfg.flag("forbid-renegotiation-after-handshake"):
-        return (
-            "-renegotiate-ignore: after SEC_I_RENEGOTIATE, Encrypt/DecryptMessage answer "
-            "SEC_E_CONTEXT_EXPIRED until ISC runs (as in Windows), and that ISC renegotiates, "
-            "so an SSPI application cannot ignore a HelloRequest"
-        )
     reason = signature_prefs_reason(cfg)
     if reason:
         return reason
@@ -250,6 +245,21 @@ SIGNATURE_SCHEME_NAMES = {
     0x080A: "rsa_pss_pss_sha384",
     0x080B: "rsa_pss_pss_sha512",
 }
+
+
+def renegotiation_mode(cfg: Config) -> str:
+    """BoringSSL's ssl_renegotiate_mode_t after the handshake, as test_config.cc sets it.
+
+    The flags are applied in order, so the last one wins (explicit over ignore over
+    freely over once); -forbid-renegotiation-after-handshake switches to "never"
+    once the handshake is done, whatever else was given.
+    """
+    if cfg.flag("forbid-renegotiation-after-handshake"):
+        return "never"
+    for mode in ("explicit", "ignore", "freely", "once"):
+        if cfg.flag(f"renegotiate-{mode}"):
+            return mode
+    return "never"
 
 
 def signature_prefs_reason(cfg: Config) -> str | None:
@@ -659,6 +669,8 @@ class Connection:
         self.have_ctx = True
         if any(self.cfg.has(f) for f in VERIFY_FLAGS):
             self.install_verify_callback()
+        if renegotiation_mode(self.cfg) == "ignore":
+            self.ignore_hello_requests()
         self.send_raw(self._take_tokens(out))
         self.isc_loop(need_read=True)
         self.version = self.query_version()
@@ -754,6 +766,17 @@ class Connection:
         status = S.SetContextAttributes(self.ctx, S.SECPKG_ATTR_PY_VERIFY_CALLBACK, info, 0)
         if status != S.SEC_E_OK:
             raise status_failure("SetContextAttributes(PY_VERIFY_CALLBACK)", status)
+
+    def ignore_hello_requests(self) -> None:
+        """-renegotiate-ignore: SECPKG_ATTR_PY_RENEGOTIATION_POLICY IGNORE (schannel_py
+        extension), so a TLS 1.2 HelloRequest is dropped inside DecryptMessage
+        (SEC_E_OK, no data) instead of surfacing as SEC_I_RENEGOTIATE, which
+        Windows' SSPI makes the caller answer with a renegotiating ISC."""
+        S = self.S
+        info = S.SecPkgContext_PyRenegotiationPolicy(dwPolicy=S.SCHANNEL_PY_RENEGOTIATION_IGNORE)
+        status = S.SetContextAttributes(self.ctx, S.SECPKG_ATTR_PY_RENEGOTIATION_POLICY, info, 0)
+        if status != S.SEC_E_OK:
+            raise status_failure("SetContextAttributes(PY_RENEGOTIATION_POLICY)", status)
 
     def verify_callback(self, leaf: Any) -> Any:
         """The verify hook: record the result; reject with -verify-peer -verify-fail."""
@@ -939,16 +962,24 @@ class Connection:
             self.peer_closed = True
 
     def on_renegotiate(self) -> None:
-        """SEC_I_RENEGOTIATE: a TLS 1.2 HelloRequest, or a TLS 1.3 post-handshake message."""
+        """SEC_I_RENEGOTIATE: a TLS 1.2 HelloRequest, or a TLS 1.3 post-handshake message.
+
+        For a HelloRequest the mode decides (renegotiation_mode): once/freely
+        accept it by running the ISC loop, as BoringSSL renegotiates inside
+        SSL_read.  explicit: SEC_I_RENEGOTIATE is SSL_read's "want renegotiate"
+        signal and the ISC that answers it is the application's SSL_renegotiate
+        (until then Encrypt/DecryptMessage answer SEC_E_CONTEXT_EXPIRED, as
+        BoringSSL holds reads until SSL_renegotiate); every renegotiation is
+        therefore triggered explicitly.  never: refused with a fatal
+        no_renegotiation alert.  (ignore never gets here: the package drops the
+        HelloRequest.)
+        """
         S = self.S
         if self.version == 0x0303:
-            cfg = self.cfg
-            forbidden = cfg.flag("forbid-renegotiation-after-handshake")
-            allowed = cfg.flag("renegotiate-freely") or (
-                cfg.flag("renegotiate-once") and self.renegotiations == 0
+            mode = renegotiation_mode(self.cfg)
+            allowed = mode in ("freely", "explicit") or (
+                mode == "once" and self.renegotiations == 0
             )
-            if forbidden:
-                allowed = False
             if not allowed:
                 self.send_alert(S.TLS1_ALERT_NO_RENEGOTIATION)
                 raise Failure(":NO_RENEGOTIATION:", alert_sent=S.TLS1_ALERT_NO_RENEGOTIATION)
