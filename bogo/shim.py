@@ -16,6 +16,8 @@ stderr), 89 unimplemented flag or feature (the runner reports a SKIP).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import os
 import socket
@@ -35,7 +37,7 @@ if __package__ in (None, ""):  # ``python bogo/shim.py``: make the repository im
 # Flags
 # ---------------------------------------------------------------------------
 
-BOOL, INT, STR, BYTES, INT_LIST = "bool", "int", "str", "bytes", "int-list"
+BOOL, INT, STR, BYTES, BASE64, INT_LIST = "bool", "int", "str", "bytes", "base64", "int-list"
 
 #: Every flag the shim understands (name without the leading "-") and its kind.
 #: Anything else, and anything listed in ``unsupported_reason``, answers 89.
@@ -50,6 +52,7 @@ FLAGS: dict[str, str] = {
     "cert-file": STR,
     "key-file": STR,
     "expect-client-ca-list": STR,
+    "expect-certificate-types": BASE64,
     "use-old-client-cert-callback": BOOL,
     # resumption
     "resume-count": INT,
@@ -192,9 +195,11 @@ def parse_args(argv: Sequence[str]) -> dict[str, Config]:
                     value = int(raw, 10)
                 elif kind == BYTES:
                     value = os.fsencode(raw)
+                elif kind == BASE64:
+                    value = base64.b64decode(raw, validate=True)
                 else:
                     value = raw
-            except ValueError as e:
+            except (ValueError, binascii.Error) as e:
                 raise Unimplemented(f"bad value for {arg}: {raw!r}") from e
         for p in phases:
             if kind == INT_LIST:
@@ -1118,6 +1123,17 @@ class Connection:
                 + ",".join(f"{x:04x}" for x in got_prefs)
                 + ", wanted "
                 + ",".join(f"{x:04x}" for x in want_prefs),
+            )
+        # CheckCertificateRequest, when a CertificateRequest arrived (it always carries
+        # signature schemes; TLS 1.2's also certificate_types, TLS 1.3's has none, so
+        # there the list is empty, as SSL_get0_certificate_types reports).
+        want_types = bytes(cfg.get("expect-certificate-types", b""))
+        got_types = bytes(info.aCertificateTypes[: info.cCertificateTypes])
+        if want_types and (got_prefs or got_types) and got_types != want_types:
+            raise Failure(
+                ":CERTIFICATE_TYPES_MISMATCH:",
+                detail=f"certificate types mismatch. (got {got_types.hex()}, "
+                f"wanted {want_types.hex()})",
             )
         if self.version < 0x0304:
             # Session tickets are sent post-handshake in TLS 1.3 (checked after the loop).

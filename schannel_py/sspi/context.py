@@ -1134,6 +1134,8 @@ def _handshake_info(ctx: Context, pBuffer: object) -> SecStatus:
     alert = ctx.failure_alert if ctx.phase == Phase.FAILED else None
     pBuffer.fFailureAlert = alert is not None
     pBuffer.bFailureAlert = alert if alert is not None else 0
+    pBuffer.aCertificateTypes = list(client.certificate_types)
+    pBuffer.cCertificateTypes = len(pBuffer.aCertificateTypes)
     return C.SEC_E_OK
 
 

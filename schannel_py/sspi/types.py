@@ -722,7 +722,8 @@ class SecPkgContext_PyHandshakeInfo:
     itself (e.g. DecryptMessage: a record that does not authenticate), and
     ``bFailureAlert`` is the fatal alert description TLS prescribes for it (for
     ``SCHANNEL_ALERT_TOKEN``); False while the context works or when the peer's
-    alert ended it.
+    alert ended it; ``aCertificateTypes``: the certificate_types of the server's
+    TLS 1.2 CertificateRequest (ClientCertificateType values; TLS 1.3 has none).
     """
 
     wPeerSignatureScheme: int = 0
@@ -736,6 +737,8 @@ class SecPkgContext_PyHandshakeInfo:
     aPeerVerifyPrefs: list[int] = field(default_factory=list)
     fFailureAlert: bool = False
     bFailureAlert: int = 0
+    cCertificateTypes: int = 0
+    aCertificateTypes: list[int] = field(default_factory=list)
 
 
 @dataclass

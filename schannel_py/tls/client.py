@@ -160,6 +160,8 @@ class TLSClient:
         self.session12_is_new = False  # session12 is not just the resumed session again
         # Signature schemes of the server's (latest) CertificateRequest.
         self.peer_verify_schemes: list[int] = []
+        # TLS 1.2: certificate_types of that CertificateRequest (TLS 1.3 has none).
+        self.certificate_types: list[int] = []
         self.awaiting_credential = False
         self.certificate_authorities: list[bytes] = []
         self._continuation: Callable[[], list[Event]] | None = None

@@ -417,7 +417,7 @@ class Handshake12:
 
     def _on_certificate_request(self, message: bytes) -> tuple[State12, list[Event]]:
         r = Reader(message[4:])
-        r.vector(1, 1)  # certificate_types
+        certificate_types = r.vector(1, 1)
         schemes = r.uint16_list(2, 2)
         authorities: list[bytes] = []
         with r.sub(2) as lst:
@@ -428,6 +428,7 @@ class Handshake12:
         self.conn.certificate_requested = True
         self.conn.certificate_authorities = authorities
         self.conn.peer_verify_schemes = list(schemes)
+        self.conn.certificate_types = list(certificate_types)
         self._add(message)
         return S.WAIT_SHD, []
 
