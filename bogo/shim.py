@@ -6,8 +6,8 @@ only, the way a Windows application drives SChannel: AcquireCredentialsHandle,
 the InitializeSecurityContext loop, EncryptMessage/DecryptMessage,
 QueryContextAttributes and ApplyControlToken, plus the package's documented
 extensions on that surface (the verify callback, the handshake-info attribute,
-signature schemes in CRYPTO_SETTINGS, the KeyUpdate token; see
-``docs/porting-from-windows.md``).  See ``bogo/README.md`` and
+signature schemes in CRYPTO_SETTINGS, the KeyUpdate token, the renegotiation
+policy; see ``docs/porting-from-windows.md``).  See ``bogo/README.md`` and
 ``/work/shared/BOGO_SHIM.md`` for the protocol.
 
 Exit codes: 0 success (stderr silent), 1 failure (one ``TLSERR`` line on
@@ -16,7 +16,8 @@ stderr), 89 unimplemented flag or feature (the runner reports a SKIP).
 
 from __future__ import annotations
 
-import functools
+import base64
+import binascii
 import logging
 import os
 import socket
@@ -36,7 +37,7 @@ if __package__ in (None, ""):  # ``python bogo/shim.py``: make the repository im
 # Flags
 # ---------------------------------------------------------------------------
 
-BOOL, INT, STR, BYTES, INT_LIST = "bool", "int", "str", "bytes", "int-list"
+BOOL, INT, STR, BYTES, BASE64, INT_LIST = "bool", "int", "str", "bytes", "base64", "int-list"
 
 #: Every flag the shim understands (name without the leading "-") and its kind.
 #: Anything else, and anything listed in ``unsupported_reason``, answers 89.
@@ -51,6 +52,7 @@ FLAGS: dict[str, str] = {
     "cert-file": STR,
     "key-file": STR,
     "expect-client-ca-list": STR,
+    "expect-certificate-types": BASE64,
     "use-old-client-cert-callback": BOOL,
     # resumption
     "resume-count": INT,
@@ -72,6 +74,7 @@ FLAGS: dict[str, str] = {
     "renegotiate-freely": BOOL,
     "renegotiate-once": BOOL,
     "renegotiate-ignore": BOOL,
+    "renegotiate-explicit": BOOL,
     "expect-total-renegotiations": INT,
     "forbid-renegotiation-after-handshake": BOOL,
     # shutdown / writes
@@ -192,9 +195,11 @@ def parse_args(argv: Sequence[str]) -> dict[str, Config]:
                     value = int(raw, 10)
                 elif kind == BYTES:
                     value = os.fsencode(raw)
+                elif kind == BASE64:
+                    value = base64.b64decode(raw, validate=True)
                 else:
                     value = raw
-            except ValueError as e:
+            except (ValueError, binascii.Error) as e:
                 raise Unimplemented(f"bad value for {arg}: {raw!r}") from e
         for p in phases:
             if kind == INT_LIST:
@@ -220,25 +225,11 @@ def unsupported_reason(cfg: Config) -> str | None:
         return "bad -read-size"
     if cfg.has("resumption-delay") and cfg.get("resumption-delay") < 0:
         return "bad -resumption-delay"
-    if cfg.flag("renegotiate-ignore") and not cfg.flag("forbid-renegotiation-after-handshake"):
-        return (
-            "-renegotiate-ignore: after SEC_I_RENEGOTIATE, Encrypt/DecryptMessage answer "
-            "SEC_E_CONTEXT_EXPIRED until ISC runs (as in Windows), and that ISC renegotiates, "
-            "so an SSPI application cannot ignore a HelloRequest"
-        )
     reason = signature_prefs_reason(cfg)
     if reason:
         return reason
-    if cfg.has("export-keying-material"):
-        if not exporter_available():
-            return "the exporter needs SetContextAttributes(SECPKG_ATTR_KEYING_MATERIAL_INFO)"
-        if cfg.get("export-label", "") == "":
-            status = empty_label_status()
-            if status != 0:
-                return (
-                    "the package refuses an empty exporter label "
-                    f"(SetContextAttributes(KEYING_MATERIAL_INFO): 0x{status & 0xFFFFFFFF:08X})"
-                )
+    if cfg.has("export-keying-material") and not exporter_available():
+        return "the exporter needs SetContextAttributes(SECPKG_ATTR_KEYING_MATERIAL_INFO)"
     return None
 
 
@@ -259,6 +250,21 @@ SIGNATURE_SCHEME_NAMES = {
     0x080A: "rsa_pss_pss_sha384",
     0x080B: "rsa_pss_pss_sha512",
 }
+
+
+def renegotiation_mode(cfg: Config) -> str:
+    """BoringSSL's ssl_renegotiate_mode_t after the handshake, as test_config.cc sets it.
+
+    The flags are applied in order, so the last one wins (explicit over ignore over
+    freely over once); -forbid-renegotiation-after-handshake switches to "never"
+    once the handshake is done, whatever else was given.
+    """
+    if cfg.flag("forbid-renegotiation-after-handshake"):
+        return "never"
+    for mode in ("explicit", "ignore", "freely", "once"):
+        if cfg.flag(f"renegotiate-{mode}"):
+            return mode
+    return "never"
 
 
 def signature_prefs_reason(cfg: Config) -> str | None:
@@ -301,39 +307,6 @@ def exporter_available() -> bool:
     import schannel_py
 
     return hasattr(schannel_py, "SetContextAttributes")
-
-
-@functools.cache
-def empty_label_status() -> int:
-    """What SetContextAttributes(KEYING_MATERIAL_INFO) answers for an empty label.
-
-    Feature detection, as an application would do it: a throw-away context
-    (first ISC call only, no network) with its own credential handle, so the
-    session cache is not touched.
-    """
-    import schannel_py as S
-
-    cred = acquire(Config(), None)
-    ctx = S.CtxtHandle()
-    out = _desc(S.SecBuffer(0, S.SECBUFFER_TOKEN, None))
-    req = S.ISC_REQ_ALLOCATE_MEMORY | S.ISC_REQ_STREAM | S.ISC_REQ_CONFIDENTIALITY
-    status = int(
-        S.InitializeSecurityContext(cred, None, None, req, 0, 0, None, 0, ctx, out, S.ULONG(), None)
-    )
-    for b in out.pBuffers:
-        if b.pvBuffer is not None:
-            S.FreeContextBuffer(b.pvBuffer)
-    try:
-        if status != S.SEC_I_CONTINUE_NEEDED:
-            return status
-        info = S.SecPkgContext_KeyingMaterialInfo(
-            cbLabel=1, pszLabel="", cbContextValue=0, pbContextValue=None, cbKeyingMaterial=1
-        )
-        return int(S.SetContextAttributes(ctx, S.SECPKG_ATTR_KEYING_MATERIAL_INFO, info, 0))
-    finally:
-        if status == S.SEC_I_CONTINUE_NEEDED:
-            S.DeleteSecurityContext(ctx)
-        S.FreeCredentialsHandle(cred)
 
 
 def parse_alpn_wire(wire: bytes) -> list[bytes]:
@@ -701,6 +674,8 @@ class Connection:
         self.have_ctx = True
         if any(self.cfg.has(f) for f in VERIFY_FLAGS):
             self.install_verify_callback()
+        if renegotiation_mode(self.cfg) == "ignore":
+            self.ignore_hello_requests()
         self.send_raw(self._take_tokens(out))
         self.isc_loop(need_read=True)
         self.version = self.query_version()
@@ -797,6 +772,17 @@ class Connection:
         if status != S.SEC_E_OK:
             raise status_failure("SetContextAttributes(PY_VERIFY_CALLBACK)", status)
 
+    def ignore_hello_requests(self) -> None:
+        """-renegotiate-ignore: SECPKG_ATTR_PY_RENEGOTIATION_POLICY IGNORE (schannel_py
+        extension), so a TLS 1.2 HelloRequest is dropped inside DecryptMessage
+        (SEC_E_OK, no data) instead of surfacing as SEC_I_RENEGOTIATE, which
+        Windows' SSPI makes the caller answer with a renegotiating ISC."""
+        S = self.S
+        info = S.SecPkgContext_PyRenegotiationPolicy(dwPolicy=S.SCHANNEL_PY_RENEGOTIATION_IGNORE)
+        status = S.SetContextAttributes(self.ctx, S.SECPKG_ATTR_PY_RENEGOTIATION_POLICY, info, 0)
+        if status != S.SEC_E_OK:
+            raise status_failure("SetContextAttributes(PY_RENEGOTIATION_POLICY)", status)
+
     def verify_callback(self, leaf: Any) -> Any:
         """The verify hook: record the result; reject with -verify-peer -verify-fail."""
         S = self.S
@@ -850,6 +836,28 @@ class Connection:
     def send_alert(self, description: int) -> None:
         S = self.S
         self._control(S.pack_alert_token(S.TLS1_ALERT_FATAL, description))
+
+    def send_failure_alert(self) -> int | None:
+        """After DecryptMessage failed: send the fatal alert the failure calls for.
+
+        DecryptMessage has no ALERT output buffer; the package names the alert
+        in SECPKG_ATTR_PY_HANDSHAKE_INFO (fFailureAlert/bFailureAlert,
+        schannel_py extension), and SCHANNEL_ALERT_TOKEN + ISC protects it
+        under the current write key (BoringSSL sends it as SSL_read fails).
+        None when the peer's alert ended the connection (nothing to send) or
+        the alert could not be sent.
+        """
+        S = self.S
+        info = S.SecPkgContext_PyHandshakeInfo()
+        status = S.QueryContextAttributes(self.ctx, S.SECPKG_ATTR_PY_HANDSHAKE_INFO, info)
+        if status != S.SEC_E_OK or not info.fFailureAlert:
+            return None
+        alert = int(info.bFailureAlert)
+        try:
+            self.send_alert(alert)
+        except Failure:
+            return None
+        return alert
 
     def key_update(self, requested: int) -> None:
         """A TLS 1.3 KeyUpdate: ApplyControlToken(SCHANNEL_PY_KEY_UPDATE), then ISC.
@@ -939,7 +947,10 @@ class Connection:
             return
         if status not in (S.SEC_E_OK, S.SEC_I_RENEGOTIATE, S.SEC_I_CONTEXT_EXPIRED):
             raise status_failure(
-                "DecryptMessage", status, alert_received=plaintext_alert(bytes(self.enc))
+                "DecryptMessage",
+                status,
+                alert_sent=self.send_failure_alert(),
+                alert_received=plaintext_alert(bytes(self.enc)),
             )
         b1, b3 = desc.pBuffers[1], desc.pBuffers[3]
         if b1.BufferType == S.SECBUFFER_DATA and b1.cbBuffer and b1.pvBuffer is not None:
@@ -956,16 +967,24 @@ class Connection:
             self.peer_closed = True
 
     def on_renegotiate(self) -> None:
-        """SEC_I_RENEGOTIATE: a TLS 1.2 HelloRequest, or a TLS 1.3 post-handshake message."""
+        """SEC_I_RENEGOTIATE: a TLS 1.2 HelloRequest, or a TLS 1.3 post-handshake message.
+
+        For a HelloRequest the mode decides (renegotiation_mode): once/freely
+        accept it by running the ISC loop, as BoringSSL renegotiates inside
+        SSL_read.  explicit: SEC_I_RENEGOTIATE is SSL_read's "want renegotiate"
+        signal and the ISC that answers it is the application's SSL_renegotiate
+        (until then Encrypt/DecryptMessage answer SEC_E_CONTEXT_EXPIRED, as
+        BoringSSL holds reads until SSL_renegotiate); every renegotiation is
+        therefore triggered explicitly.  never: refused with a fatal
+        no_renegotiation alert.  (ignore never gets here: the package drops the
+        HelloRequest.)
+        """
         S = self.S
         if self.version == 0x0303:
-            cfg = self.cfg
-            forbidden = cfg.flag("forbid-renegotiation-after-handshake")
-            allowed = cfg.flag("renegotiate-freely") or (
-                cfg.flag("renegotiate-once") and self.renegotiations == 0
+            mode = renegotiation_mode(self.cfg)
+            allowed = mode in ("freely", "explicit") or (
+                mode == "once" and self.renegotiations == 0
             )
-            if forbidden:
-                allowed = False
             if not allowed:
                 self.send_alert(S.TLS1_ALERT_NO_RENEGOTIATION)
                 raise Failure(":NO_RENEGOTIATION:", alert_sent=S.TLS1_ALERT_NO_RENEGOTIATION)
@@ -1104,6 +1123,17 @@ class Connection:
                 + ",".join(f"{x:04x}" for x in got_prefs)
                 + ", wanted "
                 + ",".join(f"{x:04x}" for x in want_prefs),
+            )
+        # CheckCertificateRequest, when a CertificateRequest arrived (it always carries
+        # signature schemes; TLS 1.2's also certificate_types, TLS 1.3's has none, so
+        # there the list is empty, as SSL_get0_certificate_types reports).
+        want_types = bytes(cfg.get("expect-certificate-types", b""))
+        got_types = bytes(info.aCertificateTypes[: info.cCertificateTypes])
+        if want_types and (got_prefs or got_types) and got_types != want_types:
+            raise Failure(
+                ":CERTIFICATE_TYPES_MISMATCH:",
+                detail=f"certificate types mismatch. (got {got_types.hex()}, "
+                f"wanted {want_types.hex()})",
             )
         if self.version < 0x0304:
             # Session tickets are sent post-handshake in TLS 1.3 (checked after the loop).

@@ -952,6 +952,16 @@ SCHANNEL_PY_KEY_UPDATE = 0x53500003
 # SCHANNEL_PY_KEY_UPDATE_TOKEN.dwUpdateRequested (RFC 8446 KeyUpdateRequest)
 SCHANNEL_PY_KEY_UPDATE_NOT_REQUESTED = 0
 SCHANNEL_PY_KEY_UPDATE_REQUESTED = 1
+#: SetContextAttributes / QueryContextAttributes: what a TLS 1.2 HelloRequest does
+#: (SecPkgContext_PyRenegotiationPolicy).
+SECPKG_ATTR_PY_RENEGOTIATION_POLICY = 0x53500004
+# SecPkgContext_PyRenegotiationPolicy.dwPolicy
+#: Windows' behaviour (the default): DecryptMessage returns SEC_I_RENEGOTIATE and
+#: Encrypt/DecryptMessage answer SEC_E_CONTEXT_EXPIRED until ISC renegotiates.
+SCHANNEL_PY_RENEGOTIATION_ACCEPT = 0
+#: The HelloRequest is dropped: DecryptMessage returns SEC_E_OK with no data and the
+#: connection goes on unchanged (BoringSSL's ssl_renegotiate_ignore).
+SCHANNEL_PY_RENEGOTIATION_IGNORE = 1
 
 
 # ---------------------------------------------------------------------------
@@ -1452,4 +1462,7 @@ __all__ = [
     "SCHANNEL_PY_KEY_UPDATE",
     "SCHANNEL_PY_KEY_UPDATE_NOT_REQUESTED",
     "SCHANNEL_PY_KEY_UPDATE_REQUESTED",
+    "SECPKG_ATTR_PY_RENEGOTIATION_POLICY",
+    "SCHANNEL_PY_RENEGOTIATION_ACCEPT",
+    "SCHANNEL_PY_RENEGOTIATION_IGNORE",
 ]

@@ -747,6 +747,13 @@ def check_outcome(
             assert seen[-1].description == case.alert and not seen[-1].remote
     else:
         assert seen and seen[-1].description == case.alert and not seen[-1].remote, seen
+    # The SSPI surface names the same alert (SECPKG_ATTR_PY_HANDSHAKE_INFO, once there is
+    # a handshake to report on): what a DecryptMessage caller sends with SCHANNEL_ALERT.
+    info = sc.SecPkgContext_PyHandshakeInfo()
+    if sc.QueryContextAttributes(harness.ctx, sc.SECPKG_ATTR_PY_HANDSHAKE_INFO, info) == 0:
+        expected = case.alert if status not in FAILURES else None
+        got_alert = info.bFailureAlert if info.fFailureAlert else None
+        assert got_alert == expected, (case.name, got_alert, seen)
     if status not in FAILURES:
         # A failed context stays failed: no more handshake, no data either way.
         again, token = harness.isc(b"\x17\x03\x03\x00\x11" + bytes(17))

@@ -267,15 +267,11 @@ def test_exporter_flags_are_implemented(monkeypatch: pytest.MonkeyPatch) -> None
         bogo_shim.parse_args(flags)
 
 
-def test_empty_exporter_label_follows_the_package() -> None:
-    """An empty -export-label answers 89 exactly when SetContextAttributes refuses it."""
+def test_empty_exporter_label_is_implemented() -> None:
+    """RFC 5705 allows an empty label and the package accepts it: no probe, no 89."""
     flags = ["-export-keying-material", "32", "-export-label", "", "-export-context", ""]
-    if bogo_shim.empty_label_status() == 0:
-        bogo_shim.parse_args(flags)
-    else:
-        with pytest.raises(bogo_shim.Unimplemented, match="empty exporter label"):
-            bogo_shim.parse_args(flags)
-    bogo_shim.parse_args([*flags[:2], "-export-label", "x"])  # a label is always fine
+    cfgs = bogo_shim.parse_args(flags)
+    assert cfgs["initial"].get("export-label") == ""
 
 
 # --- flag parsing -------------------------------------------------------------------
@@ -367,19 +363,35 @@ def test_parse_newly_implemented_flags() -> None:
     assert cfgs["initial"].flag("key-update")
     cfgs = bogo_shim.parse_args(["-verify-prefs", "1027", "-verify-prefs", "2052"])
     assert cfgs["initial"].get("verify-prefs") == [1027, 2052]
-    # -forbid-renegotiation-after-handshake wins: -renegotiate-ignore then changes nothing.
-    cfgs = bogo_shim.parse_args(["-renegotiate-ignore", "-forbid-renegotiation-after-handshake"])
-    assert cfgs["initial"].flag("renegotiate-ignore")
+    cfgs = bogo_shim.parse_args(["-renegotiate-ignore", "-renegotiate-explicit"])
+    assert cfgs["initial"].flag("renegotiate-ignore") and cfgs["initial"].flag(
+        "renegotiate-explicit"
+    )
 
 
-@pytest.mark.parametrize("flags", [["-renegotiate-ignore"], ["-on-resume-renegotiate-ignore"]])
-def test_renegotiate_ignore_exits_89(flags: list[str]) -> None:
-    """SSPI cannot ignore a HelloRequest: SEC_I_RENEGOTIATE must be followed by ISC."""
-    result = run_shim(flags, None, connections=0)
-    assert result.returncode == bogo_shim.EXIT_UNIMPLEMENTED
-    assert result.records == []
-    assert "SEC_E_CONTEXT_EXPIRED until ISC runs" in result.stderr
-    assert result.stderr.count("\n") == 1
+@pytest.mark.parametrize(
+    ("flags", "mode"),
+    [
+        ([], "never"),
+        (["-renegotiate-once"], "once"),
+        (["-renegotiate-once", "-renegotiate-freely"], "freely"),
+        (["-renegotiate-freely", "-renegotiate-ignore"], "ignore"),
+        (["-renegotiate-ignore", "-renegotiate-explicit"], "explicit"),
+        (["-renegotiate-explicit", "-renegotiate-once"], "explicit"),  # the order of the
+        # ifs in test_config.cc, not of the arguments
+        (["-renegotiate-ignore", "-forbid-renegotiation-after-handshake"], "never"),
+        (["-renegotiate-explicit", "-forbid-renegotiation-after-handshake"], "never"),
+    ],
+)
+def test_renegotiation_mode(flags: list[str], mode: str) -> None:
+    cfgs = bogo_shim.parse_args(flags)
+    assert bogo_shim.renegotiation_mode(cfgs["initial"]) == mode
+
+
+def test_on_resume_renegotiation_flags_apply_to_resumptions_only() -> None:
+    cfgs = bogo_shim.parse_args(["-on-resume-renegotiate-ignore", "-renegotiate-once"])
+    assert bogo_shim.renegotiation_mode(cfgs["initial"]) == "once"
+    assert bogo_shim.renegotiation_mode(cfgs["resume"]) == "ignore"
 
 
 def test_unknown_flag_exits_89_before_connecting() -> None:
@@ -999,8 +1011,11 @@ def relay_to_openssl(srv: Any, commands: Callable[[], None]) -> Handler:  # srv:
     [
         (["-renegotiate-freely", "-expect-total-renegotiations", "1"], True),
         (["-renegotiate-once", "-expect-total-renegotiations", "1"], True),
+        (["-renegotiate-explicit", "-expect-total-renegotiations", "1"], True),
         (["-renegotiate-freely"], False),  # count 1 != expected 0
         ([], False),  # default: refused with no_renegotiation
+        (["-renegotiate-ignore", "-forbid-renegotiation-after-handshake"], False),
+        (["-renegotiate-explicit", "-forbid-renegotiation-after-handshake"], False),
     ],
 )
 def test_server_initiated_renegotiation(pki: Any, flags: list[str], ok: bool) -> None:

@@ -284,13 +284,6 @@ def test_exporter_empty_label(pki: peers.ServerPki, tmp_path: Path, version: str
     n = 32
     flags = ["-export-keying-material", str(n), "-export-label", "", "-export-context", ""]
     result, legs, _ = exporter_run(pki, tmp_path, version, "sha256", "", n, flags)
-    if result.returncode == bogo_shim.EXIT_UNIMPLEMENTED:
-        # The package refuses an empty label (see bogo/README.md): the shim says so
-        # before connecting, so the runner reports the test as unimplemented.
-        assert legs == []
-        assert "empty exporter label" in result.stderr
-        assert bogo_shim.empty_label_status() != 0
-        pytest.xfail("the package refuses an empty exporter label (SEC_E_INVALID_PARAMETER)")
     assert_success(result)
     (leg,) = legs
     assert written_before_echo(leg, n) == openssl_keying_material(leg)
@@ -400,26 +393,64 @@ def client_hellos(leg: Leg) -> int:
 
 
 @pytest.mark.interop
-@pytest.mark.parametrize("expect_count", [None, 1])
-def test_renegotiate_ignore(pki: peers.ServerPki, expect_count: int | None) -> None:
-    """-renegotiate-ignore answers 89: nothing connects, s_server never sees a ClientHello.
-
-    After SEC_I_RENEGOTIATE, EncryptMessage/DecryptMessage answer
-    SEC_E_CONTEXT_EXPIRED until ISC runs, and that ISC renegotiates (Windows'
-    documented and observed behaviour, kept by the package), so an SSPI
-    application has no way to ignore a HelloRequest.
-    """
+def test_renegotiate_ignore(pki: peers.ServerPki) -> None:
+    """-renegotiate-ignore: s_server sends a HelloRequest, the shim drops it (the
+    package's SECPKG_ATTR_PY_RENEGOTIATION_POLICY IGNORE) and echoes; no second
+    ClientHello, no renegotiation counted."""
     legs: list[Leg] = []
-    flags = ["-renegotiate-ignore"]
-    if expect_count is not None:
-        flags += ["-expect-total-renegotiations", str(expect_count)]
+    flags = ["-renegotiate-ignore", "-expect-total-renegotiations", "0"]
     with openssl_server(pki, "1.2", ["-trace"]) as srv:
-        result = run_shim(flags, relay(srv, hello_request_then_echo, legs), connections=0)
-        assert b"ClientHello" not in srv.output_bytes()
-    assert result.returncode == bogo_shim.EXIT_UNIMPLEMENTED
-    assert legs == []
-    assert result.stderr.startswith("UNIMPLEMENTED -renegotiate-ignore")
-    assert "SEC_E_CONTEXT_EXPIRED" in result.stderr
+        result = run_shim(flags, relay(srv, hello_request_then_echo, legs))
+    assert_success(result)
+    (leg,) = legs
+    assert b"HelloRequest" in leg.output()
+    assert client_hellos(leg) == 1
+    assert PING_ECHO in leg.output()
+
+
+@pytest.mark.interop
+def test_on_resume_renegotiate_ignore(pki: peers.ServerPki) -> None:
+    """With the -on-resume- prefix the resumption connection ignores its HelloRequest."""
+    legs: list[Leg] = []
+    flags = ["-resume-count", "1", "-on-resume-renegotiate-ignore"]
+
+    def script(leg: Leg) -> None:
+        (echo_then_eof if leg.index == 0 else hello_request_then_echo)(leg)
+
+    with openssl_server(pki, "1.2", ["-trace"]) as srv:
+        result = run_shim(flags, relay(srv, script, legs), connections=2)
+    assert_success(result)
+    first, second = legs
+    assert b"Reused session-id" in second.output()
+    assert b"HelloRequest" in second.output() and client_hellos(second) == 1
+    assert PING_ECHO in second.output()
+
+
+@pytest.mark.interop
+def test_renegotiate_ignore_counts_nothing(pki: peers.ServerPki) -> None:
+    """An ignored HelloRequest is no renegotiation: expecting one fails the count check."""
+    legs: list[Leg] = []
+    flags = ["-renegotiate-ignore", "-expect-total-renegotiations", "1"]
+    with openssl_server(pki, "1.2", ["-trace"]) as srv:
+        result = run_shim(flags, relay(srv, hello_request_then_echo, legs))
+    assert result.returncode == 1
+    assert "reason=:RENEGOTIATION_COUNT:" in result.stderr
+    (leg,) = legs
+    assert client_hellos(leg) == 1 and PING_ECHO in leg.output()
+
+
+@pytest.mark.interop
+def test_renegotiate_explicit(pki: peers.ServerPki) -> None:
+    """-renegotiate-explicit: SEC_I_RENEGOTIATE is the "want renegotiate" signal and the
+    shim's ISC the explicit renegotiation (BoGo's Renegotiate-Client-Explicit)."""
+    legs: list[Leg] = []
+    flags = ["-renegotiate-explicit", "-expect-total-renegotiations", "1"]
+    with openssl_server(pki, "1.2", ["-trace"]) as srv:
+        result = run_shim(flags, relay(srv, hello_request_then_echo, legs))
+    assert_success(result)
+    (leg,) = legs
+    assert client_hellos(leg) == 2
+    assert PING_ECHO in leg.output()
 
 
 @pytest.mark.interop

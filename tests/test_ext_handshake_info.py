@@ -59,6 +59,7 @@ def info_of(ctx: sc.CtxtHandle) -> sc.SecPkgContext_PyHandshakeInfo:
     info = sc.SecPkgContext_PyHandshakeInfo()
     assert sc.QueryContextAttributes(ctx, sc.SECPKG_ATTR_PY_HANDSHAKE_INFO, info) == sc.SEC_E_OK
     assert info.cPeerVerifyPrefs == len(info.aPeerVerifyPrefs)
+    assert info.cCertificateTypes == len(info.aCertificateTypes)
     return info
 
 
@@ -112,6 +113,7 @@ def test_tls12(pki: peers.ServerPki, root_certs_env: Path, cert: str) -> None:
     assert not info.fHelloRetryRequest
     # The TLS 1.2 NewSessionTicket is part of the handshake.
     assert info.cTicketsReceived == 1 and info.fNewSession
+    assert info.aCertificateTypes == [] and info.aPeerVerifyPrefs == []  # no CertificateRequest
 
 
 @pytest.mark.parametrize("version", [TLS13, TLS12], ids=["tls13", "tls12"])
@@ -169,6 +171,40 @@ def test_peer_verify_prefs(
     # OpenSSL's default list: ECDSA, Ed25519, RSA-PSS, PKCS#1 ...
     assert {SA.ECDSA_SECP256R1_SHA256, SA.RSA_PSS_RSAE_SHA256, SA.ED25519} <= set(prefs)
     assert len(prefs) == len(set(prefs)) > 3
+    if version == TLS13:
+        assert info_of(loop.ctx).aCertificateTypes == []  # TLS 1.3 has no certificate_types
+
+
+def certificate_request_types(flight: bytes) -> bytes:
+    """certificate_types of the CertificateRequest in a plaintext TLS 1.2 server flight."""
+    payload, off = b"", 0
+    while off + 5 <= len(flight):
+        n = int.from_bytes(flight[off + 3 : off + 5], "big")
+        if flight[off] == 22:
+            payload += flight[off + 5 : off + 5 + n]
+        off += 5 + n
+    off = 0
+    while off + 4 <= len(payload):
+        n = int.from_bytes(payload[off + 1 : off + 4], "big")
+        if payload[off] == 13:  # certificate_request
+            body = payload[off + 4 : off + 4 + n]
+            return body[1 : 1 + body[0]]
+        off += 4 + n
+    raise AssertionError("no CertificateRequest in the server flight")
+
+
+def test_tls12_certificate_types(pki: peers.ServerPki, root_certs_env: Path) -> None:
+    """aCertificateTypes is the CertificateRequest's certificate_types, as on the wire."""
+    ctx = server_context(pki.ecdsa, TLS12, request_cert=True, root=pki.root_ca)
+    loop = CurlLoop(MemoryServer.for_context(ctx), acquire())
+    flight = loop.server.feed(loop.first_call())
+    loop.encdata += flight
+    with no_unexpected_exceptions():
+        assert loop.handshake_from_step() == sc.SEC_E_OK
+    wire = certificate_request_types(flight)
+    assert 64 in wire and 1 in wire  # ecdsa_sign, rsa_sign: OpenSSL asks for both
+    info = info_of(loop.ctx)
+    assert info.aCertificateTypes == list(wire) and info.cCertificateTypes == len(wire)
 
 
 def test_before_the_handshake_and_bad_arguments(pki: peers.ServerPki, root_certs_env: Path) -> None:

@@ -15,7 +15,9 @@ keeps the SSPI-visible state around it:
   SEC_I_RENEGOTIATE and moves to ``RENEGOTIATE``, where Encrypt/Decrypt fail
   with SEC_E_CONTEXT_EXPIRED until the caller runs ISC with the leftover bytes
   (possibly none).  That ISC sends what the client owes (a KeyUpdate answer),
-  hands every input byte back as EXTRA, and returns SEC_E_OK.
+  hands every input byte back as EXTRA, and returns SEC_E_OK.  A TLS 1.2
+  HelloRequest under SECPKG_ATTR_PY_RENEGOTIATION_POLICY IGNORE is dropped
+  instead (SEC_E_OK, no data, no phase change).
 * A control token (ApplyControlToken SHUTDOWN or ALERT) is pending until the
   next ISC, which emits the alert record and returns SEC_E_OK.  The
   schannel_py KeyUpdate token likewise: the next ISC emits the KeyUpdate record
@@ -87,6 +89,7 @@ from .types import (
     SecPkgContext_KeyingMaterial,
     SecPkgContext_KeyingMaterialInfo,
     SecPkgContext_PyHandshakeInfo,
+    SecPkgContext_PyRenegotiationPolicy,
     SecPkgContext_PyVerifyCallback,
     SecPkgContext_SessionInfo,
     SecPkgContext_StreamSizes,
@@ -139,6 +142,11 @@ class Context:
     verify_on_resumption: bool = False
     in_callback: bool = False  # the verify callback is running (no re-entrant ISC)
     failure: SecStatus | None = None
+    # The fatal alert TLS prescribes for a failure the package detected itself
+    # (None when the peer's alert ended the connection, or nothing failed):
+    # SECPKG_ATTR_PY_HANDSHAKE_INFO reports it, for the caller of a failed
+    # DecryptMessage, which has no ALERT output buffer.
+    failure_alert: int | None = None
     validation_error: SecStatus | None = None
     flags64: int = 0
     cache_key: cache.CacheKey = ("", 0, None, 0)
@@ -393,6 +401,7 @@ def fail(ctx: Context, err: TLSError, out: list[SecBuffer] | None, allocate: boo
     ctx.phase = Phase.FAILED
     status = status_for_error(err)
     ctx.failure = status
+    ctx.failure_alert = None if err.remote else int(err.description)
     if out is not None and not err.remote:
         alert_output(ctx, out, allocate, err.description)
     return status
@@ -558,6 +567,7 @@ def handshake_step(
             except RecordHeaderError as e:
                 ctx.phase = Phase.FAILED
                 ctx.failure = C.SEC_E_INVALID_TOKEN
+                ctx.failure_alert = int(e.description)
                 out[tok].cbBuffer = 0
                 alert_output(ctx, out, allocate, e.description)
                 return C.SEC_E_INVALID_TOKEN
@@ -616,9 +626,12 @@ def handshake_step(
 
 
 def set_attribute(ctx: Context, attr: int, pBuffer: object) -> SecStatus:
-    """SetContextAttributes: KEYING_MATERIAL_INFO, and the PY_VERIFY_CALLBACK extension."""
+    """SetContextAttributes: KEYING_MATERIAL_INFO, and the PY_VERIFY_CALLBACK and
+    PY_RENEGOTIATION_POLICY extensions."""
     if attr == C.SECPKG_ATTR_PY_VERIFY_CALLBACK:
         return _set_verify_callback(ctx, pBuffer)
+    if attr == C.SECPKG_ATTR_PY_RENEGOTIATION_POLICY:
+        return _set_renegotiation_policy(ctx, pBuffer)
     if attr != C.SECPKG_ATTR_KEYING_MATERIAL_INFO:
         return C.SEC_E_UNSUPPORTED_FUNCTION
     if not isinstance(pBuffer, SecPkgContext_KeyingMaterialInfo):
@@ -657,6 +670,20 @@ def _set_verify_callback(ctx: Context, pBuffer: object) -> SecStatus:
         return C.SEC_E_INVALID_PARAMETER
     ctx.verify_callback = callback
     ctx.verify_on_resumption = bool(on_resumption)
+    return C.SEC_E_OK
+
+
+_RENEGOTIATION_POLICIES = (C.SCHANNEL_PY_RENEGOTIATION_ACCEPT, C.SCHANNEL_PY_RENEGOTIATION_IGNORE)
+
+
+def _set_renegotiation_policy(ctx: Context, pBuffer: object) -> SecStatus:
+    """Accept (Windows) or ignore the TLS 1.2 HelloRequests that arrive from now on."""
+    if not isinstance(pBuffer, SecPkgContext_PyRenegotiationPolicy):
+        return C.SEC_E_INVALID_PARAMETER
+    policy = pBuffer.dwPolicy
+    if type(policy) is not int or policy not in _RENEGOTIATION_POLICIES:
+        return C.SEC_E_INVALID_PARAMETER
+    ctx.client.config.ignore_hello_request = policy == C.SCHANNEL_PY_RENEGOTIATION_IGNORE
     return C.SEC_E_OK
 
 
@@ -842,8 +869,9 @@ def decrypt(ctx: Context, pMessage: object) -> SecStatus:
         return _deliver_stash(ctx, bufs, di, empties, len(view))
     try:
         n = frame(view, 0)
-    except RecordHeaderError:
+    except RecordHeaderError as e:
         ctx.phase = Phase.FAILED
+        ctx.failure_alert = int(e.description)
         return C.SEC_E_INVALID_TOKEN
     except TLSError as e:
         return fail(ctx, e, None, False)
@@ -1111,6 +1139,11 @@ def _handshake_info(ctx: Context, pBuffer: object) -> SecStatus:
     pBuffer.fNewSession = client.new_session and ctx.reconnects
     pBuffer.aPeerVerifyPrefs = list(client.peer_verify_schemes)
     pBuffer.cPeerVerifyPrefs = len(pBuffer.aPeerVerifyPrefs)
+    alert = ctx.failure_alert if ctx.phase == Phase.FAILED else None
+    pBuffer.fFailureAlert = alert is not None
+    pBuffer.bFailureAlert = alert if alert is not None else 0
+    pBuffer.aCertificateTypes = list(client.certificate_types)
+    pBuffer.cCertificateTypes = len(pBuffer.aCertificateTypes)
     return C.SEC_E_OK
 
 
@@ -1158,6 +1191,15 @@ def query(ctx: Context, attr: int, pBuffer: object) -> SecStatus:
         return C.SEC_E_OK
     if attr == C.SECPKG_ATTR_PY_HANDSHAKE_INFO:
         return _handshake_info(ctx, pBuffer)
+    if attr == C.SECPKG_ATTR_PY_RENEGOTIATION_POLICY:
+        if not isinstance(pBuffer, SecPkgContext_PyRenegotiationPolicy):
+            return C.SEC_E_INVALID_PARAMETER
+        pBuffer.dwPolicy = (
+            C.SCHANNEL_PY_RENEGOTIATION_IGNORE
+            if client.config.ignore_hello_request
+            else C.SCHANNEL_PY_RENEGOTIATION_ACCEPT
+        )
+        return C.SEC_E_OK
     supported = (
         C.SECPKG_ATTR_STREAM_SIZES,
         C.SECPKG_ATTR_CONNECTION_INFO,

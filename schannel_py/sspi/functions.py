@@ -271,7 +271,8 @@ def SetContextAttributes(
 ) -> SecStatus:
     """Set a context attribute; SChannel's client uses KEYING_MATERIAL_INFO (RFC 5705 exporter).
 
-    schannel_py extension: SECPKG_ATTR_PY_VERIFY_CALLBACK (SecPkgContext_PyVerifyCallback).
+    schannel_py extensions: SECPKG_ATTR_PY_VERIFY_CALLBACK (SecPkgContext_PyVerifyCallback),
+    SECPKG_ATTR_PY_RENEGOTIATION_POLICY (SecPkgContext_PyRenegotiationPolicy).
     """
     ctx = X.CONTEXTS.get(phContext)
     if ctx is None:

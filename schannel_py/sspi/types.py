@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 from schannel_py.constants import (
     SCHANNEL_ALERT,
     SCHANNEL_PY_KEY_UPDATE,
+    SCHANNEL_PY_RENEGOTIATION_ACCEPT,
     SCHANNEL_SESSION,
     SECBUFFER_ATTRMASK,
     SECBUFFER_VERSION,
@@ -75,6 +76,7 @@ __all__ = [
     "SecPkgContext_NegotiatedTlsExtensions",
     "SecPkgContext_ProtoInfo",
     "SecPkgContext_PyHandshakeInfo",
+    "SecPkgContext_PyRenegotiationPolicy",
     "SecPkgContext_PyVerifyCallback",
     "SecPkgContext_SessionAppData",
     "SecPkgContext_SessionInfo",
@@ -715,7 +717,13 @@ class SecPkgContext_PyHandshakeInfo:
     and secure renegotiation (TLS 1.2 renegotiation_info) were negotiated;
     ``cTicketsReceived`` counts NewSessionTickets on this connection;
     ``fNewSession``: the connection produced a session the cache can offer;
-    ``aPeerVerifyPrefs``: the signature schemes of the server's CertificateRequest.
+    ``aPeerVerifyPrefs``: the signature schemes of the server's CertificateRequest;
+    ``fFailureAlert``: the context failed on a problem the package detected
+    itself (e.g. DecryptMessage: a record that does not authenticate), and
+    ``bFailureAlert`` is the fatal alert description TLS prescribes for it (for
+    ``SCHANNEL_ALERT_TOKEN``); False while the context works or when the peer's
+    alert ended it; ``aCertificateTypes``: the certificate_types of the server's
+    TLS 1.2 CertificateRequest (ClientCertificateType values; TLS 1.3 has none).
     """
 
     wPeerSignatureScheme: int = 0
@@ -727,6 +735,25 @@ class SecPkgContext_PyHandshakeInfo:
     fNewSession: bool = False
     cPeerVerifyPrefs: int = 0
     aPeerVerifyPrefs: list[int] = field(default_factory=list)
+    fFailureAlert: bool = False
+    bFailureAlert: int = 0
+    cCertificateTypes: int = 0
+    aCertificateTypes: list[int] = field(default_factory=list)
+
+
+@dataclass
+class SecPkgContext_PyRenegotiationPolicy:
+    """``SECPKG_ATTR_PY_RENEGOTIATION_POLICY`` (set and query): what a TLS 1.2
+    HelloRequest on an established connection does.
+
+    ``dwPolicy``: ``SCHANNEL_PY_RENEGOTIATION_ACCEPT`` (0, the default and
+    Windows' behaviour: DecryptMessage returns ``SEC_I_RENEGOTIATE`` and the
+    caller's next ISC renegotiates) or ``SCHANNEL_PY_RENEGOTIATION_IGNORE`` (1:
+    the HelloRequest is dropped, DecryptMessage returns ``SEC_E_OK`` with no
+    data and nothing changes).
+    """
+
+    dwPolicy: int = SCHANNEL_PY_RENEGOTIATION_ACCEPT
 
 
 # ---------------------------------------------------------------------------

@@ -93,6 +93,11 @@ class ClientConfig:
     ) = None
     # Offer TLS 1.3 post-handshake client authentication (RFC 8446 4.6.2).
     post_handshake_auth: bool = False
+    # TLS 1.2: drop a HelloRequest on an established connection instead of
+    # reporting RenegotiationRequested (BoringSSL's ssl_renegotiate_ignore).  A
+    # HelloRequest during a handshake (first or renegotiation) is ignored anyway
+    # (RFC 5246 7.4.1.1); a malformed one is still decode_error.
+    ignore_hello_request: bool = False
     # Resumption: a TLS 1.3 ticket to offer as a PSK, and/or a TLS 1.2 session.
     resume_ticket: Ticket13 | None = None
     resume_session12: Session12 | None = None
@@ -155,6 +160,8 @@ class TLSClient:
         self.session12_is_new = False  # session12 is not just the resumed session again
         # Signature schemes of the server's (latest) CertificateRequest.
         self.peer_verify_schemes: list[int] = []
+        # TLS 1.2: certificate_types of that CertificateRequest (TLS 1.3 has none).
+        self.certificate_types: list[int] = []
         self.awaiting_credential = False
         self.certificate_authorities: list[bytes] = []
         self._continuation: Callable[[], list[Event]] | None = None

@@ -14,7 +14,8 @@ accepts, the handler, and where it may go::
     WAIT_CR_SHD --ServerHelloDone--> WAIT_CCS   (client flight queued)
     WAIT_CCS --NewSessionTicket--> WAIT_CCS;  ChangeCipherSpec --> WAIT_FINISHED
     WAIT_FINISHED --Finished--> CONNECTED
-    CONNECTED --HelloRequest--> CONNECTED (renegotiation requested)
+    CONNECTED --HelloRequest--> CONNECTED (renegotiation requested, or dropped if
+                                           config.ignore_hello_request)
 
 ChangeCipherSpec is not a handshake message; the facade calls ``on_ccs``,
 which is allowed only in WAIT_CCS.  Renegotiation (RFC 5746) is a new
@@ -36,7 +37,13 @@ from . import prf
 from .alerts import AlertDescription, TLSError, decode_error, illegal, unexpected
 from .clientauth import PAUSE, CertificateRequestInfo, pick_scheme
 from .codec import Reader, Writer
-from .events import CredentialNeeded, Event, HandshakeComplete, RenegotiationRequested
+from .events import (
+    CredentialNeeded,
+    Event,
+    HandshakeComplete,
+    Ignored,
+    RenegotiationRequested,
+)
 from .groups import HYBRIDS, KeyShare
 from .messages import (
     ClientHello,
@@ -410,7 +417,7 @@ class Handshake12:
 
     def _on_certificate_request(self, message: bytes) -> tuple[State12, list[Event]]:
         r = Reader(message[4:])
-        r.vector(1, 1)  # certificate_types
+        certificate_types = r.vector(1, 1)
         schemes = r.uint16_list(2, 2)
         authorities: list[bytes] = []
         with r.sub(2) as lst:
@@ -421,6 +428,7 @@ class Handshake12:
         self.conn.certificate_requested = True
         self.conn.certificate_authorities = authorities
         self.conn.peer_verify_schemes = list(schemes)
+        self.conn.certificate_types = list(certificate_types)
         self._add(message)
         return S.WAIT_SHD, []
 
@@ -596,5 +604,7 @@ class Handshake12:
     def _on_hello_request(self, message: bytes) -> tuple[State12, list[Event]]:
         if len(message) != 4:
             raise decode_error("HelloRequest must be empty")
+        if self.conn.config.ignore_hello_request:
+            return S.CONNECTED, [Ignored()]
         self.conn.renegotiation_requested = True
         return S.CONNECTED, [RenegotiationRequested()]
