@@ -226,6 +226,8 @@ class Handshake13:
         self.hrr_suite = 0
         self.ccs_sent = False
         self.schedule: KeySchedule13 | None = None
+        #: The zero-binder pre_shared_key extension start() put in the ClientHello.
+        self.psk_placeholder: bytes | None = None
         #: The schedule that computed the PSK binder (its early secret is reused).
         self.binder_schedule: KeySchedule13 | None = None
         self.c_hs = b""
@@ -308,7 +310,8 @@ class Handshake13:
                 SUITES[c].version == 0x0304 and SUITES[c].hash_name == ticket_hash for c in suites
             ):
                 self.psk_ticket = ticket
-                exts.append((Ext.pre_shared_key, self._psk_extension(b"")))
+                self.psk_placeholder = self._psk_extension(b"")
+                exts.append((Ext.pre_shared_key, self.psk_placeholder))
         ch = ClientHello(client_random, session_id, suites, exts)
         self._send_client_hello(ch)
         self.state = State.WAIT_SH
@@ -337,9 +340,13 @@ class Handshake13:
             return ch, None
         suite = SUITES[ticket.suite]
         # Read the ticket age once: the identity bound is the identity sent, even
-        # if the clock moves on while the binder is computed.
-        placeholder = self._psk_extension(b"")
-        ch.extensions[-1] = (Ext.pre_shared_key, placeholder)
+        # if the clock moves on while the binder is computed.  The placeholder
+        # start() made is that identity, unless a hook replaced the extension.
+        placeholder = ch.extensions[-1][1]
+        if placeholder is not self.psk_placeholder:
+            placeholder = self._psk_extension(b"")
+            ch.extensions[-1] = (Ext.pre_shared_key, placeholder)
+        self.psk_placeholder = None
         encoded = ch.encode()
         truncated = encoded[: len(encoded) - (2 + 1 + suite.hash_len)]
         schedule = KeySchedule13(suite.hash_name, ticket.psk)

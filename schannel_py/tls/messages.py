@@ -236,6 +236,15 @@ def _parsed_u16_list(code: int, body: bytes, len_bytes: int) -> list[int]:
     return list(cached)
 
 
+# Plain ints for the per-ClientHello loop (an IntEnum member lookup costs ~60 ns
+# on Python 3.11).
+_SUPPORTED_VERSIONS = int(Ext.supported_versions)
+_SUPPORTED_GROUPS = int(Ext.supported_groups)
+_KEY_SHARE = int(Ext.key_share)
+_SIGNATURE_ALGORITHMS = int(Ext.signature_algorithms)
+_ALPN = int(Ext.alpn)
+
+
 @dataclass
 class Offer:
     """What a ClientHello actually offered, derived from its bytes."""
@@ -254,15 +263,15 @@ class Offer:
         o = cls(ch.session_id, list(ch.cipher_suites))
         for code, body in ch.extensions:
             o.extension_types.add(code)
-            if code == Ext.supported_versions:
+            if code == _SUPPORTED_VERSIONS:
                 o.versions = _parsed_u16_list(code, body, 1)
-            elif code == Ext.supported_groups:
+            elif code == _SUPPORTED_GROUPS:
                 o.groups = _parsed_u16_list(code, body, 2)
-            elif code == Ext.key_share:
+            elif code == _KEY_SHARE:
                 o.share_groups = [g for g, _ in parse_key_share_client(body)]
-            elif code == Ext.signature_algorithms:
+            elif code == _SIGNATURE_ALGORITHMS:
                 o.signature_schemes = _parsed_u16_list(code, body, 2)
-            elif code == Ext.alpn:
+            elif code == _ALPN:
                 o.alpn = parse_alpn_list(body)
         if not o.versions:
             o.versions = [ch.legacy_version]
