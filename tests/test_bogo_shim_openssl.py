@@ -440,24 +440,14 @@ def test_renegotiate_ignore_counts_nothing(pki: peers.ServerPki) -> None:
 
 
 @pytest.mark.interop
-def test_renegotiate_explicit(pki: peers.ServerPki) -> None:
-    """-renegotiate-explicit: SEC_I_RENEGOTIATE is the "want renegotiate" signal and the
-    shim's ISC the explicit renegotiation (BoGo's Renegotiate-Client-Explicit)."""
+@pytest.mark.parametrize("mode", ["-renegotiate-explicit", "-renegotiate-freely"])
+def test_accepted_hello_request_shows_in_the_server_trace(pki: peers.ServerPki, mode: str) -> None:
+    """The counterpart of test_renegotiate_ignore: an accepted HelloRequest is a second
+    ClientHello.  Under -renegotiate-explicit SEC_I_RENEGOTIATE is the "want
+    renegotiate" signal and the shim's ISC the explicit renegotiation (BoGo's
+    Renegotiate-Client-Explicit)."""
     legs: list[Leg] = []
-    flags = ["-renegotiate-explicit", "-expect-total-renegotiations", "1"]
-    with openssl_server(pki, "1.2", ["-trace"]) as srv:
-        result = run_shim(flags, relay(srv, hello_request_then_echo, legs))
-    assert_success(result)
-    (leg,) = legs
-    assert client_hellos(leg) == 2
-    assert PING_ECHO in leg.output()
-
-
-@pytest.mark.interop
-def test_renegotiate_freely_shows_in_the_server_trace(pki: peers.ServerPki) -> None:
-    """The counterpart of test_renegotiate_ignore: an accepted HelloRequest is a 2nd ClientHello."""
-    legs: list[Leg] = []
-    flags = ["-renegotiate-freely", "-expect-total-renegotiations", "1"]
+    flags = [mode, "-expect-total-renegotiations", "1"]
     with openssl_server(pki, "1.2", ["-trace"]) as srv:
         result = run_shim(flags, relay(srv, hello_request_then_echo, legs))
     assert_success(result)
