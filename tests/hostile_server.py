@@ -537,10 +537,14 @@ def watching_failures() -> Iterator[list[Decision]]:
     seen: list[Decision] = []
 
     def fail(
-        ctx: sspi_context.Context, err: TLSError, out: list[sc.SecBuffer] | None, allocate: bool
+        ctx: sspi_context.Context,
+        err: TLSError,
+        out: list[sc.SecBuffer] | None,
+        allocate: bool,
+        status: sc.SecStatus | None = None,
     ) -> sc.SecStatus:
         seen.append(Decision(err.description, err.remote, err.message))
-        return original(ctx, err, out, allocate)
+        return original(ctx, err, out, allocate, status)
 
     sspi_context.fail = fail
     try:

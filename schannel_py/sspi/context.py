@@ -396,10 +396,19 @@ def alert_output(ctx: Context, out: list[SecBuffer], allocate: bool, description
     B.put_output(out[i], record, allocate)
 
 
-def fail(ctx: Context, err: TLSError, out: list[SecBuffer] | None, allocate: bool) -> SecStatus:
-    """Record a TLS failure on the context and produce its status (and alert)."""
+def fail(
+    ctx: Context,
+    err: TLSError,
+    out: list[SecBuffer] | None,
+    allocate: bool,
+    status: SecStatus | None = None,
+) -> SecStatus:
+    """Record a TLS failure on the context and produce its status (and alert).
+    ``status`` overrides the one the error maps to (a record header that cannot
+    start a record is SEC_E_INVALID_TOKEN, whatever its alert)."""
     ctx.phase = Phase.FAILED
-    status = status_for_error(err)
+    if status is None:
+        status = status_for_error(err)
     ctx.failure = status
     ctx.failure_alert = None if err.remote else int(err.description)
     if out is not None and not err.remote:
@@ -565,12 +574,8 @@ def handshake_step(
             try:
                 n = frame(view, offset)
             except RecordHeaderError as e:
-                ctx.phase = Phase.FAILED
-                ctx.failure = C.SEC_E_INVALID_TOKEN
-                ctx.failure_alert = int(e.description)
                 out[tok].cbBuffer = 0
-                alert_output(ctx, out, allocate, e.description)
-                return C.SEC_E_INVALID_TOKEN
+                return fail(ctx, e, out, allocate, C.SEC_E_INVALID_TOKEN)
             if n < 0:
                 if offset == 0 and not resumed_events:
                     if side is not None:
@@ -815,9 +820,9 @@ def decrypt_fast(ctx: Context, desc: SecBufferDesc) -> SecStatus | None:
         view = pv
     else:
         return None
-    if type(cb) is not int or cb < 5 or cb > len(view) or view[0] != 23 or view[1] != 3:
+    if type(cb) is not int or not HEADER_LEN <= cb <= len(view) or view[0] != 23 or view[1] != 3:
         return None
-    total = 5 + ((view[3] << 8) | view[4])
+    total = HEADER_LEN + ((view[3] << 8) | view[4])
     client = ctx.client
     if (
         total > cb
@@ -835,9 +840,9 @@ def decrypt_fast(ctx: Context, desc: SecBufferDesc) -> SecStatus | None:
         return fail(ctx, e, None, False)
     if length < 0:
         return _lay_out(ctx, lst, 0, [1, 2, 3], view[:cb], view, total, HEADER_LEN, length, events)
-    end = 5 + length  # application data, decrypted in place
-    b0.BufferType, b0.cbBuffer, b0.pvBuffer = _STREAM_HEADER, 5, view[:5]
-    b1.BufferType, b1.cbBuffer, b1.pvBuffer = _DATA, length, view[5:end]
+    end = HEADER_LEN + length  # application data, decrypted in place
+    b0.BufferType, b0.cbBuffer, b0.pvBuffer = _STREAM_HEADER, HEADER_LEN, view[:HEADER_LEN]
+    b1.BufferType, b1.cbBuffer, b1.pvBuffer = _DATA, length, view[HEADER_LEN:end]
     b2.BufferType, b2.cbBuffer, b2.pvBuffer = _STREAM_TRAILER, total - end, view[end:total]
     if cb > total:
         b3.BufferType, b3.cbBuffer, b3.pvBuffer = _EXTRA, cb - total, view[total:cb]
