@@ -49,8 +49,8 @@ from __future__ import annotations
 import datetime
 import functools
 import ipaddress
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -236,7 +236,7 @@ def _unique(ders: Sequence[bytes]) -> dict[bytes, Cert]:
 class _AnchorSnapshot:
     """The trust anchors of one ("ROOT" contents, extra_roots) state, parsed and indexed."""
 
-    __slots__ = ("key", "anchors", "by_subject", "store", "by_cert")
+    __slots__ = ("key", "anchors", "by_subject", "store", "by_cert", "anchor_ids")
 
     def __init__(self, key: tuple[object, ...], anchors: dict[bytes, Cert]) -> None:
         self.key = key
@@ -246,6 +246,8 @@ class _AnchorSnapshot:
             self.by_subject.setdefault(cert.subject, []).append(cert)
         self.store: Store | None = None  # built on first use
         self.by_cert: dict[Cert, Cert] | None = None  # equal certificate -> ours, on first use
+        # ids of the anchor objects (alive as long as the snapshot): identity tests.
+        self.anchor_ids = frozenset(id(c) for c in anchors.values())
 
 
 #: The last snapshot built.  Its key holds the objects it was built from (so an
@@ -377,13 +379,43 @@ def _time_valid(cert: Cert, when: datetime.datetime) -> bool:
     return not_before <= when <= not_after
 
 
-@functools.lru_cache(maxsize=256)
+T = TypeVar("T")
+
+#: Most answers kept per identity cache before it starts afresh.
+IDENTITY_CACHE_SIZE = 256
+
+
+def _by_identity(fn: Callable[[Cert], T]) -> Callable[[Cert], T]:
+    """Cache ``fn``'s answer per certificate *object*.
+
+    The certificates checked here are the parsed-certificate cache's objects
+    (the same DER gives the same object), and hashing a cryptography
+    Certificate hashes its whole DER (~1 us, several times per validation).
+    An entry keeps its certificate alive, so its id cannot be reused while
+    the entry exists.
+    """
+    memo: dict[int, tuple[Cert, T]] = {}
+
+    def cached(cert: Cert) -> T:
+        hit = memo.get(id(cert))
+        if hit is not None and hit[0] is cert:
+            return hit[1]
+        value = fn(cert)
+        if len(memo) >= IDENTITY_CACHE_SIZE:
+            memo.clear()
+        memo[id(cert)] = (cert, value)
+        return value
+
+    return cached
+
+
+@_by_identity
 def _validity(cert: Cert) -> tuple[datetime.datetime, datetime.datetime]:
     """A certificate's validity period (decoded once per certificate object)."""
     return cert.not_valid_before_utc, cert.not_valid_after_utc
 
 
-@functools.lru_cache(maxsize=256)
+@_by_identity
 def _usage_ok(cert: Cert) -> bool:
     """No EKU extension, or one listing serverAuth or anyExtendedKeyUsage."""
     try:
@@ -457,8 +489,12 @@ def _validated_chain(
         chain = verifier.verify(leaf, list(intermediates.values())).chain
     except Exception:
         return None
-    # The verifier hands back new certificate objects; the cached ones (same
-    # DER) have their extensions and dates already decoded for the checks after.
+    # The checks after want the cached objects (extensions and dates already
+    # decoded).  cryptography 48 hands back the very objects it was given;
+    # other versions may return equal copies, mapped back through hashing.
+    given = list(intermediates.values())
+    if all(c is leaf or any(c is g for g in given) or id(c) in snap.anchor_ids for c in chain):
+        return list(chain)
     if snap.by_cert is None:
         snap.by_cert = {c: c for c in snap.anchors.values()}
     ours = {c: c for c in intermediates.values()}
@@ -554,7 +590,20 @@ _ALERTS: dict[int, int] = {
 }
 
 
-_cached_name_matches = functools.lru_cache(maxsize=256)(_name_matches)
+#: (id of the certificate, target) -> (certificate, answer); see _by_identity.
+_NAME_ANSWERS: dict[tuple[int, str], tuple[x509.Certificate, bool]] = {}
+
+
+def _cached_name_matches(cert: x509.Certificate, target_name: str) -> bool:
+    key = (id(cert), target_name)
+    hit = _NAME_ANSWERS.get(key)
+    if hit is not None and hit[0] is cert:
+        return hit[1]
+    answer = _name_matches(cert, target_name)
+    if len(_NAME_ANSWERS) >= IDENTITY_CACHE_SIZE:
+        _NAME_ANSWERS.clear()
+    _NAME_ANSWERS[key] = (cert, answer)
+    return answer
 
 
 def status_to_alert(status: int) -> int:

@@ -145,6 +145,8 @@ class Handshake12:
         self.resumed_session: Session12 | None = None
         self.ticket_renewed = False
         self.scheme = 0  # the server's ServerKeyExchange signature scheme
+        #: (message, its parse) of a ServerHello Handshake13 handed over.
+        self._parsed_server_hello: tuple[bytes, ServerHello] | None = None
 
     # --- facade protocol ----------------------------------------------------------
 
@@ -189,13 +191,26 @@ class Handshake12:
 
     # --- ClientHello ------------------------------------------------------------------
 
-    def take_over(self, client_hello: ClientHello, offer: Offer, transcript: Transcript) -> None:
-        """Continue the handshake Handshake13 started (the server chose TLS 1.2)."""
+    def take_over(
+        self,
+        client_hello: ClientHello,
+        client_hello_message: bytes,
+        offer: Offer,
+        transcript: Transcript,
+        server_hello: tuple[bytes, ServerHello] | None = None,
+    ) -> None:
+        """Continue the handshake Handshake13 started (the server chose TLS 1.2).
+
+        ``client_hello_message`` is the ClientHello as sent; ``server_hello`` the
+        ServerHello message Handshake13 already parsed, with its parse, so that
+        neither is encoded or parsed twice.
+        """
         self.client_hello = client_hello
         self.offer = offer
         self.client_random = client_hello.random
         self.transcript = transcript
-        self.raw = [client_hello.encode()]
+        self.raw = [client_hello_message]
+        self._parsed_server_hello = server_hello
         self.state = S.WAIT_SH
 
     def start(self) -> None:
@@ -228,7 +243,11 @@ class Handshake12:
     def _on_server_hello(self, message: bytes) -> tuple[State12, list[Event]]:
         assert self.offer is not None
         conn = self.conn
-        sh = ServerHello.parse(message[4:])
+        handed, self._parsed_server_hello = self._parsed_server_hello, None
+        if handed is not None and handed[0] is message:
+            sh = handed[1]
+        else:
+            sh = ServerHello.parse(message[4:])
         if sh.is_hrr:
             raise unexpected("HelloRetryRequest in TLS 1.2")
         if sh.legacy_version != 0x0303:

@@ -221,6 +221,7 @@ class Handshake13:
         self.transcript = Transcript()
         self.shares: dict[int, KeyShare] = {}
         self.client_hello: ClientHello | None = None
+        self.client_hello_message = b""  # as sent (the latest, after a HelloRetryRequest)
         self.offer: Offer | None = None
         self.hrr_seen = False
         self.hrr_suite = 0
@@ -371,6 +372,7 @@ class Handshake13:
         self.conn.client_random = ch.random
         if message is None:
             message = ch.encode()
+        self.client_hello_message = message
         self.transcript.add(message)
         self.conn.log_message("out", HT.client_hello, message)
         self.conn.send_handshake(message)
@@ -407,7 +409,13 @@ class Handshake13:
             from .handshake12 import Handshake12
 
             tls12 = Handshake12(self.conn)
-            tls12.take_over(self.client_hello, self.offer, self.transcript)
+            tls12.take_over(
+                self.client_hello,
+                self.client_hello_message,
+                self.offer,
+                self.transcript,
+                (message, sh),
+            )
             self.conn.handshake = tls12
             tls12.handle(HT.server_hello, message)
             return State.TLS12, []
