@@ -31,6 +31,7 @@ from .alerts import AlertDescription, AlertLevel, TLSError, decode_error, unexpe
 from .clientauth import CertificateRequestInfo
 from .events import ApplicationData, CloseNotify, Event, Ignored, RenegotiationRefused
 from .groups import SUPPORTED_GROUPS, X25519
+from .handshake13 import Handshake13
 from .handshake_base import Handshake
 from .messages import ClientHello
 from .record import (
@@ -113,8 +114,6 @@ class TLSClient:
         random: Callable[[int], bytes],
         now: Callable[[], float] = time.time,
     ) -> None:
-        from .handshake13 import Handshake13
-
         self.config = config
         self.random = random
         self.now = now
@@ -276,8 +275,6 @@ class TLSClient:
 
     def key_update(self, request_peer: bool) -> None:
         """Queue a TLS 1.3 KeyUpdate (under the current key) and move to the next write key."""
-        from .handshake13 import Handshake13
-
         handshake = self.handshake
         if (
             self.version != 0x0304

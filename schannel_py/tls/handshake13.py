@@ -28,12 +28,13 @@ from __future__ import annotations
 import enum
 import functools
 import hmac
+import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 from .alerts import AlertDescription, TLSError, decode_error, illegal, unexpected
 from .clientauth import PAUSE, CertificateRequestInfo, parse_certificate_authorities, pick_scheme
-from .codec import Reader, Writer
+from .codec import Reader
 from .events import (
     CertificateRequested,
     CredentialNeeded,
@@ -149,6 +150,10 @@ ALLOWED_EE = frozenset(
 MAX_KEY_UPDATES_WITHOUT_DATA = 32
 ALLOWED_CERT_ENTRY = frozenset({Ext.status_request, Ext.signed_certificate_timestamp})
 KNOWN_EXTENSIONS = frozenset(int(e) for e in Ext)
+
+
+_PSK_IDENTITY_HEADER = struct.Struct(">HH").pack
+_PSK_AGE_AND_BINDERS = struct.Struct(">IHB").pack
 
 
 def offered_suites(suites: tuple[int, ...], versions: tuple[int, ...]) -> list[int]:
@@ -321,14 +326,20 @@ class Handshake13:
         """pre_shared_key with our one ticket; a zero binder until it can be computed."""
         ticket = self.psk_ticket
         assert ticket is not None
-        hash_len = SUITES[ticket.suite].hash_len
-        w = Writer()
-        with w.sub(2) as ids:
-            ids.vector(2, ticket.ticket)
-            ids.uint32(ticket.obfuscated_age(self.conn.now()))
-        with w.sub(2) as binders:
-            binders.vector(1, binder or bytes(hash_len))
-        return w.getvalue()
+        binder = binder or bytes(SUITES[ticket.suite].hash_len)
+        identity = ticket.ticket
+        # identities<7..2^16-1> = one (identity<1..2^16-1>, obfuscated_ticket_age);
+        # binders<33..2^16-1> = one binder<32..255>.
+        return b"".join(
+            (
+                _PSK_IDENTITY_HEADER(len(identity) + 6, len(identity)),
+                identity,
+                _PSK_AGE_AND_BINDERS(
+                    ticket.obfuscated_age(self.conn.now()), len(binder) + 1, len(binder)
+                ),
+                binder,
+            )
+        )
 
     def _bind_psk(self, ch: ClientHello) -> tuple[ClientHello, bytes | None]:
         """Fill in the PSK binder over the ClientHello truncated before the binders.

@@ -8,6 +8,7 @@ actually offered from the final bytes, not from its configuration.
 from __future__ import annotations
 
 import enum
+import struct
 from dataclasses import dataclass, field
 
 from .alerts import decode_error, illegal
@@ -31,6 +32,9 @@ class HandshakeType(enum.IntEnum):
     key_update = 24
     message_hash = 254
     hello_request = 0
+
+
+_CLIENT_HELLO_TYPE = bytes((HandshakeType.client_hello,))
 
 
 class Ext(enum.IntEnum):
@@ -91,27 +95,47 @@ def handshake_message(msg_type: int, body: bytes) -> bytes:
     return bytes([msg_type]) + len(body).to_bytes(3, "big") + body
 
 
+_U16 = struct.Struct(">H").pack
+_U16_PAIR = struct.Struct(">HH").pack
+
+
+def encode_extensions(exts: Extensions) -> bytes:
+    """An extension block, its 2-byte length included (struct.error if anything
+    does not fit its length field)."""
+    block = b"".join([_U16_PAIR(code, len(body)) + body for code, body in exts])
+    return _U16(len(block)) + block
+
+
 def write_extensions(w: Writer, exts: Extensions) -> None:
-    with w.sub(2) as block:
-        for code, body in exts:
-            block.uint16(code)
-            block.vector(2, body)
+    w.raw(encode_extensions(exts))
 
 
 def read_extensions(r: Reader) -> Extensions:
-    """An extension block; duplicates are a decode_error."""
+    """An extension block; duplicates are a decode_error.
+
+    One loop over the block's bytes (no nested reader per extension): every
+    message with extensions comes through here.
+    """
     out: Extensions = []
-    seen: set[int] = set()
     if r.at_end():
         return out
-    with r.sub(2) as block:
-        while not block.at_end():
-            code = block.uint16()
-            body = block.vector(2)
-            if code in seen:
-                raise decode_error(f"duplicate extension {ext_name(code)}")
-            seen.add(code)
-            out.append((code, body))
+    block = r.vector(2)
+    seen: set[int] = set()
+    pos = 0
+    end = len(block)
+    while pos < end:
+        start = pos + 4
+        if start > end:
+            raise decode_error("truncated data")
+        stop = start + ((block[pos + 2] << 8) | block[pos + 3])
+        if stop > end:
+            raise decode_error("truncated data")
+        code = (block[pos] << 8) | block[pos + 1]
+        if code in seen:
+            raise decode_error(f"duplicate extension {ext_name(code)}")
+        seen.add(code)
+        out.append((code, block[start:stop]))
+        pos = stop
     return out
 
 
@@ -135,14 +159,23 @@ class ClientHello:
     compression_methods: bytes = b"\x00"
 
     def encode(self) -> bytes:
-        w = Writer()
-        w.uint16(self.legacy_version)
-        w.raw(self.random)
-        w.vector(1, self.session_id)
-        w.uint16_list(2, self.cipher_suites)
-        w.vector(1, self.compression_methods)
-        write_extensions(w, self.extensions)
-        return handshake_message(HandshakeType.client_hello, w.getvalue())
+        suites = self.cipher_suites
+        session_id = self.session_id
+        compression = self.compression_methods
+        body = b"".join(
+            (
+                _U16(self.legacy_version),
+                self.random,
+                bytes((len(session_id),)),
+                session_id,
+                _U16(2 * len(suites)),
+                struct.pack(f">{len(suites)}H", *suites),
+                bytes((len(compression),)),
+                compression,
+                encode_extensions(self.extensions),
+            )
+        )
+        return _CLIENT_HELLO_TYPE + len(body).to_bytes(3, "big") + body
 
     @classmethod
     def parse(cls, message: bytes) -> ClientHello:
@@ -226,7 +259,7 @@ _U16_LISTS: dict[tuple[int, bytes], tuple[int, ...]] = {}
 
 
 def _parsed_u16_list(code: int, body: bytes, len_bytes: int) -> list[int]:
-    key = (code, bytes(body))
+    key = (code, body if type(body) is bytes else bytes(body))
     cached = _U16_LISTS.get(key)
     if cached is None:
         parsed = parse_u16_list(body, len_bytes)
@@ -234,6 +267,25 @@ def _parsed_u16_list(code: int, body: bytes, len_bytes: int) -> list[int]:
             _U16_LISTS[key] = tuple(parsed)
         return parsed
     return list(cached)
+
+
+def _share_groups(body: bytes) -> list[int]:
+    """The groups of a client key_share body, as parse_key_share_client finds them
+    (a walk over the entries; anything it cannot take whole goes to the parser,
+    which raises the decode_error)."""
+    n = len(body)
+    if n >= 2 and (body[0] << 8) | body[1] == n - 2:
+        groups: list[int] = []
+        pos = 2
+        while pos + 4 <= n:
+            length = (body[pos + 2] << 8) | body[pos + 3]
+            if length < 1:
+                break
+            groups.append((body[pos] << 8) | body[pos + 1])
+            pos += 4 + length
+        if pos == n:
+            return groups
+    return [g for g, _ in parse_key_share_client(body)]
 
 
 # Plain ints for the per-ClientHello loop (an IntEnum member lookup costs ~60 ns
@@ -268,7 +320,7 @@ class Offer:
             elif code == _SUPPORTED_GROUPS:
                 o.groups = _parsed_u16_list(code, body, 2)
             elif code == _KEY_SHARE:
-                o.share_groups = [g for g, _ in parse_key_share_client(body)]
+                o.share_groups = _share_groups(body)
             elif code == _SIGNATURE_ALGORITHMS:
                 o.signature_schemes = _parsed_u16_list(code, body, 2)
             elif code == _ALPN:

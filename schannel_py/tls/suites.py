@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
@@ -29,9 +29,11 @@ class CipherSuite:
     kx: str = ""  # TLS 1.2 only: "ECDHE"
     auth: str = ""  # TLS 1.2 only: "ECDSA" or "RSA"
 
-    @property
-    def hash_len(self) -> int:
-        return hashlib.new(self.hash_name).digest_size
+    #: Digest size of hash_name (derived once: read on every handshake).
+    hash_len: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hash_len", hashlib.new(self.hash_name).digest_size)
 
     @property
     def tag_len(self) -> int:

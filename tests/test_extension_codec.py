@@ -1,0 +1,96 @@
+"""The extension-block codec and the key_share walk against Reader-based references.
+
+read_extensions, encode_extensions and the Offer's key_share walk are written as
+flat loops for speed; these properties pin them to the straightforward
+presentation-language readings, on arbitrary bytes (hostile input included).
+"""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from schannel_py.tls.alerts import TLSError
+from schannel_py.tls.codec import Reader, Writer
+from schannel_py.tls.messages import (
+    ClientHello,
+    Offer,
+    encode_extensions,
+    parse_key_share_client,
+    read_extensions,
+)
+
+
+def reference_read(data: bytes) -> list[tuple[int, bytes]]:
+    """RFC 8446 section 4.2 read with the nested-reader primitives."""
+    r = Reader(data)
+    out: list[tuple[int, bytes]] = []
+    seen: set[int] = set()
+    if r.at_end():
+        return out
+    with r.sub(2) as block:
+        while not block.at_end():
+            code = block.uint16()
+            body = block.vector(2)
+            if code in seen:
+                raise TLSError(50, "duplicate")
+            seen.add(code)
+            out.append((code, body))
+    return out
+
+
+def outcome(fn: object, data: bytes) -> object:
+    try:
+        return fn(data)  # type: ignore[operator]
+    except TLSError as e:
+        return ("error", int(e.description))
+
+
+def reference_write(exts: list[tuple[int, bytes]]) -> bytes:
+    w = Writer()
+    with w.sub(2) as block:
+        for code, body in exts:
+            block.uint16(code)
+            block.vector(2, body)
+    return w.getvalue()
+
+
+extension = st.tuples(st.integers(0, 0xFFFF), st.binary(max_size=40))
+
+
+@given(st.binary(max_size=80))
+def test_read_extensions_agrees_on_any_bytes(data: bytes) -> None:
+    assert outcome(lambda d: read_extensions(Reader(d)), data) == outcome(reference_read, data)
+
+
+@given(st.lists(extension, max_size=8), st.binary(max_size=4))
+def test_well_formed_blocks_round_trip(exts: list[tuple[int, bytes]], tail: bytes) -> None:
+    block = reference_write(exts)
+    assert encode_extensions(exts) == block
+    r = Reader(block + tail)
+    got = outcome(lambda _: read_extensions(r), b"")
+    assert got == outcome(reference_read, block)
+    if len({code for code, _ in exts}) == len(exts):
+        assert got == exts
+        assert r.remaining == len(tail)  # the block is consumed, what follows is not
+
+
+def share_groups_reference(body: bytes) -> list[int]:
+    return [g for g, _ in parse_key_share_client(body)]
+
+
+def offer_groups(body: bytes) -> list[int]:
+    ch = ClientHello(bytes(32), b"", [0x1301], [(51, body)])
+    return Offer.from_client_hello(ch).share_groups
+
+
+@given(st.binary(max_size=40))
+def test_key_share_walk_agrees_on_any_bytes(body: bytes) -> None:
+    assert outcome(offer_groups, body) == outcome(share_groups_reference, body)
+
+
+@given(st.lists(st.tuples(st.integers(0, 0xFFFF), st.binary(max_size=6)), max_size=4))
+def test_key_share_walk_agrees_on_structured_bodies(shares: list[tuple[int, bytes]]) -> None:
+    inner = b"".join(g.to_bytes(2, "big") + len(k).to_bytes(2, "big") + k for g, k in shares)
+    body = len(inner).to_bytes(2, "big") + inner
+    assert outcome(offer_groups, body) == outcome(share_groups_reference, body)
