@@ -457,6 +457,8 @@ def _fast_path_safe(intermediates: dict[bytes, Cert]) -> bool:
     """Few intermediates, no two with the same subject: a path search that cannot blow up."""
     if len(intermediates) > MAX_FAST_INTERMEDIATES:
         return False
+    if len(intermediates) < 2:
+        return True  # no two subjects to collide (and x509.Name hashes in Python)
     return len({c.subject for c in intermediates.values()}) == len(intermediates)
 
 

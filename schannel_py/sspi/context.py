@@ -33,7 +33,6 @@ keeps the SSPI-visible state around it:
 from __future__ import annotations
 
 import datetime
-import enum
 import functools
 import hashlib
 import ipaddress
@@ -69,6 +68,7 @@ from ..tls.events import (
     RenegotiationRequested,
     TicketReceived,
 )
+from ..tls.handshake_base import StateEnum
 from ..tls.record import HEADER_LEN, MAX_PLAINTEXT, Protection13, RecordHeaderError, frame
 from ..tls.session import Session12, Ticket13
 from . import buffers as B
@@ -117,7 +117,7 @@ ECHOED_REQ = (
 )
 
 
-class Phase(enum.Enum):
+class Phase(StateEnum):
     HANDSHAKE = "handshake"
     ESTABLISHED = "established"
     RENEGOTIATE = "renegotiate"

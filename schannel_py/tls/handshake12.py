@@ -26,7 +26,6 @@ carries the previous Finished values.
 
 from __future__ import annotations
 
-import enum
 import hmac
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
@@ -45,6 +44,7 @@ from .events import (
     RenegotiationRequested,
 )
 from .groups import HYBRIDS, KeyShare
+from .handshake_base import StateEnum
 from .messages import (
     ClientHello,
     Ext,
@@ -64,7 +64,7 @@ if TYPE_CHECKING:
     from .client import ClientCredential, TLSClient
 
 
-class State12(enum.Enum):
+class State12(StateEnum):
     START = "START"
     WAIT_SH = "WAIT_SH"
     WAIT_CERT = "WAIT_CERT"

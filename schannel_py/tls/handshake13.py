@@ -25,7 +25,6 @@ keys to application keys once its own Finished is queued.
 
 from __future__ import annotations
 
-import enum
 import functools
 import hmac
 import struct
@@ -44,6 +43,7 @@ from .events import (
     TicketReceived,
 )
 from .groups import HYBRIDS, KeyShare
+from .handshake_base import StateEnum
 from .keyschedule import (
     KeySchedule13,
     finished_verify_data,
@@ -85,7 +85,7 @@ if TYPE_CHECKING:
     from .client import ClientConfig, ClientCredential, TLSClient
 
 
-class State(enum.Enum):
+class State(StateEnum):
     START = "START"
     WAIT_SH = "WAIT_SH"
     WAIT_EE = "WAIT_EE"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Protocol
 
 from .events import Event
@@ -25,3 +26,14 @@ class Handshake(Protocol):
     def in_progress(self) -> bool:
         """True while a (re)negotiation is under way after the first handshake."""
         ...
+
+
+class StateEnum(enum.Enum):
+    """Base of the state enums: members hashed by identity, in C.
+
+    Members are singletons compared by identity, so identity hashing agrees with
+    equality; Enum's own ``__hash__`` is Python code, and these are looked up
+    in transition tables on every handshake message.
+    """
+
+    __hash__ = object.__hash__
