@@ -309,21 +309,30 @@ def _config(cred: Credential, target: str | None, req: int, alpn: list[bytes]) -
     """Groups and key shares: hybrids only when TLS 1.3 is offered (SCHANNEL_CRED never
     is); shares for the first hybrid and the preferred classical group (x25519 if
     enabled), so a classical-only server needs no HelloRetryRequest."""
-    groups = cred.groups
-    if 0x0304 not in cred.versions:
-        groups = tuple(g for g in groups if g not in G.HYBRIDS)
-    classical = [g for g in groups if g not in G.HYBRIDS]
-    hybrids = [g for g in groups if g in G.HYBRIDS]
-    shares = tuple(hybrids[:1]) + ((G.X25519,) if G.X25519 in classical else tuple(classical[:1]))
+    versions = cred.versions
+    groups, shares = _groups_and_shares(cred.groups, 0x0304 in versions)
     return ClientConfig(
         server_name=server_name_for(target),
         alpn=alpn,
-        versions=cred.versions,
+        versions=versions,
         cipher_suites=cred.cipher_suites,
         groups=groups,
         key_share_groups=shares,
         signature_schemes=cred.signature_schemes,
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _groups_and_shares(
+    groups: tuple[int, ...], tls13: bool
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(groups offered, groups given a key share): a pure function of the credential."""
+    if not tls13:
+        groups = tuple(g for g in groups if g not in G.HYBRIDS)
+    classical = [g for g in groups if g not in G.HYBRIDS]
+    hybrids = [g for g in groups if g in G.HYBRIDS]
+    shares = tuple(hybrids[:1]) + ((G.X25519,) if G.X25519 in classical else tuple(classical[:1]))
+    return groups, shares
 
 
 # Injected sources for new contexts; tests replace these to make runs deterministic.

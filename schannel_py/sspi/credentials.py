@@ -66,9 +66,10 @@ class Credential:
     pid: int = field(default_factory=os.getpid)
     handle_id: int = 0  # dwLower of the handle: part of the session-cache key
 
-    @property
+    @functools.cached_property
     def logon(self) -> object:
-        """The logon session this credential belongs to (session-cache key)."""
+        """The logon session this credential belongs to (session-cache key), fixed
+        when first asked (right after AcquireCredentialsHandle, as on Windows)."""
         from .cache import logon_key
 
         return logon_key(self.logon_id)
@@ -341,6 +342,7 @@ def acquire(
         return cert
     result.certificate = cert
     result.logon_id = pvLogonId
+    result.logon  # noqa: B018 - the logon session is the caller's at acquisition time
     return result
 
 

@@ -118,7 +118,8 @@ class TLSClient:
         self.random = random
         self.now = now
         self._out = bytearray()
-        self._hs_buf = bytearray()
+        self._hs_buf = bytearray()  # a handshake message still incomplete
+        self._hs_rest = 0  # bytes after the message being handled, in its record
         self.read_protection: Protection | None = None
         self.write_protection: Protection | None = None
         self.handshake: Handshake = Handshake13(self)
@@ -396,7 +397,7 @@ class TLSClient:
 
     def require_no_partial_message(self) -> None:
         """Handshake messages must not span a key change (RFC 8446 section 5.1)."""
-        if self._hs_buf:
+        if self._hs_buf or self._hs_rest:
             raise unexpected("handshake message spans a key change")
 
     # --- record demultiplexing ------------------------------------------------
@@ -489,19 +490,40 @@ class TLSClient:
         raise TLSError(desc, "alert from the peer", remote=True)
 
     def _on_handshake_bytes(self, payload: bytes) -> list[Event]:
-        self._hs_buf += payload
+        """Split a handshake record's bytes into messages (joined to a partial one
+        left by earlier records) and hand each to the state machine.
+
+        While a message is handled, ``_hs_rest`` counts the bytes of this
+        record after it, so that ``require_no_partial_message`` sees them.
+        """
+        buf = self._hs_buf
+        if buf:
+            buf += payload
+            data = bytes(buf)
+            buf.clear()
+        else:
+            data = payload
         events: list[Event] = []
-        while len(self._hs_buf) >= 4:
-            length = int.from_bytes(self._hs_buf[1:4], "big")
-            if length > MAX_HANDSHAKE_MESSAGE:
-                raise TLSError(AlertDescription.decode_error, "handshake message too long")
-            if len(self._hs_buf) < 4 + length:
-                break
-            message = bytes(self._hs_buf[: 4 + length])
-            del self._hs_buf[: 4 + length]
-            msg_type = message[0]
-            self.log_message("in", msg_type, message)
-            events.extend(self.handshake.handle(msg_type, message))
-            if self.failed:
-                break
+        pos = 0
+        end = len(data)
+        try:
+            while end - pos >= 4:
+                length = (data[pos + 1] << 16) | (data[pos + 2] << 8) | data[pos + 3]
+                if length > MAX_HANDSHAKE_MESSAGE:
+                    raise TLSError(AlertDescription.decode_error, "handshake message too long")
+                stop = pos + 4 + length
+                if stop > end:
+                    break
+                message = data[pos:stop]
+                pos = stop
+                self._hs_rest = end - stop
+                msg_type = message[0]
+                self.message_log.append(("in", msg_type, message))
+                events.extend(self.handshake.handle(msg_type, message))
+                if self.failed:
+                    break
+        finally:
+            self._hs_rest = 0
+        if pos < end:
+            buf += data[pos:]
         return events
