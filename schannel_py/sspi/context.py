@@ -168,6 +168,7 @@ log = logging.getLogger("schannel_py.sspi.context")
 
 #: Buffer types read on every record (module constants: cheaper than C.X lookups).
 _EMPTY, _DATA, _EXTRA = C.SECBUFFER_EMPTY, C.SECBUFFER_DATA, C.SECBUFFER_EXTRA
+_TOKEN = C.SECBUFFER_TOKEN
 _STREAM_HEADER, _STREAM_TRAILER = C.SECBUFFER_STREAM_HEADER, C.SECBUFFER_STREAM_TRAILER
 #: Phase.ESTABLISHED for the per-record paths (an Enum member lookup costs ~60 ns
 #: on Python 3.11, a module global a few).
@@ -504,22 +505,29 @@ def handshake_step(
     if pInput is None:
         return C.SEC_E_INCOMPLETE_MESSAGE
     bufs = B.buffers(pInput)
-    if bufs is None or not bufs:
+    if not bufs:
         return C.SEC_E_INVALID_TOKEN
-    ti = B.find(bufs, C.SECBUFFER_TOKEN)
-    if ti < 0:
+    token: SecBuffer | None = None
+    side: SecBuffer | None = None
+    for b in bufs:
+        t = B.btype(b)
+        if t == _TOKEN and token is None:
+            token = b
+        elif t == _EMPTY:
+            if B.size(b) or b.pvBuffer is not None:
+                return C.SEC_E_INVALID_TOKEN
+            if side is None:
+                side = b
+    if token is None:
         return C.SEC_E_INVALID_TOKEN
-    view = B.data(bufs[ti])
+    view = B.data(token)
     if view is None:
         return C.SEC_E_INVALID_TOKEN
-    spare = [b for i, b in enumerate(bufs) if i != ti and B.btype(b) == C.SECBUFFER_EMPTY]
-    if any(B.size(b) or b.pvBuffer is not None for b in spare):
-        return C.SEC_E_INVALID_TOKEN
-    side = spare[0] if spare else None
 
+    client = ctx.client
     start = 0
     resumed_events: list[object] = []
-    if ctx.client.awaiting_credential:
+    if client.awaiting_credential:
         ready, credential = _resolve_credential(ctx)
         if not ready:
             out[tok].cbBuffer = 0
@@ -592,8 +600,10 @@ def handshake_step(
                         side.cbBuffer = -n
                     return C.SEC_E_INCOMPLETE_MESSAGE
                 break
-            events = ctx.client.receive_record(view[offset : offset + n])
+            events = client.receive_record(view[offset : offset + n])
             offset += n
+            if not events:
+                continue
             kinds = {type(e) for e in events}
             if ApplicationData in kinds:
                 ctx.stash.extend(

@@ -147,7 +147,8 @@ def InitializeSecurityContext(
     existing = X.CONTEXTS.get(phContext)
     if existing is None:
         return C.SEC_E_INVALID_HANDLE
-    if phCredential is not None and K.CREDENTIALS.get(phCredential) is None:
+    offered = K.CREDENTIALS.get(phCredential) if phCredential is not None else None
+    if phCredential is not None and offered is None:
         return C.SEC_E_INVALID_HANDLE
     ctx = existing
     with ctx.lock:
@@ -177,7 +178,7 @@ def InitializeSecurityContext(
             status = X.key_update_step(ctx, out, tok, allocate)
         else:
             ctx.req = req
-            ctx.offered_cred = K.CREDENTIALS.get(phCredential)
+            ctx.offered_cred = offered
             status = X.handshake_step(ctx, pInput, out, tok, allocate)
             keylog.log_context(ctx)  # SSLKEYLOGFILE: secrets derived by this leg
         if status in (C.SEC_E_OK, C.SEC_I_CONTINUE_NEEDED, C.SEC_I_NO_RENEGOTIATION):
