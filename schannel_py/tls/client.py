@@ -108,6 +108,49 @@ class ClientConfig:
 class TLSClient:
     """One client connection; see the module docstring."""
 
+    # Immutable starting values live on the class (an instance gets its own
+    # attribute when one is first assigned): a connection is set up per
+    # handshake, and these would otherwise be ~35 stores each time.
+    read_protection: Protection | None = None
+    write_protection: Protection | None = None
+    _hs_rest = 0  # bytes after the message being handled, in its record
+    warning_alerts = 0
+    # TLS 1.3 KeyUpdates since the last application data (bounded, see handshake13).
+    key_updates_in_a_row = 0
+    _previous_handshake: Handshake | None = None
+    renegotiations = 0
+    renegotiation_requested = False
+    # TLS 1.2: verify_data of the last Finished each way (RFC 5746, tls-unique).
+    client_verify_data = b""
+    server_verify_data = b""
+    first_finished = b""
+    extended_master_secret = False  # RFC 7627 in TLS 1.2; always so in TLS 1.3
+    secure_renegotiation = False  # TLS 1.2: the server sent renegotiation_info
+    handshake_complete = False
+    failed = False
+    peer_closed = False
+    local_closed = False
+    server_hello_seen = False
+    hrr_seen = False
+    session_id = b""
+    # Negotiated results, filled in as the handshake goes.
+    version = 0
+    suite: CipherSuite | None = None
+    group = 0
+    alpn: bytes | None = None
+    peer_certificate: x509.Certificate | None = None
+    peer_signature_scheme = 0
+    client_random = b""
+    server_random = b""
+    client_certificate_sent = False
+    certificate_requested = False
+    tickets_received = 0  # NewSessionTicket messages on this connection
+    session12: Session12 | None = None
+    session12_is_new = False  # session12 is not just the resumed session again
+    awaiting_credential = False
+    _continuation: Callable[[], list[Event]] | None = None
+    resumed = False
+
     def __init__(
         self,
         config: ClientConfig,
@@ -119,53 +162,14 @@ class TLSClient:
         self.now = now
         self._out = bytearray()
         self._hs_buf = bytearray()  # a handshake message still incomplete
-        self._hs_rest = 0  # bytes after the message being handled, in its record
-        self.read_protection: Protection | None = None
-        self.write_protection: Protection | None = None
         self.handshake: Handshake = Handshake13(self)
-        self.warning_alerts = 0
-        # TLS 1.3 KeyUpdates since the last application data (bounded, see handshake13).
-        self.key_updates_in_a_row = 0
-        self._previous_handshake: Handshake | None = None
-        self.renegotiations = 0
-        self.renegotiation_requested = False
-        # TLS 1.2: verify_data of the last Finished each way (RFC 5746, tls-unique).
-        self.client_verify_data = b""
-        self.server_verify_data = b""
-        self.first_finished = b""
-        self.extended_master_secret = False  # RFC 7627 in TLS 1.2; always so in TLS 1.3
-        self.secure_renegotiation = False  # TLS 1.2: the server sent renegotiation_info
-        self.handshake_complete = False
-        self.failed = False
-        self.peer_closed = False
-        self.local_closed = False
-        self.server_hello_seen = False
-        self.hrr_seen = False
-        self.session_id = b""
-        # Negotiated results, filled in as the handshake goes.
-        self.version = 0
-        self.suite: CipherSuite | None = None
-        self.group = 0
-        self.alpn: bytes | None = None
         self.peer_chain: list[bytes] = []
-        self.peer_certificate: x509.Certificate | None = None
-        self.peer_signature_scheme = 0
-        self.client_random = b""
-        self.server_random = b""
-        self.client_certificate_sent = False
-        self.certificate_requested = False
         self.tickets: list[Ticket13] = []
-        self.tickets_received = 0  # NewSessionTicket messages on this connection
-        self.session12: Session12 | None = None
-        self.session12_is_new = False  # session12 is not just the resumed session again
         # Signature schemes of the server's (latest) CertificateRequest.
         self.peer_verify_schemes: list[int] = []
         # TLS 1.2: certificate_types of that CertificateRequest (TLS 1.3 has none).
         self.certificate_types: list[int] = []
-        self.awaiting_credential = False
         self.certificate_authorities: list[bytes] = []
-        self._continuation: Callable[[], list[Event]] | None = None
-        self.resumed = False
         self.secrets: dict[str, bytes] = {}
         self.message_log: list[tuple[str, int, bytes]] = []
 

@@ -116,37 +116,39 @@ NAMED_CURVE = 3
 class Handshake12:
     """Client side of a TLS 1.2 handshake (first or renegotiation)."""
 
+    # Immutable starting values on the class, as in TLSClient.
+    state = S.START
+    client_hello: ClientHello | None = None
+    offer: Offer | None = None
+    suite: CipherSuite | None = None
+    client_random = b""
+    server_random = b""
+    ems = False
+    leaf: x509.Certificate | None = None
+    group = 0
+    server_public = b""
+    cert_request: tuple[list[int], list[bytes]] | None = None
+    master = b""
+    pending_read: Protection12 | None = None
+    ticket = b""
+    ticket_lifetime = 0
+    session_id = b""
+    client_verify_data = b""
+    client_scheme = 0
+    abbreviated = False
+    pending_write: Protection12 | None = None
+    resumed_session: Session12 | None = None
+    ticket_renewed = False
+    scheme = 0  # the server's ServerKeyExchange signature scheme
+    #: (message, its parse) of a ServerHello Handshake13 handed over.
+    _parsed_server_hello: tuple[bytes, ServerHello] | None = None
+
     def __init__(self, conn: TLSClient, renegotiation: bool = False) -> None:
         self.conn = conn
         self.renegotiation = renegotiation
-        self.state = S.START
         self.transcript = Transcript()
         self.raw: list[bytes] = []  # the messages themselves, for a client CertificateVerify
-        self.client_hello: ClientHello | None = None
-        self.offer: Offer | None = None
-        self.suite: CipherSuite | None = None
-        self.client_random = b""
-        self.server_random = b""
-        self.ems = False
         self.chain: list[bytes] = []
-        self.leaf: x509.Certificate | None = None
-        self.group = 0
-        self.server_public = b""
-        self.cert_request: tuple[list[int], list[bytes]] | None = None
-        self.master = b""
-        self.pending_read: Protection12 | None = None
-        self.ticket = b""
-        self.ticket_lifetime = 0
-        self.session_id = b""
-        self.client_verify_data = b""
-        self.client_scheme = 0
-        self.abbreviated = False
-        self.pending_write: Protection12 | None = None
-        self.resumed_session: Session12 | None = None
-        self.ticket_renewed = False
-        self.scheme = 0  # the server's ServerKeyExchange signature scheme
-        #: (message, its parse) of a ServerHello Handshake13 handed over.
-        self._parsed_server_hello: tuple[bytes, ServerHello] | None = None
 
     # --- facade protocol ----------------------------------------------------------
 

@@ -157,8 +157,13 @@ _PSK_AGE_AND_BINDERS = struct.Struct(">IHB").pack
 
 
 def offered_suites(suites: tuple[int, ...], versions: tuple[int, ...]) -> list[int]:
-    """The configured suites that belong to an offered version, in order."""
-    return [c for c in suites if c in SUITES and SUITES[c].version in versions]
+    """The configured suites that belong to an offered version, in order (a new list)."""
+    return list(_offered_suites(tuple(suites), tuple(versions)))
+
+
+@functools.lru_cache(maxsize=64)
+def _offered_suites(suites: tuple[int, ...], versions: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(c for c in suites if c in SUITES and SUITES[c].version in versions)
 
 
 def client_hello_extensions(
@@ -220,30 +225,32 @@ def _configured_extensions(
 class Handshake13:
     """Client side of the TLS 1.3 handshake; drives :class:`TLSClient`."""
 
+    # Immutable starting values on the class, as in TLSClient.
+    state = State.START
+    client_hello: ClientHello | None = None
+    client_hello_message = b""  # as sent (the latest, after a HelloRetryRequest)
+    offer: Offer | None = None
+    hrr_seen = False
+    hrr_suite = 0
+    ccs_sent = False
+    schedule: KeySchedule13 | None = None
+    #: The zero-binder pre_shared_key extension start() put in the ClientHello.
+    psk_placeholder: bytes | None = None
+    #: The schedule that computed the PSK binder (its early secret is reused).
+    binder_schedule: KeySchedule13 | None = None
+    c_hs = b""
+    s_hs = b""
+    c_ap = b""
+    s_ap = b""
+    res_master = b""
+    cert_request: CertificateRequest13 | None = None
+    psk_ticket: Ticket13 | None = None
+    psk_accepted = False
+
     def __init__(self, conn: TLSClient) -> None:
         self.conn = conn
-        self.state = State.START
         self.transcript = Transcript()
         self.shares: dict[int, KeyShare] = {}
-        self.client_hello: ClientHello | None = None
-        self.client_hello_message = b""  # as sent (the latest, after a HelloRetryRequest)
-        self.offer: Offer | None = None
-        self.hrr_seen = False
-        self.hrr_suite = 0
-        self.ccs_sent = False
-        self.schedule: KeySchedule13 | None = None
-        #: The zero-binder pre_shared_key extension start() put in the ClientHello.
-        self.psk_placeholder: bytes | None = None
-        #: The schedule that computed the PSK binder (its early secret is reused).
-        self.binder_schedule: KeySchedule13 | None = None
-        self.c_hs = b""
-        self.s_hs = b""
-        self.c_ap = b""
-        self.s_ap = b""
-        self.res_master = b""
-        self.cert_request: CertificateRequest13 | None = None
-        self.psk_ticket: Ticket13 | None = None
-        self.psk_accepted = False
         self.sent_alpn: list[bytes] = []
 
     # --- dispatch ---------------------------------------------------------------
