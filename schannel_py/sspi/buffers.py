@@ -23,15 +23,21 @@ def buffers(desc: object) -> list[SecBuffer] | None:
     count = desc.cBuffers if isinstance(desc.cBuffers, int) else len(lst)
     if count < 0:
         return None
-    out = list(lst[: min(count, len(lst))])
-    if len(out) < count or not all(isinstance(b, SecBuffer) for b in out):
+    out = list(lst[:count])
+    if len(out) < count:
         return None
+    for b in out:
+        if type(b) is not SecBuffer and not isinstance(b, SecBuffer):
+            return None
     return out
 
 
 def btype(buf: SecBuffer) -> int:
     """A buffer's type without the READONLY attribute bits."""
-    return int(buf.BufferType) & TYPE_MASK if isinstance(buf.BufferType, int) else -1
+    t = buf.BufferType
+    if type(t) is int:
+        return t & TYPE_MASK
+    return int(t) & TYPE_MASK if isinstance(t, int) else -1
 
 
 def size(buf: SecBuffer) -> int:

@@ -168,7 +168,7 @@ log = logging.getLogger("schannel_py.sspi.context")
 
 #: Buffer types read on every record (module constants: cheaper than C.X lookups).
 _EMPTY, _DATA, _EXTRA = C.SECBUFFER_EMPTY, C.SECBUFFER_DATA, C.SECBUFFER_EXTRA
-_TOKEN = C.SECBUFFER_TOKEN
+_TOKEN, _ALERT = C.SECBUFFER_TOKEN, C.SECBUFFER_ALERT
 _STREAM_HEADER, _STREAM_TRAILER = C.SECBUFFER_STREAM_HEADER, C.SECBUFFER_STREAM_TRAILER
 #: Phase.ESTABLISHED for the per-record paths (an Enum member lookup costs ~60 ns
 #: on Python 3.11, a module global a few).
@@ -434,15 +434,22 @@ def output_buffers(pOutput: object, req: int) -> tuple[list[SecBuffer], int] | S
     out = B.buffers(pOutput)
     if not out:
         return C.SEC_E_INVALID_TOKEN
-    tok = next(
-        (i for i, b in enumerate(out) if B.btype(b) in (C.SECBUFFER_TOKEN, C.SECBUFFER_EMPTY)), -1
-    )
+    tok = -1
+    unsized = False  # a TOKEN or ALERT buffer without memory, and nothing allocated
+    allocate = req & C.ISC_REQ_ALLOCATE_MEMORY
+    for i, b in enumerate(out):
+        t = B.btype(b)
+        if t == _TOKEN or t == _EMPTY:
+            if tok < 0:
+                tok = i
+        elif t != _ALERT:
+            continue
+        if not allocate and t != _EMPTY and B.size(b) == 0:
+            unsized = True
     if tok < 0:
         return C.SEC_E_INVALID_TOKEN
-    if not req & C.ISC_REQ_ALLOCATE_MEMORY:
-        for b in out:
-            if B.btype(b) in (C.SECBUFFER_TOKEN, C.SECBUFFER_ALERT) and B.size(b) == 0:
-                return C.SEC_E_INSUFFICIENT_MEMORY
+    if unsized:
+        return C.SEC_E_INSUFFICIENT_MEMORY
     return out, tok
 
 
@@ -452,9 +459,9 @@ def deliver(out: list[SecBuffer], tok: int, payload: bytes, allocate: bool) -> b
     if not B.put_output(buf, payload, allocate):
         buf.cbBuffer = 0
         return False
-    buf.BufferType = C.SECBUFFER_TOKEN
+    buf.BufferType = _TOKEN
     for b in out:
-        if B.btype(b) == C.SECBUFFER_ALERT:
+        if B.btype(b) == _ALERT:
             b.cbBuffer = 0
     return True
 
@@ -716,6 +723,8 @@ def remember_sessions(ctx: Context) -> None:
     if not ctx.reconnects:
         return
     client = ctx.client
+    if not client.tickets and client.session12 is None:
+        return  # nothing to cache (a TLS 1.3 handshake until its tickets arrive)
     known = {id(c) for c in ctx.cached}
     fresh: list[Ticket13 | Session12] = [t for t in client.tickets if id(t) not in known]
     if client.session12 is not None and id(client.session12) not in known:
