@@ -23,6 +23,8 @@ import threading
 from collections import OrderedDict
 from typing import Protocol
 
+from ._env import getenv
+
 ENV_VAR = "SSLKEYLOGFILE"
 
 # (client.secrets key, NSS label), in the order the secrets are derived.
@@ -61,7 +63,7 @@ def set_keylog_file(path: str | os.PathLike[str] | None) -> None:
 
 def keylog_path() -> str | None:
     """The file key log lines go to now, or None when key logging is off."""
-    return _override or os.environ.get(ENV_VAR) or None
+    return _override or getenv(ENV_VAR) or None
 
 
 def lines_for(client: _ClientState) -> list[tuple[str, str]]:
@@ -113,7 +115,7 @@ def log_client(client: _ClientState, path: str | None = None) -> int:
 
 def log_context(ctx: _HasClient) -> None:
     """The SSPI hook: called after each handshake leg of InitializeSecurityContext."""
-    if _override is None and ENV_VAR not in os.environ:
+    if _override is None and getenv(ENV_VAR) is None:
         return
     log_client(ctx.client)
 

@@ -45,6 +45,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from schannel_py.constants import CRYPT_E_NOT_FOUND
 
+from .._env import getenv
 from ._lasterror import SetLastError
 from .constants import (
     CERT_FIND_ANY,
@@ -235,13 +236,13 @@ def os_root_certificates_der() -> tuple[bytes, ...]:
 
 def env_root_certificates_der() -> list[bytes]:
     """Certificates of the file named by ``SCHANNEL_PY_ROOT_CERTS``, read now."""
-    path = os.environ.get(ROOT_CERTS_ENV)
+    path = getenv(ROOT_CERTS_ENV)
     return _read_pem_file(path) if path else []
 
 
 def _env_file_key() -> tuple[object, ...] | None:
     """What identifies the env file's contents cheaply: its path and stat (None if unset)."""
-    path = os.environ.get(ROOT_CERTS_ENV)
+    path = getenv(ROOT_CERTS_ENV)
     if not path:
         return None
     try:
