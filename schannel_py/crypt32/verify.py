@@ -236,7 +236,7 @@ def _unique(ders: Sequence[bytes]) -> dict[bytes, Cert]:
 class _AnchorSnapshot:
     """The trust anchors of one ("ROOT" contents, extra_roots) state, parsed and indexed."""
 
-    __slots__ = ("key", "anchors", "by_subject", "store", "by_cert", "anchor_ids")
+    __slots__ = ("key", "anchors", "by_subject", "store", "builder", "by_cert", "anchor_ids")
 
     def __init__(self, key: tuple[object, ...], anchors: dict[bytes, Cert]) -> None:
         self.key = key
@@ -245,6 +245,7 @@ class _AnchorSnapshot:
         for cert in anchors.values():
             self.by_subject.setdefault(cert.subject, []).append(cert)
         self.store: Store | None = None  # built on first use
+        self.builder: PolicyBuilder | None = None  # store and policies set, on first use
         self.by_cert: dict[Cert, Cert] | None = None  # equal certificate -> ours, on first use
         # ids of the anchor objects (alive as long as the snapshot): identity tests.
         self.anchor_ids = frozenset(id(c) for c in anchors.values())
@@ -477,16 +478,18 @@ def _validated_chain(
     leaf = _parse_der(leaf_der)
     if leaf is None:
         return None
-    if snap.store is None:
+    builder = snap.builder
+    if builder is None:
+        # Everything but the time, once per snapshot (each builder call returns
+        # a new builder, so this one is never changed).
+        ca_policy, ee_policy = _extension_policies()
         snap.store = Store(list(snap.anchors.values()))
-    ca_policy, ee_policy = _extension_policies()
-    verifier = (
-        PolicyBuilder()
-        .store(snap.store)
-        .time(when)
-        .extension_policies(ca_policy=ca_policy, ee_policy=ee_policy)
-        .build_client_verifier()
-    )
+        builder = snap.builder = (
+            PolicyBuilder()
+            .store(snap.store)
+            .extension_policies(ca_policy=ca_policy, ee_policy=ee_policy)
+        )
+    verifier = builder.time(when).build_client_verifier()
     try:
         chain = verifier.verify(leaf, list(intermediates.values())).chain
     except Exception:

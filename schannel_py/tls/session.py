@@ -46,6 +46,15 @@ class Session12:
     alpn: bytes | None = None
 
 
+#: hashlib constructors by name (hashlib.new goes through a Python-level lookup).
+_CONSTRUCTORS = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
+
+
+def _new_hash(hash_name: str, data: bytes = b"") -> hashlib._Hash:
+    make = _CONSTRUCTORS.get(hash_name)
+    return make(data) if make is not None else hashlib.new(hash_name, data)
+
+
 class Transcript:
     """The running handshake transcript.
 
@@ -67,7 +76,7 @@ class Transcript:
     def set_hash(self, hash_name: str) -> None:
         if self._hash is not None:
             return
-        self._hash = hashlib.new(hash_name)
+        self._hash = _new_hash(hash_name)
         for m in self._pending:
             self._hash.update(m)
         self._pending.clear()
@@ -75,7 +84,7 @@ class Transcript:
     def restart_for_hrr(self, hash_name: str) -> None:
         """Replace everything so far (ClientHello1) by its message_hash message."""
         first = b"".join(self._pending)
-        digest = hashlib.new(hash_name, first).digest()
+        digest = _new_hash(hash_name, first).digest()
         self._pending = [handshake_message(HandshakeType.message_hash, digest)]
         self._hash = None
         self.set_hash(hash_name)
@@ -92,7 +101,7 @@ class Transcript:
         if self._hash is not None:
             h = self._hash.copy()
         else:
-            h = hashlib.new(hash_name, b"".join(self._pending))
+            h = _new_hash(hash_name, b"".join(self._pending))
         h.update(extra)
         return h.digest()
 
