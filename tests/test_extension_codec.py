@@ -16,7 +16,9 @@ from schannel_py.tls.messages import (
     ClientHello,
     Offer,
     encode_extensions,
+    parse_alpn_list,
     parse_key_share_client,
+    parse_u16_list,
     read_extensions,
 )
 
@@ -94,3 +96,77 @@ def test_key_share_walk_agrees_on_structured_bodies(shares: list[tuple[int, byte
     inner = b"".join(g.to_bytes(2, "big") + len(k).to_bytes(2, "big") + k for g, k in shares)
     body = len(inner).to_bytes(2, "big") + inner
     assert outcome(offer_groups, body) == outcome(share_groups_reference, body)
+
+
+def reference_offer(ch: ClientHello) -> tuple[object, ...]:
+    """The Offer fields by a walk over the extensions in order (later duplicates win)."""
+    versions: list[int] = []
+    groups: list[int] = []
+    shares: list[int] = []
+    schemes: list[int] = []
+    alpn: list[bytes] = []
+    for code, body in ch.extensions:
+        if code == 43:
+            versions = parse_u16_list(body, 1)
+        elif code == 10:
+            groups = parse_u16_list(body, 2)
+        elif code == 51:
+            shares = share_groups_reference(body)
+        elif code == 13:
+            schemes = parse_u16_list(body, 2)
+        elif code == 16:
+            alpn = parse_alpn_list(body)
+    return (
+        versions or [ch.legacy_version],
+        groups,
+        shares,
+        schemes,
+        alpn,
+        {code for code, _ in ch.extensions},
+    )
+
+
+def u16_body(values: list[int], len_bytes: int) -> bytes:
+    return (2 * len(values)).to_bytes(len_bytes, "big") + b"".join(
+        v.to_bytes(2, "big") for v in values
+    )
+
+
+offer_extension = st.one_of(
+    st.tuples(
+        st.just(43), st.lists(st.integers(0, 0xFFFF), max_size=3).map(lambda v: u16_body(v, 1))
+    ),
+    st.tuples(
+        st.sampled_from([10, 13]),
+        st.lists(st.integers(0, 0xFFFF), max_size=3).map(lambda v: u16_body(v, 2)),
+    ),
+    st.tuples(
+        st.just(51),
+        st.lists(
+            st.tuples(st.integers(0, 0xFFFF), st.binary(min_size=1, max_size=4)), max_size=2
+        ).map(
+            lambda s: (lambda inner: len(inner).to_bytes(2, "big") + inner)(
+                b"".join(g.to_bytes(2, "big") + len(k).to_bytes(2, "big") + k for g, k in s)
+            )
+        ),
+    ),
+    st.tuples(st.integers(0, 60), st.binary(max_size=4)),
+)
+
+
+@given(st.lists(offer_extension, max_size=8))
+def test_offer_matches_a_walk_in_order(exts: list[tuple[int, bytes]]) -> None:
+    ch = ClientHello(bytes(32), b"", [0x1301], exts)
+
+    def fields(c: ClientHello) -> tuple[object, ...]:
+        o = Offer.from_client_hello(c)
+        return (
+            o.versions,
+            o.groups,
+            o.share_groups,
+            o.signature_schemes,
+            o.alpn,
+            o.extension_types,
+        )
+
+    assert outcome(lambda _: fields(ch), b"") == outcome(lambda _: reference_offer(ch), b"")

@@ -43,6 +43,7 @@ from .events import (
     TicketReceived,
 )
 from .groups import HYBRIDS, KeyShare
+from .handshake12 import Handshake12
 from .handshake_base import StateEnum
 from .keyschedule import (
     KeySchedule13,
@@ -424,8 +425,6 @@ class Handshake13:
                 )
             if self.hrr_seen:
                 raise illegal("TLS 1.2 ServerHello after a HelloRetryRequest")
-            from .handshake12 import Handshake12
-
             tls12 = Handshake12(self.conn)
             tls12.take_over(
                 self.client_hello,

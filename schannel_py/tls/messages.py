@@ -312,22 +312,28 @@ class Offer:
 
     @classmethod
     def from_client_hello(cls, ch: ClientHello) -> Offer:
-        o = cls(ch.session_id, list(ch.cipher_suites))
-        for code, body in ch.extensions:
-            o.extension_types.add(code)
-            if code == _SUPPORTED_VERSIONS:
-                o.versions = _parsed_u16_list(code, body, 1)
-            elif code == _SUPPORTED_GROUPS:
-                o.groups = _parsed_u16_list(code, body, 2)
-            elif code == _KEY_SHARE:
-                o.share_groups = _share_groups(body)
-            elif code == _SIGNATURE_ALGORITHMS:
-                o.signature_schemes = _parsed_u16_list(code, body, 2)
-            elif code == _ALPN:
-                o.alpn = parse_alpn_list(body)
-        if not o.versions:
-            o.versions = [ch.legacy_version]
-        return o
+        # Keyed by code, the last of any duplicates wins (as a walk in order would).
+        bodies = dict(ch.extensions)
+        body = bodies.get(_SUPPORTED_VERSIONS)
+        versions = _parsed_u16_list(_SUPPORTED_VERSIONS, body, 1) if body is not None else []
+        body = bodies.get(_SUPPORTED_GROUPS)
+        groups = _parsed_u16_list(_SUPPORTED_GROUPS, body, 2) if body is not None else []
+        body = bodies.get(_KEY_SHARE)
+        share_groups = _share_groups(body) if body is not None else []
+        body = bodies.get(_SIGNATURE_ALGORITHMS)
+        schemes = _parsed_u16_list(_SIGNATURE_ALGORITHMS, body, 2) if body is not None else []
+        body = bodies.get(_ALPN)
+        alpn = parse_alpn_list(body) if body is not None else []
+        return cls(
+            ch.session_id,
+            list(ch.cipher_suites),
+            versions or [ch.legacy_version],
+            groups,
+            share_groups,
+            schemes,
+            alpn,
+            set(bodies),
+        )
 
 
 # --- Server messages ----------------------------------------------------------
