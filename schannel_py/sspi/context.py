@@ -42,7 +42,6 @@ import struct
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -125,14 +124,13 @@ class Phase(StateEnum):
     FAILED = "failed"
 
 
-@dataclass
 class Context:
-    """Package state behind one CtxtHandle."""
+    """Package state behind one CtxtHandle.
 
-    cred: Credential
-    target: str | None
-    req: int
-    client: TLSClient
+    Immutable starting values live on the class (as in TLSClient): one is
+    created per handshake, inside the first ISC call.
+    """
+
     phase: Phase = Phase.HANDSHAKE
     pending_alert: tuple[int, int] | None = None  # (level, description) from a control token
     pending_key_update: bool | None = None  # KeyUpdate token: update_requested?
@@ -148,19 +146,33 @@ class Context:
     # DecryptMessage, which has no ALERT output buffer.
     failure_alert: int | None = None
     validation_error: SecStatus | None = None
-    flags64: int = 0
-    cache_key: cache.CacheKey = ("", 0, None, 0)
     reconnects: bool = True  # SCHANNEL_SESSION token: may this session be cached?
-    cached: list[Ticket13 | Session12] = field(default_factory=list)
     local_cert: CERT_CONTEXT | None = None  # the client certificate we use
     paused_prefix: bytes = b""  # input consumed before SEC_I_INCOMPLETE_CREDENTIALS
     offered_cred: Credential | None = None  # phCredential of the current ISC call
     keying_material_info: tuple[bytes, bytes | None, int] | None = None  # (label, context, length)
-    # Application data that arrived inside a TLS 1.2 renegotiation (through ISC);
-    # DecryptMessage hands it out before reading new records.
-    stash: list[bytes] = field(default_factory=list)
-    # Re-entrant: the verify callback runs under it and may call back into the package.
-    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def __init__(
+        self,
+        cred: Credential,
+        target: str | None,
+        req: int,
+        client: TLSClient,
+        flags64: int = 0,
+        cache_key: cache.CacheKey = ("", 0, None, 0),
+    ) -> None:
+        self.cred = cred
+        self.target = target
+        self.req = req
+        self.client = client
+        self.flags64 = flags64
+        self.cache_key = cache_key
+        self.cached: list[Ticket13 | Session12] = []
+        # Application data that arrived inside a TLS 1.2 renegotiation (through ISC);
+        # DecryptMessage hands it out before reading new records.
+        self.stash: list[bytes] = []
+        # Re-entrant: the verify callback runs under it and may call back into the package.
+        self.lock = threading.RLock()
 
 
 CONTEXTS: HandleTable[Context] = HandleTable(0x53434358)  # "SCCX"
