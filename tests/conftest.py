@@ -67,6 +67,18 @@ def isolated_my_store(
     return directory
 
 
+@pytest.fixture
+def isolated_stores(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Empty in-process system stores and no env root file, before and after the test."""
+    from schannel_py import crypt32
+    from schannel_py.crypt32 import store
+
+    monkeypatch.delenv(crypt32.ROOT_CERTS_ENV, raising=False)
+    store._reset_system_stores()
+    yield
+    store._reset_system_stores()
+
+
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> peers.ServerPki:
     """The session's test PKI, as PEM files."""

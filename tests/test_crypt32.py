@@ -6,7 +6,6 @@ import datetime
 import hashlib
 import os
 import random
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,19 +30,12 @@ from schannel_py.constants import (
     SEC_E_UNTRUSTED_ROOT,
     SEC_E_WRONG_PRINCIPAL,
 )
-from schannel_py.crypt32 import store as store_module
 
 UTC = datetime.timezone.utc
 NOW = datetime.datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def _isolated_stores(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every test starts with empty in-process system stores and no env root file."""
-    monkeypatch.delenv(c.ROOT_CERTS_ENV, raising=False)
-    store_module._reset_system_stores()
-    yield
-    store_module._reset_system_stores()
+pytestmark = pytest.mark.usefixtures("isolated_stores")
 
 
 def memory_store() -> c.CertStore:

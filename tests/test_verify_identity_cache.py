@@ -9,7 +9,6 @@ cache, and the verifier handing back objects that are not the ones given.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
 
 import pytest
 from certgen import make_pki, make_self_signed
@@ -17,19 +16,13 @@ from cryptography import x509
 
 from schannel_py import crypt32 as c
 from schannel_py.constants import SEC_E_CERT_EXPIRED, SEC_E_OK, SEC_E_WRONG_PRINCIPAL
-from schannel_py.crypt32 import store as store_module
 from schannel_py.crypt32 import verify as V
 
 UTC = datetime.timezone.utc
 NOW = datetime.datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def _isolated_stores(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv(c.ROOT_CERTS_ENV, raising=False)
-    store_module._reset_system_stores()
-    yield
-    store_module._reset_system_stores()
+pytestmark = pytest.mark.usefixtures("isolated_stores")
 
 
 def test_equal_copies_and_other_certificates_get_their_own_answers() -> None:
