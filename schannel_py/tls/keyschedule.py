@@ -10,6 +10,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+from collections.abc import Callable
+
+_hmac_digest: Callable[[bytes, bytes, str], bytes]
+try:  # the one-shot that hmac.digest (a Python function) calls for a hash name
+    import _hashlib
+
+    _hmac_digest = _hashlib.hmac_digest
+except ImportError:  # pragma: no cover - CPython without OpenSSL's hashlib
+    _hmac_digest = hmac.digest
 
 _DIGEST_SIZES = {"sha256": 32, "sha384": 48, "sha512": 64, "sha1": 20}
 
@@ -50,7 +59,16 @@ def hkdf_expand_label(
         prefix = length.to_bytes(2, "big") + bytes([len(full)]) + full
         if len(_LABEL_PREFIXES) < 256:
             _LABEL_PREFIXES[(label, length)] = prefix
-    return hkdf_expand(hash_name, secret, prefix + bytes([len(context)]) + context, length)
+    info = prefix + _LENGTH_BYTES[len(context)] + context
+    size = _DIGEST_SIZES.get(hash_name)
+    if size is not None and length <= size:  # one block: T(1) = HMAC(PRK, info || 0x01)
+        out = _hmac_digest(secret, info + b"\x01", hash_name)
+        return out if length == size else out[:length]
+    return hkdf_expand(hash_name, secret, info, length)
+
+
+#: One-byte length prefixes (a context is at most 255 bytes).
+_LENGTH_BYTES = [bytes([n]) for n in range(256)]
 
 
 #: HkdfLabel.length || label (with "tls13 "), by (label, length): the fixed part of info.
