@@ -266,3 +266,23 @@ def test_alert_after_a_failed_decrypt_is_protected(
     server.incoming.write(record)
     with pytest.raises(ssl.SSLError, match="(?i)bad.record.mac"):
         server.tls.read(100)
+
+
+@given(st.integers(0, 3 * 16384 + 7))
+def test_plaintext_records_split_at_the_limit(n: int) -> None:
+    """One header per 2^14 bytes (one empty record for no data), payload intact."""
+    from schannel_py.tls.record import MAX_PLAINTEXT, frame, plaintext_records
+
+    data = bytes(i % 251 for i in range(n))
+    out = plaintext_records(22, data, 0x0301)
+    pieces = []
+    offset = 0
+    while offset < len(out):
+        total = frame(out, offset)
+        assert total > 0
+        assert out[offset : offset + 3] == b"\x16\x03\x01"
+        pieces.append(out[offset + 5 : offset + total])
+        offset += total
+    assert b"".join(pieces) == data
+    assert len(pieces) == max(1, -(-n // MAX_PLAINTEXT))
+    assert all(len(p) <= MAX_PLAINTEXT for p in pieces)

@@ -66,6 +66,8 @@ def header(content_type: int, length: int, version: int = 0x0303) -> bytes:
 
 def plaintext_records(content_type: int, data: bytes, version: int = 0x0303) -> bytes:
     """Unprotected records carrying ``data``, split at the 2^14 limit."""
+    if len(data) <= MAX_PLAINTEXT:  # one record (an empty one for no data)
+        return header(content_type, len(data), version) + bytes(data)
     out = bytearray()
     for i in range(0, max(len(data), 1), MAX_PLAINTEXT):
         chunk = data[i : i + MAX_PLAINTEXT]
