@@ -26,3 +26,9 @@ def test_follows_os_environ_changes(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_agrees_with_os_environ_for_every_variable() -> None:
     for name in list(os.environ)[:200]:
         assert getenv(name) == os.environ.get(name)
+
+
+def test_a_replaced_os_environ_is_followed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "environ", {"SCHANNEL_PY_TEST_ENV_PROBE": "replaced"})
+    assert getenv("SCHANNEL_PY_TEST_ENV_PROBE") == "replaced"
+    assert getenv("HOME_NOT_IN_THE_REPLACEMENT") is None

@@ -170,3 +170,13 @@ def test_offer_matches_a_walk_in_order(exts: list[tuple[int, bytes]]) -> None:
         )
 
     assert outcome(lambda _: fields(ch), b"") == outcome(lambda _: reference_offer(ch), b"")
+
+
+def test_a_malformed_earlier_duplicate_still_fails() -> None:
+    """A hook's duplicate extensions: every copy is read, not only the last."""
+    ch = ClientHello(bytes(32), b"", [0x1301], [(51, b""), (51, b"\x00\x00")])
+    assert outcome(lambda _: Offer.from_client_hello(ch), b"") == ("error", 50)
+    ch = ClientHello(bytes(32), b"", [0x1301], [(43, b"\x03\x03"), (43, b"\x02\x03\x04")])
+    assert outcome(lambda _: Offer.from_client_hello(ch), b"") == ("error", 50)
+    ch = ClientHello(bytes(32), b"", [0x1301], [(43, b"\x02\x03\x03"), (43, b"\x02\x03\x04")])
+    assert Offer.from_client_hello(ch).versions == [0x0304]  # well-formed: the last wins

@@ -342,7 +342,6 @@ def acquire(
         return cert
     result.certificate = cert
     result.logon_id = pvLogonId
-    result.logon  # noqa: B018 - the logon session is the caller's at acquisition time
     return result
 
 

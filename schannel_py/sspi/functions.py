@@ -62,6 +62,7 @@ def AcquireCredentialsHandle(
     result = K.acquire(pszPackage, fCredentialUse, pvLogonId, pAuthData)
     if isinstance(result, SecStatus):
         return result
+    result.logon  # noqa: B018 - the logon session is fixed at acquisition, as on Windows
     if phCredential is None or not hasattr(phCredential, "dwLower"):
         return C.SEC_E_INVALID_HANDLE
     K.CREDENTIALS.add(result, phCredential)

@@ -528,6 +528,6 @@ class TLSClient:
                     break
         finally:
             self._hs_rest = 0
-        if pos < end:
-            buf += data[pos:]
+            if pos < end:
+                buf += data[pos:]  # a partial message (or, after a failure, the rest)
         return events

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import enum
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .alerts import decode_error, illegal
 from .codec import Reader, Writer
@@ -297,6 +299,21 @@ _SIGNATURE_ALGORITHMS = int(Ext.signature_algorithms)
 _ALPN = int(Ext.alpn)
 
 
+#: How the Offer reads each extension it looks at (decode_error if malformed).
+_OFFER_READERS: dict[int, Callable[[bytes], list[Any]]] = {
+    _SUPPORTED_VERSIONS: lambda body: _parsed_u16_list(_SUPPORTED_VERSIONS, body, 1),
+    _SUPPORTED_GROUPS: lambda body: _parsed_u16_list(_SUPPORTED_GROUPS, body, 2),
+    _KEY_SHARE: lambda body: _share_groups(body),
+    _SIGNATURE_ALGORITHMS: lambda body: _parsed_u16_list(_SIGNATURE_ALGORITHMS, body, 2),
+    _ALPN: lambda body: parse_alpn_list(body),
+}
+
+
+def _offer_field(bodies: dict[int, bytes], code: int) -> list[Any]:
+    body = bodies.get(code)
+    return _OFFER_READERS[code](body) if body is not None else []
+
+
 @dataclass
 class Offer:
     """What a ClientHello actually offered, derived from its bytes."""
@@ -312,18 +329,20 @@ class Offer:
 
     @classmethod
     def from_client_hello(cls, ch: ClientHello) -> Offer:
-        # Keyed by code, the last of any duplicates wins (as a walk in order would).
         bodies = dict(ch.extensions)
-        body = bodies.get(_SUPPORTED_VERSIONS)
-        versions = _parsed_u16_list(_SUPPORTED_VERSIONS, body, 1) if body is not None else []
-        body = bodies.get(_SUPPORTED_GROUPS)
-        groups = _parsed_u16_list(_SUPPORTED_GROUPS, body, 2) if body is not None else []
-        body = bodies.get(_KEY_SHARE)
-        share_groups = _share_groups(body) if body is not None else []
-        body = bodies.get(_SIGNATURE_ALGORITHMS)
-        schemes = _parsed_u16_list(_SIGNATURE_ALGORITHMS, body, 2) if body is not None else []
-        body = bodies.get(_ALPN)
-        alpn = parse_alpn_list(body) if body is not None else []
+        if len(bodies) != len(ch.extensions):
+            # Duplicates (only a customize_client_hello hook makes them): every
+            # copy is read in order, so a malformed earlier one still fails; the
+            # last copy is the one the fields come from.
+            for code, body in ch.extensions:
+                read = _OFFER_READERS.get(code)
+                if read is not None:
+                    read(body)
+        versions = _offer_field(bodies, _SUPPORTED_VERSIONS)
+        groups = _offer_field(bodies, _SUPPORTED_GROUPS)
+        share_groups = _offer_field(bodies, _KEY_SHARE)
+        schemes = _offer_field(bodies, _SIGNATURE_ALGORITHMS)
+        alpn = _offer_field(bodies, _ALPN)
         return cls(
             ch.session_id,
             list(ch.cipher_suites),
