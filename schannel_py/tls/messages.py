@@ -299,7 +299,9 @@ _SIGNATURE_ALGORITHMS = int(Ext.signature_algorithms)
 _ALPN = int(Ext.alpn)
 
 
-#: How the Offer reads each extension it looks at (decode_error if malformed).
+#: How the Offer reads each extension it looks at (decode_error if malformed):
+#: from_client_hello inlines these for the last copy of each; with duplicates,
+#: every copy goes through here first.
 _OFFER_READERS: dict[int, Callable[[bytes], list[Any]]] = {
     _SUPPORTED_VERSIONS: lambda body: _parsed_u16_list(_SUPPORTED_VERSIONS, body, 1),
     _SUPPORTED_GROUPS: lambda body: _parsed_u16_list(_SUPPORTED_GROUPS, body, 2),
@@ -307,11 +309,6 @@ _OFFER_READERS: dict[int, Callable[[bytes], list[Any]]] = {
     _SIGNATURE_ALGORITHMS: lambda body: _parsed_u16_list(_SIGNATURE_ALGORITHMS, body, 2),
     _ALPN: lambda body: parse_alpn_list(body),
 }
-
-
-def _offer_field(bodies: dict[int, bytes], code: int) -> list[Any]:
-    body = bodies.get(code)
-    return _OFFER_READERS[code](body) if body is not None else []
 
 
 @dataclass
@@ -334,15 +331,20 @@ class Offer:
             # Duplicates (only a customize_client_hello hook makes them): every
             # copy is read in order, so a malformed earlier one still fails; the
             # last copy is the one the fields come from.
-            for code, body in ch.extensions:
+            for code, copy in ch.extensions:
                 read = _OFFER_READERS.get(code)
                 if read is not None:
-                    read(body)
-        versions = _offer_field(bodies, _SUPPORTED_VERSIONS)
-        groups = _offer_field(bodies, _SUPPORTED_GROUPS)
-        share_groups = _offer_field(bodies, _KEY_SHARE)
-        schemes = _offer_field(bodies, _SIGNATURE_ALGORITHMS)
-        alpn = _offer_field(bodies, _ALPN)
+                    read(copy)
+        body = bodies.get(_SUPPORTED_VERSIONS)
+        versions = _parsed_u16_list(_SUPPORTED_VERSIONS, body, 1) if body is not None else []
+        body = bodies.get(_SUPPORTED_GROUPS)
+        groups = _parsed_u16_list(_SUPPORTED_GROUPS, body, 2) if body is not None else []
+        body = bodies.get(_KEY_SHARE)
+        share_groups = _share_groups(body) if body is not None else []
+        body = bodies.get(_SIGNATURE_ALGORITHMS)
+        schemes = _parsed_u16_list(_SIGNATURE_ALGORITHMS, body, 2) if body is not None else []
+        body = bodies.get(_ALPN)
+        alpn = parse_alpn_list(body) if body is not None else []
         return cls(
             ch.session_id,
             list(ch.cipher_suites),
