@@ -27,7 +27,6 @@ carries the previous Finished values.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 from cryptography import x509
@@ -44,7 +43,7 @@ from .events import (
     RenegotiationRequested,
 )
 from .groups import HYBRIDS, KeyShare
-from .handshake_base import StateEnum
+from .handshake_base import Handler, StateEnum, dispatch_table
 from .messages import (
     ClientHello,
     Ext,
@@ -170,7 +169,7 @@ class Handshake12:
         self.state = S.WAIT_FINISHED
 
     def handle(self, msg_type: int, message: bytes) -> list[Event]:
-        entry = TRANSITIONS.get(self.state, {}).get(msg_type)
+        entry = _DISPATCH.get(self.state, _NOTHING).get(msg_type)
         if entry is None:
             if msg_type == HT.hello_request:
                 # Ignored while a handshake (first or renegotiation) is under way
@@ -179,9 +178,8 @@ class Handshake12:
             raise unexpected(
                 f"handshake message {msg_type} not expected in TLS 1.2 state {self.state.value}"
             )
-        handler_name, targets = entry
-        handler: Callable[[bytes], tuple[State12, list[Event]]] = getattr(self, handler_name)
-        next_state, events = handler(message)
+        handler, targets = entry
+        next_state, events = handler(self, message)
         if next_state not in targets:  # pragma: no cover - table and code disagree
             raise TLSError(AlertDescription.internal_error, "state table violation")
         self.state = next_state
@@ -629,3 +627,7 @@ class Handshake12:
             return S.CONNECTED, [Ignored()]
         self.conn.renegotiation_requested = True
         return S.CONNECTED, [RenegotiationRequested()]
+
+
+_DISPATCH = dispatch_table(Handshake12, TRANSITIONS)
+_NOTHING: dict[int, tuple[Handler[State12], tuple[State12, ...]]] = {}

@@ -28,7 +28,6 @@ from __future__ import annotations
 import functools
 import hmac
 import struct
-from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 from .alerts import AlertDescription, TLSError, decode_error, illegal, unexpected
@@ -44,7 +43,7 @@ from .events import (
 )
 from .groups import HYBRIDS, KeyShare
 from .handshake12 import Handshake12
-from .handshake_base import StateEnum
+from .handshake_base import Handler, StateEnum, dispatch_table
 from .keyschedule import (
     KeySchedule13,
     finished_verify_data,
@@ -257,13 +256,12 @@ class Handshake13:
     # --- dispatch ---------------------------------------------------------------
 
     def handle(self, msg_type: int, message: bytes) -> list[Event]:
-        entry = TRANSITIONS.get(self.state, {}).get(msg_type)
+        entry = _DISPATCH.get(self.state, _NOTHING).get(msg_type)
         if entry is None:
             name = HT(msg_type).name if msg_type in HT._value2member_map_ else str(msg_type)
             raise unexpected(f"{name} not expected in state {self.state.value}")
-        handler_name, targets = entry
-        handler: Callable[[bytes], tuple[State, list[Event]]] = getattr(self, handler_name)
-        next_state, events = handler(message)
+        handler, targets = entry
+        next_state, events = handler(self, message)
         if next_state not in targets:  # pragma: no cover - table and code disagree
             raise TLSError(AlertDescription.internal_error, "state table violation")
         self.state = next_state
@@ -829,6 +827,10 @@ class Handshake13:
         conn.send_handshake(handshake_message(HT.key_update, b"\x01" if request_peer else b"\x00"))
         self.c_ap = next_traffic_secret(suite.hash_name, self.c_ap)
         conn.write_protection = _protection(suite, self.c_ap)
+
+
+_DISPATCH = dispatch_table(Handshake13, TRANSITIONS)
+_NOTHING: dict[int, tuple[Handler[State], tuple[State, ...]]] = {}
 
 
 def _request_schemes(cr: CertificateRequest13) -> list[int]:

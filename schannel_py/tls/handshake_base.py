@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from typing import Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar
 
 from .events import Event
 
@@ -37,3 +38,19 @@ class StateEnum(enum.Enum):
     """
 
     __hash__ = object.__hash__
+
+
+S = TypeVar("S", bound=StateEnum)
+#: A state machine's message handler, as a plain function of (machine, message).
+Handler = Callable[[Any, bytes], tuple[S, list[Event]]]
+
+
+def dispatch_table(
+    machine: type, transitions: Mapping[S, Mapping[int, tuple[str, tuple[S, ...]]]]
+) -> dict[S, dict[int, tuple[Handler[S], tuple[S, ...]]]]:
+    """A transition table with its handler names looked up once on the class
+    (``handle`` runs per message: no getattr or bound method each time)."""
+    return {
+        state: {mt: (getattr(machine, name), targets) for mt, (name, targets) in row.items()}
+        for state, row in transitions.items()
+    }
