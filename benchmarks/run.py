@@ -261,8 +261,10 @@ class Bench:
     def server_answers(srv: ssl.SSLContext, hello: bytes) -> None:
         """What happens between the client's first and second ISC call in the timed
         handshakes: a new server connection reads the client's (recorded) ClientHello
-        and writes its flight.  Not timed; it leaves the CPU caches as the client
-        finds them when it processes that flight."""
+        and writes its flight.  Not timed.  The samples still follow one another with
+        only this in between, so each finds some of its own code cached by the last:
+        the in-situ floor stays below the crypto's cost inside a stream of handshakes
+        (README, "Performance")."""
         if not MemoryServer.for_context(srv).feed(hello):
             raise BenchError("the server did not answer the recorded ClientHello")
 
