@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import certgen
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from sspi_driver import acquire, isc_buffers
+from sspi_driver import CURL_FLAGS, acquire, isc_buffers
 
 import schannel_py as sc
 from schannel_py.sspi import context as sspi_context
@@ -503,15 +503,6 @@ class Server12:
 
 # --- the SSPI side ---------------------------------------------------------------------------
 
-CURL_FLAGS = (
-    sc.ISC_REQ_SEQUENCE_DETECT
-    | sc.ISC_REQ_REPLAY_DETECT
-    | sc.ISC_REQ_CONFIDENTIALITY
-    | sc.ISC_REQ_ALLOCATE_MEMORY
-    | sc.ISC_REQ_STREAM
-    | sc.ISC_REQ_USE_SUPPLIED_CREDS
-)
-
 
 def credential(*, manual: bool = True, disabled: int = 0) -> sc.CredHandle:
     """SCH_CREDENTIALS (TLS 1.3 and 1.2), manual validation unless told otherwise."""
@@ -765,3 +756,14 @@ def check_outcome(
         assert harness.encrypt_status() != sc.SEC_E_OK
         got, plain = harness.decrypt(b"\x17\x03\x03\x00\x11" + bytes(17))
         assert got[0] != sc.SEC_E_OK and not plain
+
+
+def run_attack(case: Attack, server: Server13 | Server12, harness: Harness) -> None:
+    """Play ``case`` from the client's ClientHello on, check its outcome, close the harness."""
+    try:
+        with watching_failures() as seen:
+            server.read_client_hello(harness.start())
+            status = case.run(server, harness)
+            check_outcome(case, status, harness, seen, server.open_alert)
+    finally:
+        harness.close()

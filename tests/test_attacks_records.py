@@ -19,10 +19,9 @@ from hostile_server import (
     Harness,
     Server12,
     Server13,
-    check_outcome,
     record,
     registry,
-    watching_failures,
+    run_attack,
 )
 
 import schannel_py as sc
@@ -300,15 +299,7 @@ def tls12_zero_length_handshake(s: Server13, h: Harness) -> sc.SecStatus:
 
 @pytest.mark.parametrize("case", ATTACKS, ids=[a.name for a in ATTACKS])
 def test_attack(case: Attack) -> None:
-    s = Server13()
-    h = Harness()
-    try:
-        with watching_failures() as seen:
-            s.read_client_hello(h.start())
-            status = case.run(s, h)
-            check_outcome(case, status, h, seen, s.open_alert)
-    finally:
-        h.close()
+    run_attack(case, Server13(), Harness())
 
 
 def test_close_notify_then_data() -> None:

@@ -21,13 +21,12 @@ from hostile_server import (
     Attack,
     Harness,
     Server12,
-    check_outcome,
     credential,
     ext_block,
     identity,
     record,
     registry,
-    watching_failures,
+    run_attack,
 )
 from hostile_server import Identity as ServerIdentity
 
@@ -455,15 +454,7 @@ def hello_request_with_body(s: Server12, h: Harness) -> sc.SecStatus:
 
 @pytest.mark.parametrize("case", ATTACKS, ids=[a.name for a in ATTACKS])
 def test_attack(case: Attack) -> None:
-    s = Server12()
-    h = Harness(cred=credential())
-    try:
-        with watching_failures() as seen:
-            s.read_client_hello(h.start())
-            status = case.run(s, h)
-            check_outcome(case, status, h, seen, s.open_alert)
-    finally:
-        h.close()
+    run_attack(case, Server12(), Harness(cred=credential()))
 
 
 def test_enough_attacks() -> None:

@@ -22,14 +22,13 @@ from hostile_server import (
     Attack,
     Harness,
     Server13,
-    check_outcome,
     credential,
     ext_block,
     identity,
     record,
     registry,
+    run_attack,
     u16,
-    watching_failures,
 )
 
 import schannel_py as sc
@@ -811,15 +810,8 @@ def ecdsa_signature_accepted(s: Server13, h: Harness) -> sc.SecStatus:
 
 @pytest.mark.parametrize("case", ATTACKS, ids=[a.name for a in ATTACKS])
 def test_attack(case: Attack) -> None:
-    s = Server13()
-    h = Harness(cred=credential(manual=not getattr(case.run, "validate", False)))
-    try:
-        with watching_failures() as seen:
-            s.read_client_hello(h.start())
-            status = case.run(s, h)
-            check_outcome(case, status, h, seen, s.open_alert)
-    finally:
-        h.close()
+    manual = not getattr(case.run, "validate", False)
+    run_attack(case, Server13(), Harness(cred=credential(manual=manual)))
 
 
 def test_enough_attacks() -> None:
