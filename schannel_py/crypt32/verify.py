@@ -50,7 +50,7 @@ import datetime
 import functools
 import ipaddress
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -236,7 +236,7 @@ def _unique(ders: Sequence[bytes]) -> dict[bytes, Cert]:
 class _AnchorSnapshot:
     """The trust anchors of one ("ROOT" contents, extra_roots) state, parsed and indexed."""
 
-    __slots__ = ("key", "anchors", "by_subject", "store", "builder", "by_cert", "anchor_ids")
+    __slots__ = ("key", "anchors", "by_subject", "builder", "by_cert", "anchor_ids")
 
     def __init__(self, key: tuple[object, ...], anchors: dict[bytes, Cert]) -> None:
         self.key = key
@@ -244,8 +244,7 @@ class _AnchorSnapshot:
         self.by_subject: dict[x509.Name, list[Cert]] = {}
         for cert in anchors.values():
             self.by_subject.setdefault(cert.subject, []).append(cert)
-        self.store: Store | None = None  # built on first use
-        self.builder: PolicyBuilder | None = None  # store and policies set, on first use
+        self.builder: PolicyBuilder | None = None  # the anchors' Store and policies, on first use
         self.by_cert: dict[Cert, Cert] | None = None  # equal certificate -> ours, on first use
         # ids of the anchor objects (alive as long as the snapshot): identity tests.
         self.anchor_ids = frozenset(id(c) for c in anchors.values())
@@ -381,13 +380,15 @@ def _time_valid(cert: Cert, when: datetime.datetime) -> bool:
 
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 #: Most answers kept per identity cache before it starts afresh.
 IDENTITY_CACHE_SIZE = 256
 
 
-def _by_identity(fn: Callable[[Cert], T]) -> Callable[[Cert], T]:
-    """Cache ``fn``'s answer per certificate *object*.
+def _by_identity(fn: Callable[Concatenate[Cert, P], T]) -> Callable[Concatenate[Cert, P], T]:
+    """Cache ``fn``'s answer per certificate *object* (and its other, hashable,
+    positional arguments).
 
     The certificates checked here are the parsed-certificate cache's objects
     (the same DER gives the same object), and hashing a cryptography
@@ -395,16 +396,19 @@ def _by_identity(fn: Callable[[Cert], T]) -> Callable[[Cert], T]:
     An entry keeps its certificate alive, so its id cannot be reused while
     the entry exists.
     """
-    memo: dict[int, tuple[Cert, T]] = {}
+    memo: dict[tuple[int, tuple[object, ...]], tuple[Cert, T]] = {}
 
-    def cached(cert: Cert) -> T:
-        hit = memo.get(id(cert))
+    def cached(cert: Cert, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        if kwargs:
+            return fn(cert, *args, **kwargs)
+        key = (id(cert), args)
+        hit = memo.get(key)
         if hit is not None and hit[0] is cert:
             return hit[1]
-        value = fn(cert)
+        value = fn(cert, *args, **kwargs)
         if len(memo) >= IDENTITY_CACHE_SIZE:
             memo.clear()
-        memo[id(cert)] = (cert, value)
+        memo[key] = (cert, value)
         return value
 
     return cached
@@ -483,26 +487,25 @@ def _validated_chain(
         # Everything but the time, once per snapshot (each builder call returns
         # a new builder, so this one is never changed).
         ca_policy, ee_policy = _extension_policies()
-        snap.store = Store(list(snap.anchors.values()))
         builder = snap.builder = (
             PolicyBuilder()
-            .store(snap.store)
+            .store(Store(list(snap.anchors.values())))
             .extension_policies(ca_policy=ca_policy, ee_policy=ee_policy)
         )
     verifier = builder.time(when).build_client_verifier()
+    given = list(intermediates.values())
     try:
-        chain = verifier.verify(leaf, list(intermediates.values())).chain
+        chain = verifier.verify(leaf, given).chain
     except Exception:
         return None
     # The checks after want the cached objects (extensions and dates already
     # decoded).  cryptography 48 hands back the very objects it was given;
     # other versions may return equal copies, mapped back through hashing.
-    given = list(intermediates.values())
     if all(c is leaf or any(c is g for g in given) or id(c) in snap.anchor_ids for c in chain):
         return list(chain)
     if snap.by_cert is None:
         snap.by_cert = {c: c for c in snap.anchors.values()}
-    ours = {c: c for c in intermediates.values()}
+    ours = {c: c for c in given}
     ours[leaf] = leaf
     return [ours.get(c) or snap.by_cert.get(c) or c for c in chain]
 
@@ -595,20 +598,7 @@ _ALERTS: dict[int, int] = {
 }
 
 
-#: (id of the certificate, target) -> (certificate, answer); see _by_identity.
-_NAME_ANSWERS: dict[tuple[int, str], tuple[x509.Certificate, bool]] = {}
-
-
-def _cached_name_matches(cert: x509.Certificate, target_name: str) -> bool:
-    key = (id(cert), target_name)
-    hit = _NAME_ANSWERS.get(key)
-    if hit is not None and hit[0] is cert:
-        return hit[1]
-    answer = _name_matches(cert, target_name)
-    if len(_NAME_ANSWERS) >= IDENTITY_CACHE_SIZE:
-        _NAME_ANSWERS.clear()
-    _NAME_ANSWERS[key] = (cert, answer)
-    return answer
+_cached_name_matches = _by_identity(_name_matches)
 
 
 def status_to_alert(status: int) -> int:
