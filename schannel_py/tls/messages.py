@@ -299,15 +299,13 @@ _SIGNATURE_ALGORITHMS = int(Ext.signature_algorithms)
 _ALPN = int(Ext.alpn)
 
 
-#: How the Offer reads each extension it looks at (decode_error if malformed):
-#: from_client_hello inlines these for the last copy of each; with duplicates,
-#: every copy goes through here first.
+#: How the Offer reads each extension it looks at (decode_error if malformed).
 _OFFER_READERS: dict[int, Callable[[bytes], list[Any]]] = {
     _SUPPORTED_VERSIONS: lambda body: _parsed_u16_list(_SUPPORTED_VERSIONS, body, 1),
     _SUPPORTED_GROUPS: lambda body: _parsed_u16_list(_SUPPORTED_GROUPS, body, 2),
-    _KEY_SHARE: lambda body: _share_groups(body),
+    _KEY_SHARE: _share_groups,
     _SIGNATURE_ALGORITHMS: lambda body: _parsed_u16_list(_SIGNATURE_ALGORITHMS, body, 2),
-    _ALPN: lambda body: parse_alpn_list(body),
+    _ALPN: parse_alpn_list,
 }
 
 
@@ -335,24 +333,17 @@ class Offer:
                 read = _OFFER_READERS.get(code)
                 if read is not None:
                     read(copy)
-        body = bodies.get(_SUPPORTED_VERSIONS)
-        versions = _parsed_u16_list(_SUPPORTED_VERSIONS, body, 1) if body is not None else []
-        body = bodies.get(_SUPPORTED_GROUPS)
-        groups = _parsed_u16_list(_SUPPORTED_GROUPS, body, 2) if body is not None else []
-        body = bodies.get(_KEY_SHARE)
-        share_groups = _share_groups(body) if body is not None else []
-        body = bodies.get(_SIGNATURE_ALGORITHMS)
-        schemes = _parsed_u16_list(_SIGNATURE_ALGORITHMS, body, 2) if body is not None else []
-        body = bodies.get(_ALPN)
-        alpn = parse_alpn_list(body) if body is not None else []
+        parsed = {
+            code: read(bodies[code]) for code, read in _OFFER_READERS.items() if code in bodies
+        }
         return cls(
             ch.session_id,
             list(ch.cipher_suites),
-            versions or [ch.legacy_version],
-            groups,
-            share_groups,
-            schemes,
-            alpn,
+            parsed.get(_SUPPORTED_VERSIONS) or [ch.legacy_version],
+            parsed.get(_SUPPORTED_GROUPS, []),
+            parsed.get(_KEY_SHARE, []),
+            parsed.get(_SIGNATURE_ALGORITHMS, []),
+            parsed.get(_ALPN, []),
             set(bodies),
         )
 
