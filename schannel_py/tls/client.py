@@ -522,7 +522,7 @@ class TLSClient:
                 pos = stop
                 self._hs_rest = end - stop
                 msg_type = message[0]
-                self.message_log.append(("in", msg_type, message))
+                self.log_message("in", msg_type, message)
                 events.extend(self.handshake.handle(msg_type, message))
                 if self.failed:
                     break
