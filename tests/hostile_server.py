@@ -641,10 +641,14 @@ class Harness:
         return seen, plain
 
     def encrypt_status(self, data: bytes = b"x") -> sc.SecStatus:
+        return self.encrypt(data)[0]
+
+    def encrypt(self, data: bytes) -> tuple[sc.SecStatus, bytes]:
+        """EncryptMessage over curl's layout: (status, the record when it is SEC_E_OK)."""
         sizes = sc.SecPkgContext_StreamSizes()
         st = sc.QueryContextAttributes(self.ctx, sc.SECPKG_ATTR_STREAM_SIZES, sizes)
         if st != sc.SEC_E_OK:
-            return st
+            return st, b""
         h, t = sizes.cbHeader, sizes.cbTrailer
         buf = bytearray(h + len(data) + t)
         mv = memoryview(buf)
@@ -657,7 +661,10 @@ class Harness:
                 sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
             ]
         )
-        return sc.EncryptMessage(self.ctx, 0, desc, 0)
+        st = sc.EncryptMessage(self.ctx, 0, desc, 0)
+        if st != sc.SEC_E_OK:
+            return st, b""
+        return st, bytes(buf[: sum(b.cbBuffer for b in desc.pBuffers[:3])])
 
     def close(self) -> None:
         sc.DeleteSecurityContext(self.ctx)
@@ -767,3 +774,17 @@ def run_attack(case: Attack, server: Server13 | Server12, harness: Harness) -> N
             check_outcome(case, status, harness, seen, server.open_alert)
     finally:
         harness.close()
+
+
+def to_client_flight12(s: Server12, h: Harness) -> None:
+    """A correct TLS 1.2 first flight; the client's CKE/CCS/Finished is read (keys both ways)."""
+    status, token = h.feed(s.first_flight())
+    assert status == sc.SEC_I_CONTINUE_NEEDED, status
+    s.read_client_flight(token)
+
+
+def finish12(s: Server12, h: Harness) -> None:
+    """The rest of a correct TLS 1.2 handshake once ``s`` has read the ClientHello."""
+    to_client_flight12(s, h)
+    status, _ = h.feed(s.ccs() + s.prot(s.finished()))
+    assert status == sc.SEC_E_OK, status

@@ -23,10 +23,12 @@ from hostile_server import (
     Server12,
     credential,
     ext_block,
+    finish12,
     identity,
     record,
     registry,
     run_attack,
+    to_client_flight12,
 )
 from hostile_server import Identity as ServerIdentity
 
@@ -46,19 +48,6 @@ ILLEGAL = sc.SEC_E_ILLEGAL_MESSAGE
 
 def sh_only(s: Server12, h: Harness, **kw: object) -> sc.SecStatus:
     return h.feed(record(HANDSHAKE, s.server_hello(**kw)))[0]  # type: ignore[arg-type]
-
-
-def to_client_flight(s: Server12, h: Harness) -> None:
-    """A correct first flight; the client's CKE/CCS/Finished is read (keys both ways)."""
-    status, token = h.feed(s.first_flight())
-    assert status == sc.SEC_I_CONTINUE_NEEDED, status
-    s.read_client_flight(token)
-
-
-def established(s: Server12, h: Harness) -> None:
-    to_client_flight(s, h)
-    status, _ = h.feed(s.ccs() + s.prot(s.finished()))
-    assert status == sc.SEC_E_OK, status
 
 
 # --- ServerHello -----------------------------------------------------------------------------
@@ -305,14 +294,14 @@ def key_exchange_before_certificate(s: Server12, h: Harness) -> sc.SecStatus:
 def finished_without_ccs(s: Server12, h: Harness) -> sc.SecStatus:
     """The server's Finished in plaintext, without ChangeCipherSpec: unexpected_message.
     The client has sent its CCS, so its alert is protected."""
-    to_client_flight(s, h)
+    to_client_flight12(s, h)
     return h.feed(record(HANDSHAKE, s.finished()))[0]
 
 
 @attack(ILLEGAL, A.unexpected_message)
 def ccs12_wrong_payload(s: Server12, h: Harness) -> sc.SecStatus:
     """A ChangeCipherSpec whose byte is 2: unexpected_message (RFC 5246 7.1 allows only 1)."""
-    to_client_flight(s, h)
+    to_client_flight12(s, h)
     return h.feed(record(CHANGE_CIPHER_SPEC, b"\x02"))[0]
 
 
@@ -326,21 +315,21 @@ def ccs12_too_early(s: Server12, h: Harness) -> sc.SecStatus:
 def ccs12_twice(s: Server12, h: Harness) -> sc.SecStatus:
     """A second ChangeCipherSpec: after the first the read keys are active, so the plaintext
     record cannot authenticate: bad_record_mac (RFC 5246 6.2.3.3)."""
-    to_client_flight(s, h)
+    to_client_flight12(s, h)
     return h.feed(s.ccs() + s.ccs())[0]
 
 
 @attack(sc.SEC_E_DECRYPT_FAILURE, A.decrypt_error)
 def finished12_wrong(s: Server12, h: Harness) -> sc.SecStatus:
     """A server Finished that does not verify: decrypt_error (RFC 5246 7.4.9)."""
-    to_client_flight(s, h)
+    to_client_flight12(s, h)
     return h.feed(s.ccs() + s.prot(s.finished(tamper=True)))[0]
 
 
 @attack(sc.SEC_E_MESSAGE_ALTERED, A.bad_record_mac)
 def finished12_record_tampered(s: Server12, h: Harness) -> sc.SecStatus:
     """The protected Finished record with one ciphertext bit flipped: bad_record_mac."""
-    to_client_flight(s, h)
+    to_client_flight12(s, h)
     rec = bytearray(s.prot(s.finished()))
     rec[20] ^= 1
     return h.feed(s.ccs() + bytes(rec))[0]
@@ -350,7 +339,7 @@ def finished12_record_tampered(s: Server12, h: Harness) -> sc.SecStatus:
 def app_data12_before_finished(s: Server12, h: Harness) -> sc.SecStatus:
     """Protected application data between the server's CCS and Finished: unexpected_message
     (RFC 5246 7.1 / 6: no data before the handshake completes)."""
-    to_client_flight(s, h)
+    to_client_flight12(s, h)
     return h.feed(s.ccs() + s.prot(b"early", APPLICATION_DATA) + s.prot(s.finished()))[0]
 
 
@@ -391,7 +380,7 @@ def server_fatal_insufficient_security(s: Server12, h: Harness) -> sc.SecStatus:
 
 def renegotiation_hello(s: Server12, h: Harness) -> None:
     """Established; the server asks for renegotiation and reads the client's new ClientHello."""
-    established(s, h)
+    finish12(s, h)
     got, _ = h.decrypt(s.prot(handshake_message(HT.hello_request, b"")))
     assert got == [sc.SEC_I_RENEGOTIATE, sc.SEC_I_CONTINUE_NEEDED], got
     assert s.read is not None
@@ -441,14 +430,14 @@ def renegotiation_drops_extended_master_secret(s: Server12, h: Harness) -> sc.Se
 def unsolicited_server_hello_after_handshake(s: Server12, h: Harness) -> sc.SecStatus:
     """A server starting a renegotiation with a ServerHello nobody asked for:
     unexpected_message (only HelloRequest may start one)."""
-    established(s, h)
+    finish12(s, h)
     return h.decrypt(s.prot(s.server_hello()))[0][-1]
 
 
 @attack(ILLEGAL, A.decode_error, via="decrypt")
 def hello_request_with_body(s: Server12, h: Harness) -> sc.SecStatus:
     """A HelloRequest with a body (it is empty by definition): decode_error."""
-    established(s, h)
+    finish12(s, h)
     return h.decrypt(s.prot(handshake_message(HT.hello_request, b"\x00")))[0][-1]
 
 
@@ -465,7 +454,7 @@ def test_hostile_tls12_server_is_valid_without_attack() -> None:
     """The builders make a handshake the client accepts; data flows afterwards."""
     s, h = Server12(), Harness()
     s.read_client_hello(h.start())
-    established(s, h)
+    finish12(s, h)
     got, plain = h.decrypt(s.prot(b"hello", APPLICATION_DATA))
     assert got == [sc.SEC_E_OK] and plain == b"hello"
     h.close()

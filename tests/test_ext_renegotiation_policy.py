@@ -17,7 +17,7 @@ from pathlib import Path
 
 import peers
 import pytest
-from hostile_server import Harness, Server12, Server13, credential, record
+from hostile_server import Harness, Server12, Server13, credential, finish12, record
 from sspi_driver import no_unexpected_exceptions
 
 import schannel_py as sc
@@ -58,30 +58,14 @@ def established12(s: Server12, h: Harness, *, policy: int | None = None) -> None
     s.read_client_hello(h.start())
     if policy is not None:  # right after the first ISC, as the BoGo shim does
         assert set_policy(h.ctx, policy) == sc.SEC_E_OK
-    status, token = h.feed(s.first_flight())
-    assert status == sc.SEC_I_CONTINUE_NEEDED, status
-    s.read_client_flight(token)
-    assert h.feed(s.ccs() + s.prot(s.finished()))[0] == sc.SEC_E_OK
+    finish12(s, h)
 
 
 def client_record(h: Harness, data: bytes) -> bytes:
     """An application-data record the client encrypts (EncryptMessage must work)."""
-    sizes = sc.SecPkgContext_StreamSizes()
-    assert sc.QueryContextAttributes(h.ctx, sc.SECPKG_ATTR_STREAM_SIZES, sizes) == sc.SEC_E_OK
-    hl, tl = sizes.cbHeader, sizes.cbTrailer
-    buf = bytearray(hl + len(data) + tl)
-    mv = memoryview(buf)
-    buf[hl : hl + len(data)] = data
-    desc = sc.SecBufferDesc(
-        [
-            sc.SecBuffer(hl, sc.SECBUFFER_STREAM_HEADER, mv[:hl]),
-            sc.SecBuffer(len(data), sc.SECBUFFER_DATA, mv[hl : hl + len(data)]),
-            sc.SecBuffer(tl, sc.SECBUFFER_STREAM_TRAILER, mv[hl + len(data) :]),
-            sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
-        ]
-    )
-    assert sc.EncryptMessage(h.ctx, 0, desc, 0) == sc.SEC_E_OK
-    return bytes(buf[: sum(b.cbBuffer for b in desc.pBuffers[:3])])
+    status, rec = h.encrypt(data)
+    assert status == sc.SEC_E_OK, status
+    return rec
 
 
 def test_default_is_windows_behaviour() -> None:
