@@ -27,6 +27,7 @@ from typing import Any
 
 import certgen
 import pytest
+from wire import plaintext_handshake_messages
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -190,10 +191,11 @@ def tls_echo(
     return handler
 
 
-def recv_exact(tls: ssl.SSLSocket, n: int) -> bytes:
+def recv_exact(sock: socket.socket, n: int) -> bytes:
+    """Up to ``n`` bytes: fewer only when the peer closes first (plain or TLS socket)."""
     data = b""
     while len(data) < n:
-        chunk = tls.recv(n - len(data))
+        chunk = sock.recv(n - len(data))
         if not chunk:
             break
         data += chunk
@@ -473,19 +475,9 @@ def test_connect_sets_nodelay_and_sends_the_id_first() -> None:
             peer, _ = listener.accept()
             with peer:
                 peer.settimeout(TIMEOUT)
-                assert recv_all(peer, 8) == struct.pack("<Q", SHIM_ID)
+                assert recv_exact(peer, 8) == struct.pack("<Q", SHIM_ID)
         finally:
             sock.close()
-
-
-def recv_all(sock: socket.socket, n: int) -> bytes:
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            break
-        data += chunk
-    return data
 
 
 def test_close_socket_half_closes_and_drains() -> None:
@@ -507,7 +499,7 @@ def test_close_socket_half_closes_and_drains() -> None:
         closer = threading.Thread(target=close, daemon=True)
         closer.start()
         with runner:
-            assert recv_all(runner, 64) == b"last words"  # then EOF: the half-close
+            assert recv_exact(runner, 64) == b"last words"  # then EOF: the half-close
             for _ in range(20):  # the runner may still write: no reset
                 runner.sendall(b"x" * 4096)
             time.sleep(0.2)
@@ -800,31 +792,9 @@ def test_alpn(server_files: certgen.PemPaths) -> None:
     assert_failure(result, ":ALPN_MISMATCH:")
 
 
-def handshake_messages(stream: bytes) -> Iterator[tuple[int, bytes]]:
-    """The handshake messages of the plaintext records at the start of ``stream``.
-
-    Records of type 22 are joined (a ChangeCipherSpec, 20, may sit in between);
-    the first record of another type ends the plaintext part.
-    """
-    body = bytearray()
-    pos = 0
-    while pos + 5 <= len(stream) and stream[pos] in (20, 22):
-        n = int.from_bytes(stream[pos + 3 : pos + 5], "big")
-        if stream[pos] == 22:
-            body += stream[pos + 5 : pos + 5 + n]
-        pos += 5 + n
-    i = 0
-    while i + 4 <= len(body):
-        n = int.from_bytes(body[i + 1 : i + 4], "big")
-        if i + 4 + n > len(body):
-            break
-        yield body[i], bytes(body[i + 4 : i + 4 + n])
-        i += 4 + n
-
-
 def client_hello_extensions(stream: bytes) -> dict[int, bytes]:
     """The extensions (type -> body) of the first ClientHello in ``stream``."""
-    for t, body in handshake_messages(stream):
+    for t, body in plaintext_handshake_messages(stream):
         if t != 1:
             continue
         i = 2 + 32

@@ -27,6 +27,7 @@ from test_bogo_shim import (
     run_shim,
     server_context,
 )
+from wire import certificate_request_types
 
 from bogo import shim as bogo_shim
 
@@ -86,26 +87,6 @@ def recording_echo(ctx: ssl.SSLContext) -> Handler:
     return handler
 
 
-def wire_certificate_types(server_bytes: bytes) -> bytes:
-    """certificate_types of the CertificateRequest in a plaintext TLS 1.2 flight."""
-    payload, off = b"", 0
-    while off + 5 <= len(server_bytes):
-        n = int.from_bytes(server_bytes[off + 3 : off + 5], "big")
-        if server_bytes[off] == 22:
-            payload += server_bytes[off + 5 : off + 5 + n]
-        if server_bytes[off] == 20:  # ChangeCipherSpec: encrypted from here on
-            break
-        off += 5 + n
-    off = 0
-    while off + 4 <= len(payload):
-        n = int.from_bytes(payload[off + 1 : off + 4], "big")
-        if payload[off] == 13:
-            body = payload[off + 4 : off + 4 + n]
-            return body[1 : 1 + body[0]]
-        off += 4 + n
-    raise AssertionError("no CertificateRequest in the server's flight")
-
-
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
@@ -123,7 +104,7 @@ def test_tls12_certificate_types(server_files: certgen.PemPaths) -> None:
     result = run_shim(["-expect-certificate-types", b64(b"\x63")], recording_echo(ctx))
     assert_failure(result, "reason=:CERTIFICATE_TYPES_MISMATCH:")
     assert "certificate types mismatch." in result.stderr
-    wire = wire_certificate_types(bytes(result.records[0]["to_client"]))
+    wire = certificate_request_types(bytes(result.records[0]["to_client"]))
     assert wire and f"got {wire.hex()}, wanted 63" in result.stderr
     # Exactly the server's list, in its order: success.
     result = run_shim(["-expect-certificate-types", b64(wire)], recording_echo(ctx))

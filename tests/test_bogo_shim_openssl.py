@@ -34,10 +34,10 @@ from test_bogo_shim import (
     ShimResult,
     assert_success,
     client_hello_extensions,
-    handshake_messages,
     run_shim,
     splice,
 )
+from wire import plaintext_handshake_messages
 
 from bogo import shim as bogo_shim
 
@@ -102,7 +102,7 @@ def echo_then_eof(leg: Leg) -> None:
 
 def hello_random(stream: bytes, msg_type: int) -> bytes:
     """The random of the first ClientHello (1) or ServerHello (2) in ``stream``."""
-    for t, body in handshake_messages(stream):
+    for t, body in plaintext_handshake_messages(stream):
         if t == msg_type:
             return body[2:34]
     raise AssertionError(f"no handshake message {msg_type} in the relayed bytes")

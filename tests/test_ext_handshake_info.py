@@ -15,6 +15,7 @@ import peers
 import pytest
 from memserver import MemoryServer
 from sspi_driver import CurlLoop, acquire, no_unexpected_exceptions
+from wire import certificate_request_types
 
 import schannel_py as sc
 from schannel_py import stream
@@ -173,24 +174,6 @@ def test_peer_verify_prefs(
     assert len(prefs) == len(set(prefs)) > 3
     if version == TLS13:
         assert info_of(loop.ctx).aCertificateTypes == []  # TLS 1.3 has no certificate_types
-
-
-def certificate_request_types(flight: bytes) -> bytes:
-    """certificate_types of the CertificateRequest in a plaintext TLS 1.2 server flight."""
-    payload, off = b"", 0
-    while off + 5 <= len(flight):
-        n = int.from_bytes(flight[off + 3 : off + 5], "big")
-        if flight[off] == 22:
-            payload += flight[off + 5 : off + 5 + n]
-        off += 5 + n
-    off = 0
-    while off + 4 <= len(payload):
-        n = int.from_bytes(payload[off + 1 : off + 4], "big")
-        if payload[off] == 13:  # certificate_request
-            body = payload[off + 4 : off + 4 + n]
-            return body[1 : 1 + body[0]]
-        off += 4 + n
-    raise AssertionError("no CertificateRequest in the server flight")
 
 
 def test_tls12_certificate_types(pki: peers.ServerPki, root_certs_env: Path) -> None:
