@@ -45,9 +45,11 @@ import schannel_py as sc
 from schannel_py import crypt32
 from schannel_py.sspi import cache as K
 from schannel_py.sspi import context as X
+from schannel_py.tls.record import Protection13
 from schannel_py.tls.session import Ticket13
 
 from . import floor
+from .callshape import BareRecords
 from .harness import (
     BenchError,
     MemoryServer,
@@ -65,6 +67,10 @@ RECORD = 16 * 1024
 #: Interleaved rounds of the record benchmark (the best round of each side counts).
 RECORD_ROUNDS = 5
 X25519 = 0x001D
+
+#: EncryptMessage's and DecryptMessage's signatures (the package's or the bare ones).
+EncryptCall = Callable[[sc.CtxtHandle, int, sc.SecBufferDesc, int], int]
+DecryptCall = Callable[[sc.CtxtHandle, sc.SecBufferDesc, int, None], int]
 
 
 @dataclass
@@ -348,31 +354,27 @@ class Bench:
         for label, settings in variants:
             cred = acquire_tls13(settings)
             c = self.established(cred, self.srv13)
-            client = X.CONTEXTS.get(c.ctx).client  # type: ignore[union-attr]
-            suite = client.suite
-            assert suite is not None
+            bare = self.established(cred, self.srv13)
+            suite = self.protections(c)[0].suite
             key = os.urandom(suite.key_len)
             aead: AESGCM | ChaCha20Poly1305 = (
                 ChaCha20Poly1305(key) if suite.cipher == "CHACHA20" else AESGCM(key)
             )
-            enc, dec, raw_enc, raw_dec = self.record_rates(c, aead)
-            note = suite.name
-            self.row("d", f"EncryptMessage {label}", enc, "MB/s", note)
-            self.row(
-                "d",
-                f"  raw {label} encrypt",
-                raw_enc,
-                "MB/s",
-                f"EncryptMessage = {enc / raw_enc:.0%}",
-            )
-            self.row("d", f"DecryptMessage {label}", dec, "MB/s", note)
-            self.row(
-                "d",
-                f"  raw {label} decrypt",
-                raw_dec,
-                "MB/s",
-                f"DecryptMessage = {dec / raw_dec:.0%}",
-            )
+            enc, dec, raw_enc, raw_dec, bare_enc, bare_dec = self.record_rates(c, bare, aead)
+            for name, ours, raw, shape in (
+                ("EncryptMessage", enc, raw_enc, bare_enc),
+                ("DecryptMessage", dec, raw_dec, bare_dec),
+            ):
+                op = name[:7].lower()
+                self.row("d", f"{name} {label}", ours, "MB/s", suite.name)
+                self.row("d", f"  raw {label} {op}", raw, "MB/s", f"{name} = {ours / raw:.0%}")
+                self.row(
+                    "d",
+                    f"  bare call shape, {op} (nothing checked)",
+                    shape,
+                    "MB/s",
+                    f"= {shape / raw:.0%} of raw",
+                )
             self.target(
                 f"EncryptMessage {label} >= 50% raw",
                 f"{enc / raw_enc:.0%}",
@@ -386,6 +388,7 @@ class Bench:
                 dec >= 0.5 * raw_dec,
             )
             c.delete()
+            bare.delete()
 
     @staticmethod
     def stream_descriptor() -> sc.SecBufferDesc:
@@ -413,19 +416,38 @@ class Bench:
         return h, t, views
 
     def record_rates(
-        self, c: SspiClient, aead: AESGCM | ChaCha20Poly1305
-    ) -> tuple[float, float, float, float]:
-        """Best EncryptMessage, DecryptMessage, raw encrypt and raw decrypt rates (MB/s)
-        over interleaved rounds: each round times all four in turn, so a slow spell
-        of the machine lands on both sides of a ratio instead of on one of them."""
-        self.check_encrypt(c)
+        self, c: SspiClient, bare: SspiClient, aead: AESGCM | ChaCha20Poly1305
+    ) -> list[float]:
+        """Best rates (MB/s) of EncryptMessage, DecryptMessage, raw encrypt, raw decrypt,
+        bare encrypt and bare decrypt (:mod:`benchmarks.callshape`, on the second
+        context ``bare``) over interleaved rounds: each round times all six in turn,
+        so a slow spell of the machine lands on both sides of a ratio instead of on
+        one of them."""
+        self.check_encrypt(c, sc.EncryptMessage)
+        write, read = self.protections(bare)
+        shape = BareRecords(write, read, RECORD)
+        self.check_encrypt(bare, shape.encrypt)
         rounds = 1 if self.cfg.quick else RECORD_ROUNDS
-        best = [float("inf")] * 4
+        best = [float("inf")] * 6
         for _ in range(rounds):
-            times = (self.encrypt_round(c), self.decrypt_round(c), *self.raw_round(aead))
+            times = (
+                self.encrypt_round(c, sc.EncryptMessage),
+                self.decrypt_round(c, sc.DecryptMessage),
+                *self.raw_round(aead),
+                self.encrypt_round(bare, shape.encrypt),
+                self.decrypt_round(bare, shape.decrypt),
+            )
             best = [min(b, t) for b, t in zip(best, times, strict=True)]
-        enc, dec, raw_enc, raw_dec = (self.cfg.records * RECORD / b / 1e6 for b in best)
-        return enc, dec, raw_enc, raw_dec
+        return [self.cfg.records * RECORD / b / 1e6 for b in best]
+
+    @staticmethod
+    def protections(c: SspiClient) -> tuple[Protection13, Protection13]:
+        """The context's (write, read) TLS 1.3 record protection."""
+        client = X.CONTEXTS.get(c.ctx).client  # type: ignore[union-attr]
+        write, read = client.write_protection, client.read_protection
+        if not isinstance(write, Protection13) or not isinstance(read, Protection13):
+            raise BenchError("not a TLS 1.3 context")
+        return write, read
 
     def set_encrypt_buffers(
         self, desc: sc.SecBufferDesc, h: int, t: int, views: tuple[memoryview, ...]
@@ -437,24 +459,24 @@ class Bench:
         b2.BufferType, b2.cbBuffer, b2.pvBuffer = sc.SECBUFFER_STREAM_TRAILER, t, tv
         b3.BufferType, b3.cbBuffer, b3.pvBuffer = sc.SECBUFFER_EMPTY, 0, None
 
-    def check_encrypt(self, c: SspiClient) -> None:
-        """Correctness first: the server reads what EncryptMessage produced."""
+    def check_encrypt(self, c: SspiClient, encrypt: EncryptCall) -> None:
+        """Correctness first: the server reads what ``encrypt`` produced."""
         desc = self.stream_descriptor()
         h, t, (views,) = self.encrypt_views(c, 1)
         self.set_encrypt_buffers(desc, h, t, views)
-        if sc.EncryptMessage(c.ctx, 0, desc, 0) != sc.SEC_E_OK:
+        if encrypt(c.ctx, 0, desc, 0) != sc.SEC_E_OK:
             raise BenchError("EncryptMessage")
         wire = b"".join(bytes(b.pvBuffer[: b.cbBuffer]) for b in desc.pBuffers[:3])  # type: ignore[index]
         c.server.feed(wire)
         if len(c.server.read()) != RECORD:
             raise BenchError("server did not read our record")
 
-    def encrypt_round(self, c: SspiClient) -> float:
-        """Seconds for EncryptMessage over cfg.records fresh 16 KiB records."""
+    def encrypt_round(self, c: SspiClient, encrypt: EncryptCall) -> float:
+        """Seconds for ``encrypt`` (EncryptMessage) over cfg.records fresh 16 KiB records."""
         desc = self.stream_descriptor()
         b0, b1, b2, _ = desc.pBuffers  # type: ignore[misc]
         self.set_encrypt_buffers(desc, 0, 0, (memoryview(b""),) * 3)
-        encrypt, ctx, ok = sc.EncryptMessage, c.ctx, sc.SEC_E_OK
+        ctx, ok = c.ctx, sc.SEC_E_OK
         hdr, data, trl = sc.SECBUFFER_STREAM_HEADER, sc.SECBUFFER_DATA, sc.SECBUFFER_STREAM_TRAILER
         h, t, views = self.encrypt_views(c, self.cfg.records)
         gc.collect()
@@ -467,12 +489,12 @@ class Bench:
                 raise BenchError("EncryptMessage")
         return time.perf_counter() - start
 
-    def decrypt_round(self, c: SspiClient) -> float:
-        """Seconds for DecryptMessage over cfg.records records the server wrote."""
+    def decrypt_round(self, c: SspiClient, decrypt: DecryptCall) -> float:
+        """Seconds for ``decrypt`` (DecryptMessage) over cfg.records records the server wrote."""
         payload = os.urandom(RECORD)
         desc = self.stream_descriptor()
         b0, b1, b2, b3 = desc.pBuffers  # type: ignore[misc]
-        decrypt, ctx, ok = sc.DecryptMessage, c.ctx, sc.SEC_E_OK
+        ctx, ok = c.ctx, sc.SEC_E_OK
         data, empty = sc.SECBUFFER_DATA, sc.SECBUFFER_EMPTY
         recs = [bytearray(c.server.write(payload)) for _ in range(self.cfg.records)]
         gc.collect()

@@ -26,6 +26,8 @@ EXPECTED_ROWS = [
     "DecryptMessage TLS 1.3 AES-256-GCM",
     "DecryptMessage TLS 1.3 ChaCha20-Poly1305",
     "raw TLS 1.3 ChaCha20-Poly1305 encrypt",
+    "bare call shape, encrypt (nothing checked)",
+    "bare call shape, decrypt (nothing checked)",
     "per idle context, certificates excluded",
     "cache lookup, 20,000 entries, any entry",
     "cache memory, 20,000 entries",
