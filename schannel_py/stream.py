@@ -312,6 +312,8 @@ class SChannelStream:
             raise SChannelError("InitializeSecurityContext", status)
         self._send_tokens(out)
         self._loop(read_first=not self.encdata)
+        # As after a server-initiated one: data that arrived during it comes first.
+        self._after_renegotiation = True
         return self.last_status
 
     def key_update(self, requested: bool = False) -> None:

@@ -165,6 +165,59 @@ def test_client_initiated_renegotiation(pki: peers.ServerPki, root_certs_env: Pa
             s.close()
 
 
+@pytest.mark.parametrize(
+    ("frag", "lines"),
+    [(None, ["line-1", "line-2"]), ("512", ["x" * 2000])],
+    ids=["two-lines", "fragmented-2001-bytes"],
+)
+def test_data_sent_during_server_renegotiation_all_arrives(
+    pki: peers.ServerPki, root_certs_env: Path, frag: str | None, lines: list[str]
+) -> None:
+    """Records the server sends after its HelloRequest, before it has our new
+    ClientHello, are read by ISC during the renegotiation; every byte of them must
+    still reach a loop that decrypts only while it holds encrypted bytes."""
+    args = ["-max_send_frag", frag] if frag else []
+    with peers.OpenSSLServer(**pki.ecdsa.server_kwargs(), tls13=False, extra_args=args) as srv:
+        s = stream.connect(
+            "127.0.0.1", srv.port, target="localhost", cred=schannel_cred(), timeout=5.0
+        )
+        try:
+            s.send(b"before\n")
+            srv.wait_for_output("before")
+            srv.send_line("r")
+            for line in lines:
+                srv.wait_stdin_drained()
+                srv.send_line(line)
+            srv.wait_stdin_drained()
+            time.sleep(0.3)  # all of it is on its way before the client reads
+            expected = "".join(f"{line}\n" for line in lines).encode()
+            assert recv_until(s, expected[-10:]) == expected
+            s.shutdown()
+        finally:
+            s.close()
+
+
+def test_replies_in_flight_during_client_renegotiation_all_arrive(
+    pki: peers.ServerPki, root_certs_env: Path
+) -> None:
+    args = ["-client_renegotiation"]
+    with peers.OpenSSLServer(
+        **pki.ecdsa.server_kwargs(), tls13=False, rev=True, extra_args=args
+    ) as srv:
+        s = stream.connect(
+            "127.0.0.1", srv.port, target="localhost", cred=schannel_cred(), timeout=5.0
+        )
+        try:
+            for line in (b"abc\n", b"def\n", b"ghi\n"):
+                s.send(line)
+            time.sleep(0.3)  # the three replies are in our socket buffer, unread
+            assert s.renegotiate() == sc.SEC_E_OK
+            assert recv_until(s, b"ihg\n") == b"cba\nfed\nihg\n"
+            s.shutdown()
+        finally:
+            s.close()
+
+
 def test_client_renegotiation_refused_by_server(pki: peers.ServerPki, root_certs_env: Path) -> None:
     """OpenSSL 3 refuses client renegotiation with a no_renegotiation warning: SEC_I_NO_RENEGOTIATION."""
     with peers.OpenSSLServer(**pki.ecdsa.server_kwargs(), tls13=False) as srv:

@@ -948,6 +948,13 @@ def test_decrypt_close_notify_then_shutdown(established: CurlLoop) -> None:
     assert desc.pBuffers[1].BufferType == sc.SECBUFFER_DATA
     assert desc.pBuffers[1].cbBuffer == 0
     desc.release()
+    # The peer's close_notify closes the context for sending too (checklist: EncryptMessage
+    # after close_notify), on the per-record path and on the general one alike.
+    _, desc = encrypt_desc(established, b"early")
+    assert sc.EncryptMessage(established.ctx, 0, desc, 0) == sc.SEC_E_CONTEXT_EXPIRED
+    _, desc = encrypt_desc(established, b"early")
+    desc.pBuffers.reverse()
+    assert sc.EncryptMessage(established.ctx, 0, desc, 0) == sc.SEC_E_CONTEXT_EXPIRED
     record = established.shutdown()
     assert record and record[0] == 23
     _, desc = encrypt_desc(established, b"late")

@@ -997,8 +997,11 @@ def _lay_out(
 def _deliver_stash(
     ctx: Context, bufs: list[SecBuffer], di: int, empties: list[int], pending: int
 ) -> SecStatus:
-    """Return data received during a renegotiation; the caller's bytes all stay as EXTRA."""
-    data = ctx.stash.pop(0)
+    """Return the data received during a renegotiation, all of it in one DATA buffer
+    (a caller that decrypts only while it holds encrypted bytes would otherwise never
+    ask for the rest); the caller's bytes all stay as EXTRA."""
+    data = b"".join(ctx.stash)
+    ctx.stash.clear()
     hdr, dat, trl, ext = bufs[di], bufs[empties[0]], bufs[empties[1]], bufs[empties[2]]
     hdr.BufferType, hdr.cbBuffer, hdr.pvBuffer = C.SECBUFFER_STREAM_HEADER, 0, None
     dat.BufferType, dat.cbBuffer, dat.pvBuffer = (
@@ -1054,6 +1057,7 @@ def encrypt_fast(ctx: Context, desc: SecBufferDesc) -> SecStatus | None:
         ctx.phase is not _ESTABLISHED
         or type(protection) is not Protection13
         or client.local_closed
+        or client.peer_closed
         or not client.handshake_complete
     ):
         return None
@@ -1087,7 +1091,10 @@ def encrypt(ctx: Context, fQOP: int, pMessage: object) -> SecStatus:
         return C.SEC_E_INVALID_TOKEN
     if fQOP not in (0, C.SECQOP_WRAP_OOB_DATA):
         return C.SEC_E_QOP_NOT_SUPPORTED
-    if ctx.phase != Phase.ESTABLISHED or ctx.client.local_closed:
+    client = ctx.client
+    if ctx.phase != Phase.ESTABLISHED or client.local_closed or client.peer_closed:
+        # After either side's close_notify the context is closed for sending too
+        # (SCHANNEL_BEHAVIOUR.md, checklist: EncryptMessage after close_notify).
         return C.SEC_E_CONTEXT_EXPIRED
     dbuf, hbuf, tbuf = bufs[di], bufs[hi], bufs[ti]
     plain = B.data(dbuf)
