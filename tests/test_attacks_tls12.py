@@ -450,6 +450,17 @@ def test_enough_attacks() -> None:
     assert len(ATTACKS) >= 30
 
 
+@pytest.mark.parametrize("reneg", [None, b"\x0c" + bytes(12)], ids=["missing", "non-empty"])
+def test_alert_after_a_refused_server_hello_has_record_version_0303(reneg: bytes | None) -> None:
+    """Once the server has spoken, every record we send is 0x0303 (RFC 8446 5.1), alerts
+    about its ServerHello included: a TLS 1.2 peer (gnutls) drops a 0x0301 alert unread."""
+    s, h = Server12(), Harness(cred=credential())
+    s.read_client_hello(h.start())
+    assert sh_only(s, h, reneg=reneg) == sc.SEC_E_ALGORITHM_MISMATCH
+    assert h.alert == bytes([21, 3, 3, 0, 2, 2, A.handshake_failure])
+    h.close()
+
+
 def test_hostile_tls12_server_is_valid_without_attack() -> None:
     """The builders make a handshake the client accepts; data flows afterwards."""
     s, h = Server12(), Harness()

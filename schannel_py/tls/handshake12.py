@@ -248,6 +248,7 @@ class Handshake12:
             sh = handed[1]
         else:
             sh = ServerHello.parse(message[4:])
+        conn.server_hello_seen = True  # alerts from here on: record version 0x0303
         if sh.is_hrr:
             raise unexpected("HelloRetryRequest in TLS 1.2")
         if sh.legacy_version != 0x0303:
@@ -308,7 +309,6 @@ class Handshake12:
         self.transcript.set_hash(suite.hash_name)
         self._add(message)
         if not self.renegotiation:
-            conn.server_hello_seen = True
             conn.version = 0x0303
             conn.suite = suite
             conn.client_random = self.client_random

@@ -405,6 +405,7 @@ class Handshake13:
     def _on_server_hello(self, message: bytes) -> tuple[State, list[Event]]:
         assert self.offer is not None and self.client_hello is not None
         sh = ServerHello.parse(message[4:])
+        self.conn.server_hello_seen = True  # alerts from here on: record version 0x0303
         if sh.legacy_version != 0x0303:
             raise TLSError(
                 AlertDescription.protocol_version, "ServerHello legacy_version not 0x0303"
@@ -479,7 +480,6 @@ class Handshake13:
         shared = self.shares[group].exchange(peer_key)
 
         conn = self.conn
-        conn.server_hello_seen = True
         conn.version = 0x0304
         conn.extended_master_secret = True  # the TLS 1.3 key schedule binds the transcript
         conn.suite = suite
