@@ -1261,3 +1261,91 @@ def test_ip_target_validates_against_ip_san(pki: peers.ServerPki, target: str) -
     loop.target = target
     assert loop.handshake() == sc.SEC_E_WRONG_PRINCIPAL
     sc.DeleteSecurityContext(loop.ctx)
+
+
+# --- Layouts and parameters a hostile-input review found mishandled -------------------------
+
+
+def test_bytes_target_is_checked_like_a_str(pki: peers.ServerPki) -> None:
+    """InitializeSecurityContextA's SEC_CHAR* target as bytes: the name is still checked
+    (it used to switch the check and SNI off)."""
+    loop = handshake_with(pki.ecdsa)
+    loop.target = b"evil.example"  # type: ignore[assignment]
+    assert loop.handshake() == sc.SEC_E_WRONG_PRINCIPAL
+    sc.DeleteSecurityContext(loop.ctx)
+    loop = handshake_with(pki.ecdsa)
+    loop.target = bytearray(b"localhost\0junk")  # type: ignore[assignment]
+    assert loop.handshake() == sc.SEC_E_OK
+    sc.DeleteSecurityContext(loop.ctx)
+
+
+@pytest.mark.parametrize("target", [42, b"caf\xc3\xa9.example", ["localhost"]])
+def test_target_of_another_type_fails_closed(target: object) -> None:
+    ctx = sc.CtxtHandle()
+    out = sc.SecBufferDesc([sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None)])
+    status = sc.InitializeSecurityContext(
+        acquire(),
+        None,
+        target,
+        CURL_FLAGS,
+        0,
+        0,
+        None,
+        0,
+        ctx,
+        out,
+        sc.ULONG(),
+        None,  # type: ignore[arg-type]
+    )
+    assert status == sc.SEC_E_INVALID_PARAMETER
+    assert sc.DeleteSecurityContext(ctx) == sc.SEC_E_INVALID_HANDLE  # no context was made
+
+
+@pytest.mark.parametrize("which", [0, 1, 2])
+def test_two_dimensional_encrypt_buffer_never_breaks_the_stream(
+    established: CurlLoop, which: int
+) -> None:
+    """A 2-D view is not one run of bytes.  As DATA it is refused before sealing; as
+    header or trailer it is treated like memory the package cannot write (the output
+    goes to memory of the package's own).  Either way the sequence number stays in
+    step: the records that follow authenticate at the server."""
+    _, desc = encrypt_desc(established, b"secret")
+    b = desc.pBuffers[which]
+    raw = bytearray(2 * len(b.pvBuffer))  # type: ignore[arg-type]
+    b.pvBuffer = memoryview(raw).cast("B", shape=[2, len(raw) // 2])
+    status = sc.EncryptMessage(established.ctx, 0, desc, 0)
+    if which == 1:
+        assert status == sc.SEC_E_INVALID_TOKEN
+    else:
+        assert status == sc.SEC_E_OK
+        assert isinstance(desc.pBuffers[which].pvBuffer, bytearray)
+        established.server.feed(
+            b"".join(bytes(x.pvBuffer[: x.cbBuffer]) for x in desc.pBuffers[:3])  # type: ignore[index]
+        )
+        assert established.server.read() == b"secret"
+    established.server.feed(established.encrypt(b"ping"))
+    assert established.server.read() == b"ping"
+
+
+@pytest.mark.parametrize("cb", [-1, None, "5", 5.0])
+def test_encrypt_data_size_that_is_not_a_ulong_is_refused(
+    established: CurlLoop, cb: object
+) -> None:
+    buf, desc = encrypt_desc(established, b"secret")
+    desc.pBuffers[1].cbBuffer = cb  # type: ignore[assignment]
+    assert sc.EncryptMessage(established.ctx, 0, desc, 0) == sc.SEC_E_INVALID_TOKEN
+    established.server.feed(established.encrypt(b"ping"))
+    assert established.server.read() == b"ping"
+
+
+def test_strided_decrypt_input_is_a_layout_error_not_a_bad_mac(established: CurlLoop) -> None:
+    record = server_sends(established, b"hello")
+    spread = bytearray(2 * len(record))
+    spread[::2] = record
+    desc = decrypt_desc(bytearray())
+    desc.pBuffers[0].pvBuffer = memoryview(spread)[::2]
+    desc.pBuffers[0].cbBuffer = len(record)
+    assert sc.DecryptMessage(established.ctx, desc, 0, None) == sc.SEC_E_INVALID_TOKEN
+    desc = decrypt_desc(bytearray(record))  # nothing consumed, the context lives on
+    assert sc.DecryptMessage(established.ctx, desc, 0, None) == sc.SEC_E_OK
+    assert desc.pBuffers[1].data() == b"hello"

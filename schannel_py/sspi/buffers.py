@@ -52,6 +52,8 @@ def data(buf: SecBuffer) -> memoryview | None:
         return memoryview(b"") if n == 0 else None
     if not isinstance(pv, (bytes, bytearray, memoryview)):
         return None
+    if isinstance(pv, memoryview) and not _flat(pv):
+        return None  # memory a C caller could not pass: a layout error, nothing consumed
     view = (
         memoryview(pv).cast("B")
         if isinstance(pv, memoryview) and pv.format != "B"
@@ -67,9 +69,14 @@ def writable(buf: SecBuffer) -> memoryview | None:
     pv = buf.pvBuffer
     if isinstance(pv, bytearray):
         return memoryview(pv)
-    if isinstance(pv, memoryview) and not pv.readonly:
+    if isinstance(pv, memoryview) and not pv.readonly and _flat(pv):
         return pv.cast("B") if pv.format != "B" else pv
     return None
+
+
+def _flat(view: memoryview) -> bool:
+    """One-dimensional, contiguous memory: what a pointer and a length describe."""
+    return view.ndim == 1 and view.c_contiguous
 
 
 def find(bufs: list[SecBuffer], btype_value: int) -> int:

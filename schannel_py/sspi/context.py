@@ -178,6 +178,11 @@ class Context:
 CONTEXTS: HandleTable[Context] = HandleTable(0x53434358)  # "SCCX"
 log = logging.getLogger("schannel_py.sspi.context")
 
+#: Most application data held back during one TLS 1.2 renegotiation: far more than
+#: a server sends between its HelloRequest and its ServerHello; a server that goes
+#: on sending instead of answering is refused rather than buffered without end.
+STASH_LIMIT = 1 << 20
+
 #: Buffer types read on every record (module constants: cheaper than C.X lookups).
 _EMPTY, _DATA, _EXTRA = C.SECBUFFER_EMPTY, C.SECBUFFER_DATA, C.SECBUFFER_EXTRA
 _TOKEN, _ALERT = C.SECBUFFER_TOKEN, C.SECBUFFER_ALERT
@@ -628,6 +633,11 @@ def handshake_step(
                 ctx.stash.extend(
                     e.data for e in events if isinstance(e, ApplicationData) and e.data
                 )
+                if sum(map(len, ctx.stash)) > STASH_LIMIT:
+                    raise TLSError(
+                        AlertDescription.unexpected_message,
+                        "too much application data during a renegotiation",
+                    )
             if RenegotiationRefused in kinds:
                 refused = True
                 break
@@ -856,7 +866,7 @@ def decrypt_fast(ctx: Context, desc: SecBufferDesc) -> SecStatus | None:
     pv, cb = b0.pvBuffer, b0.cbBuffer
     if type(pv) is bytearray:
         view = memoryview(pv)
-    elif type(pv) is memoryview and not pv.readonly and pv.format == "B":
+    elif type(pv) is memoryview and not pv.readonly and pv.format == "B" and pv.c_contiguous:
         view = pv
     else:
         return None
@@ -1049,6 +1059,9 @@ def encrypt_fast(ctx: Context, desc: SecBufferDesc) -> SecStatus | None:
         or hv.format != "B"
         or dv.format != "B"
         or tv.format != "B"
+        or hv.ndim != 1
+        or dv.ndim != 1
+        or tv.ndim != 1
     ):
         return None
     client = ctx.client
@@ -1097,6 +1110,11 @@ def encrypt(ctx: Context, fQOP: int, pMessage: object) -> SecStatus:
         # (SCHANNEL_BEHAVIOUR.md, checklist: EncryptMessage after close_notify).
         return C.SEC_E_CONTEXT_EXPIRED
     dbuf, hbuf, tbuf = bufs[di], bufs[hi], bufs[ti]
+    cb = dbuf.cbBuffer
+    if type(cb) is not int or cb < 0:
+        # Not a ULONG: encrypting "nothing" would leave the plaintext in place
+        # for a caller that sends header + data + trailer from one buffer.
+        return C.SEC_E_INVALID_TOKEN
     plain = B.data(dbuf)
     if plain is None:
         return C.SEC_E_INVALID_TOKEN

@@ -117,7 +117,15 @@ def InitializeSecurityContext(
     allocate = bool(req & C.ISC_REQ_ALLOCATE_MEMORY)
     if req & (C.ISC_REQ_DELEGATE | C.ISC_REQ_PROMPT_FOR_CREDS):
         return C.SEC_E_UNSUPPORTED_FUNCTION
-    target = pszTargetName if isinstance(pszTargetName, str) else None
+    if isinstance(pszTargetName, (bytes, bytearray)):  # InitializeSecurityContextA's SEC_CHAR*
+        try:
+            pszTargetName = bytes(pszTargetName).split(b"\0", 1)[0].decode("ascii")
+        except UnicodeDecodeError:
+            return C.SEC_E_INVALID_PARAMETER
+    if pszTargetName is not None and not isinstance(pszTargetName, str):
+        # Never fail open: a target of the wrong type must not switch the name check off.
+        return C.SEC_E_INVALID_PARAMETER
+    target = pszTargetName
 
     if phContext is None:
         cred = K.CREDENTIALS.get(phCredential)
