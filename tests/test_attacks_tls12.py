@@ -472,3 +472,24 @@ def test_hostile_tls12_server_is_valid_without_attack() -> None:
 
 
 _ = (ECDSA_P256_SHA256, ServerIdentity, ext_block)
+
+
+def test_data_held_during_a_renegotiation_is_bounded() -> None:
+    """After the client's renegotiation ClientHello, a server that streams application
+    data instead of a ServerHello is refused once the held data passes STASH_LIMIT
+    (it was buffered without end): unexpected_message, and the context stays failed."""
+    from schannel_py.sspi.context import STASH_LIMIT
+
+    s, h = Server12(), Harness()
+    s.read_client_hello(h.start())
+    finish12(s, h)
+    seen, _ = h.decrypt(s.prot(handshake_message(HT.hello_request, b"")))
+    assert seen == [sc.SEC_I_RENEGOTIATE, sc.SEC_I_CONTINUE_NEEDED]
+    chunk = bytes(16384)
+    statuses = [h.isc(s.prot(chunk, APPLICATION_DATA))[0] for _ in range(STASH_LIMIT // 16384 + 1)]
+    assert set(statuses[:-1]) == {sc.SEC_I_CONTINUE_NEEDED}
+    assert statuses[-1] == sc.SEC_E_ILLEGAL_MESSAGE
+    ctx = X.CONTEXTS.get(h.ctx)
+    assert ctx is not None and ctx.failure_alert == A.unexpected_message and h.alert
+    assert h.isc(s.prot(chunk, APPLICATION_DATA))[0] == sc.SEC_E_ILLEGAL_MESSAGE
+    h.close()
