@@ -170,7 +170,7 @@ class Context:
         self.cached: list[Ticket13 | Session12] = []
         # Application data that arrived inside a TLS 1.2 renegotiation (through ISC);
         # DecryptMessage hands it out before reading new records.
-        self.stash: list[bytes] = []
+        self.stash = bytearray()
         # Re-entrant: the verify callback runs under it and may call back into the package.
         self.lock = threading.RLock()
 
@@ -630,10 +630,10 @@ def handshake_step(
                 continue
             kinds = {type(e) for e in events}
             if ApplicationData in kinds:
-                ctx.stash.extend(
-                    e.data for e in events if isinstance(e, ApplicationData) and e.data
-                )
-                if sum(map(len, ctx.stash)) > STASH_LIMIT:
+                for event in events:
+                    if isinstance(event, ApplicationData):
+                        ctx.stash += event.data
+                if len(ctx.stash) > STASH_LIMIT:
                     raise TLSError(
                         AlertDescription.unexpected_message,
                         "too much application data during a renegotiation",
@@ -1010,14 +1010,13 @@ def _deliver_stash(
     """Return the data received during a renegotiation, all of it in one DATA buffer
     (a caller that decrypts only while it holds encrypted bytes would otherwise never
     ask for the rest); the caller's bytes all stay as EXTRA."""
-    data = b"".join(ctx.stash)
-    ctx.stash.clear()
+    data, ctx.stash = ctx.stash, bytearray()
     hdr, dat, trl, ext = bufs[di], bufs[empties[0]], bufs[empties[1]], bufs[empties[2]]
     hdr.BufferType, hdr.cbBuffer, hdr.pvBuffer = C.SECBUFFER_STREAM_HEADER, 0, None
     dat.BufferType, dat.cbBuffer, dat.pvBuffer = (
         C.SECBUFFER_DATA,
         len(data),
-        memoryview(bytearray(data)),
+        memoryview(data),
     )
     trl.BufferType, trl.cbBuffer, trl.pvBuffer = C.SECBUFFER_STREAM_TRAILER, 0, None
     if pending:
