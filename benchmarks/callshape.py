@@ -7,7 +7,11 @@ seals or opens the record, and describes the result in the same buffers.
 type checks, no context state, no sequence-number limit, no padding or EXTRA
 handling, no error handling (bad input raises).  What it reaches is therefore
 the most any correct implementation of these calls can reach in CPython on the
-machine at hand; the package never uses it.
+machine at hand; the package never uses it.  Like the package, it lets the
+AEAD read and write the same memory only where the installed cryptography
+allows it (:data:`~schannel_py.tls.record.AEAD_IN_PLACE`; 51 refuses): it seals
+from one work area into another, and opens the record over itself or else
+from a copy of its body in a work area.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
 from schannel_py.sspi.types import SecBufferDesc
 from schannel_py.tls import keyschedule as ks
-from schannel_py.tls.record import Protection13
+from schannel_py.tls.record import AEAD_IN_PLACE, Protection13
 
 _HEADER = 5
 _TAG = 16
@@ -33,11 +37,14 @@ class BareRecords:
         self._seal_seq = write.seq
         self._open_seq = read.seq
         self._record = record
+        source = memoryview(bytearray(record + 1))
         work = memoryview(bytearray(record + 1 + _TAG))
+        self._source = source
         self._work = work
-        self._inner = work[: record + 1]
-        self._content = work[:record]
+        self._content = source[:record]
+        self._ciphertext = work[:record]
         self._tail = work[record:]
+        self._body = work[: record + 1 + _TAG]
         self._hdr = bytes([23, 3, 3]) + (record + 1 + _TAG).to_bytes(2, "big")
 
     @staticmethod
@@ -52,11 +59,11 @@ class BareRecords:
         self._seal_seq = seq + 1
         data = d.pvBuffer
         self._content[:] = data  # type: ignore[index]
-        self._work[self._record] = 23
+        self._source[self._record] = 23
         self._seal.encrypt_into(
-            (self._seal_iv ^ seq).to_bytes(12, "big"), self._inner, self._hdr, self._work
+            (self._seal_iv ^ seq).to_bytes(12, "big"), self._source, self._hdr, self._work
         )
-        data[:] = self._content  # type: ignore[index]
+        data[:] = self._ciphertext  # type: ignore[index]
         t.pvBuffer[:17] = self._tail  # type: ignore[index]
         h.pvBuffer[:_HEADER] = self._hdr  # type: ignore[index]
         h.cbBuffer = _HEADER
@@ -64,18 +71,20 @@ class BareRecords:
         return 0
 
     def decrypt(self, ph: object, desc: SecBufferDesc, seq_no: int, qop: object) -> int:
-        """[DATA, EMPTY, EMPTY, EMPTY] holding exactly one record, opened in place."""
+        """[DATA, EMPTY, EMPTY, EMPTY] holding exactly one full record, whose content
+        ends up where its ciphertext was."""
         b0, b1, b2, _ = desc.pBuffers
         view = memoryview(b0.pvBuffer)  # type: ignore[arg-type]
         total = b0.cbBuffer
         end = total - _TAG
         seq = self._open_seq
         self._open_seq = seq + 1
+        body = view[_HEADER:total]
+        if not AEAD_IN_PLACE:
+            self._body[:] = body
+            body = self._body
         self._open.decrypt_into(
-            (self._open_iv ^ seq).to_bytes(12, "big"),
-            view[_HEADER:total],
-            view[:_HEADER],
-            view[_HEADER:end],
+            (self._open_iv ^ seq).to_bytes(12, "big"), body, view[:_HEADER], view[_HEADER:end]
         )
         length = end - _HEADER - 1  # the last byte is the content type
         b0.BufferType, b0.cbBuffer, b0.pvBuffer = 7, _HEADER, view[:_HEADER]

@@ -5,6 +5,7 @@ Run from the repository root::
     python -m benchmarks.run            # full run (a few minutes)
     python -m benchmarks.run --quick    # a few iterations, for CI (no timing targets enforced)
     python -m benchmarks.run --profile  # also cProfile the full handshake and Encrypt/Decrypt
+    python -m benchmarks.run --records  # section (d) alone (record throughput, about a minute)
 
 Everything is measured in one process and one run, so the ratios are meaningful
 even where absolute times are not.  Handshake numbers are the *client's* CPU
@@ -866,6 +867,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     ap.add_argument("--quick", action="store_true", help="few iterations (CI); no timing targets")
     ap.add_argument("--profile", action="store_true", help="cProfile the handshake and records")
+    ap.add_argument("--records", action="store_true", help="section (d) alone: record throughput")
     args = ap.parse_args(argv)
     cfg = Config.make(args.quick)
     start = time.perf_counter()
@@ -873,6 +875,10 @@ def main(argv: list[str] | None = None) -> int:
         pki = build(Path(tmp))
         trust_root(pki)
         b = Bench(cfg, pki)
+        if args.records:
+            b.run_throughput()
+            print_report(b, time.perf_counter() - start)
+            return 0
         ours = b.run_handshakes()
         floors, in_situ = b.run_floors()
         py = b.run_pyssl()

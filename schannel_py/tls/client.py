@@ -39,7 +39,6 @@ from .record import (
     APPLICATION_DATA,
     CHANGE_CIPHER_SPEC,
     HANDSHAKE,
-    HAS_AEAD_INTO,
     HEADER_LEN,
     MAX_PLAINTEXT,
     Protection,
@@ -312,7 +311,7 @@ class TLSClient:
         ``trailer`` (the rest); False where the protection cannot do it (the caller
         then uses :meth:`encrypt`).  Same checks as :meth:`encrypt`."""
         protection = self.write_protection
-        if not isinstance(protection, Protection13) or not HAS_AEAD_INTO:
+        if not isinstance(protection, Protection13):
             return False
         if not self.handshake_complete or self.handshake.in_progress():
             raise TLSError(AlertDescription.internal_error, "handshake not complete")

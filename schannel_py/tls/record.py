@@ -88,9 +88,6 @@ _MAX_INNER = MAX_PLAINTEXT + 1
 #: Protected records at least this long are opened through the work area.
 _SCRATCH_MIN = 4096
 
-#: cryptography >= 47 can write AEAD output into a caller's buffer.
-HAS_AEAD_INTO = hasattr(AESGCM, "encrypt_into") and hasattr(ChaCha20Poly1305, "encrypt_into")
-
 
 class Protection12:
     """TLS 1.2 AEAD record protection (RFC 5288 GCM, RFC 7905 ChaCha20-Poly1305)."""
@@ -158,10 +155,25 @@ class Protection12:
         return ctype, plain
 
 
-class Protection13:
-    """TLS 1.3 record protection for one direction and one traffic secret."""
+#: Protection13's sealing work areas: the inner-plaintext area, the output area,
+#: then the full-size record's content, inner plaintext, sealed record,
+#: ciphertext and tail (type and tag) views.
+_SealAreas = tuple[
+    memoryview, memoryview, memoryview, memoryview, memoryview, memoryview, memoryview
+]
 
-    __slots__ = ("suite", "secret", "_aead", "_iv", "seq", "header_len", "_scratch", "_full")
+
+class Protection13:
+    """TLS 1.3 record protection for one direction and one traffic secret.
+
+    cryptography 51 refuses AEAD input and output that overlap (earlier releases
+    allowed it), so sealing goes from one work area into another: the data is
+    copied in and the record out either way, so that costs nothing.  Opening in
+    the caller's memory copies the body to a work area first where the AEAD
+    cannot decrypt over its input (see :data:`AEAD_IN_PLACE`).
+    """
+
+    __slots__ = ("suite", "secret", "_aead", "_iv", "seq", "header_len", "_scratch", "_seal")
 
     def __init__(self, suite: CipherSuite, secret: bytes, key: bytes, iv: bytes) -> None:
         self.suite = suite
@@ -170,10 +182,10 @@ class Protection13:
         self._aead = suite.aead(key)
         self._iv = int.from_bytes(iv, "big")
         self.seq = 0
-        #: Work area for sealing and opening large records (see _work_area).
+        #: Output work area for sealing and opening large records (see _work_area).
         self._scratch: memoryview | None = None
-        #: Views of the work area for sealing a full-size record.
-        self._full: tuple[memoryview, memoryview, memoryview, memoryview, memoryview] | None = None
+        #: Sealing's work areas and their views for a full-size record (see _seal_areas).
+        self._seal: _SealAreas | None = None
 
     def _nonce(self) -> bytes:
         if self.seq >= _LAST_SEQ:
@@ -195,11 +207,27 @@ class Protection13:
         return hdr, self._aead.encrypt(self._nonce(), inner, hdr)
 
     def _work_area(self) -> memoryview:
-        """The direction's reused 16 KiB work area (allocated on first use)."""
+        """The direction's reused output work area (allocated on first use)."""
         work = self._scratch
         if work is None:
             work = self._scratch = memoryview(bytearray(MAX_CIPHERTEXT_13))
         return work
+
+    def _seal_areas(self) -> _SealAreas:
+        """The inner-plaintext area, the output area and, for a full 16 KiB record,
+        the views of both that :meth:`seal_data_into` uses (made on first use)."""
+        inner = memoryview(bytearray(_MAX_INNER))
+        out = self._work_area()
+        areas = self._seal = (
+            inner,
+            out,
+            inner[:MAX_PLAINTEXT],
+            inner,
+            out[: MAX_PLAINTEXT + 17],
+            out[:MAX_PLAINTEXT],
+            out[MAX_PLAINTEXT : MAX_PLAINTEXT + 17],
+        )
+        return areas
 
     def seal_data_into(
         self,
@@ -218,30 +246,24 @@ class Protection13:
         seq = self.seq
         if seq >= _LAST_SEQ:
             raise TLSError(AlertDescription.internal_error, "sequence number exhausted")
-        full = self._full
-        if full is None:
-            work = self._work_area()
-            full = self._full = (
-                work,
-                work[: MAX_PLAINTEXT + 1],
-                work[: MAX_PLAINTEXT + 17],
-                work[:MAX_PLAINTEXT],
-                work[MAX_PLAINTEXT : MAX_PLAINTEXT + 17],
-            )
+        areas = self._seal
+        if areas is None:
+            areas = self._seal_areas()
         self.seq = seq + 1
         if n == MAX_PLAINTEXT:
-            work, inner, sealed, content, tail = full
+            source, _, content, inner, sealed, ciphertext, tail = areas
             hdr = _FULL_DATA_HEADER
         else:
-            work = full[0]
-            inner, sealed, content, tail = work[: n + 1], work[: n + 17], work[:n], work[n : n + 17]
+            source, out = areas[0], areas[1]
+            content, inner = source[:n], source[: n + 1]
+            sealed, ciphertext, tail = out[: n + 17], out[:n], out[n : n + 17]
             hdr = _pack_header(APPLICATION_DATA, 0x0303, n + 17)
         if data is None:
             data = body if len(body) == n else body[:n]
         content[:] = data
-        work[n] = APPLICATION_DATA
+        source[n] = APPLICATION_DATA
         self._aead.encrypt_into((self._iv ^ seq).to_bytes(12, "big"), inner, hdr, sealed)
-        body[:n] = content
+        body[:n] = ciphertext
         trailer[:17] = tail
         header[:5] = hdr
 
@@ -249,7 +271,7 @@ class Protection13:
         """(inner content type, content) of a protected record; bad_record_mac on failure."""
         body_len = _protected_body_length(record)
         view = record if isinstance(record, memoryview) else memoryview(record)
-        if body_len >= _SCRATCH_MIN and HAS_AEAD_INTO:
+        if body_len >= _SCRATCH_MIN:
             return self._open_large(view, body_len - 16)
         try:
             inner = self._aead.decrypt(self._nonce(), view[HEADER_LEN:], bytes(view[:HEADER_LEN]))
@@ -279,27 +301,36 @@ class Protection13:
         """:meth:`open` over the caller's writable record: the content is decrypted
         over the body and ends up at ``record[HEADER_LEN:HEADER_LEN + length]``.
 
-        Returns (inner content type, content length).  No copy of the record is
-        made, which is what keeps DecryptMessage close to the raw AEAD; on a
-        failed authentication the body is zeroed, so no unauthenticated bytes
-        remain.  The common case (an application-data header, a body between
-        17 bytes and a full record) takes the fewest Python steps; anything else
-        goes through the same checks as :meth:`open`.
+        Returns (inner content type, content length).  Where the AEAD may write
+        over its own input (:data:`AEAD_IN_PLACE`) no copy is made, which is what
+        keeps DecryptMessage close to the raw AEAD; elsewhere the body is first
+        copied to the work area.  On a failed authentication the body is zeroed,
+        so no unauthenticated bytes remain.  The common case (an application-data
+        header, a body between 17 bytes and a full record) takes the fewest Python
+        steps; anything else goes through the same checks as :meth:`open`.
         """
         n = len(record)
         if record[0] != APPLICATION_DATA or not _MIN_RECORD_13 <= n <= _MAX_RECORD_13:
             _protected_body_length(record)  # raises the alert open() raises
         end = n - 16  # the content, type and padding end where the tag starts
         out = record[HEADER_LEN:end]
+        body = record[HEADER_LEN:]
         seq = self.seq
         if seq >= _LAST_SEQ:
             raise TLSError(AlertDescription.internal_error, "sequence number exhausted")
         self.seq = seq + 1
+        if not AEAD_IN_PLACE:
+            work = self._scratch
+            if work is None:
+                work = self._work_area()
+            copy = work[: n - HEADER_LEN]
+            copy[:] = body
+            body = copy
         try:
             # The header is not overwritten (the content starts after it), so
             # it can be the associated data as it stands.
             self._aead.decrypt_into(
-                (self._iv ^ seq).to_bytes(12, "big"), record[HEADER_LEN:], record[:HEADER_LEN], out
+                (self._iv ^ seq).to_bytes(12, "big"), body, record[:HEADER_LEN], out
             )
         except Exception:
             out[:] = bytes(end - HEADER_LEN)
@@ -316,6 +347,29 @@ class Protection13:
         if m > _MAX_INNER:
             raise TLSError(AlertDescription.record_overflow, "inner plaintext too long")
         return ctype, m - 1
+
+
+def _aead_works_in_place() -> bool:
+    """Whether the installed cryptography lets ``decrypt_into`` write its output over
+    its own input, starting at the same byte (releases up to 50 do; 51 refuses any
+    overlap of input and output).  Asked of the library itself, not of its version
+    number, for both AEAD classes TLS 1.3 uses."""
+    for aead in (AESGCM(bytes(16)), ChaCha20Poly1305(bytes(32))):
+        nonce = bytes(12)
+        record = bytearray(aead.encrypt(nonce, b"in place", b"aad"))
+        view = memoryview(record)
+        try:
+            aead.decrypt_into(nonce, view, b"aad", view[:8])
+        except Exception:
+            return False
+        if record[:8] != b"in place":
+            return False
+    return True
+
+
+#: The AEAD may decrypt over its input; :meth:`Protection13.open_in_place` then
+#: skips the copy of each record's body (one 16 KiB copy per full record).
+AEAD_IN_PLACE = _aead_works_in_place()
 
 
 def _protected_body_length(record: bytes | memoryview) -> int:
