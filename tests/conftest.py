@@ -5,6 +5,9 @@ temporary directory -- root CA, intermediate, and server certificates
 (``ecdsa``, ``rsa``, ``ecdsa_direct``, ``expired``, ``wrong_name``,
 ``untrusted``), each with ``cert``/``key``/``chain``/``fullchain`` paths.
 
+``package_warnings`` (function, autouse): the warnings the package's own code
+raised during the test; any left in it at the end fail the test.
+
 ``root_ca_pem`` (session): path of the root CA PEM.
 ``root_certs_env`` (function): sets ``SCHANNEL_PY_ROOT_CERTS`` to that path for
 one test and returns it.
@@ -13,12 +16,15 @@ one test and returns it.
 from __future__ import annotations
 
 import signal
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
 import peers
 import pytest
+
+import schannel_py
 
 ROOT_CERTS_ENV = "SCHANNEL_PY_ROOT_CERTS"
 
@@ -29,6 +35,42 @@ def pytest_configure(config: pytest.Config) -> None:
         "interop: needs external TLS peers (openssl s_server, gnutls-serv) on loopback; "
         "skipped when a tool is missing, but failed when CI is set",
     )
+
+
+#: Where the package's own code lives: a warning attributed to a line in here is ours.
+PACKAGE_DIR = Path(schannel_py.__file__).resolve().parent
+
+
+@pytest.fixture(autouse=True)
+def package_warnings() -> Iterator[list[warnings.WarningMessage]]:
+    """Every warning raised during the test; the test fails if the package's own
+    code raised any, above all a dependency's deprecation of something we call
+    (cryptography attributes those to our line).  pyproject's ``filterwarnings``
+    turns such warnings into errors, which is what happens outside a test's body
+    (imports, session fixtures); inside it they are recorded instead and fail the
+    test afterwards, because an error raised inside one of the package's
+    ``except Exception`` blocks would pass for an ordinary failure and be hidden.
+    The other warnings are handed back to pytest."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.filterwarnings("always", module="schannel_py")
+        warnings.filterwarnings("ignore", category=ResourceWarning)  # as in pyproject
+        yield caught
+    ours = [w for w in caught if is_package_file(w.filename)]
+    for w in caught:
+        if w not in ours:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    if ours:
+        pytest.fail(
+            "the package raised warnings (a dependency deprecating something it calls?):\n"
+            + "\n".join(
+                f"{w.filename}:{w.lineno}: {w.category.__name__}: {w.message}" for w in ours
+            )
+        )
+
+
+def is_package_file(filename: str) -> bool:
+    """Whether ``filename`` is one of the package's own source files."""
+    return Path(filename).resolve().is_relative_to(PACKAGE_DIR)
 
 
 INTEROP_DEADLINE = 60.0
