@@ -83,6 +83,8 @@ _FULL_DATA_HEADER = _pack_header(APPLICATION_DATA, 0x0303, MAX_PLAINTEXT + 17)
 #: Whole TLS 1.3 protected records: the shortest (type byte and tag) and longest.
 _MIN_RECORD_13 = HEADER_LEN + 17
 _MAX_RECORD_13 = HEADER_LEN + MAX_CIPHERTEXT_13
+#: A TLS 1.3 record carrying a full 16 KiB of data (+ type + tag), no padding.
+_FULL_RECORD_13 = HEADER_LEN + MAX_PLAINTEXT + 17
 #: Longest TLSInnerPlaintext content plus its type byte.
 _MAX_INNER = MAX_PLAINTEXT + 1
 #: Protected records at least this long are opened through the work area.
@@ -173,7 +175,17 @@ class Protection13:
     cannot decrypt over its input (see :data:`AEAD_IN_PLACE`).
     """
 
-    __slots__ = ("suite", "secret", "_aead", "_iv", "seq", "header_len", "_scratch", "_seal")
+    __slots__ = (
+        "suite",
+        "secret",
+        "_aead",
+        "_iv",
+        "seq",
+        "header_len",
+        "_scratch",
+        "_seal",
+        "_full_body",
+    )
 
     def __init__(self, suite: CipherSuite, secret: bytes, key: bytes, iv: bytes) -> None:
         self.suite = suite
@@ -186,6 +198,8 @@ class Protection13:
         self._scratch: memoryview | None = None
         #: Sealing's work areas and their views for a full-size record (see _seal_areas).
         self._seal: _SealAreas | None = None
+        #: The work area's view for copying a full-size record's body (open_in_place).
+        self._full_body: memoryview | None = None
 
     def _nonce(self) -> bytes:
         if self.seq >= _LAST_SEQ:
@@ -320,10 +334,12 @@ class Protection13:
             raise TLSError(AlertDescription.internal_error, "sequence number exhausted")
         self.seq = seq + 1
         if not AEAD_IN_PLACE:
-            work = self._scratch
-            if work is None:
-                work = self._work_area()
-            copy = work[: n - HEADER_LEN]
+            if n == _FULL_RECORD_13:
+                copy = self._full_body
+                if copy is None:
+                    copy = self._full_body = self._work_area()[: _FULL_RECORD_13 - HEADER_LEN]
+            else:
+                copy = self._work_area()[: n - HEADER_LEN]
             copy[:] = body
             body = copy
         try:
