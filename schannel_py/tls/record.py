@@ -157,12 +157,10 @@ class Protection12:
         return ctype, plain
 
 
-#: Protection13's sealing work areas: the inner-plaintext area, the output area,
-#: then the full-size record's content, inner plaintext, sealed record,
-#: ciphertext and tail (type and tag) views.
-_SealAreas = tuple[
-    memoryview, memoryview, memoryview, memoryview, memoryview, memoryview, memoryview
-]
+#: Protection13's sealing work areas: the inner-plaintext area (a full record's
+#: inner plaintext), the output area, then the full-size record's content, sealed
+#: record, ciphertext and tail (type and tag) views.
+_SealAreas = tuple[memoryview, memoryview, memoryview, memoryview, memoryview, memoryview]
 
 
 class Protection13:
@@ -236,7 +234,6 @@ class Protection13:
             inner,
             out,
             inner[:MAX_PLAINTEXT],
-            inner,
             out[: MAX_PLAINTEXT + 17],
             out[:MAX_PLAINTEXT],
             out[MAX_PLAINTEXT : MAX_PLAINTEXT + 17],
@@ -265,7 +262,8 @@ class Protection13:
             areas = self._seal_areas()
         self.seq = seq + 1
         if n == MAX_PLAINTEXT:
-            source, _, content, inner, sealed, ciphertext, tail = areas
+            source, _, content, sealed, ciphertext, tail = areas
+            inner = source
             hdr = _FULL_DATA_HEADER
         else:
             source, out = areas[0], areas[1]
