@@ -1338,6 +1338,39 @@ def test_encrypt_data_size_that_is_not_a_ulong_is_refused(
     assert established.server.read() == b"ping"
 
 
+@pytest.mark.parametrize("which", [0, 1, 2])
+@pytest.mark.parametrize("others", ["memoryview", "bytearray"])
+def test_strided_encrypt_buffer_gets_one_status_on_every_route(
+    established: CurlLoop, which: int, others: str
+) -> None:
+    """A strided view (every other byte) is not one run of bytes either, whatever the
+    other buffers are made of (memoryviews and bytearrays reach EncryptMessage by
+    different routes): as DATA it is refused before sealing, as header or trailer the
+    output goes to memory of the package's own, and the records that follow still
+    authenticate at the server."""
+    _, desc = encrypt_desc(established, b"secret")
+    if others == "bytearray":
+        for b in desc.pBuffers[:3]:
+            b.pvBuffer = bytearray(b.pvBuffer)  # type: ignore[arg-type]
+    b = desc.pBuffers[which]
+    content = bytes(b.pvBuffer)  # type: ignore[arg-type]
+    spread = bytearray(2 * len(content))
+    spread[::2] = content
+    b.pvBuffer = memoryview(spread)[::2]
+    status = sc.EncryptMessage(established.ctx, 0, desc, 0)
+    if which == 1:
+        assert status == sc.SEC_E_INVALID_TOKEN
+    else:
+        assert status == sc.SEC_E_OK
+        assert isinstance(desc.pBuffers[which].pvBuffer, bytearray)
+        established.server.feed(
+            b"".join(bytes(x.pvBuffer[: x.cbBuffer]) for x in desc.pBuffers[:3])  # type: ignore[index]
+        )
+        assert established.server.read() == b"secret"
+    established.server.feed(established.encrypt(b"ping"))
+    assert established.server.read() == b"ping"
+
+
 def test_strided_decrypt_input_is_a_layout_error_not_a_bad_mac(established: CurlLoop) -> None:
     record = server_sends(established, b"hello")
     spread = bytearray(2 * len(record))

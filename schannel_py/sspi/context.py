@@ -1061,6 +1061,9 @@ def encrypt_fast(ctx: Context, desc: SecBufferDesc) -> SecStatus | None:
         or hv.ndim != 1
         or dv.ndim != 1
         or tv.ndim != 1
+        or not hv.c_contiguous
+        or not dv.c_contiguous
+        or not tv.c_contiguous
     ):
         return None
     client = ctx.client
