@@ -23,19 +23,12 @@ server Finished is unaffected (the application traffic secrets).  The
 early-data records are still checked, by decrypting them with the early
 traffic secret derived from our PSK (an independent check of the PSK).
 
-Known data problem (the ``xfail(strict=True)`` tests below): in
-``vectors/rfc8448.json``, converted from ``shared/vectors-src``, section 4's
-``Record_ServerHandshakeMessages`` (93 bytes) and ``Message_EncryptedExtensions``
-(40 bytes) are not the RFC's.  The RFC's EncryptedExtensions (44 bytes) also
-holds an empty server_name extension; the record in our data holds
-EncryptedExtensions without it and a server Finished recomputed for that
-transcript (it verifies, and decrypts under the right keys), while
-``Message_Server_Finished`` and every later record (client Finished, application
-data, close_notify) are still the RFC's, computed over the RFC's transcript.
-So the server Finished we decrypt is not ``Message_Server_Finished`` and our
-application traffic keys are not the RFC's.  With Botan's upstream record
-(97 bytes) every one of those assertions holds.  When the vector is corrected
-the xfail tests start passing and strict xfail makes them fail: drop the marks.
+Section 4's values in ``vectors/rfc8448.json`` are the RFC's own (converted from
+the RFC text, ``section4-rfc.vec``): Botan's copy of the section had a server
+flight regenerated without the empty server_name in EncryptedExtensions, so its
+server Finished, and the application traffic keys after it, were not the RFC's.
+The tests below of the server Finished, the client Finished and the application
+data hold with the RFC's bytes.
 """
 
 from __future__ import annotations
@@ -325,14 +318,6 @@ def test_tampered_server_finished_is_rejected() -> None:
     assert info.value.description == AlertDescription.decrypt_error
 
 
-VECTOR_FLIGHT = pytest.mark.xfail(
-    strict=True,
-    reason="vectors/rfc8448.json section 4: Record_ServerHandshakeMessages and "
-    "Message_EncryptedExtensions are not the RFC's (see the module docstring)",
-)
-
-
-@VECTOR_FLIGHT
 def test_server_finished_is_the_rfc_value() -> None:
     r, _ = handshake_resumed()
     incoming = [m for d, _, m in r.client.message_log if d == "in"]
@@ -361,7 +346,6 @@ def test_client_finished_record() -> None:
     )
 
 
-@VECTOR_FLIGHT
 def test_rfc_client_finished_covers_end_of_early_data() -> None:
     """The RFC's client Finished is ours with EndOfEarlyData added to the transcript."""
     r, _ = handshake_resumed()
@@ -410,7 +394,6 @@ def test_application_data_round_trip() -> None:
     assert c.receive_record(reply) == [ApplicationData(b(sec, "Server_AppData"))]
 
 
-@VECTOR_FLIGHT
 def test_application_data_and_close_notify() -> None:
     """The application traffic secrets end at the server Finished, before where the
     flights differ: application data and close_notify are the RFC's records."""
