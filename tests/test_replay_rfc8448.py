@@ -12,8 +12,8 @@ must equal the RFC's ``Message_*`` value.
 Certificate validation is off (the RFC certificates are RSA-1024 and expired),
 but the core still checks the server's CertificateVerify signature and Finished MAC.
 
-Not replayed: ``Resumed_0RTT_Handshake`` (section 4), which needs PSK resumption
-and early data in the client. That is a later issue.
+``Resumed_0RTT_Handshake`` (section 4) is replayed in
+``test_replay_rfc8448_resumption`` (PSK resumption; the client sends no early data).
 
 Key schedule: RFC 8448 prints the intermediate secrets, but they are not in
 ``vectors/rfc8448.json``. Every record we produce or decrypt matching the RFC
