@@ -174,6 +174,18 @@ class Context:
         # Re-entrant: the verify callback runs under it and may call back into the package.
         self.lock = threading.RLock()
 
+    def release(self) -> None:
+        """Drop the references that close a cycle through this context (the
+        callbacks :func:`create` installs close over it; the TLS client's own
+        links are broken by its release), so DeleteSecurityContext frees the
+        connection and its secrets by reference counting."""
+        with self.lock:
+            config = self.client.config
+            config.choose_credential = None
+            config.verify_certificate = None
+            config.verify_resumed_certificate = None
+            self.client.release()
+
 
 CONTEXTS: HandleTable[Context] = HandleTable(0x53434358)  # "SCCX"
 log = logging.getLogger("schannel_py.sspi.context")

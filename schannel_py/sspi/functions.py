@@ -202,8 +202,10 @@ def InitializeSecurityContext(
 @_guarded
 def DeleteSecurityContext(phContext: CtxtHandle | None) -> SecStatus:
     """Release a context, complete or not."""
-    if X.CONTEXTS.remove(phContext) is None:
+    ctx = X.CONTEXTS.remove(phContext)
+    if ctx is None:
         return C.SEC_E_INVALID_HANDLE
+    ctx.release()
     return C.SEC_E_OK
 
 

@@ -172,6 +172,18 @@ class TLSClient:
         self.secrets: dict[str, bytes] = {}
         self.message_log: list[tuple[str, int, bytes]] = []
 
+    def release(self) -> None:
+        """Break the links that make a connection a reference cycle: each handshake's
+        pointer back to this client and a paused handshake's continuation.  Dropping
+        the last reference then frees the connection and its secrets at once, not at
+        the next cyclic collection.  The client is unusable afterwards (the SSPI
+        layer calls this from DeleteSecurityContext)."""
+        for handshake in (self.handshake, self._previous_handshake):
+            if handshake is not None:
+                vars(handshake).pop("conn", None)
+        self._previous_handshake = None
+        self._continuation = None
+
     # --- driver API -----------------------------------------------------------
 
     def start(self) -> None:
