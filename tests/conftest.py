@@ -5,6 +5,9 @@ temporary directory -- root CA, intermediate, and server certificates
 (``ecdsa``, ``rsa``, ``ecdsa_direct``, ``expired``, ``wrong_name``,
 ``untrusted``), each with ``cert``/``key``/``chain``/``fullchain`` paths.
 
+``clock`` (function): a :class:`FakeClock` that new contexts read, with an
+empty session cache before and after.
+
 ``package_warnings`` (function, autouse): the warnings the package's own code
 raised during the test; any left in it at the end fail the test.
 
@@ -25,6 +28,7 @@ import peers
 import pytest
 
 import schannel_py
+from schannel_py.sspi import cache, context
 
 ROOT_CERTS_ENV = "SCHANNEL_PY_ROOT_CERTS"
 
@@ -35,6 +39,26 @@ def pytest_configure(config: pytest.Config) -> None:
         "interop: needs external TLS peers (openssl s_server, gnutls-serv) on loopback; "
         "skipped when a tool is missing, but failed when CI is set",
     )
+
+
+class FakeClock:
+    """The session cache's clock, set by hand (``clock`` fixture)."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
+    """New contexts read this clock; the session cache starts and ends empty."""
+    fake = FakeClock()
+    monkeypatch.setattr(context, "clock", fake)
+    cache.CACHE.flush()
+    yield fake
+    cache.CACHE.flush()
 
 
 #: Where the package's own code lives: a warning attributed to a line in here is ours.

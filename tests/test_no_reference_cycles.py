@@ -9,27 +9,18 @@ from __future__ import annotations
 
 import gc
 import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import peers
-import pytest
+from conftest import FakeClock
 from memserver import MemoryServer
 from sspi_driver import CurlLoop, acquire
-from test_session_cache import FakeClock, connect, reconnected, schannel_cred, server_context
+from test_session_cache import connect, reconnected, schannel_cred, server_context
 
 import schannel_py as sc
 from schannel_py.sspi import cache as K
 from schannel_py.sspi import context as X
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
-    fake = FakeClock()
-    monkeypatch.setattr(X, "clock", fake)
-    K.CACHE.flush()
-    yield fake
-    K.CACHE.flush()
 
 
 def package_garbage(run: Callable[[], None]) -> list[str]:

@@ -6,11 +6,11 @@ import os
 import ssl
 import struct
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import peers
 import pytest
+from conftest import FakeClock
 from memserver import MemoryServer
 from sspi_driver import CurlLoop, acquire
 
@@ -18,23 +18,6 @@ import schannel_py as sc
 from schannel_py.sspi import cache as K
 from schannel_py.sspi import context as X
 from schannel_py.tls.session import Session12, Ticket13
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
-    fake = FakeClock()
-    monkeypatch.setattr(X, "clock", fake)
-    K.CACHE.flush()
-    yield fake
-    K.CACHE.flush()
 
 
 def server_context(
