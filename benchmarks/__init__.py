@@ -1,1 +1,1 @@
-"""Benchmarks of schannel_py: run ``python -m benchmarks.run`` (see README, "Performance")."""
+"""Benchmarks of schannel_py: run ``python -m benchmarks.run`` (see docs/performance.md)."""

@@ -220,7 +220,7 @@ class Bench:
     def run_floors(self) -> tuple[dict[str, float], dict[str, float]]:
         """The floor twice: each component in a tight loop (hot CPU caches), and
         each component right after the server has answered a ClientHello, which
-        is when the client does that work inside a handshake (see the README)."""
+        is when the client does that work inside a handshake (see docs/performance.md)."""
         shape13 = self.probe(self.cred13, self.srv13, False)
         shape12 = self.probe(self.cred12, self.srv12, False)
         sc.SslEmptyCache(None, 0)
