@@ -381,3 +381,21 @@ def test_openssl_receives_certificate_unknown(
 def set_callback_on(ctx: sc.CtxtHandle, fn: Callable[[crypt32.CERT_CONTEXT], object]) -> int:
     info = sc.SecPkgContext_PyVerifyCallback(pfnCallback=fn)
     return sc.SetContextAttributes(ctx, sc.SECPKG_ATTR_PY_VERIFY_CALLBACK, info, 0)
+
+
+def test_delete_from_inside_the_callback_ends_the_handshake_cleanly(
+    pki: peers.ServerPki, root_certs_env: Path
+) -> None:
+    """DeleteSecurityContext called by the callback on its own context: the running
+    ISC ends with a status, no exception, and the handle is gone afterwards."""
+    loop = new_loop(server_context(pki.ecdsa, TLS13))
+    deleted: list[sc.SecStatus] = []
+
+    def delete_own_context(cert: crypt32.CERT_CONTEXT) -> bool:
+        deleted.append(sc.DeleteSecurityContext(loop.ctx))
+        return True
+
+    status = run(loop, delete_own_context)
+    assert deleted == [sc.SEC_E_OK]
+    assert status != sc.SEC_E_OK
+    assert sc.DeleteSecurityContext(loop.ctx) == sc.SEC_E_INVALID_HANDLE

@@ -178,8 +178,12 @@ class Context:
         """Drop the references that close a cycle through this context (the
         callbacks :func:`create` installs close over it; the TLS client's own
         links are broken by its release), so DeleteSecurityContext frees the
-        connection and its secrets by reference counting."""
+        connection and its secrets by reference counting.  Not from inside the
+        verify callback: the handshake that called it still runs, and the cyclic
+        collector frees that context instead."""
         with self.lock:
+            if self.in_callback:
+                return
             config = self.client.config
             config.choose_credential = None
             config.verify_certificate = None
