@@ -1,9 +1,9 @@
-"""The client handshake state machines as a Mermaid ``stateDiagram-v2``.
+"""The client's state machines as a Mermaid ``stateDiagram-v2``.
 
-Generated from the state tables the code dispatches through
-(``TRANSITIONS`` in :mod:`schannel_py.tls.handshake13` and
-:mod:`schannel_py.tls.handshake12`), so the picture cannot drift from the
-code: ``schannel-py diagram`` prints it and a test checks that the README
+Generated from the state tables the code dispatches through (the SSPI
+context's ``PHASES`` in :mod:`schannel_py.sspi.phases`, and ``TRANSITIONS`` in
+:mod:`schannel_py.tls.handshake13` and :mod:`schannel_py.tls.handshake12`), so
+the picture cannot drift from the code: ``schannel-py diagram`` prints it and a test checks that the README
 carries exactly that text.  Each edge is labelled with the handshake message
 that causes it and the handler that processes it.  Three moves do not come
 from a handshake message and are added here, marked as such: sending the
@@ -18,6 +18,7 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
+from .sspi.phases import PHASES, Phase
 from .tls import handshake12, handshake13
 from .tls.messages import msg_name
 
@@ -48,13 +49,27 @@ def _states(prefix: str, table: Table, extra: tuple[enum.Enum, ...]) -> list[str
     return [f'        state "{s.name}" as {prefix}_{s.name}' for s in seen]
 
 
+def _sspi() -> list[str]:
+    """The SSPI context's phases, each move labelled with the call and outcome."""
+    lines = ['    state "SSPI context (sspi.phases.PHASES)" as SSPI {']
+    lines += [f'        state "{p.name}" as S_{p.name}' for p in PHASES]
+    lines.append(f"        [*] --> S_{Phase.NEW.name}")
+    for phase, rule in PHASES.items():
+        for target, why in rule.moves.items():
+            lines.append(f"        S_{phase.name} --> S_{target.name}: {why.replace(':', ' ->')}")
+    lines.append("    }")
+    return lines
+
+
 def mermaid() -> str:
     """The Mermaid text (no code fence), ending with a newline."""
     S13 = handshake13.State
     S12 = handshake12.State12
     t13: Table = handshake13.TRANSITIONS
     t12: Table = handshake12.TRANSITIONS
-    lines = ["stateDiagram-v2", '    state "TLS 1.3 client (handshake13.TRANSITIONS)" as TLS13 {']
+    lines = ["stateDiagram-v2"]
+    lines += _sspi()
+    lines.append('    state "TLS 1.3 client (handshake13.TRANSITIONS)" as TLS13 {')
     lines += _states("T13", t13, (S13.START,))
     lines.append(f"        [*] --> T13_{S13.START.name}")
     lines.append(f"        T13_{S13.START.name} --> T13_{S13.WAIT_SH.name}: send client_hello")

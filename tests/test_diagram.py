@@ -49,4 +49,4 @@ def test_diagram_is_mermaid_state_diagram() -> None:
     text = diagram.mermaid()
     assert text.startswith("stateDiagram-v2\n")
     assert "T12_WAIT_CCS --> T12_WAIT_FINISHED: change_cipher_spec" in text
-    assert text.count("{") == text.count("}") == 2
+    assert text.count("{") == text.count("}") == 3  # the SSPI context, TLS 1.3, TLS 1.2

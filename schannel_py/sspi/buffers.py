@@ -8,6 +8,7 @@ caller turns that into the Windows status.
 from __future__ import annotations
 
 from .. import constants as C
+from ..constants import SecStatus
 from .types import SecBuffer, SecBufferDesc
 
 TYPE_MASK = ~C.SECBUFFER_ATTRMASK & 0xFFFFFFFF
@@ -106,4 +107,41 @@ def put_output(buf: SecBuffer, payload: bytes, allocate: bool) -> bool:
         return False
     target[: len(payload)] = payload
     buf.cbBuffer = len(payload)
+    return True
+
+
+def output_buffers(pOutput: object, req: int) -> tuple[list[SecBuffer], int] | SecStatus:
+    """Validate the output descriptor: (buffers, index of the token buffer)."""
+    out = buffers(pOutput)
+    if not out:
+        return C.SEC_E_INVALID_TOKEN
+    tok = -1
+    unsized = False  # a TOKEN or ALERT buffer without memory, and nothing allocated
+    allocate = req & C.ISC_REQ_ALLOCATE_MEMORY
+    for i, b in enumerate(out):
+        t = btype(b)
+        if t == C.SECBUFFER_TOKEN or t == C.SECBUFFER_EMPTY:
+            if tok < 0:
+                tok = i
+        elif t != C.SECBUFFER_ALERT:
+            continue
+        if not allocate and t != C.SECBUFFER_EMPTY and size(b) == 0:
+            unsized = True
+    if tok < 0:
+        return C.SEC_E_INVALID_TOKEN
+    if unsized:
+        return C.SEC_E_INSUFFICIENT_MEMORY
+    return out, tok
+
+
+def deliver(out: list[SecBuffer], tok: int, payload: bytes, allocate: bool) -> bool:
+    """Write the token, retyping an EMPTY output buffer to TOKEN; clear the ALERT buffer."""
+    buf = out[tok]
+    if not put_output(buf, payload, allocate):
+        buf.cbBuffer = 0
+        return False
+    buf.BufferType = C.SECBUFFER_TOKEN
+    for b in out:
+        if btype(b) == C.SECBUFFER_ALERT:
+            b.cbBuffer = 0
     return True

@@ -20,8 +20,13 @@ import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..tls.session import Session12, Ticket13
+from .phases import Phase
+
+if TYPE_CHECKING:
+    from .context import Context
 
 MAX_ENTRIES = 20_000
 CacheKey = tuple[str, int, object, int]
@@ -156,3 +161,39 @@ def SslEmptyCache(pszTargetName: str | None, dwFlags: int = 0) -> bool:
 
 
 SslEmptyCacheA = SslEmptyCacheW = SslEmptyCache
+
+
+# --- what a context puts in the cache ------------------------------------------------
+
+
+def remember_sessions(ctx: Context, now: float) -> None:
+    """Put the context's new tickets / TLS 1.2 session into the session cache."""
+    if not ctx.reconnects:
+        return
+    client = ctx.client
+    if not client.tickets and client.session12 is None:
+        return  # nothing to cache (a TLS 1.3 handshake until its tickets arrive)
+    known = {id(c) for c in ctx.cached}
+    fresh: list[Ticket13 | Session12] = [t for t in client.tickets if id(t) not in known]
+    if client.session12 is not None and id(client.session12) not in known:
+        fresh.append(client.session12)
+    for s in fresh:
+        CACHE.add(ctx.cache_key, s, now, ctx.cred.session_lifespan_ms)
+        ctx.cached.append(s)
+    # A ticket flood must not grow the cache: keep this connection's newest tickets only.
+    tickets = [c for c in ctx.cached if isinstance(c, Ticket13)]
+    excess = tickets[: max(0, len(tickets) - client.config.max_tickets)]
+    if excess:
+        CACHE.remove_sessions(list(excess))
+        ctx.cached = [c for c in ctx.cached if all(c is not e for e in excess)]
+
+
+def set_reconnects(ctx: Context, enabled: bool, now: float) -> None:
+    """SCHANNEL_SESSION token: stop (and undo) or resume caching this context's sessions."""
+    ctx.reconnects = enabled
+    if enabled:
+        if ctx.phase is Phase.ESTABLISHED:
+            remember_sessions(ctx, now)
+    else:
+        CACHE.remove_sessions(ctx.cached)
+        ctx.cached.clear()

@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
+from .. import constants as C
 from .. import crypt32
 from ..crypt32 import CERT_CONTEXT
 from ..tls import sigalgs as SA
 from ..tls.client import ClientCredential
+from ..tls.clientauth import PAUSE, CertificateRequestInfo
+
+if TYPE_CHECKING:
+    from .context import Context
 
 _HASH: dict[int, type[hashes.SHA256] | type[hashes.SHA384] | type[hashes.SHA512]] = {
     SA.ECDSA_SECP256R1_SHA256: hashes.SHA256,
@@ -105,3 +111,34 @@ def auto_select(issuers: list[bytes], now: float) -> CERT_CONTEXT | None:
     except Exception:
         return None
     return found if isinstance(found, CERT_CONTEXT) else None
+
+
+def chooser(ctx: Context, clock: Callable[[], float]) -> Callable[[CertificateRequestInfo], object]:
+    """SChannel's choice when the server asks for a certificate and the credential has none."""
+
+    def choose(info: CertificateRequestInfo) -> object:
+        if ctx.req & C.ISC_REQ_USE_SUPPLIED_CREDS:
+            return None  # the caller said: use what was supplied (nothing)
+        if not ctx.cred.flags & C.SCH_CRED_NO_DEFAULT_CREDS:
+            found = auto_select(info.authorities, clock())
+            credential = credential_from(found, ctx.cred.signature_schemes)
+            if credential is not None:
+                ctx.local_cert = found
+                return credential
+        return PAUSE  # SEC_I_INCOMPLETE_CREDENTIALS
+
+    return choose
+
+
+def resolve_credential(ctx: Context) -> tuple[bool, ClientCredential | None]:
+    """After SEC_I_INCOMPLETE_CREDENTIALS: a new credential with a certificate, or USE_SUPPLIED_CREDS."""
+    offered = ctx.offered_cred
+    if offered is not None and offered is not ctx.cred and offered.certificate is not None:
+        credential = credential_from(offered.certificate, offered.signature_schemes)
+        if credential is not None:
+            ctx.cred = offered
+            ctx.local_cert = offered.certificate
+            return True, credential
+    if ctx.req & C.ISC_REQ_USE_SUPPLIED_CREDS:
+        return True, None
+    return False, None

@@ -16,10 +16,14 @@ from typing import ParamSpec
 from .. import constants as C
 from .. import keylog
 from ..constants import SecStatus
+from . import attributes as A
 from . import buffers as B
 from . import cache
 from . import context as X
+from . import control as T
 from . import credentials as K
+from . import handshake as H
+from . import records as R
 from .types import CredHandle, CtxtHandle, SecBufferDesc, TimeStamp
 
 P = ParamSpec("P")
@@ -114,7 +118,6 @@ def InitializeSecurityContext(
 ) -> SecStatus:
     """Drive the client handshake one leg at a time (see SCHANNEL_BEHAVIOUR.md section 1)."""
     req = int(fContextReq) & 0xFFFFFFFF if isinstance(fContextReq, int) else 0
-    allocate = bool(req & C.ISC_REQ_ALLOCATE_MEMORY)
     if req & (C.ISC_REQ_DELEGATE | C.ISC_REQ_PROMPT_FOR_CREDS):
         return C.SEC_E_UNSUPPORTED_FUNCTION
     if isinstance(pszTargetName, (bytes, bytearray)):  # InitializeSecurityContextA's SEC_CHAR*
@@ -131,11 +134,11 @@ def InitializeSecurityContext(
         cred = K.CREDENTIALS.get(phCredential)
         if cred is None or not cred.use & C.SECPKG_CRED_OUTBOUND:
             return C.SEC_E_INVALID_HANDLE
-        checked = X.output_buffers(pOutput, req)
+        checked = B.output_buffers(pOutput, req)
         if isinstance(checked, SecStatus):
             return checked
         out, tok = checked
-        inputs = X.first_call_inputs(pInput)
+        inputs = H.first_call_inputs(pInput)
         if isinstance(inputs, SecStatus):
             return inputs
         alpn, flags64 = inputs
@@ -144,12 +147,12 @@ def InitializeSecurityContext(
             return C.SEC_E_ALGORITHM_MISMATCH
         if phNewContext is None or not hasattr(phNewContext, "dwLower"):
             return C.SEC_E_INVALID_HANDLE
-        ctx = X.create(cred, target, req, alpn, flags64)
-        ctx.client.start()
-        if not X.deliver(out, tok, ctx.client.data_to_send(), allocate):
-            return C.SEC_E_INSUFFICIENT_MEMORY
+        created = H.first_call(cred, target, req, alpn, flags64, out, tok)
+        if isinstance(created, SecStatus):
+            return created
+        ctx = created
         X.CONTEXTS.add(ctx, phNewContext)
-        _set(pfContextAttr, "value", X.ret_flags(req))
+        _set(pfContextAttr, "value", H.ret_flags(req))
         _set(ptsExpiry, "QuadPart", 0)
         return C.SEC_I_CONTINUE_NEEDED
 
@@ -163,38 +166,13 @@ def InitializeSecurityContext(
     with ctx.lock:
         if ctx.in_callback:
             return C.SEC_E_INTERNAL_ERROR  # called from the verify callback: not re-entrant
-        if ctx.pending_alert is None and ctx.pending_key_update is None and pInput is None:
-            if ctx.phase == X.Phase.ESTABLISHED and ctx.client.version == 0x0303:
-                checked = X.output_buffers(pOutput, req)
-                if isinstance(checked, SecStatus):
-                    return checked
-                status = X.start_renegotiation(ctx, *checked, allocate)
-                if status == C.SEC_I_CONTINUE_NEEDED:
-                    _set(pfContextAttr, "value", X.ret_flags(req))
-                return status
-            return C.SEC_E_INCOMPLETE_MESSAGE
-        checked = X.output_buffers(pOutput, req)
-        if isinstance(checked, SecStatus):
-            return checked
-        out, tok = checked
-        if ctx.pending_alert is not None:
-            status = X.control_step(ctx, out, tok, allocate)
-        elif ctx.phase == X.Phase.FAILED:
-            return ctx.failure or C.SEC_E_INTERNAL_ERROR
-        elif ctx.phase == X.Phase.CLOSED:
-            return C.SEC_E_INCOMPLETE_MESSAGE
-        elif ctx.pending_key_update is not None and pInput is None:
-            status = X.key_update_step(ctx, out, tok, allocate)
-        else:
-            ctx.req = req
-            ctx.offered_cred = offered
-            status = X.handshake_step(ctx, pInput, out, tok, allocate)
-            keylog.log_context(ctx)  # SSLKEYLOGFILE: secrets derived by this leg
+        status = H.step(ctx, pInput, pOutput, req, offered)
+        keylog.log_context(ctx)  # SSLKEYLOGFILE: secrets derived by this leg
         if status in (C.SEC_E_OK, C.SEC_I_CONTINUE_NEEDED, C.SEC_I_NO_RENEGOTIATION):
             if phNewContext is not None and hasattr(phNewContext, "dwLower"):
                 phNewContext.dwLower = phContext.dwLower
                 phNewContext.dwUpper = phContext.dwUpper
-            _set(pfContextAttr, "value", X.ret_flags(req))
+            _set(pfContextAttr, "value", H.ret_flags(req))
             _set(ptsExpiry, "QuadPart", K.NEVER_EXPIRES if status == C.SEC_E_OK else 0)
         return status
 
@@ -226,44 +204,10 @@ def ApplyControlToken(phContext: CtxtHandle | None, pInput: object) -> SecStatus
     view = B.data(bufs[0])
     if view is None:
         return C.SEC_E_INVALID_TOKEN
-    if len(view) < 4:
-        return C.SEC_E_UNSUPPORTED_FUNCTION
-    token = int.from_bytes(view[:4], "little")
     with ctx.lock:
         if ctx.in_callback:
             return C.SEC_E_INTERNAL_ERROR  # called from the verify callback: not re-entrant
-        if token == C.SCHANNEL_SHUTDOWN:
-            ctx.pending_alert = (C.TLS1_ALERT_WARNING, C.TLS1_ALERT_CLOSE_NOTIFY)
-            return C.SEC_E_OK
-        if token == C.SCHANNEL_ALERT:
-            if len(view) < 12:
-                return C.SEC_E_INVALID_TOKEN
-            level = int.from_bytes(view[4:8], "little")
-            number = int.from_bytes(view[8:12], "little")
-            if level not in (C.TLS1_ALERT_WARNING, C.TLS1_ALERT_FATAL) or number > 255:
-                return C.SEC_E_INVALID_TOKEN
-            ctx.pending_alert = (level, number)
-            return C.SEC_E_OK
-        if token == C.SCHANNEL_SESSION:
-            if len(view) < 8:
-                return C.SEC_E_INVALID_TOKEN
-            flags = int.from_bytes(view[4:8], "little")
-            if flags & C.SSL_SESSION_DISABLE_RECONNECTS:
-                X.set_reconnects(ctx, False)
-            elif flags & C.SSL_SESSION_ENABLE_RECONNECTS:
-                X.set_reconnects(ctx, True)
-            return C.SEC_E_OK
-        if token == C.SCHANNEL_PY_KEY_UPDATE:
-            if len(view) < 8:
-                return C.SEC_E_INVALID_TOKEN
-            requested = int.from_bytes(view[4:8], "little")
-            if requested not in (
-                C.SCHANNEL_PY_KEY_UPDATE_NOT_REQUESTED,
-                C.SCHANNEL_PY_KEY_UPDATE_REQUESTED,
-            ):
-                return C.SEC_E_INVALID_PARAMETER
-            return X.request_key_update(ctx, bool(requested))
-    return C.SEC_E_UNSUPPORTED_FUNCTION
+        return T.apply(ctx, view)
 
 
 @_guarded
@@ -274,7 +218,7 @@ def QueryContextAttributes(
     ctx = X.CONTEXTS.get(phContext)
     if ctx is None:
         return C.SEC_E_INVALID_HANDLE
-    return X.query(ctx, ulAttribute, pBuffer)
+    return A.query(ctx, ulAttribute, pBuffer)
 
 
 @_guarded
@@ -291,7 +235,7 @@ def SetContextAttributes(
         return C.SEC_E_INVALID_HANDLE
     if pBuffer is None:
         return C.SEC_E_INTERNAL_ERROR
-    return X.set_attribute(ctx, ulAttribute, pBuffer)
+    return A.set_attribute(ctx, ulAttribute, pBuffer)
 
 
 def EncryptMessage(
@@ -304,7 +248,7 @@ def EncryptMessage(
         if type(fQOP) is int and fQOP == 0 and type(pMessage) is SecBufferDesc:
             ctx = X.CONTEXTS.get(phContext)
             if ctx is not None:
-                status = X.encrypt_fast(ctx, pMessage)
+                status = R.encrypt_fast(ctx, pMessage)
                 if status is not None:
                     return status
     except Exception:
@@ -326,7 +270,7 @@ def _encrypt_message(
         qop = int(fQOP) & 0xFFFFFFFF
     else:
         qop = C.SECQOP_WRAP_NO_ENCRYPT  # not a ULONG: a QOP Schannel does not support
-    return X.encrypt(ctx, qop, pMessage)
+    return R.encrypt(ctx, qop, pMessage)
 
 
 def DecryptMessage(
@@ -337,7 +281,7 @@ def DecryptMessage(
         if type(pMessage) is SecBufferDesc:  # the per-record path; guarded as _guarded does
             ctx = X.CONTEXTS.get(phContext)
             if ctx is not None:
-                status = X.decrypt_fast(ctx, pMessage)
+                status = R.decrypt_fast(ctx, pMessage)
                 if status is not None:
                     return status
     except Exception:
@@ -353,7 +297,7 @@ def _decrypt_message(
     ctx = X.CONTEXTS.get(phContext)
     if ctx is None:
         return C.SEC_E_INVALID_HANDLE
-    return X.decrypt(ctx, pMessage)
+    return R.decrypt(ctx, pMessage)
 
 
 @_guarded

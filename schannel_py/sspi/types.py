@@ -97,6 +97,7 @@ __all__ = [
     "pack_key_update_token",
     "pack_sec_flags",
     "pack_session_token",
+    "parse_control_token",
     "parse_application_protocols",
     "parse_channel_bindings",
     "unpack_sec_flags",
@@ -831,6 +832,22 @@ def pack_alert_token(dwAlertType: int, dwAlertNumber: int) -> bytes:
 def pack_session_token(dwFlags: int) -> bytes:
     """``SCHANNEL_SESSION_TOKEN{SCHANNEL_SESSION, dwFlags}`` as bytes."""
     return SCHANNEL_SESSION_TOKEN(SCHANNEL_SESSION, dwFlags).pack()
+
+
+def parse_control_token(
+    data: memoryview,
+) -> tuple[int, int, int] | None:
+    """(dwTokenType, first field, second field) of an ApplyControlToken input, as
+    ApplyControlToken reads it: a ``DWORD`` type, then the fields its structure
+    has (``SCHANNEL_ALERT_TOKEN``: type and number; ``SCHANNEL_SESSION_TOKEN`` and
+    ``SCHANNEL_PY_KEY_UPDATE_TOKEN``: one ``DWORD``).  Missing fields are -1;
+    None if there are fewer than four bytes."""
+    if len(data) < 4:
+        return None
+    token = int.from_bytes(data[:4], "little")
+    first = int.from_bytes(data[4:8], "little") if len(data) >= 8 else -1
+    second = int.from_bytes(data[8:12], "little") if len(data) >= 12 else -1
+    return token, first, second
 
 
 def pack_sec_flags(flags64: int) -> bytes:

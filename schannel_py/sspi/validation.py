@@ -1,0 +1,115 @@
+"""Server certificate checks ISC runs: the package's validation, then the application's callback.
+
+The TLS client calls :func:`validator`'s check when the server's Certificate
+arrives and :func:`reverifier`'s on a resumed handshake.  The application's
+verify callback (SECPKG_ATTR_PY_VERIFY_CALLBACK) runs inside that check; a
+rejection is a TLS failure like any other, so its alert is protected with
+whatever keys the client writes with at that point.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from .. import constants as C
+from .. import crypt32
+from ..constants import SecStatus
+from ..tls.alerts import AlertDescription, TLSError
+
+if TYPE_CHECKING:
+    from .context import Context
+
+log = logging.getLogger("schannel_py.sspi.context")
+
+
+def validator(ctx: Context, target: str | None, manual: bool) -> Callable[[list[bytes]], None]:
+    """The certificate check ISC runs when the server's Certificate arrives:
+    the package's validation (unless manual), then the application's callback."""
+
+    def check(chain: list[bytes]) -> None:
+        if not manual:
+            now = datetime.datetime.fromtimestamp(ctx.client.now(), datetime.timezone.utc)
+            check_name = not (ctx.cred.flags & C.SCH_CRED_NO_SERVERNAME_CHECK)
+            status = crypt32.verify_server_chain(chain, target, now, check_name=check_name)
+            if status != C.SEC_E_OK:
+                ctx.validation_error = SecStatus(status)
+                raise TLSError(
+                    crypt32.status_to_alert(status),
+                    f"certificate rejected: {SecStatus(status)!r}",
+                    cause=int(status),
+                )
+        if ctx.verify_callback is not None:
+            run_verify_callback(ctx, chain)
+
+    return check
+
+
+def reverifier(ctx: Context) -> Callable[[list[bytes]], None]:
+    """The check on a resumed handshake: the callback, if it asked for resumptions."""
+
+    def check(chain: list[bytes]) -> None:
+        if ctx.verify_callback is not None and ctx.verify_on_resumption:
+            run_verify_callback(ctx, chain)
+
+    return check
+
+
+def _callback_verdict(result: object) -> tuple[SecStatus, int | None] | None:
+    """(status, alert or None) from what a verify callback returned; None if malformed."""
+    alert: object = None
+    if isinstance(result, tuple):
+        if len(result) != 2:
+            return None
+        result, alert = result
+    if not isinstance(result, int) or isinstance(result, bool):
+        return None
+    if alert is not None and (
+        not isinstance(alert, int) or isinstance(alert, bool) or not 0 <= alert <= 255
+    ):
+        return None
+    try:
+        status = SecStatus(result)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if status != C.SEC_E_OK and not status.failed:
+        return None  # a success code other than SEC_E_OK cannot fail ISC
+    return status, (int(alert) if alert is not None else None)
+
+
+def run_verify_callback(ctx: Context, chain: list[bytes]) -> None:
+    """Call the application's verify callback; raise TLSError if it rejects the server.
+
+    A rejection fails ISC with the callback's status and its alert (by default the
+    one ``crypt32.status_to_alert`` gives); an exception or a malformed answer is
+    SEC_E_INTERNAL_ERROR with internal_error.
+    """
+    callback = ctx.verify_callback
+    if callback is None:
+        return
+    verdict: tuple[SecStatus, int | None] | None = None
+    leaf = crypt32.chain_context(chain)
+    if leaf is not None:
+        ctx.in_callback = True
+        try:
+            verdict = _callback_verdict(callback(leaf))
+        except Exception:
+            log.debug("verify callback raised", exc_info=True)
+        finally:
+            ctx.in_callback = False
+    if verdict is None:
+        raise TLSError(
+            AlertDescription.internal_error,
+            "verify callback failed",
+            cause=int(C.SEC_E_INTERNAL_ERROR),
+        )
+    status, alert = verdict
+    if status == C.SEC_E_OK:
+        return
+    raise TLSError(
+        alert if alert is not None else crypt32.status_to_alert(status),
+        f"verify callback rejected the certificate: {status!r}",
+        cause=int(status),
+    )
