@@ -37,7 +37,7 @@ from .tls.keyschedule import (
     traffic_keys,
 )
 from .tls.messages import Ext, HandshakeType, ServerHello, find_ext, msg_name
-from .tls.record import CONTENT_TYPE_NAMES
+from .tls.record import CONTENT_TYPE_NAMES, Protection13
 from .tls.suites import SUITES, CipherSuite
 from .trace import decode_handshake, ladder_line, ladder_note
 
@@ -123,18 +123,10 @@ def load_trace(name: str) -> Trace:
     raise KeyError(f"unknown trace {name!r}; one of {TRACES}")
 
 
-class _Keys:
-    def __init__(self, suite: CipherSuite, secret: bytes) -> None:
-        key, self.iv = traffic_keys(suite.hash_name, secret, suite.key_len)
-        self.aead = suite.aead(key)
-        self.seq = 0
-
-    def open(self, record: bytes) -> tuple[int, bytes]:
-        nonce = bytes(a ^ b for a, b in zip(self.iv, self.seq.to_bytes(12, "big"), strict=True))
-        plain = self.aead.decrypt(nonce, record[5:], record[:5])
-        self.seq += 1
-        inner = plain.rstrip(b"\x00")
-        return inner[-1], inner[:-1]
+def _protection(suite: CipherSuite, secret: bytes) -> Protection13:
+    """The record protection for one direction's traffic secret (the record layer's own)."""
+    key, iv = traffic_keys(suite.hash_name, secret, suite.key_len)
+    return Protection13(suite, secret, key, iv)
 
 
 class _Replayer:
@@ -143,9 +135,9 @@ class _Replayer:
         self.steps: list[Step] = []
         self.transcript = b""
         self.suite: CipherSuite | None = None
-        self.keys: dict[str, _Keys] = {}
+        self.keys: dict[str, Protection13] = {}
         self.secrets: dict[str, bytes] = {}
-        self.pending_in: _Keys | None = None
+        self.pending_in: Protection13 | None = None
         self.app_data: dict[str, bytes] = {"out": b"", "in": b""}
 
     # -- helpers --
@@ -170,7 +162,7 @@ class _Replayer:
             f"{who}_write_key ({name})", f'HKDF-Expand-Label({name}, "key", "", {len(key)})', key
         )
         self.secret(f"{who}_write_iv ({name})", f'HKDF-Expand-Label({name}, "iv", "", 12)', iv)
-        self.keys[direction] = _Keys(self.suite, secret)
+        self.keys[direction] = _protection(self.suite, secret)
 
     # -- the walk --
     def run(self) -> list[Step]:

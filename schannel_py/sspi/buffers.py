@@ -15,7 +15,29 @@ TYPE_MASK = ~C.SECBUFFER_ATTRMASK & 0xFFFFFFFF
 
 
 def buffers(desc: object) -> list[SecBuffer] | None:
-    """The first ``cBuffers`` buffers of a descriptor, or None if it is not one."""
+    """The first ``cBuffers`` buffers of a descriptor, or None if it is not one.
+
+    Every SSPI call reads its descriptor through here.  A plain list of
+    SecBuffers whose count is right (what every caller passes) is returned as
+    it is; anything else is checked piece by piece."""
+    if type(desc) is SecBufferDesc:
+        lst = desc.pBuffers
+        if type(lst) is list and desc.cBuffers == len(lst):
+            if len(lst) == 4:  # the record calls' descriptor, checked without a loop
+                b0, b1, b2, b3 = lst
+                if (
+                    type(b0) is SecBuffer
+                    and type(b1) is SecBuffer
+                    and type(b2) is SecBuffer
+                    and type(b3) is SecBuffer
+                ):
+                    return lst
+            else:
+                for b in lst:
+                    if type(b) is not SecBuffer:
+                        break
+                else:
+                    return lst
     if not isinstance(desc, SecBufferDesc):
         return None
     lst = desc.pBuffers
@@ -65,9 +87,24 @@ def data(buf: SecBuffer) -> memoryview | None:
     return view[:n]
 
 
+def plain(view: memoryview) -> bool:
+    """A writable, one-dimensional, contiguous byte view: what :func:`writable` returns
+    as it is (the record calls use such a view without asking it)."""
+    return not view.readonly and view.ndim == 1 and view.c_contiguous and view.format == "B"
+
+
 def writable(buf: SecBuffer) -> memoryview | None:
-    """A writable byte view of the buffer's memory, if the caller gave writable memory."""
+    """A writable byte view of the buffer's memory, if the caller gave writable memory
+    that a pointer and a length could describe (one-dimensional, contiguous)."""
     pv = buf.pvBuffer
+    if type(pv) is bytearray:
+        return memoryview(pv)
+    if type(pv) is memoryview:
+        if plain(pv):
+            return pv
+        if pv.readonly or pv.ndim != 1 or not pv.c_contiguous:
+            return None
+        return pv.cast("B")
     if isinstance(pv, bytearray):
         return memoryview(pv)
     if isinstance(pv, memoryview) and not pv.readonly and _flat(pv):

@@ -24,7 +24,7 @@ from . import control as T
 from . import credentials as K
 from . import handshake as H
 from . import records as R
-from .types import CredHandle, CtxtHandle, SecBufferDesc, TimeStamp
+from .types import CredHandle, CtxtHandle, TimeStamp
 
 P = ParamSpec("P")
 log = logging.getLogger("schannel_py.sspi")
@@ -242,62 +242,35 @@ def EncryptMessage(
     phContext: CtxtHandle | None, fQOP: int, pMessage: object, MessageSeqNo: int
 ) -> SecStatus:
     """Encrypt one record in place over [STREAM_HEADER, DATA, STREAM_TRAILER, EMPTY]."""
-    try:
-        # The per-record path of every stream, without the general walk; the
-        # same guard as _guarded.
-        if type(fQOP) is int and fQOP == 0 and type(pMessage) is SecBufferDesc:
-            ctx = X.CONTEXTS.get(phContext)
-            if ctx is not None:
-                status = R.encrypt_fast(ctx, pMessage)
-                if status is not None:
-                    return status
+    try:  # guarded as _guarded does, without its extra call on every record
+        ctx = X.CONTEXTS.get(phContext)
+        if ctx is None:
+            return C.SEC_E_INVALID_HANDLE
+        if type(fQOP) is not int or fQOP < 0 or fQOP > 0xFFFFFFFF:  # not a plain ULONG
+            if fQOP is None:
+                fQOP = 0
+            elif isinstance(fQOP, int):
+                fQOP = int(fQOP) & 0xFFFFFFFF
+            else:
+                fQOP = C.SECQOP_WRAP_NO_ENCRYPT  # not a ULONG: a QOP SChannel does not support
+        return R.encrypt(ctx, fQOP, pMessage)
     except Exception:
         log.exception("EncryptMessage failed unexpectedly")
         return C.SEC_E_INTERNAL_ERROR
-    return _encrypt_message(phContext, fQOP, pMessage, MessageSeqNo)
-
-
-@_guarded
-def _encrypt_message(
-    phContext: CtxtHandle | None, fQOP: int, pMessage: object, MessageSeqNo: int
-) -> SecStatus:
-    ctx = X.CONTEXTS.get(phContext)
-    if ctx is None:
-        return C.SEC_E_INVALID_HANDLE
-    if fQOP is None:
-        qop = 0
-    elif isinstance(fQOP, int):
-        qop = int(fQOP) & 0xFFFFFFFF
-    else:
-        qop = C.SECQOP_WRAP_NO_ENCRYPT  # not a ULONG: a QOP Schannel does not support
-    return R.encrypt(ctx, qop, pMessage)
 
 
 def DecryptMessage(
     phContext: CtxtHandle | None, pMessage: object, MessageSeqNo: int, pfQOP: object
 ) -> SecStatus:
     """Decrypt one record in place from [DATA, EMPTY, EMPTY, EMPTY]."""
-    try:
-        if type(pMessage) is SecBufferDesc:  # the per-record path; guarded as _guarded does
-            ctx = X.CONTEXTS.get(phContext)
-            if ctx is not None:
-                status = R.decrypt_fast(ctx, pMessage)
-                if status is not None:
-                    return status
+    try:  # guarded as _guarded does, without its extra call on every record
+        ctx = X.CONTEXTS.get(phContext)
+        if ctx is None:
+            return C.SEC_E_INVALID_HANDLE
+        return R.decrypt(ctx, pMessage)
     except Exception:
         log.exception("DecryptMessage failed unexpectedly")
         return C.SEC_E_INTERNAL_ERROR
-    return _decrypt_message(phContext, pMessage, MessageSeqNo, pfQOP)
-
-
-@_guarded
-def _decrypt_message(
-    phContext: CtxtHandle | None, pMessage: object, MessageSeqNo: int, pfQOP: object
-) -> SecStatus:
-    ctx = X.CONTEXTS.get(phContext)
-    if ctx is None:
-        return C.SEC_E_INVALID_HANDLE
-    return R.decrypt(ctx, pMessage)
 
 
 @_guarded

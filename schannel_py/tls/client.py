@@ -42,7 +42,6 @@ from .record import (
     HEADER_LEN,
     MAX_PLAINTEXT,
     Protection,
-    Protection13,
     frame,
     plaintext_records,
 )
@@ -213,15 +212,15 @@ class TLSClient:
     def receive_record_in_place(self, record: memoryview) -> tuple[int, list[Event]]:
         """:meth:`receive_record` for a complete record in writable memory.
 
-        A TLS 1.3 protected record is decrypted over itself.  Application data
-        gives (content length, []) with the content at
-        ``record[HEADER_LEN:HEADER_LEN + length]`` and no copy made; anything
-        else gives (-1, events).  Same checks and failure handling as
+        A protected record is decrypted over itself.  Application data gives
+        (content length, []) with the content at
+        ``record[read_header_len:read_header_len + length]`` and no copy made;
+        anything else gives (-1, events).  Same checks and failure handling as
         :meth:`receive_record`.
         """
         protection = self.read_protection
         if (
-            type(protection) is not Protection13
+            protection is None
             or self.failed
             or self.awaiting_credential
             or self._hs_buf
@@ -236,7 +235,8 @@ class TLSClient:
                 if self.key_updates_in_a_row:
                     self.key_updates_in_a_row = 0
                 return length, []
-            return -1, self._on_protected(ctype, bytes(record[HEADER_LEN : HEADER_LEN + length]))
+            hl = protection.header_len
+            return -1, self._on_protected(ctype, bytes(record[hl : hl + length]))
         except TLSError:
             self.failed = True
             raise
@@ -306,31 +306,34 @@ class TLSClient:
 
     def encrypt(self, data: bytes | memoryview) -> tuple[bytes, bytes]:
         """(header, body) of one application-data record; body = ciphertext + tag."""
-        if (
-            not self.handshake_complete
-            or self.write_protection is None
-            or self.handshake.in_progress()
-        ):
-            raise TLSError(AlertDescription.internal_error, "handshake not complete")
-        if len(data) > MAX_PLAINTEXT:
-            raise TLSError(AlertDescription.internal_error, "application record too long")
-        return self.write_protection.seal_parts(APPLICATION_DATA, data)
+        protection = self._application_write_protection(len(data))
+        record = protection.seal(APPLICATION_DATA, data)
+        hl = protection.header_len
+        return record[:hl], record[hl:]
 
     def encrypt_into(
-        self, data: bytes | memoryview, header: memoryview, body: memoryview, trailer: memoryview
-    ) -> bool:
-        """:meth:`encrypt` written straight into ``header``, ``body`` (ciphertext) and
-        ``trailer`` (the rest); False where the protection cannot do it (the caller
-        then uses :meth:`encrypt`).  Same checks as :meth:`encrypt`."""
+        self,
+        data: bytes | memoryview | None,
+        header: memoryview,
+        body: memoryview,
+        trailer: memoryview,
+        n: int = -1,
+    ) -> None:
+        """:meth:`encrypt` written straight into ``header`` (``record_overhead[0]``
+        bytes), ``body`` (the ciphertext) and ``trailer`` (the tag, and TLS 1.3's
+        content type).  ``data`` None: the ``n`` bytes at the start of ``body``
+        (sealed in place)."""
+        size = len(data) if data is not None else n
+        protection = self._application_write_protection(size)
+        protection.seal_into(APPLICATION_DATA, size, header, body, trailer, data)
+
+    def _application_write_protection(self, size: int) -> Protection:
         protection = self.write_protection
-        if not isinstance(protection, Protection13):
-            return False
-        if not self.handshake_complete or self.handshake.in_progress():
+        if not self.handshake_complete or protection is None or self.handshake.in_progress():
             raise TLSError(AlertDescription.internal_error, "handshake not complete")
-        if len(data) > MAX_PLAINTEXT:
+        if not 0 <= size <= MAX_PLAINTEXT:
             raise TLSError(AlertDescription.internal_error, "application record too long")
-        protection.seal_data_into(len(data), header, body, trailer, data)
-        return True
+        return protection
 
     def send_application_data(self, data: bytes) -> None:
         """Queue application data, split into records."""

@@ -87,14 +87,20 @@ _MAX_RECORD_13 = HEADER_LEN + MAX_CIPHERTEXT_13
 _FULL_RECORD_13 = HEADER_LEN + MAX_PLAINTEXT + 17
 #: Longest TLSInnerPlaintext content plus its type byte.
 _MAX_INNER = MAX_PLAINTEXT + 1
-#: Protected records at least this long are opened through the work area.
-_SCRATCH_MIN = 4096
 
 
 class Protection12:
-    """TLS 1.2 AEAD record protection (RFC 5288 GCM, RFC 7905 ChaCha20-Poly1305)."""
+    """TLS 1.2 AEAD record protection (RFC 5288 GCM, RFC 7905 ChaCha20-Poly1305).
 
-    __slots__ = ("suite", "_aead", "_iv", "_explicit", "seq", "header_len")
+    One seal (:meth:`seal_into`) and one open (:meth:`open_in_place`), both in
+    the caller's memory; :meth:`seal` and :meth:`open` are the same two for
+    callers that want bytes.
+    """
+
+    __slots__ = ("suite", "_aead", "_iv", "_explicit", "seq", "header_len", "_scratch")
+
+    #: Bytes after the data in a record: the tag.
+    trailer_len = 16
 
     def __init__(self, suite: CipherSuite, key: bytes, iv: bytes) -> None:
         self.suite = suite
@@ -103,6 +109,8 @@ class Protection12:
         self._iv = iv if self._explicit else int.from_bytes(iv, "big")
         self.seq = 0
         self.header_len = HEADER_LEN + (8 if self._explicit else 0)
+        #: Reused work area (sealing, and opening where the AEAD cannot work in place).
+        self._scratch: memoryview | None = None
 
     def _next(self) -> int:
         seq = self.seq
@@ -118,59 +126,102 @@ class Protection12:
         assert isinstance(self._iv, int)
         return (self._iv ^ seq).to_bytes(12, "big")
 
-    def seal_parts(self, content_type: int, data: bytes | memoryview) -> tuple[bytes, bytes]:
-        """(header incl. explicit nonce, ciphertext-with-tag)."""
+    def _work_area(self) -> memoryview:
+        work = self._scratch
+        if work is None:
+            work = self._scratch = memoryview(bytearray(MAX_CIPHERTEXT_12))
+        return work
+
+    def seal_into(
+        self,
+        content_type: int,
+        n: int,
+        header: memoryview,
+        body: memoryview,
+        trailer: memoryview,
+        data: bytes | memoryview | None = None,
+        padding: int = 0,
+    ) -> None:
+        """Protect ``n`` bytes into the caller's memory: the header and explicit nonce
+        (``header_len`` bytes) into ``header``, the ciphertext into ``body``, the tag
+        (16 bytes) into ``trailer``.  The data is ``data``, or else the first ``n``
+        bytes of ``body`` (sealed in place).  TLS 1.2 has no padding."""
+        if padding:
+            raise TLSError(AlertDescription.internal_error, "TLS 1.2 records have no padding")
         seq = self._next()
         explicit = seq.to_bytes(8, "big") if self._explicit else b""
-        aad = struct.pack(">QBHH", seq, content_type, 0x0303, len(data))
-        body = self._aead.encrypt(self._nonce(seq, explicit), bytes(data), aad)
-        hdr = header(content_type, len(explicit) + len(body)) + explicit
-        return hdr, body
+        aad = struct.pack(">QBHH", seq, content_type, 0x0303, n)
+        if data is None:
+            data = body[:n]
+        work = self._work_area()
+        if n + 16 > len(work):  # beyond any legal record: a test's own
+            work = memoryview(bytearray(n + 16))
+        out = work[: n + 16]
+        self._aead.encrypt_into(self._nonce(seq, explicit), data, aad, out)
+        body[:n] = out[:n]
+        trailer[:16] = out[n:]
+        header[: self.header_len] = (
+            _pack_header(content_type, 0x0303, len(explicit) + n + 16) + explicit
+        )
 
     def seal(self, content_type: int, data: bytes | memoryview, padding: int = 0) -> bytes:
-        hdr, body = self.seal_parts(content_type, data)
-        return hdr + body
+        """One protected record as bytes (through :meth:`seal_into`)."""
+        return _sealed(self, content_type, data, padding, 16)
 
-    def open(self, record: bytes | memoryview) -> tuple[int, bytes]:
-        """(content type, plaintext) of a protected record; bad_record_mac on failure."""
+    def open_in_place(self, record: memoryview) -> tuple[int, int]:
+        """Open the caller's writable record over itself: (content type, plaintext
+        length), the plaintext at ``record[header_len:header_len + length]``.  A
+        failed authentication zeroes that area (no unauthenticated bytes remain)."""
         ctype = record[0]
         body_len = len(record) - HEADER_LEN
         if body_len > MAX_CIPHERTEXT_12:
             raise TLSError(AlertDescription.record_overflow, "protected record too long")
-        extra = self.header_len - HEADER_LEN
-        if body_len < extra + 16:
+        hl = self.header_len
+        if body_len < hl - HEADER_LEN + 16:
             raise TLSError(AlertDescription.bad_record_mac, "protected record too short")
         seq = self._next()
-        explicit = bytes(record[HEADER_LEN : self.header_len])
-        plain_len = body_len - extra - 16
+        explicit = bytes(record[HEADER_LEN:hl])
+        plain_len = body_len - (hl - HEADER_LEN) - 16
         aad = struct.pack(">QBHH", seq, ctype, (record[1] << 8) | record[2], plain_len)
+        sealed = record[hl:]
+        out = record[hl : hl + plain_len]
+        if not AEAD_IN_PLACE:
+            copy = self._work_area()[: len(sealed)]
+            copy[:] = sealed
+            sealed = copy
         try:
-            plain = self._aead.decrypt(
-                self._nonce(seq, explicit), bytes(record[self.header_len :]), aad
-            )
+            self._aead.decrypt_into(self._nonce(seq, explicit), sealed, aad, out)
         except Exception:
+            out[:] = bytes(plain_len)
             raise TLSError(
                 AlertDescription.bad_record_mac, "record authentication failed"
             ) from None
-        if len(plain) > MAX_PLAINTEXT:
+        if plain_len > MAX_PLAINTEXT:
             raise TLSError(AlertDescription.record_overflow, "plaintext too long")
-        return ctype, plain
+        return ctype, plain_len
+
+    def open(self, record: bytes | memoryview) -> tuple[int, bytes]:
+        """(content type, plaintext) of a protected record (through :meth:`open_in_place`)."""
+        return _opened(self, record)
 
 
-#: Protection13's sealing work areas: the inner-plaintext area (a full record's
-#: inner plaintext), the output area, then the full-size record's content, sealed
-#: record, ciphertext and tail (type and tag) views.
+#: Protection13's sealing work areas: the inner-plaintext area, then the full-size
+#: record's inner plaintext, content, sealed record, ciphertext and tail (type and
+#: tag) views (the last three in the output work area).
 _SealAreas = tuple[memoryview, memoryview, memoryview, memoryview, memoryview, memoryview]
 
 
 class Protection13:
     """TLS 1.3 record protection for one direction and one traffic secret.
 
-    cryptography 51 refuses AEAD input and output that overlap (earlier releases
-    allowed it), so sealing goes from one work area into another: the data is
-    copied in and the record out either way, so that costs nothing.  Opening in
-    the caller's memory copies the body to a work area first where the AEAD
-    cannot decrypt over its input (see :data:`AEAD_IN_PLACE`).
+    One seal (:meth:`seal_into`) and one open (:meth:`open_in_place`), both in
+    the caller's memory; :meth:`seal` and :meth:`open` are the same two for
+    callers that want bytes.  cryptography 51 refuses AEAD input and output that
+    overlap (earlier releases allowed it), so sealing goes from one work area
+    into another: the data is copied in and the record out either way, so that
+    costs nothing.  Opening in the caller's memory copies the body to a work
+    area first where the AEAD cannot decrypt over its input (see
+    :data:`AEAD_IN_PLACE`).
     """
 
     __slots__ = (
@@ -185,6 +236,9 @@ class Protection13:
         "_full_body",
     )
 
+    #: Bytes after the data in a record (no padding): the content type and the tag.
+    trailer_len = 17
+
     def __init__(self, suite: CipherSuite, secret: bytes, key: bytes, iv: bytes) -> None:
         self.suite = suite
         self.header_len = HEADER_LEN
@@ -192,31 +246,12 @@ class Protection13:
         self._aead = suite.aead(key)
         self._iv = int.from_bytes(iv, "big")
         self.seq = 0
-        #: Output work area for sealing and opening large records (see _work_area).
+        #: Output work area for sealing and opening (see _work_area).
         self._scratch: memoryview | None = None
         #: Sealing's work areas and their views for a full-size record (see _seal_areas).
         self._seal: _SealAreas | None = None
         #: The work area's view for copying a full-size record's body (open_in_place).
         self._full_body: memoryview | None = None
-
-    def _nonce(self) -> bytes:
-        if self.seq >= _LAST_SEQ:
-            raise TLSError(AlertDescription.internal_error, "sequence number exhausted")
-        nonce = (self._iv ^ self.seq).to_bytes(12, "big")
-        self.seq += 1
-        return nonce
-
-    def seal(self, content_type: int, data: bytes | memoryview, padding: int = 0) -> bytes:
-        """One protected record: header || AEAD(data || type || zeros)."""
-        inner = bytes(data) + bytes([content_type]) + bytes(padding)
-        hdr = header(APPLICATION_DATA, len(inner) + 16)
-        return hdr + self._aead.encrypt(self._nonce(), inner, hdr)
-
-    def seal_parts(self, content_type: int, data: bytes | memoryview) -> tuple[bytes, bytes]:
-        """(header, ciphertext-with-tag) for callers that lay the record out themselves."""
-        inner = bytes(data) + bytes([content_type])
-        hdr = header(APPLICATION_DATA, len(inner) + 16)
-        return hdr, self._aead.encrypt(self._nonce(), inner, hdr)
 
     def _work_area(self) -> memoryview:
         """The direction's reused output work area (allocated on first use)."""
@@ -226,13 +261,13 @@ class Protection13:
         return work
 
     def _seal_areas(self) -> _SealAreas:
-        """The inner-plaintext area, the output area and, for a full 16 KiB record,
-        the views of both that :meth:`seal_data_into` uses (made on first use)."""
-        inner = memoryview(bytearray(_MAX_INNER))
+        """The inner-plaintext area and, for a full 16 KiB record, the views of it
+        and of the output work area that :meth:`seal_into` uses (made on first use)."""
+        inner = memoryview(bytearray(MAX_CIPHERTEXT_13 - 16))
         out = self._work_area()
         areas = self._seal = (
             inner,
-            out,
+            inner[: MAX_PLAINTEXT + 1],
             inner[:MAX_PLAINTEXT],
             out[: MAX_PLAINTEXT + 17],
             out[:MAX_PLAINTEXT],
@@ -240,20 +275,22 @@ class Protection13:
         )
         return areas
 
-    def seal_data_into(
+    def seal_into(
         self,
+        content_type: int,
         n: int,
         header: memoryview,
         body: memoryview,
         trailer: memoryview,
         data: bytes | memoryview | None = None,
+        padding: int = 0,
     ) -> None:
-        """Protect ``n`` bytes of application data straight into the caller's memory:
-        the 5-byte header into ``header``, ``n`` bytes of ciphertext into ``body`` and
-        the protected content type and tag (17 bytes) into ``trailer``.  The data is
-        ``data``, or else the first ``n`` bytes of ``body`` (EncryptMessage encrypts
-        in place).  Same record as :meth:`seal_parts`; kept to the fewest Python
-        steps per record (full-size records reuse prepared views)."""
+        """Protect ``n`` bytes straight into the caller's memory: the 5-byte header
+        into ``header``, ``n`` bytes of ciphertext into ``body`` and the protected
+        content type, ``padding`` zeros and tag (17 + padding bytes) into
+        ``trailer``.  The data is ``data``, or else the first ``n`` bytes of ``body``
+        (EncryptMessage encrypts in place).  Kept to the fewest Python steps per
+        record: full-size application data reuses prepared views."""
         seq = self.seq
         if seq >= _LAST_SEQ:
             raise TLSError(AlertDescription.internal_error, "sequence number exhausted")
@@ -261,56 +298,40 @@ class Protection13:
         if areas is None:
             areas = self._seal_areas()
         self.seq = seq + 1
-        if n == MAX_PLAINTEXT:
-            source, _, content, sealed, ciphertext, tail = areas
-            inner = source
+        if n == MAX_PLAINTEXT and content_type == APPLICATION_DATA and not padding:
+            source, inner, content, sealed, ciphertext, tail = areas
             hdr = _FULL_DATA_HEADER
         else:
-            source, out = areas[0], areas[1]
-            content, inner = source[:n], source[: n + 1]
-            sealed, ciphertext, tail = out[: n + 17], out[:n], out[n : n + 17]
-            hdr = _pack_header(APPLICATION_DATA, 0x0303, n + 17)
+            source, out = areas[0], self._scratch
+            assert out is not None  # made with the areas
+            if n + 1 + padding > len(source):  # beyond any legal record: a test's own
+                source = memoryview(bytearray(n + 1 + padding))
+                out = memoryview(bytearray(n + 17 + padding))
+            end = n + 17 + padding
+            content, inner = source[:n], source[: n + 1 + padding]
+            sealed, ciphertext, tail = out[:end], out[:n], out[n:end]
+            if padding:
+                source[n + 1 : n + 1 + padding] = bytes(padding)
+            hdr = _pack_header(APPLICATION_DATA, 0x0303, end)
         if data is None:
             data = body if len(body) == n else body[:n]
         content[:] = data
-        source[n] = APPLICATION_DATA
+        source[n] = content_type
         self._aead.encrypt_into((self._iv ^ seq).to_bytes(12, "big"), inner, hdr, sealed)
         body[:n] = ciphertext
-        trailer[:17] = tail
+        trailer[: 17 + padding] = tail
         header[:5] = hdr
 
-    def open(self, record: bytes | memoryview) -> tuple[int, bytes]:
-        """(inner content type, content) of a protected record; bad_record_mac on failure."""
-        body_len = _protected_body_length(record)
-        view = record if isinstance(record, memoryview) else memoryview(record)
-        if body_len >= _SCRATCH_MIN:
-            return self._open_large(view, body_len - 16)
-        try:
-            inner = self._aead.decrypt(self._nonce(), view[HEADER_LEN:], bytes(view[:HEADER_LEN]))
-        except Exception:
-            raise TLSError(
-                AlertDescription.bad_record_mac, "record authentication failed"
-            ) from None
-        return _split_inner(inner)
+    def seal(self, content_type: int, data: bytes | memoryview, padding: int = 0) -> bytes:
+        """One protected record as bytes: header || AEAD(data || type || zeros)."""
+        return _sealed(self, content_type, data, padding, 17 + padding)
 
-    def _open_large(self, view: memoryview, m: int) -> tuple[int, bytes]:
-        """:meth:`open` decrypting into the reused work area (one fewer 16 KiB buffer)."""
-        out = self._work_area()[:m]
-        try:
-            self._aead.decrypt_into(self._nonce(), view[HEADER_LEN:], bytes(view[:HEADER_LEN]), out)
-        except Exception:
-            out[:] = bytes(m)  # no unauthenticated plaintext left behind
-            raise TLSError(
-                AlertDescription.bad_record_mac, "record authentication failed"
-            ) from None
-        if out[m - 1]:
-            if m - 1 > MAX_PLAINTEXT:
-                raise TLSError(AlertDescription.record_overflow, "inner plaintext too long")
-            return out[m - 1], bytes(out[: m - 1])
-        return _split_inner(bytes(out))
+    def open(self, record: bytes | memoryview) -> tuple[int, bytes]:
+        """(inner content type, content) of a protected record (through :meth:`open_in_place`)."""
+        return _opened(self, record)
 
     def open_in_place(self, record: memoryview) -> tuple[int, int]:
-        """:meth:`open` over the caller's writable record: the content is decrypted
+        """Open the caller's writable record over itself: the content is decrypted
         over the body and ends up at ``record[HEADER_LEN:HEADER_LEN + length]``.
 
         Returns (inner content type, content length).  Where the AEAD may write
@@ -319,7 +340,7 @@ class Protection13:
         copied to the work area.  On a failed authentication the body is zeroed,
         so no unauthenticated bytes remain.  The common case (an application-data
         header, a body between 17 bytes and a full record) takes the fewest Python
-        steps; anything else goes through the same checks as :meth:`open`.
+        steps; anything else goes through the checks that need no key first.
         """
         n = len(record)
         if record[0] != APPLICATION_DATA or not _MIN_RECORD_13 <= n <= _MAX_RECORD_13:
@@ -398,16 +419,32 @@ def _protected_body_length(record: bytes | memoryview) -> int:
     return body_len
 
 
-def _split_inner(inner: bytes) -> tuple[int, bytes]:
-    """(content type, content) of a TLSInnerPlaintext: content || type || zeros."""
-    end = len(inner)
-    if not inner[end - 1]:
-        end = len(inner.rstrip(b"\0"))
-    if end == 0:
-        raise TLSError(AlertDescription.unexpected_message, "record has no content type")
-    if end - 1 > MAX_PLAINTEXT:
-        raise TLSError(AlertDescription.record_overflow, "inner plaintext too long")
-    return inner[end - 1], inner[: end - 1]
+def _sealed(
+    protection: Protection12 | Protection13,
+    content_type: int,
+    data: bytes | memoryview,
+    padding: int,
+    trailer_len: int,
+) -> bytes:
+    """The record :meth:`seal_into` makes, in a new buffer."""
+    n = len(data)
+    hl = protection.header_len
+    record = bytearray(hl + n + trailer_len)
+    view = memoryview(record)
+    protection.seal_into(
+        content_type, n, view[:hl], view[hl : hl + n], view[hl + n :], data, padding
+    )
+    return bytes(record)
+
+
+def _opened(
+    protection: Protection12 | Protection13, record: bytes | memoryview
+) -> tuple[int, bytes]:
+    """What :meth:`open_in_place` finds in a copy of ``record``, as bytes."""
+    copy = bytearray(record)
+    ctype, length = protection.open_in_place(memoryview(copy))
+    hl = protection.header_len
+    return ctype, bytes(copy[hl : hl + length])
 
 
 Protection = Protection12 | Protection13
