@@ -1125,7 +1125,7 @@ def encrypt(ctx: Context, fQOP: int, pMessage: object) -> SecStatus:
     client = ctx.client
     if ctx.phase != Phase.ESTABLISHED or client.local_closed or client.peer_closed:
         # After either side's close_notify the context is closed for sending too
-        # (SCHANNEL_BEHAVIOUR.md, checklist: EncryptMessage after close_notify).
+        # (docs/windows-behaviour.md rule 3.1.7: EncryptMessage after close_notify).
         return C.SEC_E_CONTEXT_EXPIRED
     dbuf, hbuf, tbuf = bufs[di], bufs[hi], bufs[ti]
     cb = dbuf.cbBuffer
