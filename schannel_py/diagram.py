@@ -3,7 +3,7 @@
 Generated from the state tables the code dispatches through
 (``TRANSITIONS`` in :mod:`schannel_py.tls.handshake13` and
 :mod:`schannel_py.tls.handshake12`), so the picture cannot drift from the
-code: ``schannel-py diagram`` prints it and a test checks that the README
+code: ``schannel-py diagram`` prints it and a test checks that docs/architecture.md
 carries exactly that text.  Each edge is labelled with the handshake message
 that causes it and the handler that processes it.  Three moves do not come
 from a handshake message and are added here, marked as such: sending the
@@ -80,5 +80,5 @@ def mermaid() -> str:
 
 
 def markdown() -> str:
-    """The diagram inside a ```mermaid fence, as the README carries it."""
+    """The diagram inside a ```mermaid fence, as docs/architecture.md carries it."""
     return "```mermaid\n" + mermaid() + "```\n"
