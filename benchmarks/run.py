@@ -273,7 +273,7 @@ class Bench:
         and writes its flight.  Not timed.  The samples still follow one another with
         only this in between, so each finds some of its own code cached by the last:
         the in-situ floor stays below the crypto's cost inside a stream of handshakes
-        (README, "Performance")."""
+        (docs/performance.md)."""
         if not MemoryServer.for_context(srv).feed(hello):
             raise BenchError("the server did not answer the recorded ClientHello")
 

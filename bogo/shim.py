@@ -7,8 +7,8 @@ the InitializeSecurityContext loop, EncryptMessage/DecryptMessage,
 QueryContextAttributes and ApplyControlToken, plus the package's documented
 extensions on that surface (the verify callback, the handshake-info attribute,
 signature schemes in CRYPTO_SETTINGS, the KeyUpdate token, the renegotiation
-policy; see ``docs/porting-from-windows.md``).  See ``bogo/README.md`` and
-``/work/shared/BOGO_SHIM.md`` for the protocol.
+policy; see ``docs/porting-from-windows.md``).  See ``bogo/README.md`` for the
+protocol.
 
 Exit codes: 0 success (stderr silent), 1 failure (one ``TLSERR`` line on
 stderr), 89 unimplemented flag or feature (the runner reports a SKIP).

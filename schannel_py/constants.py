@@ -1,8 +1,8 @@
 """Every SSPI / SChannel constant, under its Windows name, defined once.
 
 Values come from the Windows SDK headers (``sspi.h``, ``schannel.h``,
-``minschannel.h``, ``wincrypt.h``, ``winerror.h``) as tabulated in Part A of
-``SCHANNEL_BEHAVIOUR.md``; composite masks (``SP_PROT_TLS1_2``,
+``minschannel.h``, ``wincrypt.h``, ``winerror.h``; see section 0.1 of
+``docs/windows-behaviour.md``); composite masks (``SP_PROT_TLS1_2``,
 ``SP_PROT_TLS1_X`` ...) are built here from their parts exactly as the headers
 build them.  Nothing in this module has behaviour beyond naming numbers.
 
@@ -485,7 +485,7 @@ SECQOP_WRAP_OOB_DATA = 0x40000000
 SECQOP_WRAP_NO_ENCRYPT = 0x80000001
 
 # ---------------------------------------------------------------------------
-# SecBuffer types (sspi.h)  -- SCHANNEL_BEHAVIOUR.md section 0.1
+# SecBuffer types (sspi.h)  -- docs/windows-behaviour.md section 0.1
 # ---------------------------------------------------------------------------
 
 SECBUFFER_VERSION = 0

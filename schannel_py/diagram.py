@@ -3,8 +3,8 @@
 Generated from the state tables the code dispatches through (the SSPI
 context's ``PHASES`` in :mod:`schannel_py.sspi.phases`, and ``TRANSITIONS`` in
 :mod:`schannel_py.tls.handshake13` and :mod:`schannel_py.tls.handshake12`), so
-the picture cannot drift from the code: ``schannel-py diagram`` prints it and a test checks that the README
-carries exactly that text.  Each edge is labelled with the handshake message
+the picture cannot drift from the code: ``schannel-py diagram`` prints it and a
+test checks that docs/architecture.md carries exactly that text.  Each edge is labelled with the handshake message
 that causes it and the handler that processes it.  Three moves do not come
 from a handshake message and are added here, marked as such: sending the
 ClientHello (START), the TLS 1.3 machine handing a TLS 1.2 ServerHello over
@@ -95,5 +95,5 @@ def mermaid() -> str:
 
 
 def markdown() -> str:
-    """The diagram inside a ```mermaid fence, as the README carries it."""
+    """The diagram inside a ```mermaid fence, as docs/architecture.md carries it."""
     return "```mermaid\n" + mermaid() + "```\n"

@@ -2,7 +2,7 @@
 
 Each attack is a function whose docstring says what the server does wrong and
 why the client's answer is the right one (RFC 8446's mandated alert, and the
-status it maps to by SCHANNEL_BEHAVIOUR.md section 0.4 through
+status it maps to by docs/windows-behaviour.md section 0.4 through
 ``sspi/errors.py``: a locally detected handshake_failure is
 SEC_E_ALGORITHM_MISMATCH, a downgrade is SEC_E_DOWNGRADE_DETECTED, a
 received alert maps by the table).  The client runs through the real
@@ -495,7 +495,7 @@ def certificate_entry_forbidden_extension(s: Server13, h: Harness) -> sc.SecStat
 @attack(sc.SEC_E_UNTRUSTED_ROOT, A.unknown_ca)
 def certificate_untrusted_with_validation(s: Server13, h: Harness) -> sc.SecStatus:
     """Automatic validation on: a self-signed leaf is not trusted -> unknown_ca and
-    SEC_E_UNTRUSTED_ROOT (SCHANNEL_BEHAVIOUR.md 0.5: the validation verdict wins)."""
+    SEC_E_UNTRUSTED_ROOT (docs/windows-behaviour.md rule 0.5.3: the validation verdict wins)."""
     return h.feed(auth_flight(s, lambda: s.certificate()))[0]
 
 

@@ -1,4 +1,4 @@
-"""Constants (values cross-checked against SCHANNEL_BEHAVIOUR.md Part A) and SSPI types."""
+"""Constants (values cross-checked against docs/windows-behaviour.md section 0) and SSPI types."""
 
 from __future__ import annotations
 
@@ -290,7 +290,7 @@ def test_all_lists_every_public_constant() -> None:
 
 
 def test_curl_context_attr_example() -> None:
-    # SCHANNEL_BEHAVIOUR.md 1.1 rule 29
+    # docs/windows-behaviour.md rule 1.4.2
     attrs = (
         C.ISC_RET_REPLAY_DETECT
         | C.ISC_RET_SEQUENCE_DETECT
@@ -430,7 +430,7 @@ def test_attribute_structures_defaults() -> None:
 
 
 def test_alpn_exact_bytes() -> None:
-    # SCHANNEL_BEHAVIOUR.md 1.2, computed by hand:
+    # docs/windows-behaviour.md rule 1.2.1, computed by hand:
     # list = 08 "http/1.1" 02 "h2" (12 bytes); entry = ULONG 2, USHORT 12, list (18 bytes)
     expected = (
         b"\x12\x00\x00\x00"  # ProtocolListsSize = 18

@@ -1,4 +1,4 @@
-"""The state diagram: generated from TRANSITIONS, and the README carries exactly that text."""
+"""The state diagram: generated from TRANSITIONS; docs/architecture.md carries exactly that text."""
 
 from __future__ import annotations
 
@@ -11,23 +11,23 @@ from schannel_py import cli, diagram
 from schannel_py.tls import handshake12, handshake13
 from schannel_py.tls.messages import msg_name
 
-README = Path(__file__).parent.parent / "README.md"
+ARCHITECTURE = Path(__file__).parent.parent / "docs" / "architecture.md"
 
 
-def readme_block() -> str:
-    text = README.read_text(encoding="utf-8")
+def architecture_block() -> str:
+    text = ARCHITECTURE.read_text(encoding="utf-8")
     section = text.split("## State diagram", 1)[1].split("\n## ", 1)[0]
     m = re.search(r"```mermaid\n(.*?)```", section, re.S)
-    assert m, "README has no mermaid block under '## State diagram'"
+    assert m, "docs/architecture.md has no mermaid block under '## State diagram'"
     return m.group(1)
 
 
-def test_readme_diagram_equals_command_output(capsys: pytest.CaptureFixture[str]) -> None:
+def test_architecture_diagram_equals_command_output(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["diagram"]) == 0
     out = capsys.readouterr().out
     assert out == diagram.mermaid()
-    assert readme_block() == out, (
-        "README's state diagram is stale: replace the block under '## State diagram' "
+    assert architecture_block() == out, (
+        "docs/architecture.md's state diagram is stale: replace the block under '## State diagram' "
         "with the output of `schannel-py diagram`"
     )
 

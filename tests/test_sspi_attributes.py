@@ -1,4 +1,4 @@
-"""QueryContextAttributes after a real TLS 1.3 handshake (SCHANNEL_BEHAVIOUR.md section 4).
+"""QueryContextAttributes after a real TLS 1.3 handshake (docs/windows-behaviour.md section 4).
 
 The server is Python's ssl (:class:`memserver.MemoryServer`); since it cannot
 be told which TLS 1.3 suite to pick, the client is restricted instead, the

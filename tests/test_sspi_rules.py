@@ -1,4 +1,4 @@
-"""SSPI rules from SCHANNEL_BEHAVIOUR.md Part A sections 1-5 and the Part C checklist.
+"""SSPI rules from docs/windows-behaviour.md, sections 0.4 to 5.
 
 Every test asserts behaviour a Windows SChannel client shows (or that real
 callers such as curl, schannel-rs and Wine's tests rely on): status codes,

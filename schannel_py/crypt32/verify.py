@@ -1,7 +1,7 @@
 """Server certificate validation with the status codes Windows SChannel returns.
 
 :func:`verify_server_chain` answers the question SChannel's automatic
-validation answers (SCHANNEL_BEHAVIOUR.md 0.5): is this Certificate message,
+validation answers (docs/windows-behaviour.md section 0.5): is this Certificate message,
 for this target name, at this time, acceptable?  The answer is one status:
 
 * ``SEC_E_UNTRUSTED_ROOT``: no path from the leaf to a certificate of "ROOT"

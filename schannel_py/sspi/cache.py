@@ -2,7 +2,7 @@
 
 Windows reuses a cached session only when the target name, the process, the
 logon session and the credential handle all match and the entry has not
-expired (SCHANNEL_BEHAVIOUR.md section 5.3).  The key here is exactly that
+expired (docs/windows-behaviour.md section 5.3).  The key here is exactly that
 tuple; the process id is read at every lookup, so a forked child never sees
 its parent's entries.  Entries live for the credential's ``dwSessionLifespan``
 (0 meaning 10 hours), at most ``MAX_ENTRIES`` of them, the oldest evicted

@@ -3,7 +3,7 @@
 A :class:`Credential` is the package's view of a credential handle: which TLS
 versions, suites and groups a context built on it offers, how the server
 certificate is validated, and (later) which client certificate it carries.
-The rules follow SCHANNEL_BEHAVIOUR.md section 2: SCHANNEL_CRED (v4) never
+The rules follow docs/windows-behaviour.md section 2: SCHANNEL_CRED (v4) never
 offers TLS 1.3; SCH_CREDENTIALS (v5) offers TLS 1.3 and 1.2 minus what
 ``grbitDisabledProtocols`` removes; SSL 3, TLS 1.0 and 1.1 are never offered.
 """

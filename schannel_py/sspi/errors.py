@@ -29,7 +29,7 @@ from ..constants import (
 from ..tls.alerts import AlertDescription as A
 from ..tls.alerts import TLSError
 
-# Alert received from the peer -> status (SCHANNEL_BEHAVIOUR.md section 0.4).
+# Alert received from the peer -> status (docs/windows-behaviour.md section 0.4).
 RECEIVED_ALERT_STATUS: dict[int, SecStatus] = {
     A.unexpected_message: SEC_E_ILLEGAL_MESSAGE,
     A.bad_record_mac: SEC_E_MESSAGE_ALTERED,

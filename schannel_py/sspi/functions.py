@@ -1,7 +1,7 @@
 """The SSPI functions, with Windows' names, parameters and status codes.
 
 Each function validates its arguments the way SChannel does (see
-SCHANNEL_BEHAVIOUR.md), delegates to :mod:`credentials` or :mod:`context`, and
+docs/windows-behaviour.md), delegates to :mod:`credentials` or :mod:`context`, and
 returns a :class:`~schannel_py.constants.SecStatus`.  No Python exception
 escapes: anything unexpected becomes SEC_E_INTERNAL_ERROR.
 """
@@ -116,7 +116,7 @@ def InitializeSecurityContext(
     pfContextAttr: object,
     ptsExpiry: TimeStamp | None,
 ) -> SecStatus:
-    """Drive the client handshake one leg at a time (see SCHANNEL_BEHAVIOUR.md section 1)."""
+    """Drive the client handshake one leg at a time (see docs/windows-behaviour.md section 1)."""
     req = int(fContextReq) & 0xFFFFFFFF if isinstance(fContextReq, int) else 0
     if req & (C.ISC_REQ_DELEGATE | C.ISC_REQ_PROMPT_FOR_CREDS):
         return C.SEC_E_UNSUPPORTED_FUNCTION

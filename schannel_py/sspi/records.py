@@ -235,7 +235,7 @@ def encrypt(ctx: Context, fQOP: int, pMessage: object) -> SecStatus:
         content_type = ALERT
     if not ctx.may_encrypt:
         # After either side's close_notify the context is closed for sending too
-        # (SCHANNEL_BEHAVIOUR.md, checklist: EncryptMessage after close_notify).
+        # (docs/windows-behaviour.md rule 3.1.7: EncryptMessage after close_notify).
         return C.SEC_E_CONTEXT_EXPIRED
     n = dbuf.cbBuffer
     if type(n) is not int or n < 0:

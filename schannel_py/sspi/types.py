@@ -2,7 +2,7 @@
 
 Each class mirrors the C structure of the same name in ``sspi.h`` /
 ``schannel.h`` (field names and order as in the header, see
-SCHANNEL_BEHAVIOUR.md sections 0, 2 and 4), so C code ports line by line:
+docs/windows-behaviour.md sections 0, 2 and 4), so C code ports line by line:
 
 * every field can be given by keyword and defaults to zero / ``None`` (NULL)
   / empty, like a ``{0}``-initialised C struct;
@@ -904,7 +904,7 @@ def pack_application_protocols(
 ) -> bytes:
     """A ``SEC_APPLICATION_PROTOCOLS`` buffer holding one protocol list.
 
-    Layout (SCHANNEL_BEHAVIOUR.md section 1.2, little-endian)::
+    Layout (docs/windows-behaviour.md section 1.2, little-endian)::
 
         ULONG  ProtocolListsSize      bytes that follow
         ULONG  ProtoNegoExt           ext (ALPN = 2)
