@@ -13,8 +13,10 @@ byte.
 Records are demultiplexed here: alerts and change_cipher_spec are handled
 directly, handshake bytes are reassembled into messages (which may span or
 share records) and passed to the version's handshake state machine
-(:mod:`handshake13`), application data is decrypted and returned.  Any failure
-raises :class:`alerts.TLSError`; after that the client is dead, and
+(:mod:`handshake13`, which hands over to :mod:`handshake12` through
+:meth:`TLSClient.hand_over_to_tls12` when the server picks TLS 1.2),
+application data is decrypted and returned.  Any failure raises
+:class:`alerts.TLSError`; after that the client is dead, and
 :meth:`alert_record` produces the alert to send.
 """
 
@@ -31,9 +33,10 @@ from .alerts import AlertDescription, AlertLevel, TLSError, decode_error, unexpe
 from .clientauth import CertificateRequestInfo
 from .events import ApplicationData, CloseNotify, Event, Ignored, RenegotiationRefused
 from .groups import SUPPORTED_GROUPS, X25519
+from .handshake12 import Handshake12
 from .handshake13 import Handshake13
 from .handshake_base import Handshake
-from .messages import ClientHello
+from .messages import ClientHello, HandshakeType, Offer, ServerHello
 from .record import (
     ALERT,
     APPLICATION_DATA,
@@ -46,7 +49,7 @@ from .record import (
     frame,
     plaintext_records,
 )
-from .session import Session12, Ticket13
+from .session import Session12, Ticket13, Transcript
 from .sigalgs import DEFAULT_SCHEMES
 from .suites import DEFAULT_TLS12_SUITES, DEFAULT_TLS13_SUITES, CipherSuite
 
@@ -365,8 +368,6 @@ class TLSClient:
 
     def renegotiate(self) -> None:
         """Start a TLS 1.2 secure renegotiation (after a HelloRequest or on request)."""
-        from .handshake12 import Handshake12
-
         if self.version != 0x0303 or not self.handshake_complete:
             raise TLSError(
                 AlertDescription.internal_error,
@@ -379,6 +380,25 @@ class TLSClient:
         self.handshake.start()
 
     # --- used by the handshake state machines ---------------------------------
+
+    def hand_over_to_tls12(
+        self,
+        client_hello: ClientHello,
+        client_hello_message: bytes,
+        offer: Offer,
+        transcript: Transcript,
+        server_hello: tuple[bytes, ServerHello],
+    ) -> list[Event]:
+        """The server answered the first ClientHello with TLS 1.2: a
+        :class:`Handshake12` takes the connection over and handles that ServerHello.
+
+        The switch happens here, in the facade that owns both state machines, so
+        that the TLS 1.3 machine need not know the TLS 1.2 one.
+        """
+        tls12 = Handshake12(self)
+        tls12.take_over(client_hello, client_hello_message, offer, transcript, server_hello)
+        self.handshake = tls12
+        return tls12.handle(HandshakeType.server_hello, server_hello[0])
 
     def queue(self, data: bytes) -> None:
         self._out += data
