@@ -18,6 +18,11 @@ share records) and passed to the version's handshake state machine
 application data is decrypted and returned.  Any failure raises
 :class:`alerts.TLSError`; after that the client is dead, and
 :meth:`alert_record` produces the alert to send.
+
+What the handshake negotiated is :attr:`TLSClient.result`, a read-only
+:class:`~.result.HandshakeResult` set when it completes; the many attributes
+the handshakes fill in as they go remain for the checks that run during a
+handshake and for older callers (see :mod:`result`).
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ from .record import (
     frame,
     plaintext_records,
 )
+from .result import HandshakeResult
 from .session import Session12, Ticket13, Transcript
 from .sigalgs import DEFAULT_SCHEMES
 from .suites import DEFAULT_TLS12_SUITES, DEFAULT_TLS13_SUITES, CipherSuite
@@ -152,6 +158,8 @@ class TLSClient:
     awaiting_credential = False
     _continuation: Callable[[], list[Event]] | None = None
     resumed = False
+    #: What the handshake negotiated, once it completed (None before).
+    result: HandshakeResult | None = None
 
     def __init__(
         self,
@@ -399,6 +407,35 @@ class TLSClient:
         tls12.take_over(client_hello, client_hello_message, offer, transcript, server_hello)
         self.handshake = tls12
         return tls12.handle(HandshakeType.server_hello, server_hello[0])
+
+    def complete_handshake(self) -> None:
+        """Mark the (re)negotiation complete and record :attr:`result` from what
+        the handshake filled in; called by a handshake once both Finished are done."""
+        suite = self.suite
+        if suite is None:  # pragma: no cover - a handshake completes after choosing one
+            raise TLSError(AlertDescription.internal_error, "handshake completed without a suite")
+        self.handshake_complete = True
+        self.result = HandshakeResult(
+            version=self.version,
+            suite=suite,
+            group=self.group,
+            peer_signature_scheme=self.peer_signature_scheme,
+            alpn=self.alpn,
+            peer_chain=tuple(self.peer_chain),
+            peer_certificate=self.peer_certificate,
+            resumed=self.resumed,
+            session_id=self.session_id,
+            client_random=self.client_random,
+            server_random=self.server_random,
+            hello_retry_request=self.hrr_seen,
+            extended_master_secret=self.extended_master_secret,
+            secure_renegotiation=self.secure_renegotiation,
+            tls_unique=self.first_finished,
+            certificate_requested=self.certificate_requested,
+            client_certificate_sent=self.client_certificate_sent,
+            session12=self.session12,
+            renegotiation=self.renegotiations,
+        )
 
     def queue(self, data: bytes) -> None:
         self._out += data

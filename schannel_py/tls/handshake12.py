@@ -586,9 +586,9 @@ class Handshake12:
             conn.peer_chain = self.chain
             conn.peer_certificate = self.leaf
             conn.peer_signature_scheme = self.scheme
-        conn.handshake_complete = True
         self.raw.clear()
         self._remember_session()
+        conn.complete_handshake()
         return S.CONNECTED, [HandshakeComplete()]
 
     def _remember_session(self) -> None:

@@ -664,7 +664,7 @@ class Handshake13:
         conn.send_handshake(flight + fin)
         conn.write_protection = _protection(suite, self.c_ap)
         self.res_master = self.schedule.resumption_master(self.transcript.digest())
-        conn.handshake_complete = True
+        conn.complete_handshake()
         return State.CONNECTED, [HandshakeComplete()]
 
     def _client_auth_messages(self, cr: CertificateRequest13, transcript: Transcript) -> bytes:
