@@ -60,6 +60,9 @@ from .sigalgs import DEFAULT_SCHEMES
 from .suites import DEFAULT_TLS12_SUITES, DEFAULT_TLS13_SUITES, CipherSuite
 
 MAX_HANDSHAKE_MESSAGE = 1 << 17
+#: Protocol versions, as ``ClientConfig.versions`` and ``HandshakeResult.version`` give them.
+TLS1_2 = 0x0303
+TLS1_3 = 0x0304
 
 
 @dataclass
