@@ -13,9 +13,16 @@ byte.
 Records are demultiplexed here: alerts and change_cipher_spec are handled
 directly, handshake bytes are reassembled into messages (which may span or
 share records) and passed to the version's handshake state machine
-(:mod:`handshake13`), application data is decrypted and returned.  Any failure
-raises :class:`alerts.TLSError`; after that the client is dead, and
+(:mod:`handshake13`, which hands over to :mod:`handshake12` through
+:meth:`TLSClient.hand_over_to_tls12` when the server picks TLS 1.2),
+application data is decrypted and returned.  Any failure raises
+:class:`alerts.TLSError`; after that the client is dead, and
 :meth:`alert_record` produces the alert to send.
+
+What the handshake negotiated is :attr:`TLSClient.result`, a read-only
+:class:`~.result.HandshakeResult` set when it completes; the many attributes
+the handshakes fill in as they go remain for the checks that run during a
+handshake and for older callers (see :mod:`result`).
 """
 
 from __future__ import annotations
@@ -31,9 +38,10 @@ from .alerts import AlertDescription, AlertLevel, TLSError, decode_error, unexpe
 from .clientauth import CertificateRequestInfo
 from .events import ApplicationData, CloseNotify, Event, Ignored, RenegotiationRefused
 from .groups import SUPPORTED_GROUPS, X25519
+from .handshake12 import Handshake12
 from .handshake13 import Handshake13
 from .handshake_base import Handshake
-from .messages import ClientHello
+from .messages import ClientHello, HandshakeType, Offer, ServerHello
 from .record import (
     ALERT,
     APPLICATION_DATA,
@@ -45,11 +53,15 @@ from .record import (
     frame,
     plaintext_records,
 )
-from .session import Session12, Ticket13
+from .result import HandshakeResult
+from .session import Session12, Ticket13, Transcript
 from .sigalgs import DEFAULT_SCHEMES
 from .suites import DEFAULT_TLS12_SUITES, DEFAULT_TLS13_SUITES, CipherSuite
 
 MAX_HANDSHAKE_MESSAGE = 1 << 17
+#: Protocol versions, as ``ClientConfig.versions`` and ``HandshakeResult.version`` give them.
+TLS1_2 = 0x0303
+TLS1_3 = 0x0304
 
 
 @dataclass
@@ -148,6 +160,8 @@ class TLSClient:
     awaiting_credential = False
     _continuation: Callable[[], list[Event]] | None = None
     resumed = False
+    #: What the handshake negotiated, once it completed (None before).
+    result: HandshakeResult | None = None
 
     def __init__(
         self,
@@ -368,8 +382,6 @@ class TLSClient:
 
     def renegotiate(self) -> None:
         """Start a TLS 1.2 secure renegotiation (after a HelloRequest or on request)."""
-        from .handshake12 import Handshake12
-
         if self.version != 0x0303 or not self.handshake_complete:
             raise TLSError(
                 AlertDescription.internal_error,
@@ -382,6 +394,54 @@ class TLSClient:
         self.handshake.start()
 
     # --- used by the handshake state machines ---------------------------------
+
+    def hand_over_to_tls12(
+        self,
+        client_hello: ClientHello,
+        client_hello_message: bytes,
+        offer: Offer,
+        transcript: Transcript,
+        server_hello: tuple[bytes, ServerHello],
+    ) -> list[Event]:
+        """The server answered the first ClientHello with TLS 1.2: a
+        :class:`Handshake12` takes the connection over and handles that ServerHello.
+
+        The switch happens here, in the facade that owns both state machines, so
+        that the TLS 1.3 machine need not know the TLS 1.2 one.
+        """
+        tls12 = Handshake12(self)
+        tls12.take_over(client_hello, client_hello_message, offer, transcript, server_hello)
+        self.handshake = tls12
+        return tls12.handle(HandshakeType.server_hello, server_hello[0])
+
+    def complete_handshake(self) -> None:
+        """Mark the (re)negotiation complete and record :attr:`result` from what
+        the handshake filled in; called by a handshake once both Finished are done."""
+        suite = self.suite
+        if suite is None:  # pragma: no cover - a handshake completes after choosing one
+            raise TLSError(AlertDescription.internal_error, "handshake completed without a suite")
+        self.handshake_complete = True
+        self.result = HandshakeResult(
+            version=self.version,
+            suite=suite,
+            group=self.group,
+            peer_signature_scheme=self.peer_signature_scheme,
+            alpn=self.alpn,
+            peer_chain=tuple(self.peer_chain),
+            peer_certificate=self.peer_certificate,
+            resumed=self.resumed,
+            session_id=self.session_id,
+            client_random=self.client_random,
+            server_random=self.server_random,
+            hello_retry_request=self.hrr_seen,
+            extended_master_secret=self.extended_master_secret,
+            secure_renegotiation=self.secure_renegotiation,
+            tls_unique=self.first_finished,
+            certificate_requested=self.certificate_requested,
+            client_certificate_sent=self.client_certificate_sent,
+            session12=self.session12,
+            renegotiation=self.renegotiations,
+        )
 
     def queue(self, data: bytes) -> None:
         self._out += data

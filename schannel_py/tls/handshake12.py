@@ -2,11 +2,13 @@
 
 Theory of operation
 -------------------
-Handshake13 sends the ClientHello; when the ServerHello carries no
-supported_versions extension and TLS 1.2 was offered, it hands the connection
-to :class:`Handshake12` (``take_over``), which then processes that
-ServerHello.  Like the TLS 1.3 machine, ``TRANSITIONS`` lists what each state
-accepts, the handler, and where it may go::
+Handshake13 sends the ClientHello (built by :mod:`client_hello`, which the
+renegotiation ClientHello here shares); when the ServerHello carries no
+supported_versions extension and TLS 1.2 was offered, the client facade hands
+the connection to :class:`Handshake12` (``TLSClient.hand_over_to_tls12`` calls
+``take_over``), which then processes that ServerHello.  Neither handshake
+module imports the other.  Like the TLS 1.3 machine, ``TRANSITIONS`` lists
+what each state accepts, the handler, and where it may go::
 
     WAIT_SH --ServerHello--> WAIT_CERT --Certificate--> WAIT_SKE
     WAIT_SKE --ServerKeyExchange--> WAIT_CR_SHD
@@ -33,6 +35,7 @@ from cryptography import x509
 
 from . import prf
 from .alerts import AlertDescription, TLSError, decode_error, illegal, unexpected
+from .client_hello import renegotiation_client_hello
 from .clientauth import PAUSE, CertificateRequestInfo, pick_scheme
 from .codec import Reader, Writer
 from .events import (
@@ -215,18 +218,9 @@ class Handshake12:
 
     def start(self) -> None:
         """Send a ClientHello for a renegotiation (TLS 1.2 only, under the current keys)."""
-        from .handshake13 import client_hello_extensions, offered_suites
-
         cfg = self.conn.config
-        self.client_random = self.conn.random(32)
-        versions = (0x0303,)
-        suites = offered_suites(cfg.cipher_suites, versions)
-        exts: list[tuple[int, bytes]] = []
-        for code, body in client_hello_extensions(cfg, [], versions):
-            if code == Ext.renegotiation_info:
-                body = bytes([len(self.conn.client_verify_data)]) + self.conn.client_verify_data
-            exts.append((code, body))
-        ch = ClientHello(self.client_random, b"", suites, exts)
+        ch = renegotiation_client_hello(cfg, self.conn.random, self.conn.client_verify_data)
+        self.client_random = ch.random
         hook = cfg.customize_client_hello
         if hook is not None:
             ch = hook(ch)
@@ -592,9 +586,9 @@ class Handshake12:
             conn.peer_chain = self.chain
             conn.peer_certificate = self.leaf
             conn.peer_signature_scheme = self.scheme
-        conn.handshake_complete = True
         self.raw.clear()
         self._remember_session()
+        conn.complete_handshake()
         return S.CONNECTED, [HandshakeComplete()]
 
     def _remember_session(self) -> None:

@@ -25,12 +25,14 @@ keys to application keys once its own Finished is queued.
 
 from __future__ import annotations
 
-import functools
 import hmac
 import struct
 from typing import TYPE_CHECKING, cast
 
 from .alerts import AlertDescription, TLSError, decode_error, illegal, unexpected
+from .client_hello import client_hello_extensions as client_hello_extensions
+from .client_hello import first_client_hello
+from .client_hello import offered_suites as offered_suites
 from .clientauth import PAUSE, CertificateRequestInfo, parse_certificate_authorities, pick_scheme
 from .codec import Reader
 from .events import (
@@ -41,8 +43,7 @@ from .events import (
     KeyUpdated,
     TicketReceived,
 )
-from .groups import HYBRIDS, KeyShare
-from .handshake12 import Handshake12
+from .groups import KeyShare
 from .handshake_base import Handler, StateEnum, dispatch_table
 from .keyschedule import (
     KeySchedule13,
@@ -65,10 +66,7 @@ from .messages import (
     Offer,
     ServerHello,
     certificate_verify_input,
-    ext_alpn,
     ext_key_share_client,
-    ext_server_name,
-    ext_u16_list,
     find_ext,
     handshake_message,
     parse_alpn_list,
@@ -82,7 +80,7 @@ from .sigalgs import leaf_certificate, parse_certificate, verify
 from .suites import SUITES, CipherSuite
 
 if TYPE_CHECKING:
-    from .client import ClientConfig, ClientCredential, TLSClient
+    from .client import ClientCredential, TLSClient
 
 
 class State(StateEnum):
@@ -154,72 +152,6 @@ KNOWN_EXTENSIONS = frozenset(int(e) for e in Ext)
 
 _PSK_IDENTITY_HEADER = struct.Struct(">HH").pack
 _PSK_AGE_AND_BINDERS = struct.Struct(">IHB").pack
-
-
-def offered_suites(suites: tuple[int, ...], versions: tuple[int, ...]) -> list[int]:
-    """The configured suites that belong to an offered version, in order (a new list)."""
-    return list(_offered_suites(tuple(suites), tuple(versions)))
-
-
-@functools.lru_cache(maxsize=64)
-def _offered_suites(suites: tuple[int, ...], versions: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(c for c in suites if c in SUITES and SUITES[c].version in versions)
-
-
-def client_hello_extensions(
-    cfg: ClientConfig, shares: list[tuple[int, bytes]], versions: tuple[int, ...]
-) -> list[tuple[int, bytes]]:
-    """ClientHello extensions for ``versions`` (TLS 1.2 ones only if 1.2 is offered)."""
-    exts = list(
-        _configured_extensions(
-            cfg.server_name,
-            tuple(cfg.alpn),
-            tuple(cfg.groups),
-            tuple(cfg.signature_schemes),
-            tuple(versions),
-            cfg.post_handshake_auth,
-        )
-    )
-    if 0x0304 in versions:
-        exts.append((Ext.key_share, ext_key_share_client(shares)))
-    return exts
-
-
-@functools.lru_cache(maxsize=128)
-def _configured_extensions(
-    server_name: str | None,
-    alpn: tuple[bytes, ...],
-    groups: tuple[int, ...],
-    signature_schemes: tuple[int, ...],
-    versions: tuple[int, ...],
-    post_handshake_auth: bool,
-) -> tuple[tuple[int, bytes], ...]:
-    """The extensions before key_share: a pure function of the configuration,
-    so a client connecting again with the same settings reuses their encoding."""
-    tls13 = 0x0304 in versions
-    tls12 = 0x0303 in versions
-    exts: list[tuple[int, bytes]] = []
-    if server_name:
-        exts.append((Ext.server_name, ext_server_name(server_name)))
-    if tls12:
-        exts.append((Ext.ec_point_formats, b"\x01\x00"))
-    # The hybrids are TLS 1.3 groups: a ClientHello offering only TLS 1.2 leaves them out.
-    offered = groups if tls13 else tuple(g for g in groups if g not in HYBRIDS)
-    exts.append((Ext.supported_groups, ext_u16_list(offered)))
-    exts.append((Ext.signature_algorithms, ext_u16_list(signature_schemes)))
-    if alpn:
-        exts.append((Ext.alpn, ext_alpn(list(alpn))))
-    if tls12:
-        exts.append((Ext.extended_master_secret, b""))
-        exts.append((Ext.session_ticket, b""))
-        exts.append((Ext.renegotiation_info, b"\x00"))
-    if tls13 and post_handshake_auth:
-        exts.append((Ext.post_handshake_auth, b""))
-    if tls13:
-        listed: list[int] = [v for v in (0x0304, 0x0303) if v in versions]
-        exts.append((Ext.supported_versions, ext_u16_list(listed, 1)))
-        exts.append((Ext.psk_key_exchange_modes, b"\x01\x01"))
-    return tuple(exts)
 
 
 class Handshake13:
@@ -299,32 +231,17 @@ class Handshake13:
 
     def start(self) -> None:
         cfg = self.conn.config
-        rnd = self.conn.random
-        tls13 = 0x0304 in cfg.versions
-        client_random = rnd(32)
-        session_id = rnd(32) if cfg.middlebox_compat and tls13 else b""
-        if tls13:
-            for g in cfg.key_share_groups:
-                self.shares[g] = KeyShare(g, rnd)
-        shares = [(g, s.public) for g, s in self.shares.items()]
-        suites = offered_suites(cfg.cipher_suites, cfg.versions)
-        exts = client_hello_extensions(cfg, shares, cfg.versions)
-        session12 = cfg.resume_session12 if 0x0303 in cfg.versions else None
-        if session12 is not None:
-            # Offer the TLS 1.2 session by its ID, or by ticket alongside a fresh ID.
-            session_id = session12.session_id or session_id or rnd(32)
-            if session12.ticket:
-                exts = [(c, session12.ticket if c == Ext.session_ticket else b) for c, b in exts]
+        ch, self.shares = first_client_hello(cfg, self.conn.random)
         ticket = cfg.resume_ticket
-        if tls13 and ticket is not None and ticket.usable_at(self.conn.now()):
+        if 0x0304 in cfg.versions and ticket is not None and ticket.usable_at(self.conn.now()):
             ticket_hash = SUITES[ticket.suite].hash_name
             if any(
-                SUITES[c].version == 0x0304 and SUITES[c].hash_name == ticket_hash for c in suites
+                SUITES[c].version == 0x0304 and SUITES[c].hash_name == ticket_hash
+                for c in ch.cipher_suites
             ):
                 self.psk_ticket = ticket
                 self.psk_placeholder = self._psk_extension(b"")
-                exts.append((Ext.pre_shared_key, self.psk_placeholder))
-        ch = ClientHello(client_random, session_id, suites, exts)
+                ch.extensions.append((Ext.pre_shared_key, self.psk_placeholder))
         self._send_client_hello(ch)
         self.state = State.WAIT_SH
 
@@ -424,16 +341,13 @@ class Handshake13:
                 )
             if self.hrr_seen:
                 raise illegal("TLS 1.2 ServerHello after a HelloRetryRequest")
-            tls12 = Handshake12(self.conn)
-            tls12.take_over(
+            self.conn.hand_over_to_tls12(
                 self.client_hello,
                 self.client_hello_message,
                 self.offer,
                 self.transcript,
                 (message, sh),
             )
-            self.conn.handshake = tls12
-            tls12.handle(HT.server_hello, message)
             return State.TLS12, []
         if len(sv) != 2 or int.from_bytes(sv, "big") != 0x0304:
             raise illegal("server selected a version we did not offer")
@@ -750,7 +664,7 @@ class Handshake13:
         conn.send_handshake(flight + fin)
         conn.write_protection = _protection(suite, self.c_ap)
         self.res_master = self.schedule.resumption_master(self.transcript.digest())
-        conn.handshake_complete = True
+        conn.complete_handshake()
         return State.CONNECTED, [HandshakeComplete()]
 
     def _client_auth_messages(self, cr: CertificateRequest13, transcript: Transcript) -> bytes:

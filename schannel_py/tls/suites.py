@@ -61,11 +61,18 @@ SUITES: dict[int, CipherSuite] = {
     )
 }
 
+TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 = 0xC02C
+TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 = 0xC02B
+TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 = 0xC030
+TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 = 0xC02F
+TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 = 0xCCA9
+TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 = 0xCCA8
+
 TLS12_SUITES: dict[int, CipherSuite] = {
     s.code: s
     for s in (
         CipherSuite(
-            0xC02C,
+            TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
             "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
             0x0303,
             "AES",
@@ -76,7 +83,7 @@ TLS12_SUITES: dict[int, CipherSuite] = {
             "ECDSA",
         ),
         CipherSuite(
-            0xC02B,
+            TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
             "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
             0x0303,
             "AES",
@@ -87,7 +94,7 @@ TLS12_SUITES: dict[int, CipherSuite] = {
             "ECDSA",
         ),
         CipherSuite(
-            0xC030,
+            TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
             "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
             0x0303,
             "AES",
@@ -98,7 +105,7 @@ TLS12_SUITES: dict[int, CipherSuite] = {
             "RSA",
         ),
         CipherSuite(
-            0xC02F,
+            TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
             "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
             0x0303,
             "AES",
@@ -109,7 +116,7 @@ TLS12_SUITES: dict[int, CipherSuite] = {
             "RSA",
         ),
         CipherSuite(
-            0xCCA9,
+            TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
             "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
             0x0303,
             "CHACHA20",
@@ -120,7 +127,7 @@ TLS12_SUITES: dict[int, CipherSuite] = {
             "ECDSA",
         ),
         CipherSuite(
-            0xCCA8,
+            TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
             "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
             0x0303,
             "CHACHA20",
