@@ -65,7 +65,8 @@ CURL_REQ_FLAGS = (
     | C.ISC_REQ_USE_SUPPLIED_CREDS
 )
 
-#: Called after every SSPI call: (event, details); events "isc", "encrypt", "decrypt".
+#: Called after every SSPI call: (event, details); events "isc" (details["call"] is
+#: "first", "step", "control" or "renegotiate"), "encrypt", "decrypt".
 Observer = Callable[[str, dict[str, object]], None]
 
 #: Sizes of the buffers the driver supplies when ISC_REQ_ALLOCATE_MEMORY is not requested.
@@ -142,6 +143,7 @@ class SspiDriver:
         flags64: int = 0,
         recv_size: int = 16384,
         check_flags: bool = True,
+        send_alerts: bool = True,
         observer: Observer | None = None,
         on_context: Callable[[SspiDriver], None] | None = None,
         on_incomplete_credentials: Callable[[SspiDriver], None] | None = None,
@@ -157,6 +159,8 @@ class SspiDriver:
         self.flags64 = flags64
         self.recv_size = recv_size
         self.check_flags = check_flags
+        #: Send the ALERT output of a failed handshake ISC before raising.
+        self.send_alerts = send_alerts
         self.observer = observer
         self.on_context = on_context
         self.on_incomplete_credentials = on_incomplete_credentials
@@ -211,6 +215,7 @@ class SspiDriver:
         inp: SecBufferDesc | None,
         out: SecBufferDesc,
         new: CtxtHandle | None,
+        call: str,
     ) -> SecStatus:
         if self.observer is None:
             return F.InitializeSecurityContext(
@@ -223,6 +228,7 @@ class SspiDriver:
         self.observer(
             "isc",
             {
+                "call": call,
                 "flags": self.req,
                 "status": status,
                 "input": in_before,
@@ -243,7 +249,7 @@ class SspiDriver:
             inputs.append(SecBuffer(8, C.SECBUFFER_FLAGS, pack_sec_flags(self.flags64)))
         inp = SecBufferDesc(inputs) if inputs else None
         out = self._out(C.SECBUFFER_EMPTY)
-        status = self._isc(None, inp, out, self.ctx)
+        status = self._isc(None, inp, out, self.ctx, "first")
         if status != C.SEC_I_CONTINUE_NEEDED:
             self._take(out)
             raise SspiError("InitializeSecurityContext", status)
@@ -259,7 +265,7 @@ class SspiDriver:
             [SecBuffer(len(data), C.SECBUFFER_TOKEN, data), SecBuffer(0, C.SECBUFFER_EMPTY, None)]
         )
         out = self._out(C.SECBUFFER_TOKEN, C.SECBUFFER_ALERT, C.SECBUFFER_EMPTY)
-        status = self._isc(self.ctx, inbuf, out, None)
+        status = self._isc(self.ctx, inbuf, out, None, "step")
         side = inbuf.pBuffers[1]
         n = side.cbBuffer
         alert = out.pBuffers[1]
@@ -288,7 +294,7 @@ class SspiDriver:
         if status != C.SEC_E_OK:
             raise SspiError("ApplyControlToken", status)
         out = self._out(C.SECBUFFER_EMPTY)
-        status = self._isc(self.ctx, None, out, self.ctx)
+        status = self._isc(self.ctx, None, out, self.ctx, "control")
         data = self._take(out)
         if status not in accept:
             raise SspiError("InitializeSecurityContext", status)
@@ -405,7 +411,7 @@ class SspiDriver:
                     need_read = False
                     continue
             if status not in _HANDSHAKE_GOOD:
-                if st.alert:
+                if st.alert and self.send_alerts:
                     try:
                         self._send(st.alert)
                     except OSError:
@@ -420,7 +426,9 @@ class SspiDriver:
             if status in _HANDSHAKE_DONE:
                 self.last_status = status
                 return status
-            need_read = not st.extra
+            # Bytes left over (EXTRA), or already delivered while sending (an in-memory
+            # transport), are fed first; otherwise wait for the peer.
+            need_read = not self.encdata
 
     def renegotiate(self) -> SecStatus:
         """Client-initiated TLS 1.2 renegotiation: ISC with no input, then the usual loop.
@@ -428,7 +436,7 @@ class SspiDriver:
         Returns SEC_E_OK, or SEC_I_NO_RENEGOTIATION when the server declined.
         """
         out = self._out(C.SECBUFFER_TOKEN)
-        status = self._isc(self.ctx, None, out, None)
+        status = self._isc(self.ctx, None, out, None, "renegotiate")
         token = self._take(out)
         if status != C.SEC_I_CONTINUE_NEEDED:
             raise SspiError("InitializeSecurityContext", status)
