@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from . import constants as C
 from .constants import SecStatus
@@ -102,8 +102,7 @@ class SspiEOFError(SspiError):
         self.truncated = truncated
 
 
-@dataclass
-class IscStep:
+class IscStep(NamedTuple):
     """What one handshake-leg ISC returned: status, TOKEN and ALERT output, EXTRA / MISSING."""
 
     status: SecStatus
@@ -128,7 +127,10 @@ class SspiDriver:
     (e.g. by setting ``driver.cred`` to a handle with a certificate) before the
     same bytes are fed again; ``on_renegotiate(driver)`` runs when DecryptMessage
     returns SEC_I_RENEGOTIATE, before the ISC loop answers it (it may raise to
-    refuse).  ``observer`` sees every ISC / EncryptMessage / DecryptMessage call.
+    refuse).  ``observer`` sees every ISC / EncryptMessage / DecryptMessage call;
+    ``functions`` replaces the module of SSPI functions (same names and signatures).
+    ``check_flags``: fail when the attributes ISC returns differ from the request
+    (curl's check); ``send_alerts``: send a failed ISC's ALERT output.
     """
 
     def __init__(
@@ -148,7 +150,11 @@ class SspiDriver:
         on_context: Callable[[SspiDriver], None] | None = None,
         on_incomplete_credentials: Callable[[SspiDriver], None] | None = None,
         on_renegotiate: Callable[[SspiDriver], None] | None = None,
+        functions: Any = None,
     ) -> None:
+        #: The SSPI functions called (schannel_py.sspi.functions; a stand-in with the
+        #: same names may wrap them, e.g. to time or record each call).
+        self.F: Any = functions if functions is not None else F
         self._send = send
         self._recv = recv
         self.cred = cred
@@ -178,13 +184,10 @@ class SspiDriver:
 
     # --- single calls ----------------------------------------------------------------
 
-    def _allocate(self) -> bool:
-        return bool(self.req & C.ISC_REQ_ALLOCATE_MEMORY)
-
     def _out(self, *types: int) -> SecBufferDesc:
         """Output buffers: empty for the package to allocate, else driver-supplied memory
         (a lone EMPTY becomes a TOKEN buffer, as a caller without ALLOCATE_MEMORY passes)."""
-        if self._allocate():
+        if self.req & C.ISC_REQ_ALLOCATE_MEMORY:
             return SecBufferDesc([SecBuffer(0, t, None) for t in types])
         bufs = []
         for t in types:
@@ -199,14 +202,14 @@ class SspiDriver:
     def _take(self, out: SecBufferDesc) -> bytes:
         """The bytes of the TOKEN output buffers; package-allocated memory is freed."""
         data = b""
-        allocated = self._allocate()
+        allocated = self.req & C.ISC_REQ_ALLOCATE_MEMORY
         for b in out.pBuffers:
             if b.pvBuffer is None:
                 continue
             if b.BufferType == C.SECBUFFER_TOKEN and b.cbBuffer > 0:
                 data += bytes(b.pvBuffer[: b.cbBuffer])
             if allocated:
-                F.FreeContextBuffer(b.pvBuffer)
+                self.F.FreeContextBuffer(b.pvBuffer)
         return data
 
     def _isc(
@@ -218,11 +221,12 @@ class SspiDriver:
         call: str,
     ) -> SecStatus:
         if self.observer is None:
-            return F.InitializeSecurityContext(
+            result: SecStatus = self.F.InitializeSecurityContext(
                 self.cred, ctx, self.target, self.req, 0, 0, inp, 0, new, out, self.attrs, None
             )
+            return result
         in_before = _describe(inp)
-        status = F.InitializeSecurityContext(
+        status: SecStatus = self.F.InitializeSecurityContext(
             self.cred, ctx, self.target, self.req, 0, 0, inp, 0, new, out, self.attrs, None
         )
         self.observer(
@@ -264,7 +268,16 @@ class SspiDriver:
         inbuf = SecBufferDesc(
             [SecBuffer(len(data), C.SECBUFFER_TOKEN, data), SecBuffer(0, C.SECBUFFER_EMPTY, None)]
         )
-        out = self._out(C.SECBUFFER_TOKEN, C.SECBUFFER_ALERT, C.SECBUFFER_EMPTY)
+        if self.req & C.ISC_REQ_ALLOCATE_MEMORY:  # the common case, spelled out (hot path)
+            out = SecBufferDesc(
+                [
+                    SecBuffer(0, C.SECBUFFER_TOKEN, None),
+                    SecBuffer(0, C.SECBUFFER_ALERT, None),
+                    SecBuffer(0, C.SECBUFFER_EMPTY, None),
+                ]
+            )
+        else:
+            out = self._out(C.SECBUFFER_TOKEN, C.SECBUFFER_ALERT, C.SECBUFFER_EMPTY)
         status = self._isc(self.ctx, inbuf, out, None, "step")
         side = inbuf.pBuffers[1]
         n = side.cbBuffer
@@ -288,7 +301,7 @@ class SspiDriver:
         self, token: bytes, accept: tuple[int, ...] = (C.SEC_E_OK, C.SEC_I_CONTEXT_EXPIRED)
     ) -> bytes:
         """ApplyControlToken(``token``), then ISC with no input: returns what to send."""
-        status = F.ApplyControlToken(
+        status = self.F.ApplyControlToken(
             self.ctx, SecBufferDesc([SecBuffer(len(token), C.SECBUFFER_TOKEN, token)])
         )
         if status != C.SEC_E_OK:
@@ -304,7 +317,7 @@ class SspiDriver:
         """SECPKG_ATTR_STREAM_SIZES (queried once)."""
         if self.sizes is None:
             sizes = SecPkgContext_StreamSizes()
-            status = F.QueryContextAttributes(self.ctx, C.SECPKG_ATTR_STREAM_SIZES, sizes)
+            status = self.F.QueryContextAttributes(self.ctx, C.SECPKG_ATTR_STREAM_SIZES, sizes)
             if status != C.SEC_E_OK:
                 raise SspiError("QueryContextAttributes", status)
             self.sizes = sizes
@@ -325,7 +338,7 @@ class SspiDriver:
                 SecBuffer(0, C.SECBUFFER_EMPTY, None),
             ]
         )
-        status = F.EncryptMessage(self.ctx, 0, desc, 0)
+        status = self.F.EncryptMessage(self.ctx, 0, desc, 0)
         if self.observer is not None:
             self.observer("encrypt", {"status": status, "size": n})
         if status != C.SEC_E_OK:
@@ -347,7 +360,7 @@ class SspiDriver:
                 SecBuffer(0, C.SECBUFFER_EMPTY, None),
             ]
         )
-        status = F.DecryptMessage(self.ctx, desc, 0, None)
+        status = self.F.DecryptMessage(self.ctx, desc, 0, None)
         if self.observer is not None:
             self.observer("decrypt", {"status": status, "buffers": _describe(desc)})
         if status not in _DECRYPT_GOOD:
@@ -522,7 +535,7 @@ class SspiDriver:
 
     def query(self, attribute: int, buffer: object) -> None:
         """QueryContextAttributes into ``buffer``; raises SspiError on failure."""
-        status = F.QueryContextAttributes(self.ctx, attribute, buffer)
+        status = self.F.QueryContextAttributes(self.ctx, attribute, buffer)
         if status != C.SEC_E_OK:
             raise SspiError("QueryContextAttributes", status)
 
@@ -537,5 +550,5 @@ class SspiDriver:
     def close(self) -> None:
         """DeleteSecurityContext (once)."""
         if self.have_context:
-            F.DeleteSecurityContext(self.ctx)
+            self.F.DeleteSecurityContext(self.ctx)
             self.have_context = False
