@@ -1,25 +1,22 @@
-"""In-memory peers for the benchmarks (the curl loop adapted from tests/sspi_driver.py).
+"""In-memory peers for the benchmarks: the SSPI driver and Python's ssl client.
 
-Every call into schannel_py made by :class:`SspiClient` is timed with
-``time.process_time()`` and added to :attr:`SspiClient.cpu`, so the server's
-work (Python's ``ssl`` in the same process) is never counted.
+:class:`SspiClient` runs :class:`schannel_py.driver.SspiDriver` with the server as
+its transport; every InitializeSecurityContext of its handshake is timed with
+``time.process_time()``, so the server's work (Python's ``ssl`` in the same
+process) is never counted.
 """
 
 from __future__ import annotations
 
 import ssl
-import sys
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import schannel_py as sc
-
-# The in-memory server is the tests' own (tests/ is a folder of modules, not a package).
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from memserver import MemoryServer  # noqa: E402
+from schannel_py.driver import SspiDriver, SspiError
+from schannel_py.sspi import functions as sspi_functions
+from schannel_py.testing.memserver import MemoryServer
 
 CURL_FLAGS = (
     sc.ISC_REQ_SEQUENCE_DETECT
@@ -95,131 +92,107 @@ class BenchError(RuntimeError):
     pass
 
 
-@dataclass
+class _TimedFunctions:
+    """The SSPI functions the driver calls, the handshake's ISC timed: ``cpu`` is the
+    client's CPU in them (a generic wrapper; the calls are the driver's own)."""
+
+    TIMED = ("InitializeSecurityContext",)
+
+    def __init__(self) -> None:
+        self.cpu = 0.0
+        for name in self.TIMED:
+            setattr(self, name, self._timed(getattr(sspi_functions, name)))
+
+    def _timed(self, fn: Callable[..., sc.SecStatus]) -> Callable[..., sc.SecStatus]:
+        def call(*args: Any) -> sc.SecStatus:
+            t = cpu_clock()
+            status = fn(*args)
+            self.cpu += cpu_clock() - t
+            return status
+
+        return call
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(sspi_functions, name)
+
+
 class SspiClient:
-    """curl's ISC / Encrypt / Decrypt loop against a :class:`MemoryServer`, client CPU timed."""
+    """curl's loop (:class:`schannel_py.driver.SspiDriver`) against a :class:`MemoryServer`.
 
-    server: MemoryServer
-    cred: sc.CredHandle
-    target: str = "localhost"
-    flags: int = CURL_FLAGS
-    ctx: sc.CtxtHandle = field(default_factory=sc.CtxtHandle)
-    attrs: sc.ULONG = field(default_factory=sc.ULONG)
-    encdata: bytearray = field(default_factory=bytearray)
-    cpu: float = 0.0
-    #: What the client sent, token by token (for the crypto floor's sizes).
-    sent: list[bytes] = field(default_factory=list)
-    received: list[bytes] = field(default_factory=list)
+    ``cpu`` is the client's CPU time in the handshake's SSPI calls (each
+    InitializeSecurityContext timed, as a profiler of the application would
+    attribute it); the server's work and the driver's own bookkeeping between
+    calls are not counted.
+    """
 
-    def _first(self) -> bytes:
-        out = sc.SecBufferDesc([sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None)])
-        t = cpu_clock()
-        status = sc.InitializeSecurityContext(
-            self.cred, None, self.target, self.flags, 0, 0, None, 0, self.ctx, out, self.attrs, None
+    def __init__(
+        self, server: MemoryServer, cred: sc.CredHandle, target: str = "localhost"
+    ) -> None:
+        self.server: MemoryServer | None = server
+        # Allocated here, not in the package: the memory section counts the package's own.
+        self.ctx = sc.CtxtHandle()
+        self.attrs = sc.ULONG()
+        self.inbox = bytearray()  # what the server sent, not yet read by the client
+        self.cpu = 0.0
+        #: What the client sent, token by token, and read, chunk by chunk (the floor's sizes).
+        self.sent: list[bytes] = []
+        self.received: list[bytes] = []
+        self.timed = _TimedFunctions()
+        self.drv: SspiDriver | None = SspiDriver(
+            self._send,
+            self._recv,
+            cred,
+            target,
+            CURL_FLAGS,
+            check_flags=False,
+            functions=self.timed,
         )
-        tok = out.pBuffers[0]
-        data = bytes(tok.pvBuffer[: tok.cbBuffer]) if tok.pvBuffer is not None else b""
-        self.cpu += cpu_clock() - t
-        if status != sc.SEC_I_CONTINUE_NEEDED:
-            raise BenchError(f"first ISC: {status:#x}")
+        self.drv.ctx, self.drv.attrs = self.ctx, self.attrs
+
+    def _send(self, data: bytes) -> None:
+        self.sent.append(data)
+        assert self.server is not None
+        self.inbox += self.server.feed(data)
+
+    def _recv(self, n: int) -> bytes:
+        if not self.inbox:
+            assert self.server is not None
+            self.inbox += self.server.feed(b"")
+        data = bytes(self.inbox[:n])
+        del self.inbox[:n]
+        if data:
+            self.received.append(data)
         return data
-
-    def step(self) -> tuple[int, bytes]:
-        inbuf = sc.SecBufferDesc(
-            [
-                sc.SecBuffer(len(self.encdata), sc.SECBUFFER_TOKEN, bytes(self.encdata)),
-                sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
-            ]
-        )
-        out = sc.SecBufferDesc(
-            [
-                sc.SecBuffer(0, sc.SECBUFFER_TOKEN, None),
-                sc.SecBuffer(0, sc.SECBUFFER_ALERT, None),
-                sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
-            ]
-        )
-        t = cpu_clock()
-        status = sc.InitializeSecurityContext(
-            self.cred,
-            self.ctx,
-            self.target,
-            self.flags,
-            0,
-            0,
-            inbuf,
-            0,
-            None,
-            out,
-            self.attrs,
-            None,
-        )
-        sent = b""
-        if status in (sc.SEC_E_OK, sc.SEC_I_CONTINUE_NEEDED):
-            for b in out.pBuffers:
-                if b.BufferType == sc.SECBUFFER_TOKEN and b.cbBuffer and b.pvBuffer is not None:
-                    sent += bytes(b.pvBuffer[: b.cbBuffer])
-            extra = inbuf.pBuffers[1]
-            if extra.BufferType == sc.SECBUFFER_EXTRA and extra.cbBuffer:
-                del self.encdata[: len(self.encdata) - extra.cbBuffer]
-            else:
-                self.encdata.clear()
-        self.cpu += cpu_clock() - t
-        return status, sent
 
     def handshake(self) -> None:
         """curl's loop to SEC_E_OK; raises on anything else."""
-        first = self._first()
-        self.sent.append(first)
-        reply = self.server.feed(first)
-        self.received.append(reply)
-        self.encdata += reply
-        for _ in range(20):
-            status, sent = self.step()
-            if status == sc.SEC_E_INCOMPLETE_MESSAGE:
-                more = self.server.feed(b"")
-                if not more:
-                    raise BenchError("server has nothing more to send")
-                self.received.append(more)
-                self.encdata += more
-                continue
-            if status not in (sc.SEC_E_OK, sc.SEC_I_CONTINUE_NEEDED):
-                raise BenchError(f"ISC: {status:#x}")
-            if sent:
-                self.sent.append(sent)
-            reply = self.server.feed(sent)
-            self.encdata += reply
-            if status == sc.SEC_E_OK:
-                return
-            self.received.append(reply)
-            if not self.encdata:
-                self.encdata += self.server.feed(b"")
-        raise BenchError("handshake did not finish")
+        assert self.drv is not None
+        self.timed.cpu = 0.0
+        try:
+            self.drv.handshake()
+        except SspiError as e:
+            raise BenchError(str(e)) from None
+        self.cpu = self.timed.cpu
 
     def drain(self) -> None:
         """DecryptMessage over what has arrived; tickets go to the cache through ISC."""
-        while self.encdata:
-            desc = sc.SecBufferDesc(
-                [sc.SecBuffer(len(self.encdata), sc.SECBUFFER_DATA, self.encdata)]
-                + [sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None) for _ in range(3)]
-            )
-            status = sc.DecryptMessage(self.ctx, desc, 0, None)
-            if status == sc.SEC_E_INCOMPLETE_MESSAGE:
-                return
-            if status not in (sc.SEC_E_OK, sc.SEC_I_RENEGOTIATE):
-                raise BenchError(f"DecryptMessage: {status:#x}")
-            b3 = desc.pBuffers[3]
-            extra = b3.cbBuffer if b3.BufferType == sc.SECBUFFER_EXTRA else 0
-            desc.release()
-            if extra:
-                del self.encdata[: len(self.encdata) - extra]
-            else:
-                self.encdata.clear()
-            if status == sc.SEC_I_RENEGOTIATE:
-                st, sent = self.step()
-                if st != sc.SEC_E_OK:
-                    raise BenchError(f"ISC after RENEGOTIATE: {st:#x}")
-                if sent:
-                    self.encdata += self.server.feed(sent)
+        assert self.drv is not None
+        self.drv.feed(self.inbox)
+        self.inbox.clear()
+        try:
+            while self.drv.recv(block=False):
+                pass
+        except SspiError as e:
+            raise BenchError(str(e)) from None
+
+    def idle(self) -> None:
+        """Keep the context only: drop the server, the driver and the buffers."""
+        self.server = None
+        self.drv = None
+        self.timed = _TimedFunctions()
+        self.inbox = bytearray()
+        self.sent.clear()
+        self.received.clear()
 
     def stream_sizes(self) -> sc.SecPkgContext_StreamSizes:
         sizes = sc.SecPkgContext_StreamSizes()

@@ -34,11 +34,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    __package__ = "benchmarks"  # noqa: A001
+if __package__ in (None, ""):  # ``python benchmarks/run.py``: run as the module instead
+    os.chdir(Path(__file__).resolve().parent.parent)
+    os.execv(sys.executable, [sys.executable, "-m", "benchmarks.run", *sys.argv[1:]])
 
-import cryptography
+import cryptography  # noqa: E402
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
@@ -144,6 +144,7 @@ class Bench:
             sc.SslEmptyCache(None, 0)
         c = SspiClient(MemoryServer.for_context(srv), cred)
         c.handshake()
+        assert c.server is not None
         if c.reconnected() != resumed or c.server.tls.session_reused != resumed:
             raise BenchError(f"expected resumed={resumed}")
         return c
@@ -551,10 +552,9 @@ class Bench:
         clients = []
         for _ in range(n):
             c = self.sspi_handshake(self.cred13, self.srv13)
-            c.server = None  # type: ignore[assignment]  # drop the server side
-            c.encdata.clear()  # the driver's buffer (unread tickets) is not the context's
-            c.sent.clear()
-            c.received.clear()
+            # Drop the server side, the driver and its buffers (unread tickets): they are
+            # the application's state, not the context's.
+            c.idle()
             clients.append(c)
         gc.collect()
         after = tracemalloc.take_snapshot()
@@ -601,8 +601,7 @@ class Bench:
         clients = []
         for _ in range(n):
             c = self.sspi_handshake(self.cred13, self.srv13)
-            c.server = None  # type: ignore[assignment]
-            c.encdata.clear()
+            c.idle()
             clients.append(c)
         gc.collect()
         grown = rss() - start

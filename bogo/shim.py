@@ -30,9 +30,6 @@ from typing import Any
 
 EXIT_UNIMPLEMENTED = 89
 
-if __package__ in (None, ""):  # ``python bogo/shim.py``: make the repository importable
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
 # ---------------------------------------------------------------------------
 # Flags
 # ---------------------------------------------------------------------------
@@ -549,14 +546,14 @@ def install_clock(clock: FakeClock) -> None:
     context.clock = clock
 
 
-def _desc(*bufs: Any) -> Any:
-    from schannel_py import SecBufferDesc
-
-    return SecBufferDesc(list(bufs))
-
-
 class Connection:
-    """TLS over one socket through the SSPI functions, with BoGo's I/O options."""
+    """TLS over one socket through the SSPI functions, with BoGo's I/O options.
+
+    The SSPI calls are :class:`schannel_py.driver.SspiDriver`'s (curl's loop);
+    the shim adds BoGo's transport (-async: one byte at a time), its hooks
+    (verify callback, renegotiation policy, the old client-certificate
+    callback) and the translation of failures into TLSERR lines.
+    """
 
     def __init__(
         self,
@@ -569,19 +566,19 @@ class Connection:
         state: ProcessState,
     ) -> None:
         import schannel_py as S
+        from schannel_py.driver import SspiDriver
 
         self.S = S
         self.sock = sock
         self.cfg = cfg
         self.cred = cred
-        self.call_cred = cred
         self.cert_cred = cert_cred
         self.target = target
         self.is_resume = is_resume
         self.state = state
         self.async_io = cfg.flag("async")
         self.read_size = int(cfg.get("read-size", 512))
-        self.req = (
+        req = (
             S.ISC_REQ_SEQUENCE_DETECT
             | S.ISC_REQ_REPLAY_DETECT
             | S.ISC_REQ_CONFIDENTIALITY
@@ -589,13 +586,21 @@ class Connection:
             | S.ISC_REQ_STREAM
         )
         if not cfg.flag("use-old-client-cert-callback"):
-            self.req |= S.ISC_REQ_USE_SUPPLIED_CREDS
-        self.ctx = S.CtxtHandle()
-        self.attrs = S.ULONG()
-        self.have_ctx = False
-        self.enc = bytearray()  # received, not yet consumed by ISC/DecryptMessage
-        self.plain = bytearray()  # decrypted, not yet read by the echo loop
-        self.after_reneg = False
+            req |= S.ISC_REQ_USE_SUPPLIED_CREDS
+        self.drv = SspiDriver(
+            self.send_raw,
+            self.recv_raw,
+            cred,
+            target,
+            req,
+            recv_size=1 if self.async_io else 16384,
+            check_flags=False,
+            observer=self._observe,
+            on_context=self._on_context,
+            on_incomplete_credentials=self._on_incomplete_credentials,
+            on_renegotiate=self._on_renegotiate,
+        )
+        self.in_renegotiation = False  # SEC_I_RENEGOTIATE's ISC loop is running
         self.peer_closed = False  # close_notify received
         self.peer_eof = False  # TCP EOF
         self.local_closed = False
@@ -605,21 +610,27 @@ class Connection:
         self.verify_ok = True
         self.rejected_alert: int | None = None  # the verify callback rejected with it
         self.cert_mismatch = False
-        self.sizes: Any = None
 
-    # --- raw I/O -------------------------------------------------------------------
+    @property
+    def ctx(self) -> Any:
+        return self.drv.ctx
 
-    def recv_more(self) -> bool:
-        """Read more ciphertext: one byte at a time with -async. False on EOF."""
+    @property
+    def enc(self) -> bytearray:
+        """Received, not yet consumed by ISC/DecryptMessage."""
+        return self.drv.encdata
+
+    # --- raw I/O (the driver's transport) ------------------------------------------
+
+    def recv_raw(self, n: int) -> bytes:
+        """Up to ``n`` bytes of ciphertext (-async: the driver asks for one); b"" on EOF."""
         try:
-            chunk = self.sock.recv(1 if self.async_io else 16384)
+            chunk = self.sock.recv(n)
         except ConnectionResetError:
             chunk = b""
         if not chunk:
             self.peer_eof = True
-            return False
-        self.enc += chunk
-        return True
+        return chunk
 
     def send_raw(self, data: bytes) -> None:
         if not data:
@@ -630,129 +641,73 @@ class Connection:
         else:
             self.sock.sendall(data)
 
-    def _take_tokens(self, out: Any) -> bytes:
-        S = self.S
-        data = b""
-        for b in out.pBuffers:
-            if b.BufferType == S.SECBUFFER_TOKEN and b.cbBuffer > 0 and b.pvBuffer is not None:
-                data += bytes(b.pvBuffer[: b.cbBuffer])
-            if b.pvBuffer is not None:
-                S.FreeContextBuffer(b.pvBuffer)
-        return data
+    def _observe(self, event: str, details: dict[str, object]) -> None:
+        if event == "decrypt":  # the ISC loop answering SEC_I_RENEGOTIATE is over
+            self.in_renegotiation = False
 
-    def _isc(self, first: bool, inp: Any, out: Any) -> int:
-        S = self.S
-        return int(
-            S.InitializeSecurityContext(
-                self.call_cred,
-                None if first else self.ctx,
-                self.target,
-                self.req,
-                0,
-                0,
-                inp,
-                0,
-                self.ctx if first else None,
-                out,
-                self.attrs,
-                None,
-            )
-        )
+    # --- the driver's hooks ----------------------------------------------------------
 
-    # --- handshake -----------------------------------------------------------------
-
-    def handshake(self, alpn: list[bytes]) -> None:
-        S = self.S
-        inp = None
-        if alpn:
-            blob = S.pack_application_protocols(alpn)
-            inp = _desc(S.SecBuffer(len(blob), S.SECBUFFER_APPLICATION_PROTOCOLS, blob))
-        out = _desc(S.SecBuffer(0, S.SECBUFFER_TOKEN, None))
-        status = self._isc(True, inp, out)
-        if status != S.SEC_I_CONTINUE_NEEDED:
-            raise status_failure("InitializeSecurityContext", status)
-        self.have_ctx = True
+    def _on_context(self, drv: Any) -> None:
+        """Right after the first ISC: the context attributes BoGo's flags call for."""
         if any(self.cfg.has(f) for f in VERIFY_FLAGS):
             self.install_verify_callback()
         if renegotiation_mode(self.cfg) == "ignore":
             self.ignore_hello_requests()
-        self.send_raw(self._take_tokens(out))
-        self.isc_loop(need_read=True)
+
+    def _on_incomplete_credentials(self, drv: Any) -> None:
+        """The "old client certificate callback": the certificate is supplied on
+        request, with a credential handle that carries it."""
+        if self.cert_cred is not None and drv.cred is self.cred:
+            drv.cred = self.cert_cred()
+        else:
+            drv.req |= self.S.ISC_REQ_USE_SUPPLIED_CREDS
+
+    # --- handshake -----------------------------------------------------------------
+
+    def handshake(self, alpn: list[bytes]) -> None:
+        from schannel_py.driver import SspiError
+
+        self.drv.alpn = alpn
+        try:
+            self.drv.handshake()
+        except SspiError as e:
+            raise self.isc_failure(e) from None
         self.version = self.query_version()
         if self.cert_mismatch:
             raise Failure(":PEER_CERTIFICATE_MISMATCH:", detail="peer certificate mismatch")
 
-    def isc_loop(self, need_read: bool) -> int:
-        """ISC until SEC_E_OK / SEC_I_NO_RENEGOTIATION, feeding what the socket gives."""
-        S = self.S
-        while True:
-            if need_read and not self.recv_more():
-                raise Failure(
-                    ":UNEXPECTED_EOF:" if not self.enc else ":TRUNCATED_RECORD:",
-                    alert_received=plaintext_alert(bytes(self.enc)),
-                    detail="EOF during the handshake",
-                )
-            inbuf = _desc(
-                S.SecBuffer(len(self.enc), S.SECBUFFER_TOKEN, bytes(self.enc)),
-                S.SecBuffer(0, S.SECBUFFER_EMPTY, None),
+    def isc_failure(self, e: Any) -> Failure:
+        """The TLSERR line for a failed ISC loop (the driver sent the ALERT output)."""
+        from schannel_py.driver import SspiEOFError
+
+        if isinstance(e, SspiEOFError):
+            return Failure(
+                ":UNEXPECTED_EOF:" if not self.enc else ":TRUNCATED_RECORD:",
+                alert_received=plaintext_alert(bytes(self.enc)),
+                detail="EOF during the handshake",
             )
-            out = _desc(
-                S.SecBuffer(0, S.SECBUFFER_TOKEN, None),
-                S.SecBuffer(0, S.SECBUFFER_ALERT, None),
-                S.SecBuffer(0, S.SECBUFFER_EMPTY, None),
+        if e.call != "InitializeSecurityContext":
+            return status_failure(e.call, e.status)
+        self.local_closed = True
+        sent = e.alert
+        alert_sent = plaintext_alert(sent) if sent else None
+        if sent and alert_sent is None:
+            # Protected (TLS 1.3 handshake key): the package documents that the
+            # callback's alert is what the ALERT buffer holds, so name it.
+            alert_sent = self.rejected_alert if self.rejected_alert is not None else -1
+        if self.rejected_alert is not None:
+            return Failure(
+                ":CERTIFICATE_VERIFY_FAILED:",
+                status=e.status,
+                alert_sent=alert_sent,
+                detail="InitializeSecurityContext(verify_callback_rejected)",
             )
-            status = self._isc(False, inbuf, out)
-            if status == S.SEC_E_INCOMPLETE_MESSAGE:
-                need_read = True
-                continue
-            if status == S.SEC_I_INCOMPLETE_CREDENTIALS:
-                # The "old client certificate callback": the certificate is supplied
-                # on request, with a credential handle that carries it.
-                if self.cert_cred is not None and self.call_cred is self.cred:
-                    self.call_cred = self.cert_cred()
-                else:
-                    self.req |= S.ISC_REQ_USE_SUPPLIED_CREDS
-                need_read = False
-                continue
-            if status not in (S.SEC_E_OK, S.SEC_I_CONTINUE_NEEDED, S.SEC_I_NO_RENEGOTIATION):
-                alert = out.pBuffers[1]
-                sent = b""
-                if alert.cbBuffer and alert.pvBuffer is not None:
-                    sent = bytes(alert.pvBuffer[: alert.cbBuffer])
-                self._take_tokens(out)
-                try:
-                    self.send_raw(sent)
-                except OSError:
-                    pass
-                self.local_closed = True
-                alert_sent = plaintext_alert(sent) if sent else None
-                if sent and alert_sent is None:
-                    # Protected (TLS 1.3 handshake key): the package documents that the
-                    # callback's alert is what the ALERT buffer holds, so name it.
-                    alert_sent = self.rejected_alert if self.rejected_alert is not None else -1
-                if self.rejected_alert is not None:
-                    raise Failure(
-                        ":CERTIFICATE_VERIFY_FAILED:",
-                        status=status,
-                        alert_sent=alert_sent,
-                        detail="InitializeSecurityContext(verify_callback_rejected)",
-                    )
-                raise status_failure(
-                    "InitializeSecurityContext",
-                    status,
-                    alert_sent=alert_sent,
-                    alert_received=plaintext_alert(bytes(self.enc)),
-                )
-            extra = inbuf.pBuffers[1]
-            has_extra = extra.BufferType == S.SECBUFFER_EXTRA and extra.cbBuffer > 0
-            if has_extra:
-                del self.enc[: len(self.enc) - extra.cbBuffer]
-            else:
-                self.enc.clear()
-            self.send_raw(self._take_tokens(out))
-            if status in (S.SEC_E_OK, S.SEC_I_NO_RENEGOTIATION):
-                return status
-            need_read = not has_extra
+        return status_failure(
+            "InitializeSecurityContext",
+            e.status,
+            alert_sent=alert_sent,
+            alert_received=plaintext_alert(bytes(self.enc)),
+        )
 
     def install_verify_callback(self) -> None:
         """BoGo's certificate verify callback as the package's verify callback.
@@ -815,18 +770,16 @@ class Connection:
     # --- alerts and shutdown -------------------------------------------------------
 
     def _control(self, token: bytes) -> None:
+        """ApplyControlToken + ISC through the driver; what it returns is sent."""
+        from schannel_py.driver import SspiError
+
         S = self.S
-        status = S.ApplyControlToken(
-            self.ctx, _desc(S.SecBuffer(len(token), S.SECBUFFER_TOKEN, token))
-        )
-        if status != S.SEC_E_OK:
-            raise status_failure("ApplyControlToken", status)
-        out = _desc(S.SecBuffer(0, S.SECBUFFER_TOKEN, None))
-        status = self._isc(False, None, out)
-        if status not in (S.SEC_E_OK, S.SEC_I_CONTEXT_EXPIRED, S.SEC_I_CONTINUE_NEEDED):
-            self._take_tokens(out)
-            raise status_failure("InitializeSecurityContext", status)
-        data = self._take_tokens(out)
+        try:
+            data = self.drv.control(
+                token, accept=(S.SEC_E_OK, S.SEC_I_CONTEXT_EXPIRED, S.SEC_I_CONTINUE_NEEDED)
+            )
+        except SspiError as e:
+            raise status_failure(e.call, e.status) from None
         try:
             self.send_raw(data)
         except OSError:
@@ -867,18 +820,14 @@ class Connection:
         the next traffic secret.  TLS 1.2: SEC_E_UNSUPPORTED_FUNCTION, a
         failure as SSL_key_update's.
         """
+        from schannel_py.driver import SspiError
+
         S = self.S
-        token = S.pack_key_update_token(requested)
-        status = S.ApplyControlToken(
-            self.ctx, _desc(S.SecBuffer(len(token), S.SECBUFFER_TOKEN, token))
-        )
-        if status != S.SEC_E_OK:
-            raise status_failure("ApplyControlToken(PY_KEY_UPDATE)", status)
-        out = _desc(S.SecBuffer(0, S.SECBUFFER_TOKEN, None))
-        status = self._isc(False, None, out)
-        data = self._take_tokens(out)
-        if status != S.SEC_E_OK:
-            raise status_failure("InitializeSecurityContext(key_update)", status)
+        try:
+            data = self.drv.control(S.pack_key_update_token(requested), accept=(S.SEC_E_OK,))
+        except SspiError as e:
+            suffix = "(PY_KEY_UPDATE)" if e.call == "ApplyControlToken" else "(key_update)"
+            raise status_failure(e.call + suffix, e.status) from None
         self.send_raw(data)
 
     def shutdown(self) -> None:
@@ -890,94 +839,53 @@ class Connection:
     # --- records -------------------------------------------------------------------
 
     def write(self, data: bytes) -> None:
-        S = self.S
-        if self.sizes is None:
-            sizes = S.SecPkgContext_StreamSizes()
-            status = S.QueryContextAttributes(self.ctx, S.SECPKG_ATTR_STREAM_SIZES, sizes)
-            if status != S.SEC_E_OK:
-                raise status_failure("QueryContextAttributes(STREAM_SIZES)", status)
-            self.sizes = sizes
-        sizes = self.sizes
-        sent = 0
-        while sent < len(data):
-            chunk = data[sent : sent + sizes.cbMaximumMessage]
-            buf = bytearray(sizes.cbHeader + len(chunk) + sizes.cbTrailer)
-            mv = memoryview(buf)
-            h = sizes.cbHeader
-            buf[h : h + len(chunk)] = chunk
-            desc = _desc(
-                S.SecBuffer(h, S.SECBUFFER_STREAM_HEADER, mv[:h]),
-                S.SecBuffer(len(chunk), S.SECBUFFER_DATA, mv[h : h + len(chunk)]),
-                S.SecBuffer(sizes.cbTrailer, S.SECBUFFER_STREAM_TRAILER, mv[h + len(chunk) :]),
-                S.SecBuffer(0, S.SECBUFFER_EMPTY, None),
-            )
-            status = S.EncryptMessage(self.ctx, 0, desc, 0)
-            if status != S.SEC_E_OK:
-                raise status_failure("EncryptMessage", status)
-            total = sum(b.cbBuffer for b in desc.pBuffers[:3])
-            self.send_raw(bytes(buf[:total]))
-            sent += len(chunk)
+        from schannel_py.driver import SspiError
+
+        if not data:
+            return
+        try:
+            self.drv.send(data)
+        except SspiError as e:
+            call = e.call + ("(STREAM_SIZES)" if e.call.startswith("Query") else "")
+            raise status_failure(call, e.status) from None
 
     def read(self, n: int) -> bytes:
         """Up to ``n`` bytes of application data; b"" on close_notify or clean EOF."""
-        while not self.plain:
-            if self.peer_closed or self.peer_eof:
-                return b""
-            self._decrypt()
-        data = bytes(self.plain[:n])
-        del self.plain[:n]
-        return data
+        from schannel_py.driver import SspiEOFError, SspiError
 
-    def _decrypt(self) -> None:
-        S = self.S
-        if not self.enc and not self.after_reneg:
-            if not self.recv_more():
-                return  # clean EOF at a record boundary
-        self.after_reneg = False
-        desc = _desc(
-            S.SecBuffer(len(self.enc), S.SECBUFFER_DATA, self.enc),
-            S.SecBuffer(0, S.SECBUFFER_EMPTY, None),
-            S.SecBuffer(0, S.SECBUFFER_EMPTY, None),
-            S.SecBuffer(0, S.SECBUFFER_EMPTY, None),
-        )
-        status = int(S.DecryptMessage(self.ctx, desc, 0, None))
-        if status == S.SEC_E_INCOMPLETE_MESSAGE:
-            if not self.recv_more():
-                raise Failure(":TRUNCATED_RECORD:", detail="EOF inside a record")
-            return
-        if status not in (S.SEC_E_OK, S.SEC_I_RENEGOTIATE, S.SEC_I_CONTEXT_EXPIRED):
+        try:
+            data = self.drv.recv(n)
+        except SspiEOFError as e:
+            if self.in_renegotiation:  # EOF inside SEC_I_RENEGOTIATE's ISC loop
+                raise self.isc_failure(e) from None
+            if e.truncated:
+                raise Failure(":TRUNCATED_RECORD:", detail="EOF inside a record") from None
+            return b""  # clean EOF at a record boundary
+        except SspiError as e:
+            if e.call.startswith("InitializeSecurityContext"):
+                raise self.isc_failure(e) from None
             raise status_failure(
                 "DecryptMessage",
-                status,
+                e.status,
                 alert_sent=self.send_failure_alert(),
                 alert_received=plaintext_alert(bytes(self.enc)),
-            )
-        b1, b3 = desc.pBuffers[1], desc.pBuffers[3]
-        if b1.BufferType == S.SECBUFFER_DATA and b1.cbBuffer and b1.pvBuffer is not None:
-            self.plain += bytes(b1.pvBuffer[: b1.cbBuffer])
-        extra = b3.cbBuffer if b3.BufferType == S.SECBUFFER_EXTRA else 0
-        desc.release()
-        if extra > 0:
-            del self.enc[: len(self.enc) - extra]
-        else:
-            self.enc.clear()
-        if status == S.SEC_I_RENEGOTIATE:
-            self.on_renegotiate()
-        elif status == S.SEC_I_CONTEXT_EXPIRED:
-            self.peer_closed = True
+            ) from None
+        if not data:
+            self.peer_closed = self.drv.closed
+        return data
 
-    def on_renegotiate(self) -> None:
+    def _on_renegotiate(self, drv: Any) -> None:
         """SEC_I_RENEGOTIATE: a TLS 1.2 HelloRequest, or a TLS 1.3 post-handshake message.
 
         For a HelloRequest the mode decides (renegotiation_mode): once/freely
-        accept it by running the ISC loop, as BoringSSL renegotiates inside
-        SSL_read.  explicit: SEC_I_RENEGOTIATE is SSL_read's "want renegotiate"
-        signal and the ISC that answers it is the application's SSL_renegotiate
-        (until then Encrypt/DecryptMessage answer SEC_E_CONTEXT_EXPIRED, as
-        BoringSSL holds reads until SSL_renegotiate); every renegotiation is
-        therefore triggered explicitly.  never: refused with a fatal
-        no_renegotiation alert.  (ignore never gets here: the package drops the
-        HelloRequest.)
+        accept it (the driver then runs the ISC loop), as BoringSSL renegotiates
+        inside SSL_read.  explicit: SEC_I_RENEGOTIATE is SSL_read's "want
+        renegotiate" signal and the ISC that answers it is the application's
+        SSL_renegotiate (until then Encrypt/DecryptMessage answer
+        SEC_E_CONTEXT_EXPIRED, as BoringSSL holds reads until SSL_renegotiate);
+        every renegotiation is therefore triggered explicitly.  never: refused
+        with a fatal no_renegotiation alert.  (ignore never gets here: the
+        package drops the HelloRequest.)
         """
         S = self.S
         if self.version == 0x0303:
@@ -989,9 +897,7 @@ class Connection:
                 self.send_alert(S.TLS1_ALERT_NO_RENEGOTIATION)
                 raise Failure(":NO_RENEGOTIATION:", alert_sent=S.TLS1_ALERT_NO_RENEGOTIATION)
             self.renegotiations += 1
-        self.isc_loop(need_read=False)
-        # Data that arrived inside a renegotiation comes out of the next DecryptMessage.
-        self.after_reneg = True
+        self.in_renegotiation = True
 
     # --- queries -------------------------------------------------------------------
 
@@ -1231,17 +1137,14 @@ class Connection:
         self.shutdown()
         if cfg.flag("shim-shuts-down") and cfg.flag("check-close-notify"):
             while not (self.peer_closed or self.peer_eof):
-                self.plain.clear()
-                self._decrypt()
+                self.read(1 << 20)  # data after our close_notify is dropped
             if not self.peer_closed:
                 raise Failure(
                     ":UNCLEAN_SHUTDOWN:", detail="Unexpected SSL_shutdown result: -1 != 1"
                 )
 
     def close(self) -> None:
-        if self.have_ctx:
-            self.S.DeleteSecurityContext(self.ctx)
-            self.have_ctx = False
+        self.drv.close()
 
 
 # ---------------------------------------------------------------------------

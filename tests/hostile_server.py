@@ -8,9 +8,9 @@ right keys: after :meth:`Server13.derive_handshake` it can protect records
 under the server handshake secret and open the client's records (its alert)
 under the client handshake secret, exactly as a real peer would.
 
-The driver, :class:`Harness`, runs the real SSPI entry points
-(``InitializeSecurityContext``, ``DecryptMessage``) on the client side, the
-way curl's loop does, and returns the status together with the alert record
+The client, :class:`Harness`, runs the real SSPI entry points
+(``InitializeSecurityContext``, ``DecryptMessage``) through the single-call
+methods of :class:`schannel_py.driver.SspiDriver`, the way curl's loop does, and returns the status together with the alert record
 the client put in its SECBUFFER_ALERT output buffer.  ``decided`` records the
 alert description the TLS core chose for every failure (through a wrapper
 around :func:`schannel_py.sspi.context.fail`), which is the only witness of
@@ -25,13 +25,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-import certgen
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from sspi_driver import CURL_FLAGS, acquire, isc_buffers
+from sspi_driver import CURL_FLAGS, acquire
 
 import schannel_py as sc
+from schannel_py.driver import SspiDriver, SspiError
 from schannel_py.sspi import context as sspi_context
+from schannel_py.testing.pki import make_self_signed
 from schannel_py.tls import prf
 from schannel_py.tls.alerts import TLSError
 from schannel_py.tls.codec import Reader, Writer
@@ -139,7 +140,7 @@ def identity() -> Identity:
     """A self-signed ECDSA localhost certificate (cached: key generation is slow-ish)."""
     global _IDENTITY
     if _IDENTITY is None:
-        issued = certgen.make_self_signed(("localhost",), key_type="p256", key_label="hostile")
+        issued = make_self_signed(("localhost",), key_type="p256", key_label="hostile")
         key = issued.key
         assert isinstance(key, ec.EllipticCurvePrivateKey)
         _IDENTITY = Identity([issued.der], key)
@@ -544,9 +545,18 @@ def watching_failures() -> Iterator[list[Decision]]:
         sspi_context.fail = original
 
 
+def _no_transport(*_: object) -> bytes:
+    raise AssertionError("the attack script moves the bytes, not the driver")
+
+
 @dataclass
 class Harness:
-    """The client side, through the real SSPI functions; one ISC per :meth:`isc`."""
+    """The client side, through the real SSPI functions; one ISC per :meth:`isc`.
+
+    A :class:`schannel_py.driver.SspiDriver` without a transport: the script
+    hands it bytes call by call (its single-call methods), because every
+    attack checks the status of one particular call.
+    """
 
     cred: sc.CredHandle = field(default_factory=credential)
     target: str = "localhost"
@@ -558,45 +568,21 @@ class Harness:
     missing: int = 0
     token: bytes = b""  # what the last ISC after SEC_I_RENEGOTIATE sent
 
+    def __post_init__(self) -> None:
+        self.drv = SspiDriver(_no_transport, _no_transport, self.cred, self.target, CURL_FLAGS)
+        self.drv.ctx, self.drv.attrs = self.ctx, self.attrs
+
     def start(self) -> bytes:
-        out = sc.SecBufferDesc([sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None)])
-        status = sc.InitializeSecurityContext(
-            self.cred, None, self.target, CURL_FLAGS, 0, 0, None, 0, self.ctx, out, self.attrs, None
-        )
-        assert status == sc.SEC_I_CONTINUE_NEEDED, status
-        tok = out.pBuffers[0]
-        assert tok.pvBuffer is not None
-        return bytes(tok.pvBuffer[: tok.cbBuffer])
+        return self.drv.first_call()
 
     def isc(self, data: bytes) -> tuple[sc.SecStatus, bytes]:
         """One ISC call with ``data``; returns (status, token out); sets alert/extra/missing."""
-        inbuf, out = isc_buffers(bytes(data))
-        status = sc.InitializeSecurityContext(
-            self.cred,
-            self.ctx,
-            self.target,
-            CURL_FLAGS,
-            0,
-            0,
-            inbuf,
-            0,
-            None,
-            out,
-            self.attrs,
-            None,
-        )
-        self.statuses.append(status)
-        side = inbuf.pBuffers[1]
-        self.extra = side.cbBuffer if side.BufferType == sc.SECBUFFER_EXTRA else 0
-        self.missing = side.cbBuffer if side.BufferType == sc.SECBUFFER_MISSING else 0
-        token = b""
-        for b in out.pBuffers:
-            if b.BufferType == sc.SECBUFFER_TOKEN and b.cbBuffer and b.pvBuffer is not None:
-                token += bytes(b.pvBuffer[: b.cbBuffer])
-        alert = out.pBuffers[1]
-        if alert.BufferType == sc.SECBUFFER_ALERT and alert.cbBuffer and alert.pvBuffer is not None:
-            self.alert = bytes(alert.pvBuffer[: alert.cbBuffer])
-        return status, token
+        st = self.drv.step(bytes(data))
+        self.statuses.append(st.status)
+        self.extra, self.missing = st.extra, st.missing
+        if st.alert:
+            self.alert = st.alert
+        return st.status, st.token
 
     def feed(self, data: bytes) -> tuple[sc.SecStatus, bytes]:
         """ISC over ``data`` until it is consumed, a failure, or more input is needed."""
@@ -610,34 +596,20 @@ class Harness:
 
     def decrypt(self, data: bytes) -> tuple[list[sc.SecStatus], bytes]:
         """DecryptMessage over ``data`` like curl (SEC_I_RENEGOTIATE -> ISC); stops at a failure."""
-        buf = bytearray(data)
+        self.drv.encdata = bytearray(data)
         plain = b""
         seen: list[sc.SecStatus] = []
-        while buf:
-            desc = sc.SecBufferDesc(
-                [
-                    sc.SecBuffer(len(buf), sc.SECBUFFER_DATA, buf),
-                    sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
-                    sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
-                    sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
-                ]
-            )
-            status = sc.DecryptMessage(self.ctx, desc, 0, None)
+        while self.drv.encdata:
+            status, out = self.drv.decrypt_record()
             seen.append(status)
             if status not in (sc.SEC_E_OK, sc.SEC_I_RENEGOTIATE):
                 break
-            b1, b3 = desc.pBuffers[1], desc.pBuffers[3]
-            if b1.BufferType == sc.SECBUFFER_DATA and b1.cbBuffer and b1.pvBuffer is not None:
-                plain += bytes(b1.pvBuffer[: b1.cbBuffer])
-            extra = b3.cbBuffer if b3.BufferType == sc.SECBUFFER_EXTRA else 0
-            desc.release()
-            rest = bytes(buf[len(buf) - extra :]) if extra else b""
+            plain += out
             if status == sc.SEC_I_RENEGOTIATE:
-                st, self.token = self.isc(rest)
+                st, self.token = self.isc(bytes(self.drv.encdata))
                 if st != sc.SEC_E_OK:
                     seen.append(st)
                     break
-            buf = bytearray(rest)
         return seen, plain
 
     def encrypt_status(self, data: bytes = b"x") -> sc.SecStatus:
@@ -645,26 +617,11 @@ class Harness:
 
     def encrypt(self, data: bytes) -> tuple[sc.SecStatus, bytes]:
         """EncryptMessage over curl's layout: (status, the record when it is SEC_E_OK)."""
-        sizes = sc.SecPkgContext_StreamSizes()
-        st = sc.QueryContextAttributes(self.ctx, sc.SECPKG_ATTR_STREAM_SIZES, sizes)
-        if st != sc.SEC_E_OK:
-            return st, b""
-        h, t = sizes.cbHeader, sizes.cbTrailer
-        buf = bytearray(h + len(data) + t)
-        mv = memoryview(buf)
-        buf[h : h + len(data)] = data
-        desc = sc.SecBufferDesc(
-            [
-                sc.SecBuffer(h, sc.SECBUFFER_STREAM_HEADER, mv[:h]),
-                sc.SecBuffer(len(data), sc.SECBUFFER_DATA, mv[h : h + len(data)]),
-                sc.SecBuffer(t, sc.SECBUFFER_STREAM_TRAILER, mv[h + len(data) :]),
-                sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
-            ]
-        )
-        st = sc.EncryptMessage(self.ctx, 0, desc, 0)
-        if st != sc.SEC_E_OK:
-            return st, b""
-        return st, bytes(buf[: sum(b.cbBuffer for b in desc.pBuffers[:3])])
+        self.drv.sizes = None  # queried each time, as before: the context may have failed
+        try:
+            return sc.SEC_E_OK, self.drv.encrypt_record(data)
+        except SspiError as e:
+            return e.status, b""
 
     def close(self) -> None:
         sc.DeleteSecurityContext(self.ctx)

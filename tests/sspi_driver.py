@@ -1,4 +1,4 @@
-"""In-memory drivers of the SSPI loop for tests: curl's loop against a MemoryServer."""
+"""The SSPI driver (schannel_py.driver) against a MemoryServer, as the tests use it."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import logging
 import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 import pytest
-from memserver import MemoryServer
 
 import schannel_py as sc
+from schannel_py.driver import SspiDriver, SspiEOFError, SspiError
+from schannel_py.testing.memserver import MemoryServer
 
 
 class _Collector(logging.Handler):
@@ -84,154 +84,162 @@ def isc_buffers(data: bytes) -> tuple[sc.SecBufferDesc, sc.SecBufferDesc]:
     return inbuf, out
 
 
-@dataclass
 class CurlLoop:
-    """curl's handshake loop, record by record, against an in-memory server."""
+    """curl's handshake loop, record by record, against an in-memory server.
 
-    server: MemoryServer
-    cred: sc.CredHandle
-    target: str | None = "localhost"
-    flags: int = CURL_FLAGS
-    alpn: list[bytes] | None = None
-    ctx: sc.CtxtHandle = field(default_factory=sc.CtxtHandle)
-    attrs: sc.ULONG = field(default_factory=sc.ULONG)
-    encdata: bytearray = field(default_factory=bytearray)
-    statuses: list[sc.SecStatus] = field(default_factory=list)
-    last_alert: bytes = b""
-    flags64: int = 0  # 64-bit ISC_REQ_* flags sent in a SECBUFFER_FLAGS input buffer
+    A :class:`schannel_py.driver.SspiDriver` whose transport is the server:
+    what the client sends goes to :meth:`MemoryServer.feed` and the answer
+    lands in ``encdata`` at once (where tests inspect or rewrite it).
+    """
+
+    def __init__(
+        self,
+        server: MemoryServer,
+        cred: sc.CredHandle,
+        target: str | None = "localhost",
+        flags: int = CURL_FLAGS,
+        alpn: list[bytes] | None = None,
+        flags64: int = 0,  # 64-bit ISC_REQ_* flags sent in a SECBUFFER_FLAGS input buffer
+        ctx: sc.CtxtHandle | None = None,  # continue a context made elsewhere
+    ) -> None:
+        self.server = server
+        self.statuses: list[sc.SecStatus] = []
+        self.last_alert = b""
+        encdata = bytearray()
+        statuses = self.statuses
+
+        # The transport and the observer close over the server, the buffer and the
+        # list, never over self or the driver: no reference cycle (the no-cycles tests).
+        def to_server(data: bytes) -> None:
+            encdata.extend(server.feed(data))
+
+        def from_server(n: int) -> bytes:
+            return server.feed(b"")
+
+        def observe(event: str, details: dict[str, object]) -> None:
+            if event == "isc" and details["call"] == "step":
+                statuses.append(details["status"])  # type: ignore[arg-type]
+
+        self.drv = SspiDriver(
+            to_server,
+            from_server,
+            cred,
+            target,
+            flags,
+            alpn=alpn,
+            flags64=flags64,
+            check_flags=False,
+            send_alerts=False,
+            observer=observe,
+        )
+        self.drv.encdata = encdata
+        if ctx is not None:
+            self.drv.ctx = ctx
+            self.drv.have_context = True
+
+    # The driver's state under the names the tests use.
+    @property
+    def cred(self) -> sc.CredHandle:
+        return self.drv.cred
+
+    @cred.setter
+    def cred(self, value: sc.CredHandle) -> None:
+        self.drv.cred = value
+
+    @property
+    def ctx(self) -> sc.CtxtHandle:
+        return self.drv.ctx
+
+    @property
+    def attrs(self) -> sc.ULONG:
+        return self.drv.attrs
+
+    @property
+    def alpn(self) -> list[bytes]:
+        return self.drv.alpn
+
+    @property
+    def flags(self) -> int:
+        return self.drv.req
+
+    @flags.setter
+    def flags(self, value: int) -> None:
+        self.drv.req = value
+
+    @property
+    def target(self) -> str | None:
+        return self.drv.target
+
+    @target.setter
+    def target(self, value: str | None) -> None:
+        self.drv.target = value
+
+    @property
+    def encdata(self) -> bytearray:
+        return self.drv.encdata
+
+    @encdata.setter
+    def encdata(self, value: bytearray) -> None:
+        self.drv.encdata[:] = value  # the same buffer: the transport appends to it
 
     def first_call(self) -> bytes:
-        inputs = []
-        if self.alpn:
-            blob = sc.pack_application_protocols(self.alpn)
-            inputs.append(sc.SecBuffer(len(blob), sc.SECBUFFER_APPLICATION_PROTOCOLS, blob))
-        if self.flags64:
-            inputs.append(sc.SecBuffer(8, sc.SECBUFFER_FLAGS, sc.pack_sec_flags(self.flags64)))
-        inp = sc.SecBufferDesc(inputs) if inputs else None
-        out = sc.SecBufferDesc([sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None)])
-        status = sc.InitializeSecurityContext(
-            self.cred, None, self.target, self.flags, 0, 0, inp, 0, self.ctx, out, self.attrs, None
-        )
-        assert status == sc.SEC_I_CONTINUE_NEEDED, status
-        tok = out.pBuffers[0]
-        assert tok.BufferType == sc.SECBUFFER_TOKEN
-        assert tok.pvBuffer is not None
-        return bytes(tok.pvBuffer[: tok.cbBuffer])
+        return self.drv.first_call()
 
     def step(self) -> tuple[sc.SecStatus, bytes]:
-        inbuf, out = isc_buffers(bytes(self.encdata))
-        status = sc.InitializeSecurityContext(
-            self.cred,
-            self.ctx,
-            self.target,
-            self.flags,
-            0,
-            0,
-            inbuf,
-            0,
-            None,
-            out,
-            self.attrs,
-            None,
-        )
-        self.statuses.append(status)
+        """One ISC over ``encdata``; consumes what it used; (status, token sent)."""
+        st = self.drv.step(bytes(self.encdata))
         sent = b""
-        if status in (sc.SEC_E_OK, sc.SEC_I_CONTINUE_NEEDED):
-            for b in out.pBuffers:
-                if b.BufferType == sc.SECBUFFER_TOKEN and b.cbBuffer and b.pvBuffer is not None:
-                    sent += bytes(b.pvBuffer[: b.cbBuffer])
-            extra = inbuf.pBuffers[1]
-            if extra.BufferType == sc.SECBUFFER_EXTRA and extra.cbBuffer:
-                del self.encdata[: len(self.encdata) - extra.cbBuffer]
+        if st.status in (sc.SEC_E_OK, sc.SEC_I_CONTINUE_NEEDED):
+            sent = st.token
+            if st.extra:
+                del self.encdata[: len(self.encdata) - st.extra]
             else:
                 self.encdata.clear()
-        else:
-            alert = out.pBuffers[1]
-            if alert.cbBuffer and alert.pvBuffer is not None:
-                self.last_alert = bytes(alert.pvBuffer[: alert.cbBuffer])
-        return status, sent
+        elif st.alert:
+            self.last_alert = st.alert
+        return st.status, sent
 
     def handshake(self) -> sc.SecStatus:
         """Run to SEC_E_OK (or the first failure), as curl does."""
-        reply = self.server.feed(self.first_call())
-        self.encdata += reply
+        self.encdata += self.server.feed(self.first_call())
         return self.handshake_from_step()
 
     def handshake_from_step(self) -> sc.SecStatus:
         """Continue the handshake loop from the current ``encdata``."""
-        for _ in range(20):
-            status, sent = self.step()
-            if status == sc.SEC_E_INCOMPLETE_MESSAGE:
-                more = self.server.feed(b"")
-                assert more, "server has nothing more to send"
-                self.encdata += more
-                continue
-            if status not in (sc.SEC_E_OK, sc.SEC_I_CONTINUE_NEEDED):
-                return status
-            reply = self.server.feed(sent)
-            self.encdata += reply
-            if status == sc.SEC_E_OK:
-                return status
-            if not self.encdata:
-                self.encdata += self.server.feed(b"")
-        raise AssertionError("handshake did not finish")
+        try:
+            return self.drv.handshake_loop(read_first=False)
+        except SspiEOFError:
+            raise AssertionError("server has nothing more to send") from None
+        except SspiError as e:
+            if e.alert:
+                self.last_alert = e.alert
+            return e.status
 
     # --- data ---------------------------------------------------------------
 
     def stream_sizes(self) -> sc.SecPkgContext_StreamSizes:
-        sizes = sc.SecPkgContext_StreamSizes()
-        assert (
-            sc.QueryContextAttributes(self.ctx, sc.SECPKG_ATTR_STREAM_SIZES, sizes) == sc.SEC_E_OK
-        )
-        return sizes
+        self.drv.sizes = None
+        return self.drv.stream_sizes()
 
     def encrypt(self, data: bytes) -> bytes:
-        sizes = self.stream_sizes()
-        buf = bytearray(sizes.cbHeader + len(data) + sizes.cbTrailer)
-        mv = memoryview(buf)
-        h, n = sizes.cbHeader, len(data)
-        buf[h : h + n] = data
-        desc = sc.SecBufferDesc(
-            [
-                sc.SecBuffer(h, sc.SECBUFFER_STREAM_HEADER, mv[:h]),
-                sc.SecBuffer(n, sc.SECBUFFER_DATA, mv[h : h + n]),
-                sc.SecBuffer(sizes.cbTrailer, sc.SECBUFFER_STREAM_TRAILER, mv[h + n :]),
-                sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
-            ]
-        )
-        status = sc.EncryptMessage(self.ctx, 0, desc, 0)
-        assert status == sc.SEC_E_OK, status
-        total = sum(b.cbBuffer for b in desc.pBuffers[:3])
-        return bytes(buf[:total])
+        self.drv.sizes = None
+        return self.drv.encrypt_record(data)
 
     def decrypt_all(self) -> tuple[bytes, list[sc.SecStatus]]:
-        """DecryptMessage over encdata until it is empty, handling SEC_I_RENEGOTIATE like curl."""
+        """DecryptMessage over encdata until it is empty, handling SEC_I_RENEGOTIATE like curl.
+
+        Status by status (the tests assert each one), so it walks the driver's single
+        calls rather than :meth:`SspiDriver.recv`, which reads on and hides them.
+        """
         plain = b""
         seen: list[sc.SecStatus] = []
         while self.encdata:
-            desc = sc.SecBufferDesc(
-                [
-                    sc.SecBuffer(len(self.encdata), sc.SECBUFFER_DATA, self.encdata),
-                    sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
-                    sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
-                    sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
-                ]
-            )
-            status = sc.DecryptMessage(self.ctx, desc, 0, None)
+            status, data = self.drv.decrypt_record()
             seen.append(status)
             if status == sc.SEC_E_INCOMPLETE_MESSAGE:
                 break
             assert status in (sc.SEC_E_OK, sc.SEC_I_RENEGOTIATE, sc.SEC_I_CONTEXT_EXPIRED), status
-            b1, b3 = desc.pBuffers[1], desc.pBuffers[3]
-            if b1.BufferType == sc.SECBUFFER_DATA and b1.cbBuffer:
-                assert b1.pvBuffer is not None
-                plain += bytes(b1.pvBuffer[: b1.cbBuffer])
-            extra = b3.cbBuffer if b3.BufferType == sc.SECBUFFER_EXTRA else 0
-            desc.release()
-            if extra:
-                del self.encdata[: len(self.encdata) - extra]
-            else:
-                self.encdata.clear()
+            plain += data
             if status == sc.SEC_I_RENEGOTIATE:
                 st, sent = self.step()
                 assert st == sc.SEC_E_OK, st
@@ -242,25 +250,4 @@ class CurlLoop:
         return plain, seen
 
     def shutdown(self) -> bytes:
-        token = struct.pack("<I", sc.SCHANNEL_SHUTDOWN)
-        desc = sc.SecBufferDesc([sc.SecBuffer(4, sc.SECBUFFER_TOKEN, token)])
-        assert sc.ApplyControlToken(self.ctx, desc) == sc.SEC_E_OK
-        out = sc.SecBufferDesc([sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None)])
-        status = sc.InitializeSecurityContext(
-            self.cred,
-            self.ctx,
-            self.target,
-            self.flags,
-            0,
-            0,
-            None,
-            0,
-            self.ctx,
-            out,
-            self.attrs,
-            None,
-        )
-        assert status == sc.SEC_E_OK, status
-        tok = out.pBuffers[0]
-        assert tok.pvBuffer is not None
-        return bytes(tok.pvBuffer[: tok.cbBuffer])
+        return self.drv.control(struct.pack("<I", sc.SCHANNEL_SHUTDOWN), accept=(sc.SEC_E_OK,))

@@ -29,10 +29,9 @@ import certgen
 import pytest
 from wire import plaintext_handshake_messages
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from bogo import shim as bogo_shim  # the repository root is on pytest's pythonpath
 
-from bogo import shim as bogo_shim  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 TIMEOUT = 20.0
 SHIM_ID = 0x0123456789ABCDEF
