@@ -25,6 +25,7 @@ from ..constants import SecStatus
 from ..tls import groups as G
 from ..tls.alerts import TLSError
 from ..tls.record import MAX_PLAINTEXT
+from ..tls.result import HandshakeResult
 from ..tls.suites import CipherSuite
 from .handshake import ret_flags
 from .phases import Phase
@@ -172,13 +173,14 @@ def _handshake_info(ctx: Context, pBuffer: object) -> SecStatus:
     if not isinstance(pBuffer, SecPkgContext_PyHandshakeInfo):
         return C.SEC_E_INVALID_PARAMETER
     client = ctx.client
-    if not client.handshake_complete or client.suite is None:
+    result = client.result
+    if result is None:
         return C.SEC_E_INVALID_HANDLE
-    pBuffer.wPeerSignatureScheme = client.peer_signature_scheme  # 0: none (resumed)
-    pBuffer.wKeyExchangeGroup = client.group
-    pBuffer.fHelloRetryRequest = client.hrr_seen
-    pBuffer.fExtendedMasterSecret = client.extended_master_secret
-    pBuffer.fSecureRenegotiation = client.secure_renegotiation
+    pBuffer.wPeerSignatureScheme = result.peer_signature_scheme  # 0: none (resumed)
+    pBuffer.wKeyExchangeGroup = result.group
+    pBuffer.fHelloRetryRequest = result.hello_retry_request
+    pBuffer.fExtendedMasterSecret = result.extended_master_secret
+    pBuffer.fSecureRenegotiation = result.secure_renegotiation
     pBuffer.cTicketsReceived = client.tickets_received
     pBuffer.fNewSession = client.new_session and ctx.reconnects
     pBuffer.aPeerVerifyPrefs = list(client.peer_verify_schemes)
@@ -195,53 +197,54 @@ def _handshake_info(ctx: Context, pBuffer: object) -> SecStatus:
 
 
 def _established(
-    structure: type, fill: Callable[[Context, CipherSuite, object], SecStatus]
+    structure: type, fill: Callable[[Context, HandshakeResult, object], SecStatus]
 ) -> Filler:
-    """A filler for an attribute that needs the negotiated suite: no buffer is
-    SEC_E_INTERNAL_ERROR, before the handshake SEC_E_INVALID_HANDLE, then the
-    structure must be the right one (else SEC_E_INTERNAL_ERROR)."""
+    """A filler for an attribute of the negotiated connection (the TLS client's
+    :class:`HandshakeResult`): no buffer is SEC_E_INTERNAL_ERROR, before the
+    handshake SEC_E_INVALID_HANDLE, then the structure must be the right one
+    (else SEC_E_INTERNAL_ERROR)."""
 
     def filler(ctx: Context, pBuffer: object) -> SecStatus:
         if pBuffer is None:
             return C.SEC_E_INTERNAL_ERROR
-        suite = ctx.client.suite
-        if not ctx.client.handshake_complete or suite is None:
+        result = ctx.client.result
+        if result is None:
             return C.SEC_E_INVALID_HANDLE
         if not isinstance(pBuffer, structure):
             return C.SEC_E_INTERNAL_ERROR
-        return fill(ctx, suite, pBuffer)
+        return fill(ctx, result, pBuffer)
 
     return filler
 
 
-def _stream_sizes(ctx: Context, suite: CipherSuite, pBuffer: object) -> SecStatus:
+def _stream_sizes(ctx: Context, result: HandshakeResult, pBuffer: object) -> SecStatus:
     assert isinstance(pBuffer, SecPkgContext_StreamSizes)
     pBuffer.cbHeader, pBuffer.cbTrailer = ctx.client.record_overhead
     pBuffer.cbMaximumMessage = MAX_PLAINTEXT
     pBuffer.cBuffers = 4
-    pBuffer.cbBlockSize = 16 if suite.cipher == "AES" else 1
+    pBuffer.cbBlockSize = 16 if result.suite.cipher == "AES" else 1
     return C.SEC_E_OK
 
 
-def _connection_info(ctx: Context, suite: CipherSuite, pBuffer: object) -> SecStatus:
+def _connection_info(ctx: Context, result: HandshakeResult, pBuffer: object) -> SecStatus:
     assert isinstance(pBuffer, SecPkgContext_ConnectionInfo)
-    client = ctx.client
-    tls13 = client.version == 0x0304
+    suite = result.suite
+    tls13 = result.version == 0x0304
     pBuffer.dwProtocol = C.SP_PROT_TLS1_3_CLIENT if tls13 else C.SP_PROT_TLS1_2_CLIENT
     pBuffer.aiCipher = _cipher_calg(suite)
     pBuffer.dwCipherStrength = suite.key_len * 8
     pBuffer.aiHash = C.CALG_SHA_384 if suite.hash_name == "sha384" else C.CALG_SHA_256
     pBuffer.dwHashStrength = 0
     pBuffer.aiExch = 0 if tls13 else C.CALG_ECDH_EPHEM
-    pBuffer.dwExchStrength = G.GROUP_BITS.get(client.group, 0)
+    pBuffer.dwExchStrength = G.GROUP_BITS.get(result.group, 0)
     return C.SEC_E_OK
 
 
-def _cipher_info(ctx: Context, suite: CipherSuite, pBuffer: object) -> SecStatus:
+def _cipher_info(ctx: Context, result: HandshakeResult, pBuffer: object) -> SecStatus:
     assert isinstance(pBuffer, SecPkgContext_CipherInfo)
-    client = ctx.client
+    suite = result.suite
     pBuffer.dwVersion = C.SECPKGCONTEXT_CIPHERINFO_V1
-    pBuffer.dwProtocol = client.version
+    pBuffer.dwProtocol = result.version
     pBuffer.dwCipherSuite = suite.code
     pBuffer.dwBaseCipherSuite = suite.code
     pBuffer.szCipherSuite = suite.name
@@ -253,14 +256,15 @@ def _cipher_info(ctx: Context, suite: CipherSuite, pBuffer: object) -> SecStatus
     pBuffer.szExchange = "ECDH"
     pBuffer.dwMinExchangeLen = 0
     pBuffer.dwMaxExchangeLen = 65536
-    pBuffer.szCertificate = _cert_kind(client.peer_certificate)[0]
-    pBuffer.dwKeyType = client.group
+    pBuffer.szCertificate = _cert_kind(result.peer_certificate)[0]
+    pBuffer.dwKeyType = result.group
     return C.SEC_E_OK
 
 
-def _key_info(ctx: Context, suite: CipherSuite, pBuffer: object) -> SecStatus:
+def _key_info(ctx: Context, result: HandshakeResult, pBuffer: object) -> SecStatus:
     assert isinstance(pBuffer, SecPkgContext_KeyInfo)
-    cert_name, cert_alg = _cert_kind(ctx.client.peer_certificate)
+    suite = result.suite
+    cert_name, cert_alg = _cert_kind(result.peer_certificate)
     pBuffer.sSignatureAlgorithmName = cert_name
     pBuffer.sEncryptAlgorithmName = _cipher_name(suite)
     pBuffer.KeySize = suite.key_len * 8
@@ -269,9 +273,9 @@ def _key_info(ctx: Context, suite: CipherSuite, pBuffer: object) -> SecStatus:
     return C.SEC_E_OK
 
 
-def _application_protocol(ctx: Context, suite: CipherSuite, pBuffer: object) -> SecStatus:
+def _application_protocol(ctx: Context, result: HandshakeResult, pBuffer: object) -> SecStatus:
     assert isinstance(pBuffer, SecPkgContext_ApplicationProtocol)
-    alpn = ctx.client.alpn
+    alpn = result.alpn
     if alpn:
         pBuffer.ProtoNegoStatus = C.SecApplicationProtocolNegotiationStatus_Success
         pBuffer.ProtoNegoExt = C.SecApplicationProtocolNegotiationExt_ALPN
@@ -285,9 +289,9 @@ def _application_protocol(ctx: Context, suite: CipherSuite, pBuffer: object) -> 
     return C.SEC_E_OK
 
 
-def _endpoint_bindings(ctx: Context, suite: CipherSuite, pBuffer: object) -> SecStatus:
+def _endpoint_bindings(ctx: Context, result: HandshakeResult, pBuffer: object) -> SecStatus:
     assert isinstance(pBuffer, SecPkgContext_Bindings)
-    cert = ctx.client.peer_certificate
+    cert = result.peer_certificate
     if cert is None:
         return C.SEC_E_NO_CREDENTIALS
     blob = pack_channel_bindings(b"tls-server-end-point:" + _endpoint_hash(cert))
@@ -296,22 +300,20 @@ def _endpoint_bindings(ctx: Context, suite: CipherSuite, pBuffer: object) -> Sec
     return C.SEC_E_OK
 
 
-def _unique_bindings(ctx: Context, suite: CipherSuite, pBuffer: object) -> SecStatus:
+def _unique_bindings(ctx: Context, result: HandshakeResult, pBuffer: object) -> SecStatus:
     assert isinstance(pBuffer, SecPkgContext_Bindings)
-    client = ctx.client
-    if client.version != 0x0303 or not client.first_finished:
+    if result.version != 0x0303 or not result.tls_unique:
         return C.SEC_E_UNSUPPORTED_FUNCTION  # tls-unique is not defined for TLS 1.3
-    blob = pack_channel_bindings(b"tls-unique:" + client.first_finished)
+    blob = pack_channel_bindings(b"tls-unique:" + result.tls_unique)
     pBuffer.Bindings = blob
     pBuffer.BindingsLength = len(blob)
     return C.SEC_E_OK
 
 
-def _session_info(ctx: Context, suite: CipherSuite, pBuffer: object) -> SecStatus:
+def _session_info(ctx: Context, result: HandshakeResult, pBuffer: object) -> SecStatus:
     assert isinstance(pBuffer, SecPkgContext_SessionInfo)
-    client = ctx.client
-    sid = client.session_id
-    pBuffer.dwFlags = C.SSL_SESSION_RECONNECT if client.resumed else 0
+    sid = result.session_id
+    pBuffer.dwFlags = C.SSL_SESSION_RECONNECT if result.resumed else 0
     pBuffer.cbSessionId = len(sid)
     pBuffer.rgbSessionId = sid
     return C.SEC_E_OK
@@ -321,7 +323,9 @@ _ANY = "any time (SEC_E_NO_CREDENTIALS or an empty answer when there is nothing 
 _DONE = "after the handshake (SEC_E_INVALID_HANDLE before)"
 
 
-def _attr(structure: type, fill: Callable[[Context, CipherSuite, object], SecStatus]) -> Attribute:
+def _attr(
+    structure: type, fill: Callable[[Context, HandshakeResult, object], SecStatus]
+) -> Attribute:
     return Attribute(structure, _DONE, _established(structure, fill))
 
 

@@ -186,7 +186,8 @@ def first_call(
 
 def no_input(ctx: Context, pOutput: object, req: int) -> SecStatus:
     """ISC with ``pInput = NULL`` and no control token pending (the ``isc_no_input`` column)."""
-    if ctx.phase is Phase.ESTABLISHED and ctx.client.version == 0x0303:
+    result = ctx.client.result
+    if ctx.phase is Phase.ESTABLISHED and result is not None and result.version == 0x0303:
         checked = B.output_buffers(pOutput, req)
         if isinstance(checked, SecStatus):
             return checked
