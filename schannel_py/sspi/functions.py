@@ -238,12 +238,16 @@ def SetContextAttributes(
     return A.set_attribute(ctx, ulAttribute, pBuffer)
 
 
+#: Bound once: the record calls' lookups, one global read each on every record.
+_context, _encrypt, _decrypt = X.CONTEXTS.get, R.encrypt, R.decrypt
+
+
 def EncryptMessage(
     phContext: CtxtHandle | None, fQOP: int, pMessage: object, MessageSeqNo: int
 ) -> SecStatus:
     """Encrypt one record in place over [STREAM_HEADER, DATA, STREAM_TRAILER, EMPTY]."""
     try:  # guarded as _guarded does, without its extra call on every record
-        ctx = X.CONTEXTS.get(phContext)
+        ctx = _context(phContext)
         if ctx is None:
             return C.SEC_E_INVALID_HANDLE
         if type(fQOP) is not int or fQOP < 0 or fQOP > 0xFFFFFFFF:  # not a plain ULONG
@@ -253,7 +257,7 @@ def EncryptMessage(
                 fQOP = int(fQOP) & 0xFFFFFFFF
             else:
                 fQOP = C.SECQOP_WRAP_NO_ENCRYPT  # not a ULONG: a QOP SChannel does not support
-        return R.encrypt(ctx, fQOP, pMessage)
+        return _encrypt(ctx, fQOP, pMessage)
     except Exception:
         log.exception("EncryptMessage failed unexpectedly")
         return C.SEC_E_INTERNAL_ERROR
@@ -264,10 +268,10 @@ def DecryptMessage(
 ) -> SecStatus:
     """Decrypt one record in place from [DATA, EMPTY, EMPTY, EMPTY]."""
     try:  # guarded as _guarded does, without its extra call on every record
-        ctx = X.CONTEXTS.get(phContext)
+        ctx = _context(phContext)
         if ctx is None:
             return C.SEC_E_INVALID_HANDLE
-        return R.decrypt(ctx, pMessage)
+        return _decrypt(ctx, pMessage)
     except Exception:
         log.exception("DecryptMessage failed unexpectedly")
         return C.SEC_E_INTERNAL_ERROR

@@ -42,7 +42,7 @@ class HandleTable(Generic[T]):
             upper = handle.dwUpper  # type: ignore[attr-defined]
         except AttributeError:  # None (NULL) or not a handle
             return None
-        if upper != self._tag or not isinstance(lower, int):
+        if upper != self._tag or (type(lower) is not int and not isinstance(lower, int)):
             return None
         # A single dict lookup is atomic; the lock only orders add/remove.
         return self._items.get(lower)

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 #: Buffer types read on every record (module constants: cheaper than C.X lookups).
 _EMPTY, _DATA, _EXTRA = C.SECBUFFER_EMPTY, C.SECBUFFER_DATA, C.SECBUFFER_EXTRA
 _STREAM_HEADER, _STREAM_TRAILER = C.SECBUFFER_STREAM_HEADER, C.SECBUFFER_STREAM_TRAILER
+_OK = C.SEC_E_OK
 
 
 #: Longest whole record: the frame() limit for the length read in the header.
@@ -129,7 +130,7 @@ def decrypt(ctx: Context, pMessage: object) -> SecStatus:
         return X.fail(ctx, e, None, False)
     protection = client.read_protection
     hl = protection.header_len if protection is not None else HEADER_LEN
-    status = C.SEC_E_OK
+    status = _OK
     if length < 0:  # not application data decrypted in place: what the record said
         status, plaintext = _events(ctx, events)
         length = len(plaintext)
@@ -300,7 +301,7 @@ def encrypt(ctx: Context, fQOP: int, pMessage: object) -> SecStatus:
         return C.SEC_E_ENCRYPT_FAILURE
     hbuf.cbBuffer = need_header  # DATA keeps its size: the ciphertext is as long
     tbuf.cbBuffer = need_trailer
-    return C.SEC_E_OK
+    return _OK
 
 
 def _stream_buffers(bufs: list[SecBuffer]) -> tuple[SecBuffer, SecBuffer, SecBuffer] | SecStatus:
