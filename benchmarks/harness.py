@@ -16,6 +16,7 @@ from typing import Any
 import schannel_py as sc
 from schannel_py.driver import SspiDriver, SspiError
 from schannel_py.sspi import functions as sspi_functions
+from schannel_py.testing import memserver
 from schannel_py.testing.memserver import MemoryServer
 
 CURL_FLAGS = (
@@ -33,14 +34,10 @@ cpu_clock = time.process_time
 def server_context(
     fullchain: str, key: str, version: ssl.TLSVersion, ciphers: str | None = None
 ) -> ssl.SSLContext:
-    """A Python ``ssl`` server context (shared between connections so tickets work)."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.minimum_version = version
-    ctx.maximum_version = version
-    ctx.load_cert_chain(fullchain, key)
-    if ciphers:
-        ctx.set_ciphers(ciphers)
-    return ctx
+    """A Python ``ssl`` server context for one version (shared between connections so tickets work)."""
+    return memserver.server_context(
+        fullchain, key, min_version=version, max_version=version, ciphers=ciphers
+    )
 
 
 def disabled_crypto(*settings: tuple[int, str, int, int]) -> list[sc.CRYPTO_SETTINGS]:

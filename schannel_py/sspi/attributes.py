@@ -294,17 +294,19 @@ def _endpoint_bindings(ctx: Context, result: HandshakeResult, pBuffer: object) -
     cert = result.peer_certificate
     if cert is None:
         return C.SEC_E_NO_CREDENTIALS
-    blob = pack_channel_bindings(b"tls-server-end-point:" + _endpoint_hash(cert))
-    pBuffer.Bindings = blob
-    pBuffer.BindingsLength = len(blob)
-    return C.SEC_E_OK
+    return _bindings(pBuffer, b"tls-server-end-point:" + _endpoint_hash(cert))
 
 
 def _unique_bindings(ctx: Context, result: HandshakeResult, pBuffer: object) -> SecStatus:
     assert isinstance(pBuffer, SecPkgContext_Bindings)
     if result.version != 0x0303 or not result.tls_unique:
         return C.SEC_E_UNSUPPORTED_FUNCTION  # tls-unique is not defined for TLS 1.3
-    blob = pack_channel_bindings(b"tls-unique:" + result.tls_unique)
+    return _bindings(pBuffer, b"tls-unique:" + result.tls_unique)
+
+
+def _bindings(pBuffer: SecPkgContext_Bindings, application_data: bytes) -> SecStatus:
+    """SEC_CHANNEL_BINDINGS around RFC 5929's application data, into the structure."""
+    blob = pack_channel_bindings(application_data)
     pBuffer.Bindings = blob
     pBuffer.BindingsLength = len(blob)
     return C.SEC_E_OK

@@ -106,7 +106,10 @@ def first_call_inputs(pInput: object) -> tuple[list[bytes], int] | SecStatus:
 
 
 def _token_input(pInput: object) -> tuple[memoryview, SecBuffer | None] | SecStatus:
-    """The input TOKEN's bytes and the EMPTY companion that will report EXTRA or MISSING."""
+    """The input TOKEN's bytes and the EMPTY companion that will report EXTRA or MISSING
+    (no input at all: SEC_E_INCOMPLETE_MESSAGE)."""
+    if pInput is None:
+        return C.SEC_E_INCOMPLETE_MESSAGE
     bufs = B.buffers(pInput)
     if not bufs:
         return C.SEC_E_INVALID_TOKEN
@@ -226,8 +229,6 @@ def _nothing_to_do(ctx: Context, call: IscCall) -> SecStatus:
 
 def _need_credential(ctx: Context, call: IscCall) -> SecStatus:
     """After SEC_I_INCOMPLETE_CREDENTIALS: go on with the credential this call offers."""
-    if call.pInput is None:
-        return C.SEC_E_INCOMPLETE_MESSAGE
     parsed = _token_input(call.pInput)
     if isinstance(parsed, SecStatus):
         return parsed
@@ -251,8 +252,6 @@ def _need_credential(ctx: Context, call: IscCall) -> SecStatus:
 
 def _handshake(ctx: Context, call: IscCall) -> SecStatus:
     """Feed the input TOKEN's whole records to the TLS client."""
-    if call.pInput is None:
-        return C.SEC_E_INCOMPLETE_MESSAGE
     parsed = _token_input(call.pInput)
     if isinstance(parsed, SecStatus):
         return parsed

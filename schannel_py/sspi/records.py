@@ -243,15 +243,19 @@ def encrypt(ctx: Context, fQOP: int, pMessage: object) -> SecStatus:
         # Not a ULONG: encrypting "nothing" would leave the plaintext in place
         # for a caller that sends header + data + trailer from one buffer.
         return C.SEC_E_INVALID_TOKEN
-    body = dbuf.pvBuffer
-    if (
-        type(body) is not memoryview
-        or body.readonly
-        or body.ndim != 1
-        or not body.c_contiguous
-        or body.format != "B"
-    ):  # not already what B.writable would return
-        body = B.writable(dbuf)
+    header, body, trailer = hbuf.pvBuffer, dbuf.pvBuffer, tbuf.pvBuffer
+    if not (
+        type(header) is memoryview
+        and type(body) is memoryview
+        and type(trailer) is memoryview
+        and not (header.readonly or body.readonly or trailer.readonly)
+        and header.ndim == body.ndim == trailer.ndim == 1
+        and header.c_contiguous
+        and body.c_contiguous
+        and trailer.c_contiguous
+        and header.format == body.format == trailer.format == "B"
+    ):  # not all three already what B.writable returns as they are: ask it
+        header, body, trailer = B.writable(hbuf), B.writable(dbuf), B.writable(tbuf)
     data: memoryview | None = None  # None: the plaintext is body[:n], sealed in place
     if body is None or len(body) < n:
         data = B.data(dbuf)
@@ -270,23 +274,6 @@ def encrypt(ctx: Context, fQOP: int, pMessage: object) -> SecStatus:
         hsize, tsize = B.size(hbuf), B.size(tbuf)
     if hsize < need_header or tsize < need_trailer:
         return C.SEC_E_BUFFER_TOO_SMALL
-    header, trailer = hbuf.pvBuffer, tbuf.pvBuffer
-    if (
-        type(header) is not memoryview
-        or header.readonly
-        or header.ndim != 1
-        or not header.c_contiguous
-        or header.format != "B"
-    ):  # not already what B.writable would return
-        header = B.writable(hbuf)
-    if (
-        type(trailer) is not memoryview
-        or trailer.readonly
-        or trailer.ndim != 1
-        or not trailer.c_contiguous
-        or trailer.format != "B"
-    ):  # not already what B.writable would return
-        trailer = B.writable(tbuf)
     if fQOP and n != 2:  # an alert (SECQOP_WRAP_OOB_DATA) is two bytes
         return C.SEC_E_INVALID_TOKEN
     if header is None or len(header) < need_header:

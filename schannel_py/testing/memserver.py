@@ -11,6 +11,35 @@ import ssl
 from pathlib import Path
 
 
+def server_context(
+    cert_file: Path | str,
+    key_file: Path | str,
+    *,
+    min_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3,
+    max_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3,
+    alpn: list[str] | None = None,
+    num_tickets: int | None = None,
+    ecdh_curve: str | None = None,
+    ciphers: str | None = None,
+) -> ssl.SSLContext:
+    """A Python ``ssl`` server context; shared by several :class:`MemoryServer`
+    connections (:meth:`MemoryServer.for_context`) it keeps their session cache
+    and ticket keys."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = min_version
+    ctx.maximum_version = max_version
+    ctx.load_cert_chain(cert_file, key_file)
+    if alpn:
+        ctx.set_alpn_protocols(alpn)
+    if num_tickets is not None:
+        ctx.num_tickets = num_tickets
+    if ciphers:
+        ctx.set_ciphers(ciphers)
+    if ecdh_curve:
+        ctx.set_ecdh_curve(ecdh_curve)
+    return ctx
+
+
 class MemoryServer:
     """Python's ssl server side driven by bytes in / bytes out, no sockets."""
 
@@ -31,19 +60,18 @@ class MemoryServer:
             # A shared server context keeps the server's session cache and ticket keys.
             self._wrap(context)
             return
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.minimum_version = min_version
-        ctx.maximum_version = max_version
-        ctx.load_cert_chain(cert_file, key_file)
-        if alpn:
-            ctx.set_alpn_protocols(alpn)
-        if num_tickets is not None:
-            ctx.num_tickets = num_tickets
-        if ciphers:
-            ctx.set_ciphers(ciphers)
-        if ecdh_curve:
-            ctx.set_ecdh_curve(ecdh_curve)
-        self._wrap(ctx)
+        self._wrap(
+            server_context(
+                cert_file,
+                key_file,
+                min_version=min_version,
+                max_version=max_version,
+                alpn=alpn,
+                num_tickets=num_tickets,
+                ecdh_curve=ecdh_curve,
+                ciphers=ciphers,
+            )
+        )
 
     @classmethod
     def for_context(cls, context: ssl.SSLContext) -> MemoryServer:
