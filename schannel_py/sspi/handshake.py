@@ -182,6 +182,7 @@ def first_call(
     ctx = X.create(cred, target, req, alpn, flags64)
     ctx.client.start()
     if not B.deliver(out, tok, ctx.client.data_to_send(), bool(req & C.ISC_REQ_ALLOCATE_MEMORY)):
+        ctx.release()  # no handle was made: nothing will delete it
         return C.SEC_E_INSUFFICIENT_MEMORY
     move(ctx, Phase.HANDSHAKE)
     return ctx
