@@ -151,7 +151,8 @@ class SspiCall:
         return handle if isinstance(handle, Handle) else None
 
     def buffers(self, name: str, after: bool = False) -> Buffers | None:
-        """The buffers of descriptor parameter ``name`` before (or after) the call."""
+        """The buffers of descriptor parameter ``name`` before (or after) the call;
+        None when it was NULL or not a descriptor."""
         found = (self.after if after else self.params).get(name)
         return found if isinstance(found, tuple) and not isinstance(found, Handle) else None
 
@@ -239,10 +240,10 @@ def dispatch(
                     observers.append(callback)
             except Exception:
                 log.warning("handshake observer test %r failed", active, exc_info=True)
+    if not observers:
+        return fn(*args, **kwargs)
     _local.busy = True
     try:
-        if not observers:
-            return fn(*args, **kwargs)
         try:
             watch: _Watch | None = _Watch(name, fn, args, kwargs)
         except Exception:
@@ -325,8 +326,14 @@ def _describe(name: str, value: object) -> tuple[bool, object]:
     return False, None
 
 
-def _first(bufs: Buffers | None, kind: int) -> Buffer | None:
-    for b in bufs or ():
+def _bufs(where: Mapping[str, object], name: str) -> Buffers:
+    """The buffers of descriptor ``name`` in ``params`` or ``after`` (none: empty)."""
+    found = where.get(name)
+    return found if isinstance(found, tuple) and not isinstance(found, Handle) else ()
+
+
+def _first(bufs: Buffers, kind: int) -> Buffer | None:
+    for b in bufs:
         if b.type & B.TYPE_MASK == kind:
             return b
     return None
@@ -367,13 +374,13 @@ class _Watch:
         self.ctx = ctx
         self.logged = 0
         self.secrets: dict[str, bytes] = {}
-        self.phase = Phase.NEW
+        self.phase_before = Phase.NEW
         self.reason: object = None
         if ctx is not None:
             client = ctx.client
             self.logged = len(client.message_log)
             self.secrets = dict(client.secrets)
-            self.phase = ctx.phase
+            self.phase_before = ctx.phase
             self.reason = ctx.failure_reason
             ctx.received = (0, 0)
 
@@ -428,7 +435,7 @@ class _Watch:
     def _failure(self, ctx: X.Context, status: SecStatus) -> Failure | None:
         reason = ctx.failure_reason
         fresh = reason is not None and reason is not self.reason
-        if not fresh and (ctx.phase is not Phase.FAILED or self.phase is Phase.FAILED):
+        if not fresh and (ctx.phase is not Phase.FAILED or self.phase_before is Phase.FAILED):
             return None
         if fresh and reason is not None:
             alert, remote, message = reason
@@ -449,22 +456,23 @@ class _Watch:
             received = b""
             if ctx is not None and self.ctx is ctx:
                 start, end = ctx.received
-                token = _first(params.get("pInput"), C.SECBUFFER_TOKEN)  # type: ignore[arg-type]
+                token = _first(_bufs(params, "pInput"), C.SECBUFFER_TOKEN)
                 if token is not None and end > start:
                     received = token.data[start:end]
             sent = b""
-            out_after = after.get("pOutput")
+            out_after = _bufs(after, "pOutput")
             if status in _ISC_OUTPUT:
-                token = _first(out_after, C.SECBUFFER_TOKEN)  # type: ignore[arg-type]
+                token = _first(out_after, C.SECBUFFER_TOKEN)
                 sent = token.data if token is not None else b""
             if failure is not None and failure.alert is not None and not failure.remote:
-                alert = _first(out_after, C.SECBUFFER_ALERT)  # type: ignore[arg-type]
-                if alert is not None and alert != _first(params.get("pOutput"), C.SECBUFFER_ALERT):  # type: ignore[arg-type]
+                alert = _first(out_after, C.SECBUFFER_ALERT)
+                if alert is not None and alert != _first(
+                    _bufs(params, "pOutput"), C.SECBUFFER_ALERT
+                ):
                     sent += alert.data
             return received, sent
         if name == "DecryptMessage" and status in _RECORD_DESCRIBED:
-            before: Buffers = params.get("pMessage") or ()  # type: ignore[assignment]
-            now: Buffers = after.get("pMessage") or ()  # type: ignore[assignment]
+            before, now = _bufs(params, "pMessage"), _bufs(after, "pMessage")
             data = _first(before, C.SECBUFFER_DATA)
             if data is None:
                 return b"", b""
@@ -476,14 +484,8 @@ class _Watch:
             )
             return data.data[: max(len(data.data) - extra, 0)], b""
         if name == "EncryptMessage" and status == C.SEC_E_OK:
-            now = after.get("pMessage") or ()  # type: ignore[assignment]
-            parts = [
-                _first(now, kind)
-                for kind in (
-                    C.SECBUFFER_STREAM_HEADER,
-                    C.SECBUFFER_DATA,
-                    C.SECBUFFER_STREAM_TRAILER,
-                )
-            ]
+            now = _bufs(after, "pMessage")
+            kinds = (C.SECBUFFER_STREAM_HEADER, C.SECBUFFER_DATA, C.SECBUFFER_STREAM_TRAILER)
+            parts = [_first(now, kind) for kind in kinds]
             return b"", b"".join(p.data for p in parts if p is not None)
         return b"", b""
