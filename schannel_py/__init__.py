@@ -39,6 +39,9 @@ from .sspi.functions import (
 from .sspi.types import *  # noqa: F403
 from .sspi.types import __all__ as _types_all
 
+# The key log observes the SSPI layer from import on (SSLKEYLOGFILE needs no call).
+from . import keylog as _keylog  # noqa: E402, F401  isort: skip
+
 __version__ = "0.1.0"
 
 __all__ = [

@@ -26,11 +26,10 @@ from . import constants as C
 from . import crypt32, keylog
 from . import trace as T
 from .constants import SecStatus
-from .sspi import context as X
 from .sspi import functions as F
+from .sspi import observe
 from .sspi.types import SecPkgContext_CipherInfo, SecPkgContext_ConnectionInfo
 from .stream import SChannelError, SChannelStream, acquire_default_credential
-from .tls.messages import msg_name
 
 ISC_FLAG_NAMES = sorted(
     (
@@ -61,12 +60,27 @@ def buffer_list(bufs: object) -> str:
 
 
 class Printer:
-    """Prints SSPI calls and the TLS messages they moved, as a two-column ladder."""
+    """Prints SSPI calls and the TLS messages they moved, as a two-column ladder.
+
+    The driver reports each call (``__call__``); the messages come from the SSPI
+    layer's observer (:meth:`observe`, registered by :meth:`watching`), for the
+    context of ``stream_ref[0]`` only."""
 
     def __init__(self, stream_ref: list[SChannelStream], out: TextIO | None = None) -> None:
         self.stream_ref = stream_ref
-        self.seen = 0
+        self.pending: list[observe.Message] = []
         self.out: TextIO = out or sys.stdout
+
+    def watching(self) -> observe.Registration:
+        """Observe the SSPI layer until the returned registration is called or exited."""
+        return observe.add_observer(self.observe)
+
+    def observe(self, call: observe.SspiCall) -> None:
+        if not self.stream_ref or call.context is None:
+            return
+        ctx = self.stream_ref[0].ctx
+        if call.context == (ctx.dwLower, ctx.dwUpper):
+            self.pending.extend(call.messages)
 
     def __call__(self, event: str, details: dict[str, object]) -> None:
         write = self.out.write
@@ -84,20 +98,15 @@ class Printer:
         self.messages()
 
     def messages(self) -> None:
-        if not self.stream_ref:
-            return
-        ctx = X.CONTEXTS.get(self.stream_ref[0].ctx)
-        if ctx is None:
-            return
-        log = ctx.client.message_log
+        """Print the handshake messages observed since the last call."""
+        pending, self.pending = self.pending, []
         write = self.out.write
-        for direction, msg_type, message in log[self.seen :]:
-            name = msg_name(msg_type)
-            if direction == "out":
-                write(f"    client  {name} ({len(message)} bytes)  ------------>\n")
+        for m in pending:
+            name, size = m.name, len(m.data)
+            if m.direction == "out":
+                write(f"    client  {name} ({size} bytes)  ------------>\n")
             else:
-                write(f"    <------------  {name} ({len(message)} bytes)  server\n")
-        self.seen = len(log)
+                write(f"    <------------  {name} ({size} bytes)  server\n")
 
 
 def describe_connection(stream: SChannelStream) -> str:
@@ -181,6 +190,7 @@ def demo(args: argparse.Namespace) -> int:
         sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         stream = SChannelStream(sock, "localhost", cred, alpn=[b"http/1.1"], tracer=printer)
         ref.append(stream)
+        watch = printer.watching() if printer is not None else None
         try:
             stream.handshake()
             out.write(f"handshake complete: {describe_connection(stream)}\n")
@@ -198,6 +208,8 @@ def demo(args: argparse.Namespace) -> int:
             out.write(f"demo failed: {e}\n")
             return 1
         finally:
+            if watch is not None:
+                watch()
             stream.close()
             sock.close()
             F.FreeCredentialsHandle(cred)

@@ -8,11 +8,13 @@ secret, ``<LABEL> <client_random hex> <secret hex>``
   ``CLIENT_TRAFFIC_SECRET_0``, ``SERVER_TRAFFIC_SECRET_0``, ``EXPORTER_SECRET``.
 * TLS 1.2: ``CLIENT_RANDOM`` (the master secret).
 
-The SSPI layer calls :func:`log_context` after every handshake leg of
-InitializeSecurityContext, so any caller of the SSPI functions gets a key log
-by setting ``SSLKEYLOGFILE`` (read at each call, like NSS reads it per
-process); :func:`set_keylog_file` (the CLI's ``--keylog FILE``) overrides it.
-Each secret is written once per connection, as soon as it exists, so a
+The key log is an observer of the SSPI layer (:mod:`schannel_py.sspi.observe`),
+registered when :mod:`schannel_py` is imported: it sees each
+InitializeSecurityContext call while a key log file is set, so any caller of
+the SSPI functions gets a key log by setting ``SSLKEYLOGFILE`` (read at each
+handshake call, like NSS reads it per process); :func:`set_keylog_file` (the
+CLI's ``--keylog FILE``) overrides it.  The record calls never consult it.
+Each secret is written once per connection, as soon as a call derives it, so a
 capture of a failed handshake can still be decrypted up to the failure.
 """
 
@@ -24,6 +26,7 @@ from collections import OrderedDict
 from typing import Protocol
 
 from ._env import getenv
+from .sspi import observe
 
 ENV_VAR = "SSLKEYLOGFILE"
 
@@ -114,10 +117,34 @@ def log_client(client: _ClientState, path: str | None = None) -> int:
 
 
 def log_context(ctx: _HasClient) -> None:
-    """The SSPI hook: called after each handshake leg of InitializeSecurityContext."""
-    if _override is None and getenv(ENV_VAR) is None:
+    """Write what a context's client holds now, if key logging is on (the observer
+    does this by itself; kept for callers of the old hook)."""
+    if keylog_path() is None:
         return
     log_client(ctx.client)
+
+
+class _Derived:
+    """The secrets one SSPI call derived, in the shape :func:`lines_for` reads."""
+
+    def __init__(self, call: observe.SspiCall) -> None:
+        self.version = call.version
+        self.client_random = call.client_random
+        self.secrets = {s.label: s.value for s in call.secrets}
+
+
+def _active() -> bool:
+    return _override is not None or getenv(ENV_VAR) is not None
+
+
+def _observe(call: observe.SspiCall) -> None:
+    """The observer: append the secrets this call derived."""
+    if call.secrets:
+        log_client(_Derived(call))
+
+
+#: Registered for good: :func:`_active` switches it on and off per call.
+_registration = observe.add_handshake_observer(_observe, _active)
 
 
 def reset() -> None:

@@ -1,13 +1,11 @@
 """Structured tracing of SSPI calls and TLS traffic, through :mod:`logging`.
 
-Tracing is opt-in and costs nothing when off: :func:`install` replaces the
-public SSPI functions (in :mod:`schannel_py.sspi.functions` and in the
-:mod:`schannel_py` package namespace, ``A``/``W`` aliases included) with
-wrappers that log each call; :func:`uninstall` puts the originals back.
-:func:`tracing` does both around a ``with`` block.  Code that bound a
-function by name before :func:`install` (``from schannel_py import
-InitializeSecurityContext``) keeps the untraced one; call through the module
-(``schannel_py.InitializeSecurityContext(...)``) or install first.
+Tracing is opt-in and costs nothing when off: :func:`install` adds an
+observer to the SSPI layer (:func:`schannel_py.sspi.observe.add_observer`),
+which reports every call of the public SSPI functions, however the caller
+bound them; :func:`uninstall` removes it.  :func:`tracing` does both around a
+``with`` block.  What a call received and sent, the handshake messages and the
+secrets come from the observer's event (the package's own account of the call).
 
 Two loggers, both at ``DEBUG``:
 
@@ -27,16 +25,15 @@ Two loggers, both at ``DEBUG``:
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import sys
 import threading
-import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 from . import constants as C
 from .constants import SecStatus
+from .sspi import observe
 from .tls.alerts import alert_name
 from .tls.codec import Reader
 from .tls.groups import GROUP_NAMES
@@ -66,7 +63,7 @@ tls_log = logging.getLogger("schannel_py.trace.tls")
 
 WIDTH = 72  # ladder width between the two lifelines
 
-# The functions install() wraps, with their A/W aliases.
+# The functions a trace reports, with their A/W aliases (every name reaches the same call).
 TRACED = (
     "AcquireCredentialsHandle",
     "FreeCredentialsHandle",
@@ -188,33 +185,16 @@ def group_name(code: int) -> str:
 
 
 def _buffers(desc: object) -> list[tuple[int, int, bytes]] | None:
-    """(type, size, bytes) of a SecBufferDesc; bytes only for types that carry TLS."""
-    pbufs = getattr(desc, "pBuffers", None)
-    if desc is None or not isinstance(pbufs, (list, tuple)):
+    """(type, size, bytes) of a SecBufferDesc as it is now."""
+    bufs = observe.snapshot(desc)
+    return None if bufs is None else [(b.type, b.size, b.data) for b in bufs]
+
+
+def _triples(bufs: object) -> list[tuple[int, int, bytes]] | None:
+    """An event's buffers as (type, size, bytes)."""
+    if not isinstance(bufs, tuple) or isinstance(bufs, observe.Handle):
         return None
-    out = []
-    count = getattr(desc, "cBuffers", len(pbufs))
-    for b in list(pbufs)[: count if isinstance(count, int) else len(pbufs)]:
-        t = getattr(b, "BufferType", -1)
-        n = getattr(b, "cbBuffer", 0)
-        t = t if isinstance(t, int) else -1
-        n = n if isinstance(n, int) else 0
-        raw = b""
-        pv = getattr(b, "pvBuffer", None)
-        if t & 0x0FFFFFFF in (
-            C.SECBUFFER_TOKEN,
-            C.SECBUFFER_DATA,
-            C.SECBUFFER_EXTRA,
-            C.SECBUFFER_STREAM_HEADER,
-            C.SECBUFFER_STREAM_TRAILER,
-            C.SECBUFFER_ALERT,
-        ) and isinstance(pv, (bytes, bytearray, memoryview)):
-            try:
-                raw = bytes(memoryview(pv).cast("B")[: max(n, 0)])
-            except (TypeError, ValueError):
-                raw = b""
-        out.append((t, n, raw))
-    return out
+    return [(b.type, b.size, b.data) for b in bufs if isinstance(b, observe.Buffer)]
 
 
 def format_buffers(bufs: list[tuple[int, int, bytes]] | None) -> str:
@@ -226,6 +206,8 @@ def format_buffers(bufs: list[tuple[int, int, bytes]] | None) -> str:
 def _handle(h: object) -> str:
     if h is None:
         return "NULL"
+    if isinstance(h, observe.Handle):
+        return f"{{{h.lower:#x},{h.upper:#x}}}"
     lo, hi = getattr(h, "dwLower", None), getattr(h, "dwUpper", None)
     if lo is None:
         return repr(h)
@@ -235,34 +217,24 @@ def _handle(h: object) -> str:
 def _cred_auth(auth: object) -> str:
     if auth is None:
         return "NULL"
-    fields = [type(auth).__name__]
-    ver = getattr(auth, "dwVersion", None)
+    if not isinstance(auth, observe.AuthData):
+        auth = observe.AuthData(
+            type(auth).__name__, getattr(auth, "dwVersion", None), getattr(auth, "dwFlags", None)
+        )
+    fields = [auth.kind]
+    ver, flags = auth.version, auth.flags
     if ver is not None:
         fields.append(f"v{ver}")
-    flags = getattr(auth, "dwFlags", None)
     if isinstance(flags, int):
         fields.append(bits(flags, _SCH_FLAGS))
     return " ".join(fields)
 
 
-def _describe_args(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+def _describe_args(call: observe.SspiCall) -> dict[str, Any]:
     """The interesting input parameters of one call, by Windows parameter name."""
-    import inspect
-
-    from .sspi import functions as F
-
-    fn = _ORIGINALS.get(name) or getattr(F, name)
-    try:
-        bound = inspect.signature(fn).bind_partial(*args, **kwargs).arguments
-    except TypeError:
-        return {"args": repr(args)}
     d: dict[str, Any] = {}
-    for pname, value in bound.items():
-        if pname.startswith("ph") or pname == "phContext":
-            if pname in ("phNewContext",) or (
-                pname == "phCredential" and name == "AcquireCredentialsHandle"
-            ):
-                continue
+    for pname, value in call.params.items():
+        if pname.startswith("ph"):
             d[pname] = _handle(value)
         elif pname == "fContextReq" and isinstance(value, int):
             d[pname] = isc_req_names(value)
@@ -273,11 +245,11 @@ def _describe_args(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
         elif pname == "ulAttribute" and isinstance(value, int):
             d[pname] = _SECPKG_ATTR.get(value, hex(value))
         elif pname in ("pInput", "pOutput", "pMessage"):
-            d[pname] = format_buffers(_buffers(value))
+            d[pname] = format_buffers(_triples(value))
         elif pname in ("pszTargetName", "pszPackage"):
             d[pname] = repr(value) if value is not None else "NULL"
-    if name == "ApplyControlToken":
-        bufs = _buffers(bound.get("pInput"))
+    if call.function == "ApplyControlToken":
+        bufs = _triples(call.params.get("pInput"))
         if bufs and len(bufs[0][2]) >= 4:
             token = int.from_bytes(bufs[0][2][:4], "little")
             d["dwTokenType"] = _CONTROL_TOKENS.get(token, hex(token))
@@ -453,15 +425,11 @@ def _log_records(direction: str, data: bytes) -> None:
         )
 
 
-# TLSClient -> (messages logged, secret names logged); weak so contexts die freely.
-_SEEN: weakref.WeakKeyDictionary[Any, tuple[int, frozenset[str]]] = weakref.WeakKeyDictionary()
-
-
-def _log_client_progress(client: Any) -> None:
-    done, secrets_done = _SEEN.get(client, (0, frozenset()))
-    log_entries = client.message_log
-    tls13 = getattr(client, "version", 0) != 0x0303
-    for direction, msg_type, message in log_entries[done:]:
+def _log_progress(call: observe.SspiCall) -> None:
+    """The handshake messages the call processed and the secrets it derived."""
+    tls13 = call.version != 0x0303
+    for m in call.messages:
+        direction, msg_type, message = m.direction, m.type, m.data
         name = msg_name(msg_type)
         fields = decode_handshake(msg_type, message, tls13)
         _emit_tls(
@@ -477,137 +445,48 @@ def _log_client_progress(client: Any) -> None:
         for key, value in fields.items():
             note = ladder_note(direction, _short(f"{key}={value}", WIDTH - 5))
             tls_log.debug(note, extra={"tls": {"event": "field", key: value}})
-    secrets = list(getattr(client, "secrets", {}) or {})  # in derivation order
-    for label in (s for s in secrets if s not in secrets_done):
+    for secret in call.secrets:
+        label = secret.label
         tls_log.debug(
             f"       |{('key schedule: ' + label).center(WIDTH - 1)}|",
             extra={"tls": {"event": "secret", "label": label}},
         )
-    _SEEN[client] = (len(log_entries), frozenset(secrets))
 
 
 def _short(value: str, limit: int = 60) -> str:
     return value if len(value) <= limit else value[: limit - 3] + "..."
 
 
-def _client_for(handle: object) -> Any:
-    from .sspi import context as X
+# --- the observer ---------------------------------------------------------------
 
-    ctx = X.CONTEXTS.get(handle)
-    return ctx.client if ctx is not None else None
-
-
-# --- the wrappers ---------------------------------------------------------------
-
-_ORIGINALS: dict[str, Callable[..., SecStatus]] = {}
 _install_lock = threading.Lock()
 _installed = 0
+_registration: Callable[[], None] | None = None
 
 
-def _wrap(name: str, fn: Callable[..., SecStatus]) -> Callable[..., SecStatus]:
-    @functools.wraps(fn)
-    def traced(*args: Any, **kwargs: Any) -> SecStatus:
-        if not (sspi_log.isEnabledFor(logging.DEBUG) or tls_log.isEnabledFor(logging.DEBUG)):
-            return fn(*args, **kwargs)
-        try:
-            details = _describe_args(name, args, kwargs)
-            before = _snapshot(name, args, kwargs)
-        except Exception:  # tracing never breaks the call
-            details, before = {}, {}
-        status = fn(*args, **kwargs)
-        try:
-            _after(name, args, kwargs, details, before, status)
-        except Exception:
-            log.debug("trace of %s failed", name, exc_info=True)
-        return status
-
-    traced.__wrapped_sspi__ = fn  # type: ignore[attr-defined]
-    return traced
-
-
-def _arg(name: str, args: tuple[Any, ...], kwargs: dict[str, Any], pname: str) -> Any:
-    import inspect
-
-    fn = _ORIGINALS.get(name)
-    if fn is None:
-        return None
-    try:
-        return inspect.signature(fn).bind_partial(*args, **kwargs).arguments.get(pname)
-    except TypeError:
-        return None
-
-
-def _snapshot(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-    if name == "InitializeSecurityContext":
-        return {"in": _buffers(_arg(name, args, kwargs, "pInput"))}
-    if name == "DecryptMessage":
-        return {"in": _buffers(_arg(name, args, kwargs, "pMessage"))}
-    return {}
-
-
-def _consumed(bufs: list[tuple[int, int, bytes]] | None, kinds: tuple[int, ...]) -> bytes:
-    if not bufs:
-        return b""
-    data = b"".join(raw for t, _, raw in bufs if t & 0x0FFFFFFF in kinds)
-    return data
-
-
-def _after(
-    name: str,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    details: dict[str, Any],
-    before: dict[str, Any],
-    status: SecStatus,
-) -> None:
+def _observe(call: observe.SspiCall) -> None:
+    """Log one SSPI call (and its TLS traffic) if either logger wants it."""
+    if not (sspi_log.isEnabledFor(logging.DEBUG) or tls_log.isEnabledFor(logging.DEBUG)):
+        return
+    name, status = call.function, call.status
+    details = _describe_args(call)
     out_parts: dict[str, str] = {}
-    client = None
-    incoming = b""
-    outgoing = b""
     if name == "InitializeSecurityContext":
-        inp = _buffers(_arg(name, args, kwargs, "pInput"))
-        out = _buffers(_arg(name, args, kwargs, "pOutput"))
-        attr = _arg(name, args, kwargs, "pfContextAttr")
-        out_parts["pInput"] = format_buffers(inp)
-        out_parts["pOutput"] = format_buffers(out)
-        if isinstance(getattr(attr, "value", None), int) and status in (
-            C.SEC_E_OK,
-            C.SEC_I_CONTINUE_NEEDED,
-        ):
-            out_parts["pfContextAttr"] = isc_ret_names(attr.value)
-        handle = _arg(name, args, kwargs, "phContext") or _arg(name, args, kwargs, "phNewContext")
-        if _arg(name, args, kwargs, "phContext") is None:
-            new = _arg(name, args, kwargs, "phNewContext")
-            out_parts["phNewContext"] = _handle(new)
-        client = _client_for(handle)
-        token_in = _consumed(before.get("in"), (C.SECBUFFER_TOKEN,))
-        extra = sum(n for t, n, _ in inp or [] if t & 0x0FFFFFFF == C.SECBUFFER_EXTRA)
-        if status not in (C.SEC_E_INCOMPLETE_MESSAGE,):
-            incoming = token_in[: len(token_in) - extra]
-        outgoing = _consumed(out, (C.SECBUFFER_TOKEN,))
-        alert = _consumed(out, (C.SECBUFFER_ALERT,))
-        if alert:
-            outgoing += alert
-    elif name == "DecryptMessage":
-        msg = _buffers(_arg(name, args, kwargs, "pMessage"))
-        out_parts["pMessage"] = format_buffers(msg)
-        client = _client_for(_arg(name, args, kwargs, "phContext"))
-        data_in = _consumed(before.get("in"), (C.SECBUFFER_DATA,))
-        if status != C.SEC_E_INCOMPLETE_MESSAGE:
-            extra = sum(n for t, n, _ in msg or [] if t & 0x0FFFFFFF == C.SECBUFFER_EXTRA)
-            incoming = data_in[: len(data_in) - extra]
-    elif name == "EncryptMessage":
-        msg = _buffers(_arg(name, args, kwargs, "pMessage"))
-        out_parts["pMessage"] = format_buffers(msg)
-        client = _client_for(_arg(name, args, kwargs, "phContext"))
-        if status == C.SEC_E_OK and msg:
-            outgoing = b"".join(raw for t, _, raw in msg[:3])
+        out_parts["pInput"] = format_buffers(_triples(call.after.get("pInput")))
+        out_parts["pOutput"] = format_buffers(_triples(call.after.get("pOutput")))
+        attr = call.after.get("pfContextAttr")
+        if isinstance(attr, int) and status in (C.SEC_E_OK, C.SEC_I_CONTINUE_NEEDED):
+            out_parts["pfContextAttr"] = isc_ret_names(attr)
+        if "phNewContext" in call.after:
+            out_parts["phNewContext"] = _handle(call.after["phNewContext"])
+    elif name in ("DecryptMessage", "EncryptMessage"):
+        out_parts["pMessage"] = format_buffers(_triples(call.after.get("pMessage")))
     elif name == "AcquireCredentialsHandle":
-        out_parts["phCredential"] = _handle(_arg(name, args, kwargs, "phCredential"))
+        out_parts["phCredential"] = _handle(call.after.get("phCredential"))
 
-    call = ", ".join(f"{k}={v}" for k, v in details.items())
+    args = ", ".join(f"{k}={v}" for k, v in details.items())
     after = "  ".join(f"{k}={v}" for k, v in out_parts.items())
-    text = f"{name}({call}) => {status_name(status)}" + (f"  [{after}]" if after else "")
+    text = f"{name}({args}) => {status_name(status)}" + (f"  [{after}]" if after else "")
     sspi_log.debug(
         text,
         extra={
@@ -622,76 +501,45 @@ def _after(
     )
     if not tls_log.isEnabledFor(logging.DEBUG):
         return
-    if incoming:
-        _log_records("in", incoming)
-    if client is not None:
-        _log_client_progress(client)
-    if outgoing:
-        _log_records("out", outgoing)
+    if call.received:
+        _log_records("in", call.received)
+    _log_progress(call)
+    if call.sent:
+        _log_records("out", call.sent)
     if name == "DecryptMessage" and status == C.SEC_I_CONTEXT_EXPIRED:
         _emit_tls({"event": "alert", "direction": "in"}, ladder_line("in", "alert close_notify"))
-    if name == "InitializeSecurityContext" and status not in (
-        C.SEC_E_OK,
-        C.SEC_I_CONTINUE_NEEDED,
-        C.SEC_E_INCOMPLETE_MESSAGE,
-        C.SEC_I_NO_RENEGOTIATION,
+    failure = call.failure
+    if (
+        name == "InitializeSecurityContext"
+        and failure is not None
+        and failure.alert is not None
+        and not failure.remote
     ):
-        alert = _consumed(_buffers(_arg(name, args, kwargs, "pOutput")), (C.SECBUFFER_ALERT,))
-        if len(alert) >= 7 and alert[0] == 21 and alert[3:5] == b"\x00\x02":
-            _emit_tls(
-                {"event": "alert", "direction": "out", "description": alert[6]},
-                ladder_line("out", f"alert {alert_name(alert[6])}"),
-            )
-
-
-def _targets() -> list[Any]:
-    import schannel_py
-
-    from .sspi import functions as F
-
-    return [F, schannel_py]
+        _emit_tls(
+            {"event": "alert", "direction": "out", "description": failure.alert},
+            ladder_line("out", f"alert {alert_name(failure.alert)}"),
+        )
 
 
 def install() -> None:
-    """Wrap the public SSPI functions so each call is logged (nests; see :func:`uninstall`)."""
-    global _installed
-    from .sspi import functions as F
-
+    """Start logging every SSPI call (nests; see :func:`uninstall`)."""
+    global _installed, _registration
     with _install_lock:
         _installed += 1
-        if _installed > 1:
-            return
-        for name in TRACED:
-            original = getattr(F, name)
-            _ORIGINALS[name] = original
-            wrapped = _wrap(name, original)
-            names = [name] + ([name + "A", name + "W"] if name in ALIASES else [])
-            for module in _targets():
-                for n in names:
-                    if getattr(module, n, None) is original:
-                        setattr(module, n, wrapped)
+        if _installed == 1:
+            _registration = observe.add_observer(_observe)
 
 
 def uninstall() -> None:
-    """Undo one :func:`install`; the originals come back with the last one."""
-    global _installed
+    """Undo one :func:`install`; the last one removes the observer."""
+    global _installed, _registration
     with _install_lock:
         if _installed == 0:
             return
         _installed -= 1
-        if _installed:
-            return
-        for name in TRACED:
-            original = _ORIGINALS.get(name)
-            if original is None:
-                continue
-            names = [name] + ([name + "A", name + "W"] if name in ALIASES else [])
-            for module in _targets():
-                for n in names:
-                    current = getattr(module, n, None)
-                    if getattr(current, "__wrapped_sspi__", None) is original:
-                        setattr(module, n, original)
-        _ORIGINALS.clear()
+        if _installed == 0 and _registration is not None:
+            _registration()
+            _registration = None
 
 
 def installed() -> bool:
@@ -704,7 +552,7 @@ def tracing(
 ) -> Iterator[logging.Handler | None]:
     """Trace inside a ``with`` block; with ``stream``, also print the trace there.
 
-    Without ``stream`` only the wrappers are installed: configure the
+    Without ``stream`` only the observer is installed: configure the
     ``schannel_py.trace`` loggers yourself (``logging.basicConfig(level=DEBUG)``).
     """
     handler: logging.Handler | None = None

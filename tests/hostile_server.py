@@ -12,9 +12,10 @@ The client, :class:`Harness`, runs the real SSPI entry points
 (``InitializeSecurityContext``, ``DecryptMessage``) through the single-call
 methods of :class:`schannel_py.driver.SspiDriver`, the way curl's loop does, and returns the status together with the alert record
 the client put in its SECBUFFER_ALERT output buffer.  ``decided`` records the
-alert description the TLS core chose for every failure (through a wrapper
-around :func:`schannel_py.sspi.context.fail`), which is the only witness of
-the alert for failures inside DecryptMessage, where SSPI has no ALERT buffer.
+alert description the TLS core chose for every failure (the ``failure`` of the
+SSPI observer hook's events, :mod:`schannel_py.sspi.observe`), which is the
+only witness of the alert for failures inside DecryptMessage, where SSPI has
+no ALERT buffer.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from sspi_driver import CURL_FLAGS, acquire
 
 import schannel_py as sc
 from schannel_py.driver import SspiDriver, SspiError
-from schannel_py.sspi import context as sspi_context
+from schannel_py.sspi import observe
 from schannel_py.testing.pki import make_self_signed
 from schannel_py.tls import prf
 from schannel_py.tls.alerts import TLSError
@@ -524,25 +525,17 @@ DECISIONS: list[Decision] = []
 
 @contextmanager
 def watching_failures() -> Iterator[list[Decision]]:
-    """Record every TLSError the SSPI layer turns into a status (see module docstring)."""
-    original = sspi_context.fail
+    """Record every TLS failure the SSPI layer turns into a status, as the
+    observer hook reports it (see module docstring)."""
     seen: list[Decision] = []
 
-    def fail(
-        ctx: sspi_context.Context,
-        err: TLSError,
-        out: list[sc.SecBuffer] | None,
-        allocate: bool,
-        status: sc.SecStatus | None = None,
-    ) -> sc.SecStatus:
-        seen.append(Decision(err.description, err.remote, err.message))
-        return original(ctx, err, out, allocate, status)
+    def on_call(call: observe.SspiCall) -> None:
+        failure = call.failure
+        if failure is not None and failure.alert is not None:
+            seen.append(Decision(failure.alert, failure.remote, failure.message))
 
-    sspi_context.fail = fail
-    try:
+    with observe.add_observer(on_call):
         yield seen
-    finally:
-        sspi_context.fail = original
 
 
 def _no_transport(*_: object) -> bytes:

@@ -12,20 +12,30 @@ import vectors
 from schannel_py import cli, trace
 from schannel_py import constants as C
 from schannel_py.sspi import functions as F
+from schannel_py.sspi import observe
 from schannel_py.sspi.types import CredHandle, TimeStamp
 
 
-def test_install_wraps_and_uninstall_restores() -> None:
+def test_install_observes_without_replacing_functions(caplog: pytest.LogCaptureFixture) -> None:
+    """Tracing is an observer: no function is replaced, and a name bound before
+    install (``from schannel_py import ...``) is traced as well."""
     original = F.InitializeSecurityContext
-    assert schannel_py.InitializeSecurityContextW is original  # untraced path: no wrapper at all
-    with trace.tracing():
-        assert F.InitializeSecurityContext is not original
-        assert schannel_py.InitializeSecurityContext is F.InitializeSecurityContext
-        assert schannel_py.InitializeSecurityContextW is F.InitializeSecurityContext
-        assert F.InitializeSecurityContext.__name__ == "InitializeSecurityContext"
+    bound_early = schannel_py.FreeCredentialsHandle
+    assert schannel_py.InitializeSecurityContextW is original
+    assert not observe.OBSERVERS  # untraced path: no observer at all
+    with caplog.at_level(logging.DEBUG, logger="schannel_py.trace"), trace.tracing():
+        assert trace.installed()
+        assert len(observe.OBSERVERS) == 1
+        assert F.InitializeSecurityContext is original
+        assert schannel_py.InitializeSecurityContext is original
+        assert schannel_py.InitializeSecurityContextW is original
+        assert bound_early(None) == C.SEC_E_INVALID_HANDLE
     assert F.InitializeSecurityContext is original
     assert schannel_py.InitializeSecurityContextA is original
     assert not trace.installed()
+    assert not observe.OBSERVERS
+    calls = [r.sspi for r in caplog.records if hasattr(r, "sspi")]  # type: ignore[attr-defined]
+    assert [c["function"] for c in calls] == ["FreeCredentialsHandle"]
 
 
 def test_sspi_calls_are_logged_with_names(caplog: pytest.LogCaptureFixture) -> None:

@@ -63,6 +63,12 @@ class Context:
     # SECPKG_ATTR_PY_HANDSHAKE_INFO reports it, for the caller of a failed
     # DecryptMessage, which has no ALERT output buffer.
     failure_alert: int | None = None
+    # The TLS error behind the failure, as (alert description, remote, text):
+    # plain values, so no traceback keeps the context alive (observe.py reports it).
+    failure_reason: tuple[int, bool, str] | None = None
+    # The span of the input TOKEN the last handshake leg handed to the TLS client
+    # (start, end): what the call received, for observe.py.
+    received: tuple[int, int] = (0, 0)
     validation_error: SecStatus | None = None
     reconnects: bool = True  # SCHANNEL_SESSION token: may this session be cached?
     local_cert: CERT_CONTEXT | None = None  # the client certificate we use
@@ -175,6 +181,7 @@ def fail(
         status = status_for_error(err)
     ctx.failure = status
     ctx.failure_alert = None if err.remote else int(err.description)
+    ctx.failure_reason = (int(err.description), err.remote, err.message)
     if out is not None and not err.remote:
         alert_output(ctx, out, allocate, err.description)
     return status

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import ParamSpec
 
 from .. import constants as C
-from .. import keylog
 from ..constants import SecStatus
 from . import attributes as A
 from . import buffers as B
@@ -23,24 +22,38 @@ from . import context as X
 from . import control as T
 from . import credentials as K
 from . import handshake as H
+from . import observe as O
 from . import records as R
 from .types import CredHandle, CtxtHandle, TimeStamp
 
 P = ParamSpec("P")
 log = logging.getLogger("schannel_py.sspi")
 
+#: observe.OBSERVERS itself (a list changed in place): the one test each call makes.
+_observers = O.OBSERVERS
+
 
 def _guarded(fn: Callable[P, SecStatus]) -> Callable[P, SecStatus]:
-    """Turn any escaped exception into SEC_E_INTERNAL_ERROR (never crash the caller)."""
+    """Turn any escaped exception into SEC_E_INTERNAL_ERROR (never crash the caller),
+    and report the call to the observers (:mod:`.observe`) when there are any."""
+    name = fn.__name__
+    # InitializeSecurityContext also has the observers that decide per call (the key log).
+    handshake = O.HANDSHAKE_OBSERVERS if name == "InitializeSecurityContext" else []
 
     @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> SecStatus:
+    def run(*args: P.args, **kwargs: P.kwargs) -> SecStatus:
         try:
             status = fn(*args, **kwargs)
             return status if type(status) is SecStatus else SecStatus(status)
         except Exception:  # the promise: hostile input never raises
-            log.exception("%s failed unexpectedly", fn.__name__)
+            log.exception("%s failed unexpectedly", name)
             return C.SEC_E_INTERNAL_ERROR
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> SecStatus:
+        if (_observers or handshake) and O.idle():
+            return O.dispatch(name, run, args, kwargs)
+        return run(*args, **kwargs)
 
     return wrapper
 
@@ -167,7 +180,6 @@ def InitializeSecurityContext(
         if ctx.in_callback:
             return C.SEC_E_INTERNAL_ERROR  # called from the verify callback: not re-entrant
         status = H.step(ctx, pInput, pOutput, req, offered)
-        keylog.log_context(ctx)  # SSLKEYLOGFILE: secrets derived by this leg
         if status in (C.SEC_E_OK, C.SEC_I_CONTINUE_NEEDED, C.SEC_I_NO_RENEGOTIATION):
             if phNewContext is not None and hasattr(phNewContext, "dwLower"):
                 phNewContext.dwLower = phContext.dwLower
@@ -246,6 +258,10 @@ def EncryptMessage(
     phContext: CtxtHandle | None, fQOP: int, pMessage: object, MessageSeqNo: int
 ) -> SecStatus:
     """Encrypt one record in place over [STREAM_HEADER, DATA, STREAM_TRAILER, EMPTY]."""
+    if _observers and O.idle():
+        return O.dispatch(
+            "EncryptMessage", EncryptMessage, (phContext, fQOP, pMessage, MessageSeqNo), {}
+        )
     try:  # guarded as _guarded does, without its extra call on every record
         ctx = _context(phContext)
         if ctx is None:
@@ -267,6 +283,10 @@ def DecryptMessage(
     phContext: CtxtHandle | None, pMessage: object, MessageSeqNo: int, pfQOP: object
 ) -> SecStatus:
     """Decrypt one record in place from [DATA, EMPTY, EMPTY, EMPTY]."""
+    if _observers and O.idle():
+        return O.dispatch(
+            "DecryptMessage", DecryptMessage, (phContext, pMessage, MessageSeqNo, pfQOP), {}
+        )
     try:  # guarded as _guarded does, without its extra call on every record
         ctx = _context(phContext)
         if ctx is None:

@@ -276,6 +276,7 @@ def _records(
         return C.SEC_E_INVALID_TOKEN
     client = ctx.client
     offset = start
+    ctx.received = (start, start)
     total = len(view)
     complete = any(isinstance(e, HandshakeComplete) for e in resumed_events)
     refused = False
@@ -295,6 +296,7 @@ def _records(
                 break
             events = client.receive_record(view[offset : offset + n])
             offset += n
+            ctx.received = (start, offset)
             if not events:
                 continue
             kinds = {type(e) for e in events}
