@@ -14,7 +14,12 @@ from __future__ import annotations
 import struct
 
 import pytest
-from hostile_server import (
+
+import schannel_py as sc
+from schannel_py.tls.alerts import AlertDescription as A
+from schannel_py.tls.messages import HandshakeType, handshake_message
+from schannel_py.tls.record import ALERT, APPLICATION_DATA, HANDSHAKE, MAX_PLAINTEXT
+from tests.support.hostile_server import (
     Attack,
     Harness,
     Server12,
@@ -23,11 +28,6 @@ from hostile_server import (
     registry,
     run_attack,
 )
-
-import schannel_py as sc
-from schannel_py.tls.alerts import AlertDescription as A
-from schannel_py.tls.messages import HandshakeType, handshake_message
-from schannel_py.tls.record import ALERT, APPLICATION_DATA, HANDSHAKE, MAX_PLAINTEXT
 
 HT = HandshakeType
 ATTACKS, attack = registry()

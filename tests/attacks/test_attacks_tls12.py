@@ -14,9 +14,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import certgen
 import pytest
-from hostile_server import (
+
+import schannel_py as sc
+from schannel_py.sspi import cache
+from schannel_py.sspi import context as X
+from schannel_py.tls.alerts import AlertDescription as A
+from schannel_py.tls.groups import SECP256R1, X25519
+from schannel_py.tls.messages import Ext, HandshakeType, handshake_message
+from schannel_py.tls.record import ALERT, APPLICATION_DATA, CHANGE_CIPHER_SPEC, HANDSHAKE
+from schannel_py.tls.sigalgs import RSA_PSS_RSAE_SHA256
+from tests.support import certgen
+from tests.support.hostile_server import (
     ECDSA_P256_SHA256,
     Attack,
     Harness,
@@ -30,16 +39,7 @@ from hostile_server import (
     run_attack,
     to_client_flight12,
 )
-from hostile_server import Identity as ServerIdentity
-
-import schannel_py as sc
-from schannel_py.sspi import cache
-from schannel_py.sspi import context as X
-from schannel_py.tls.alerts import AlertDescription as A
-from schannel_py.tls.groups import SECP256R1, X25519
-from schannel_py.tls.messages import Ext, HandshakeType, handshake_message
-from schannel_py.tls.record import ALERT, APPLICATION_DATA, CHANGE_CIPHER_SPEC, HANDSHAKE
-from schannel_py.tls.sigalgs import RSA_PSS_RSAE_SHA256
+from tests.support.hostile_server import Identity as ServerIdentity
 
 HT = HandshakeType
 ATTACKS, attack = registry()

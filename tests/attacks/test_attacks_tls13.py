@@ -17,19 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from hostile_server import (
-    ECDSA_P256_SHA256,
-    Attack,
-    Harness,
-    Server13,
-    credential,
-    ext_block,
-    identity,
-    record,
-    registry,
-    run_attack,
-    u16,
-)
 
 import schannel_py as sc
 from schannel_py.tls.alerts import AlertDescription as A
@@ -43,6 +30,19 @@ from schannel_py.tls.messages import (
 )
 from schannel_py.tls.record import ALERT, APPLICATION_DATA, CHANGE_CIPHER_SPEC, HANDSHAKE
 from schannel_py.tls.sigalgs import RSA_PSS_RSAE_SHA256
+from tests.support.hostile_server import (
+    ECDSA_P256_SHA256,
+    Attack,
+    Harness,
+    Server13,
+    credential,
+    ext_block,
+    identity,
+    record,
+    registry,
+    run_attack,
+    u16,
+)
 
 HT = HandshakeType
 ATTACKS, attack = registry()

@@ -16,7 +16,7 @@
 CI runs ``SCHANNEL_FUZZ_EXAMPLES`` examples per property (default 100).  The
 long campaign (at least one million inputs overall) is::
 
-    SCHANNEL_FUZZ_EXAMPLES=250000 python -m pytest tests/test_fuzz.py \\
+    SCHANNEL_FUZZ_EXAMPLES=250000 python -m pytest tests/attacks/test_fuzz.py \\
         -p no:cacheprovider --hypothesis-show-statistics -q
 
 which runs 250 000 examples for each of the eight properties and prints, per
@@ -29,10 +29,8 @@ import os
 from collections.abc import Callable
 
 import pytest
-from hostile_server import Harness, Server12, Server13, split_records
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from sspi_driver import no_unexpected_exceptions
 
 import schannel_py as sc
 from schannel_py.tls.alerts import AlertDescription, TLSError
@@ -54,6 +52,8 @@ from schannel_py.tls.messages import (
     write_extensions,
 )
 from schannel_py.tls.record import APPLICATION_DATA, HEADER_LEN
+from tests.support.hostile_server import Harness, Server12, Server13, split_records
+from tests.support.sspi_driver import no_unexpected_exceptions
 
 EXAMPLES = int(os.environ.get("SCHANNEL_FUZZ_EXAMPLES", "100"))
 SETTINGS = settings(

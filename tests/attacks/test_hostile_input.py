@@ -17,14 +17,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import peers
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from memserver import MemoryServer
-from sspi_driver import CURL_FLAGS, CurlLoop, acquire, no_unexpected_exceptions
 
 import schannel_py as sc
+from tests.support import peers
+from tests.support.memserver import MemoryServer
+from tests.support.sspi_driver import CURL_FLAGS, CurlLoop, acquire, no_unexpected_exceptions
 
 SETTINGS = settings(
     max_examples=200,

@@ -9,15 +9,6 @@ import random
 from pathlib import Path
 
 import pytest
-from certgen import (
-    ROOT_NAME,
-    Issued,
-    Pki,
-    make_ca,
-    make_leaf,
-    make_pki,
-    make_self_signed,
-)
 from cryptography.hazmat.primitives import serialization
 
 from schannel_py import crypt32 as c
@@ -29,6 +20,15 @@ from schannel_py.constants import (
     SEC_E_OK,
     SEC_E_UNTRUSTED_ROOT,
     SEC_E_WRONG_PRINCIPAL,
+)
+from tests.support.certgen import (
+    ROOT_NAME,
+    Issued,
+    Pki,
+    make_ca,
+    make_leaf,
+    make_pki,
+    make_self_signed,
 )
 
 UTC = datetime.timezone.utc

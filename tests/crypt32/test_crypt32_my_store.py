@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from certgen import Issued, make_ca, make_leaf
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from schannel_py import crypt32 as c
 from schannel_py.crypt32 import store as store_module
+from tests.support.certgen import Issued, make_ca, make_leaf
 
 UTC = datetime.timezone.utc
 NOW = datetime.datetime(2025, 6, 1, 12, 0, tzinfo=UTC)

@@ -32,7 +32,6 @@ import functools
 import ipaddress
 import json
 import warnings
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,8 +46,9 @@ from schannel_py.constants import (
     SEC_E_OK,
     SecStatus,
 )
+from tests.support.paths import ROOT
 
-VECTORS = Path(__file__).resolve().parent.parent / "vectors" / "x509-limbo.json"
+VECTORS = ROOT / "vectors" / "x509-limbo.json"
 
 CRL = "revocation is not checked: verify_server_chain takes no CRLs (the README's known difference)"
 CN = (

@@ -5,7 +5,8 @@ its part on loopback: listen, start the shim with ``-port``/``-shim-id``, read
 the 8-byte little-endian id, act as the TLS server with Python's ``ssl``, send
 the 32-byte message ``0x42 ^ j``, check the ``^ 0xFF`` echo, accept the
 resumption connections and check the shim's exit code and stderr.  Every test
-is bounded in time (socket timeouts, subprocess timeouts, SIGALRM).
+is bounded in time (socket timeouts, subprocess timeouts, SIGALRM).  The runner
+itself (``run_shim`` and its handlers) is tests/support/bogo_runner.py.
 """
 
 from __future__ import annotations
@@ -20,23 +21,30 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import certgen
 import pytest
-from wire import plaintext_handshake_messages
 
 from bogo import shim as bogo_shim  # the repository root is on pytest's pythonpath
-
-REPO = Path(__file__).resolve().parent.parent
-
-TIMEOUT = 20.0
-SHIM_ID = 0x0123456789ABCDEF
-MESSAGE = bytes(0x42 ^ j for j in range(32))
-ECHO = bytes(b ^ 0xFF for b in MESSAGE)
+from tests.support import certgen
+from tests.support.bogo_runner import (
+    ECHO,
+    MESSAGE,
+    SHIM_ID,
+    TIMEOUT,
+    Handler,
+    assert_failure,
+    assert_success,
+    client_hello_extensions,
+    recv_exact,
+    run_shim,
+    server_context,
+    splice,
+    tls_echo,
+)
+from tests.support.paths import ROOT
 
 
 class Deadline(Exception):
@@ -72,147 +80,6 @@ def client_files(tmp_path_factory: pytest.TempPathFactory) -> certgen.PemPaths:
     return cert.write(tmp_path_factory.mktemp("bogo-client"))
 
 
-def server_context(
-    files: certgen.PemPaths, version: str = "1.3", *, tickets: bool = True
-) -> ssl.SSLContext:
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(files.fullchain, files.key)
-    tls = ssl.TLSVersion.TLSv1_3 if version == "1.3" else ssl.TLSVersion.TLSv1_2
-    ctx.minimum_version = ctx.maximum_version = tls
-    if not tickets:
-        ctx.options |= ssl.OP_NO_TICKET
-    return ctx
-
-
-@dataclass
-class ShimResult:
-    returncode: int
-    stdout: str
-    stderr: str
-    records: list[dict[str, Any]] = field(default_factory=list)
-
-
-Handler = Callable[[socket.socket, int, dict[str, Any]], None]
-
-
-def run_shim(
-    flags: list[str],
-    handler: Handler | None,
-    *,
-    connections: int = 1,
-    ipv6: bool = False,
-    shim_id: int = SHIM_ID,
-    env: dict[str, str] | None = None,
-) -> ShimResult:
-    """Listen, start the shim, and hand each accepted connection (id checked) to ``handler``."""
-    family = socket.AF_INET6 if ipv6 else socket.AF_INET
-    host = "::1" if ipv6 else "127.0.0.1"
-    listener = socket.socket(family, socket.SOCK_STREAM)
-    listener.bind((host, 0))
-    listener.listen(4)
-    listener.settimeout(TIMEOUT)
-    port = listener.getsockname()[1]
-    argv = [sys.executable, "-m", "bogo.shim", "-port", str(port), "-shim-id", str(shim_id)]
-    if ipv6:
-        argv.append("-ipv6")
-    argv += flags
-    proc = subprocess.Popen(
-        argv,
-        cwd=REPO,
-        env=dict(os.environ, PYTHONPATH=str(REPO), **(env or {})),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    records: list[dict[str, Any]] = []
-    errors: list[BaseException] = []
-
-    def serve() -> None:
-        try:
-            for i in range(connections):
-                sock, _ = listener.accept()
-                sock.settimeout(TIMEOUT)
-                rec: dict[str, Any] = {}
-                records.append(rec)
-                with sock:
-                    got = b""
-                    while len(got) < 8:
-                        chunk = sock.recv(8 - len(got))
-                        if not chunk:
-                            break
-                        got += chunk
-                    rec["id"] = struct.unpack("<Q", got)[0] if len(got) == 8 else None
-                    if handler is not None:
-                        handler(sock, i, rec)
-        except BaseException as e:  # reported by the caller
-            errors.append(e)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    try:
-        thread.start()
-        out, err = proc.communicate(timeout=TIMEOUT * 2)
-        thread.join(TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        raise
-    finally:
-        listener.close()
-    result = ShimResult(proc.returncode, out.decode(), err.decode(), records)
-    for e in errors:
-        if not isinstance(e, (ssl.SSLError, OSError)):
-            raise e
-    for rec in records:
-        assert rec["id"] == shim_id, rec
-    return result
-
-
-def tls_echo(
-    ctx_for: Callable[[int], ssl.SSLContext],
-    *,
-    writes_first: bool = False,
-    message: bytes = MESSAGE,
-) -> Handler:
-    """The runner's doExchange: handshake, message, check the echo, close_notify."""
-
-    def handler(sock: socket.socket, i: int, rec: dict[str, Any]) -> None:
-        tls = ctx_for(i).wrap_socket(sock, server_side=True)
-        rec["resumed"] = tls.session_reused
-        rec["version"] = tls.version()
-        rec["alpn"] = tls.selected_alpn_protocol()
-        rec["peercert"] = tls.getpeercert(binary_form=True)
-        rec["tls_unique"] = tls.get_channel_binding("tls-unique")
-        if writes_first:
-            rec["first"] = recv_exact(tls, 5)
-        tls.sendall(message)
-        rec["echo"] = recv_exact(tls, len(message))
-        tls.unwrap()
-
-    return handler
-
-
-def recv_exact(sock: socket.socket, n: int) -> bytes:
-    """Up to ``n`` bytes: fewer only when the peer closes first (plain or TLS socket)."""
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            break
-        data += chunk
-    return data
-
-
-def assert_success(result: ShimResult) -> None:
-    assert result.returncode == 0, result.stderr
-    assert result.stderr == ""
-
-
-def assert_failure(result: ShimResult, needle: str) -> None:
-    assert result.returncode == 1, (result.returncode, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("TLSERR reason="), result.stderr
-    assert needle in lines[0], lines[0]
-
-
 # --- process-level protocol ---------------------------------------------------------
 
 
@@ -220,7 +87,7 @@ def test_handshaker_probe_answers_no() -> None:
     for argv in (["-is-handshaker-supported"], ["-async", "-is-handshaker-supported"]):
         proc = subprocess.run(
             [sys.executable, "-m", "bogo.shim", *argv],
-            cwd=REPO,
+            cwd=ROOT,
             capture_output=True,
             timeout=TIMEOUT,
         )
@@ -231,7 +98,7 @@ def test_handshaker_probe_answers_no() -> None:
 
 def test_runs_as_a_script_too() -> None:
     proc = subprocess.run(
-        [sys.executable, str(REPO / "bogo" / "shim.py"), "-is-handshaker-supported"],
+        [sys.executable, str(ROOT / "bogo" / "shim.py"), "-is-handshaker-supported"],
         capture_output=True,
         timeout=TIMEOUT,
     )
@@ -447,16 +314,16 @@ def test_stderr_noise_is_silenced() -> None:
         Bad()
         gc.collect()
     """
-    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONWARNINGS="error", PYTHONDEVMODE="1")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONWARNINGS="error", PYTHONDEVMODE="1")
     proc = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, timeout=TIMEOUT
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, timeout=TIMEOUT
     )
     assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
     # Without it each of them writes to stderr (the check above is not vacuous).
     noisy = code.replace("shim.silence_stderr_noise()", "pass")
     env["PYTHONWARNINGS"] = "always"
     proc = subprocess.run(
-        [sys.executable, "-c", noisy], cwd=REPO, env=env, capture_output=True, timeout=TIMEOUT
+        [sys.executable, "-c", noisy], cwd=ROOT, env=env, capture_output=True, timeout=TIMEOUT
     )
     assert b"DeprecationWarning" in proc.stderr and b"unexpected" in proc.stderr
     assert b"in a finalizer" in proc.stderr
@@ -791,26 +658,6 @@ def test_alpn(server_files: certgen.PemPaths) -> None:
     assert_failure(result, ":ALPN_MISMATCH:")
 
 
-def client_hello_extensions(stream: bytes) -> dict[int, bytes]:
-    """The extensions (type -> body) of the first ClientHello in ``stream``."""
-    for t, body in plaintext_handshake_messages(stream):
-        if t != 1:
-            continue
-        i = 2 + 32
-        i += 1 + body[i]  # legacy_session_id
-        i += 2 + int.from_bytes(body[i : i + 2], "big")  # cipher_suites
-        i += 1 + body[i]  # legacy_compression_methods
-        end = i + 2 + int.from_bytes(body[i : i + 2], "big")
-        i += 2
-        out: dict[int, bytes] = {}
-        while i + 4 <= end:
-            n = int.from_bytes(body[i + 2 : i + 4], "big")
-            out[int.from_bytes(body[i : i + 2], "big")] = body[i + 4 : i + 4 + n]
-            i += 4 + n
-        return out
-    raise AssertionError("no complete ClientHello")
-
-
 def grab_client_hello(sock: socket.socket, i: int, rec: dict[str, Any]) -> None:
     """Keep the first ClientHello in rec["hello"], then hang up (the shim fails)."""
     data = b""
@@ -926,45 +773,6 @@ def test_server_alert_is_reported(server_files: certgen.PemPaths) -> None:
 # --- renegotiation (openssl s_server behind a relay; Python's ssl cannot send HelloRequest) ---
 
 
-def _pump(src: socket.socket, dst: socket.socket, copy: bytearray | None) -> None:
-    try:
-        while data := src.recv(65536):
-            if copy is not None:
-                copy += data
-            dst.sendall(data)
-    except OSError:
-        pass
-    finally:
-        try:
-            dst.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-
-
-def splice(
-    sock: socket.socket,
-    address: tuple[str, int],
-    run: Callable[[], None],
-    to_upstream: bytearray | None = None,
-    to_sock: bytearray | None = None,
-) -> None:
-    """Relay ``sock`` to a new connection to ``address`` both ways while ``run()``
-    drives the far end, keeping copies of each direction when buffers are given."""
-    upstream = socket.create_connection(address, timeout=TIMEOUT)
-    threads = [
-        threading.Thread(target=_pump, args=(sock, upstream, to_upstream), daemon=True),
-        threading.Thread(target=_pump, args=(upstream, sock, to_sock), daemon=True),
-    ]
-    for t in threads:
-        t.start()
-    try:
-        run()
-    finally:
-        for t in threads:
-            t.join(TIMEOUT)
-        upstream.close()
-
-
 def relay_to_openssl(srv: Any, commands: Callable[[], None]) -> Handler:  # srv: peers.OpenSSLServer
     """Relay the shim's connection (after its id) to s_server and run ``commands``."""
 
@@ -988,7 +796,7 @@ def relay_to_openssl(srv: Any, commands: Callable[[], None]) -> Handler:  # srv:
     ],
 )
 def test_server_initiated_renegotiation(pki: Any, flags: list[str], ok: bool) -> None:
-    import peers
+    from tests.support import peers
 
     with peers.OpenSSLServer(**pki.ecdsa.server_kwargs(), tls13=False) as srv:
 

@@ -15,9 +15,11 @@ import socket
 import ssl
 from typing import Any
 
-import certgen
 import pytest
-from test_bogo_shim import (
+
+from bogo import shim as bogo_shim
+from tests.support import certgen
+from tests.support.bogo_runner import (
     ECHO,
     MESSAGE,
     TIMEOUT,
@@ -27,9 +29,7 @@ from test_bogo_shim import (
     run_shim,
     server_context,
 )
-from wire import certificate_request_types
-
-from bogo import shim as bogo_shim
+from tests.support.wire import certificate_request_types
 
 
 @pytest.fixture(scope="module")

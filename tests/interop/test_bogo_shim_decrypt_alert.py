@@ -18,9 +18,10 @@ import ssl
 from collections.abc import Callable
 from typing import Any
 
-import certgen
 import pytest
-from test_bogo_shim import (
+
+from tests.support import certgen
+from tests.support.bogo_runner import (
     MESSAGE,
     TIMEOUT,
     Handler,

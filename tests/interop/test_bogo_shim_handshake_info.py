@@ -2,7 +2,7 @@
 
 Python's ``ssl`` can neither force a HelloRetryRequest nor choose the signature
 schemes of its CertificateRequest, so these put ``openssl s_server`` behind the
-stand-in runner's relay (see test_bogo_shim_openssl): ``-groups`` for a group the
+stand-in runner's relay (tests/support/bogo_runner.py): ``-groups`` for a group the
 client supports but sends no key share for, ``-client_sigalgs`` for the
 CertificateRequest.  The shim reads both through SECPKG_ATTR_PY_HANDSHAKE_INFO.
 ``-msg`` shows the shim's KeyUpdates (``-key-update``).
@@ -13,11 +13,20 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import certgen
-import peers
 import pytest
-from test_bogo_shim import assert_failure, assert_success, client_hello_extensions, run_shim
-from test_bogo_shim_openssl import PING_ECHO, Leg, echo_then_eof, openssl_server, relay
+
+from tests.support import certgen, peers
+from tests.support.bogo_runner import (
+    PING_ECHO,
+    Leg,
+    assert_failure,
+    assert_success,
+    client_hello_extensions,
+    echo_then_eof,
+    openssl_server,
+    relay,
+    run_shim,
+)
 
 pytestmark = pytest.mark.interop
 

@@ -2,7 +2,7 @@
 
 Python's ``ssl`` has no RFC 5705 exporter, cannot send a HelloRequest and does
 not show a ticket's ``ticket_age_add``, so these tests put ``openssl s_server``
-behind the stand-in runner (``run_shim`` of test_bogo_shim): the runner accepts
+behind the stand-in runner (``run_shim`` of tests/support/bogo_runner.py): the runner accepts
 the shim's connection, reads its id, and relays the rest to s_server, keeping
 a copy of both directions.  The plaintext handshake messages in that copy give
 the randoms and the ClientHello's pre_shared_key; s_server's own output gives
@@ -20,82 +20,26 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import socket
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import peers
 import pytest
-from test_bogo_shim import (
-    TIMEOUT,
+
+from bogo import shim as bogo_shim
+from tests.support import peers
+from tests.support.bogo_runner import (
+    PING,
+    PING_ECHO,
+    Leg,
     ShimResult,
     assert_success,
     client_hello_extensions,
+    echo_then_eof,
+    openssl_server,
+    relay,
     run_shim,
-    splice,
 )
-from wire import plaintext_handshake_messages
-
-from bogo import shim as bogo_shim
-
-PING = b"ping\n"  # what s_server sends for send_line("ping")
-PING_ECHO = bytes(b ^ 0xFF for b in PING)
-
-# --- relay ------------------------------------------------------------------------------
-
-
-@dataclass
-class Leg:
-    """One relayed connection: the bytes each way and s_server's output for it."""
-
-    index: int
-    srv: peers.OpenSSLServer
-    mark: int  # where this connection's part of s_server's output starts (bytes)
-    to_server: bytearray = field(default_factory=bytearray)
-    to_client: bytearray = field(default_factory=bytearray)
-
-    def output(self) -> bytes:
-        return self.srv.output_bytes()[self.mark :]
-
-    def wait(self, pattern: bytes, timeout: float = TIMEOUT) -> re.Match[bytes]:
-        """Wait until this connection's output matches ``pattern`` (a bytes regex)."""
-        rx = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        while True:
-            m = rx.search(self.output())
-            if m is not None:
-                return m
-            if time.monotonic() > deadline or not self.srv.is_running():
-                raise peers.PeerError(
-                    f"s_server output has no {pattern!r}:\n{self.output()[-4000:]!r}"
-                )
-            time.sleep(0.02)
-
-
-Script = Callable[[Leg], None]
-
-
-def relay(srv: peers.OpenSSLServer, script: Script, legs: list[Leg]) -> Any:
-    """A run_shim handler relaying each connection to s_server while ``script`` drives it."""
-
-    def handler(sock: socket.socket, i: int, rec: dict[str, Any]) -> None:
-        leg = Leg(i, srv, len(srv.output_bytes()))
-        legs.append(leg)
-        splice(sock, srv.address, lambda: script(leg), leg.to_server, leg.to_client)
-
-    return handler
-
-
-def echo_then_eof(leg: Leg) -> None:
-    """The runner's message exchange, s_server style: send a line, await the XOR echo, EOF."""
-    leg.wait(rb"CIPHER is")
-    leg.srv.send_line(PING.decode().strip())
-    leg.wait(re.escape(PING_ECHO))
-    leg.srv.end_connection()  # EOF without close_notify: the shim stops cleanly
-
+from tests.support.wire import plaintext_handshake_messages
 
 # --- plaintext handshake messages in the relayed bytes ---------------------------------
 
@@ -181,18 +125,6 @@ SUITES = {
     ("1.2", "sha256"): {"cipher": "ECDHE-ECDSA-AES128-GCM-SHA256"},
     ("1.2", "sha384"): {"cipher": "ECDHE-ECDSA-AES256-GCM-SHA384"},
 }
-
-
-def openssl_server(
-    pki: peers.ServerPki, version: str, extra: list[str], **kwargs: Any
-) -> peers.OpenSSLServer:
-    return peers.OpenSSLServer(
-        **pki.ecdsa.server_kwargs(),
-        tls13=version == "1.3",
-        tls12=version == "1.2",
-        extra_args=extra,
-        **kwargs,
-    )
 
 
 def exporter_run(

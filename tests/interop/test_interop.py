@@ -1,6 +1,6 @@
 """Interop: the SSPI client (driven by :mod:`schannel_py.stream`, curl's loop) against real peers.
 
-Peers (see ``tests/peers.py``): ``openssl s_server``, ``gnutls-serv`` and a Python
+Peers (see ``tests/support/peers.py``): ``openssl s_server``, ``gnutls-serv`` and a Python
 ``ssl`` server, all on loopback (127.0.0.1 / ::1).  Everything goes through
 ``schannel_py.stream`` -- AcquireCredentialsHandle, the InitializeSecurityContext
 loop, EncryptMessage / DecryptMessage, SEC_I_RENEGOTIATE handling and the
@@ -28,14 +28,13 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import certgen
-import peers
 import pytest
 
 import schannel_py as S
 from schannel_py import stream
 from schannel_py.sspi import context as sspi_context
 from schannel_py.stream import SChannelError, SChannelStream
+from tests.support import certgen, peers
 
 pytestmark = pytest.mark.interop
 

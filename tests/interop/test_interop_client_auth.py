@@ -5,13 +5,12 @@ from __future__ import annotations
 import ssl
 from pathlib import Path
 
-import certgen
-import peers
 import pytest
-from test_client_auth import client_certificate, credential
 
 import schannel_py as sc
 from schannel_py import stream
+from tests.support import certgen, peers
+from tests.support.clientauth import client_certificate, credential
 
 pytestmark = pytest.mark.interop
 KEY_TYPES = ["p256", "p384", "rsa2048", "ed25519"]

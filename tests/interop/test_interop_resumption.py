@@ -30,13 +30,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import peers
 import pytest
 
 import schannel_py as sc
 from schannel_py import stream
 from schannel_py.sspi import context as sspi_context
 from schannel_py.tls.session import Session12, Ticket13
+from tests.support import peers
 
 pytestmark = pytest.mark.interop
 

@@ -7,11 +7,11 @@ import random
 import time
 from pathlib import Path
 
-import peers
 import pytest
 
 import schannel_py as sc
 from schannel_py import stream
+from tests.support import peers
 
 pytestmark = pytest.mark.interop
 

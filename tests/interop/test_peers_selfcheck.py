@@ -1,4 +1,4 @@
-"""Self-checks of the interop harness (tests/peers.py) using Python's own ssl client.
+"""Self-checks of the interop harness (tests/support/peers.py) using Python's own ssl client.
 
 These say nothing about schannel_py: they prove the servers start, speak what
 they were asked to, stop, and that the test PKI is accepted or rejected as
@@ -14,8 +14,9 @@ import ssl
 import time
 from pathlib import Path
 
-import peers
 import pytest
+
+from tests.support import peers
 
 IO_TIMEOUT = 5.0
 

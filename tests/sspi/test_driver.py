@@ -9,15 +9,14 @@ import ssl
 import threading
 from pathlib import Path
 
-import peers
 import pytest
-from sspi_driver import acquire
 
 import schannel_py as sc
 from schannel_py.driver import SspiDriver, SspiEOFError, SspiError
 from schannel_py.testing.memserver import MemoryServer
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.support import peers
+from tests.support.paths import ROOT
+from tests.support.sspi_driver import acquire
 
 
 def server_context(pki: peers.ServerPki, version: ssl.TLSVersion) -> ssl.SSLContext:
@@ -193,8 +192,8 @@ def test_caller_supplied_buffers(pki: peers.ServerPki, root_certs_env: Path) -> 
 #: The places that once had their own copy of curl's loop; they now use the driver.
 DRIVER_USERS = [
     "schannel_py/stream.py",
-    "tests/sspi_driver.py",
-    "tests/hostile_server.py",
+    "tests/support/sspi_driver.py",
+    "tests/support/hostile_server.py",
     "benchmarks/harness.py",
     "bogo/shim.py",
 ]
@@ -215,7 +214,7 @@ def isc_call_sites(path: Path) -> list[int]:
 
 @pytest.mark.parametrize("rel", DRIVER_USERS)
 def test_no_private_isc_loop(rel: str) -> None:
-    assert isc_call_sites(REPO / rel) == [], f"{rel} calls ISC itself: use schannel_py.driver"
+    assert isc_call_sites(ROOT / rel) == [], f"{rel} calls ISC itself: use schannel_py.driver"
 
 
 def test_isc_loops_only_in_the_driver_and_the_curl_port() -> None:
@@ -224,8 +223,8 @@ def test_isc_loops_only_in_the_driver_and_the_curl_port() -> None:
     allowed = {"schannel_py/driver.py", "examples/curl_loop.py"}
     offenders = []
     for folder in ("schannel_py", "benchmarks", "bogo", "examples"):
-        for path in sorted((REPO / folder).rglob("*.py")):
-            rel = path.relative_to(REPO).as_posix()
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            rel = path.relative_to(ROOT).as_posix()
             if rel in allowed or rel.startswith(("schannel_py/sspi/", "schannel_py/tls/")):
                 continue
             tree = ast.parse(path.read_text(), rel)
@@ -238,6 +237,6 @@ def test_isc_loops_only_in_the_driver_and_the_curl_port() -> None:
                             if name == "InitializeSecurityContext":
                                 offenders.append(f"{rel}:{node.lineno}")
     assert offenders == []
-    assert isc_call_sites(REPO / "schannel_py/driver.py")
-    doc = ast.get_docstring(ast.parse((REPO / "examples/curl_loop.py").read_text())) or ""
+    assert isc_call_sites(ROOT / "schannel_py/driver.py")
+    doc = ast.get_docstring(ast.parse((ROOT / "examples/curl_loop.py").read_text())) or ""
     assert "lib/vtls/schannel.c" in doc

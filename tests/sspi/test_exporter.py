@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import peers
 import pytest
-from memserver import MemoryServer
-from sspi_driver import CurlLoop, acquire
 
 import schannel_py as sc
 from schannel_py import stream
+from tests.support import peers
+from tests.support.memserver import MemoryServer
+from tests.support.sspi_driver import CurlLoop, acquire
 
 
 def export(

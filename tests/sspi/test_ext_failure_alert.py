@@ -4,7 +4,7 @@ DecryptMessage has no SECBUFFER_ALERT output, so after it fails the caller
 learns the alert TLS prescribes from SECPKG_ATTR_PY_HANDSHAKE_INFO
 (``fFailureAlert`` / ``bFailureAlert``) and sends it with
 ApplyControlToken(SCHANNEL_ALERT) + ISC, which protects it under the current
-write key.  The scripted servers of tests/hostile_server.py hold the client's
+write key.  The scripted servers of tests/support/hostile_server.py hold the client's
 write keys, so they open that record and name the alert they received.
 """
 
@@ -13,17 +13,17 @@ from __future__ import annotations
 import ssl
 from collections.abc import Callable
 
-import peers
 import pytest
-from hostile_server import Harness, Server12, Server13, credential, finish12, record
-from memserver import MemoryServer
-from sspi_driver import CurlLoop, acquire
 
 import schannel_py as sc
 from schannel_py.tls.alerts import AlertDescription as A
 from schannel_py.tls.messages import HandshakeType as HT
 from schannel_py.tls.messages import handshake_message
 from schannel_py.tls.record import ALERT, APPLICATION_DATA, HANDSHAKE
+from tests.support import peers
+from tests.support.hostile_server import Harness, Server12, Server13, credential, finish12, record
+from tests.support.memserver import MemoryServer
+from tests.support.sspi_driver import CurlLoop, acquire
 
 
 def failure_alert(ctx: sc.CtxtHandle) -> int | None:

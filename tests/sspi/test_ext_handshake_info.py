@@ -11,17 +11,17 @@ import struct
 from collections.abc import Iterator
 from pathlib import Path
 
-import peers
 import pytest
-from memserver import MemoryServer
-from sspi_driver import CurlLoop, acquire, no_unexpected_exceptions
-from wire import certificate_request_types
 
 import schannel_py as sc
 from schannel_py import stream
 from schannel_py.sspi import cache as K
 from schannel_py.tls import groups as G
 from schannel_py.tls import sigalgs as SA
+from tests.support import peers
+from tests.support.memserver import MemoryServer
+from tests.support.sspi_driver import CurlLoop, acquire, no_unexpected_exceptions
+from tests.support.wire import certificate_request_types
 
 TLS12, TLS13 = ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3
 

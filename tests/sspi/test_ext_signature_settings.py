@@ -12,17 +12,17 @@ from __future__ import annotations
 import ssl
 from pathlib import Path
 
-import peers
 import pytest
-from memserver import MemoryServer
-from sspi_driver import CurlLoop, no_unexpected_exceptions
-from test_client_auth import client_certificate, server
 
 import schannel_py as sc
 from schannel_py import crypt32, stream
 from schannel_py.sspi import context as X
 from schannel_py.tls import sigalgs as SA
 from schannel_py.tls.messages import ClientHello, HandshakeType, Offer
+from tests.support import peers
+from tests.support.clientauth import client_certificate, server
+from tests.support.memserver import MemoryServer
+from tests.support.sspi_driver import CurlLoop, no_unexpected_exceptions
 
 TLS12, TLS13 = ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3
 Usage = sc.TlsParametersCngAlgUsageSignature

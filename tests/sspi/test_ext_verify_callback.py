@@ -14,14 +14,14 @@ import ssl
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import peers
 import pytest
-from memserver import MemoryServer
-from sspi_driver import CURL_FLAGS, CurlLoop, acquire, no_unexpected_exceptions
 
 import schannel_py as sc
 from schannel_py import crypt32, stream
 from schannel_py.sspi import cache as K
+from tests.support import peers
+from tests.support.memserver import MemoryServer
+from tests.support.sspi_driver import CURL_FLAGS, CurlLoop, acquire, no_unexpected_exceptions
 
 TLS12, TLS13 = ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3
 VERSIONS = pytest.mark.parametrize("version", [TLS13, TLS12], ids=["tls13", "tls12"])

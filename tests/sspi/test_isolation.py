@@ -7,14 +7,13 @@ import logging
 import threading
 from pathlib import Path
 
-import peers
-from memserver import MemoryServer
-from sspi_driver import CurlLoop, acquire
-
 import schannel_py as sc
 from schannel_py import trace
 from schannel_py.sspi import cache
 from schannel_py.sspi import context as X
+from tests.support import peers
+from tests.support.memserver import MemoryServer
+from tests.support.sspi_driver import CurlLoop, acquire
 
 
 def _secret_forms(values: list[bytes]) -> list[str]:

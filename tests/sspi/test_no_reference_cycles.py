@@ -12,15 +12,14 @@ import ssl
 from collections.abc import Callable
 from pathlib import Path
 
-import peers
-from conftest import FakeClock
-from memserver import MemoryServer
-from sspi_driver import CurlLoop, acquire
-from test_session_cache import connect, reconnected, schannel_cred, server_context
-
 import schannel_py as sc
 from schannel_py.sspi import cache as K
 from schannel_py.sspi import context as X
+from tests.support import peers
+from tests.support.clock import FakeClock
+from tests.support.memserver import MemoryServer
+from tests.support.sessions import connect, reconnected, schannel_cred, server_context
+from tests.support.sspi_driver import CurlLoop, acquire
 
 
 def package_garbage(run: Callable[[], None]) -> list[str]:

@@ -8,57 +8,17 @@ import struct
 import threading
 from pathlib import Path
 
-import peers
 import pytest
-from conftest import FakeClock
-from memserver import MemoryServer
-from sspi_driver import CurlLoop, acquire
 
 import schannel_py as sc
 from schannel_py.sspi import cache as K
 from schannel_py.sspi import context as X
 from schannel_py.tls.session import Session12, Ticket13
-
-
-def server_context(
-    pki: peers.ServerPki, max_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3
-) -> ssl.SSLContext:
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.maximum_version = max_version
-    ctx.load_cert_chain(pki.ecdsa.fullchain, pki.ecdsa.key)
-    return ctx
-
-
-def connect(
-    ctx: ssl.SSLContext, cred: sc.CredHandle, target: str = "localhost", flags64: int = 0
-) -> CurlLoop:
-    """One connection: handshake, then read the server's tickets (RENEGOTIATE + ISC) and one reply."""
-    loop = CurlLoop(MemoryServer.for_context(ctx), cred, target=target, flags64=flags64)
-    assert loop.handshake() == sc.SEC_E_OK
-    loop.server.feed(loop.encrypt(b"ping"))
-    assert loop.server.read() == b"ping"
-    loop.encdata += loop.server.write(b"pong")
-    plain, _ = loop.decrypt_all()
-    assert plain == b"pong"
-    return loop
-
-
-def reconnected(loop: CurlLoop) -> bool:
-    info = sc.SecPkgContext_SessionInfo()
-    assert sc.QueryContextAttributes(loop.ctx, sc.SECPKG_ATTR_SESSION_INFO, info) == sc.SEC_E_OK
-    flag = bool(info.dwFlags & sc.SSL_SESSION_RECONNECT)
-    assert flag == loop.server.tls.session_reused  # what we report is what the server did
-    return flag
-
-
-def schannel_cred(lifespan_ms: int = 0, logon: object = None) -> sc.CredHandle:
-    cred = sc.CredHandle()
-    auth = sc.SCHANNEL_CRED(dwVersion=sc.SCHANNEL_CRED_VERSION, dwSessionLifespan=lifespan_ms)
-    status = sc.AcquireCredentialsHandle(
-        None, sc.UNISP_NAME, sc.SECPKG_CRED_OUTBOUND, logon, auth, None, None, cred, sc.TimeStamp()
-    )
-    assert status == sc.SEC_E_OK
-    return cred
+from tests.support import peers
+from tests.support.clock import FakeClock
+from tests.support.memserver import MemoryServer
+from tests.support.sessions import connect, reconnected, schannel_cred, server_context
+from tests.support.sspi_driver import CurlLoop, acquire
 
 
 def test_tls13_ticket_resumes_once(

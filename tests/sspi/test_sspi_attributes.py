@@ -16,17 +16,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import certgen
-import peers
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
-from memserver import MemoryServer
-from sspi_driver import CURL_FLAGS, CurlLoop
 
 import schannel_py as sc
 from schannel_py.crypt32 import CertEnumCertificatesInStore
+from tests.support import certgen, peers
+from tests.support.memserver import MemoryServer
+from tests.support.sspi_driver import CURL_FLAGS, CurlLoop
 
 pytestmark = pytest.mark.usefixtures("root_certs_env")
 

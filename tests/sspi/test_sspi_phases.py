@@ -16,19 +16,20 @@ import struct
 from collections.abc import Callable
 from pathlib import Path
 
-import peers
 import pytest
-from memserver import MemoryServer
-from sspi_driver import CURL_FLAGS, CurlLoop, acquire
-from test_client_auth import credential, server
 
 import schannel_py as sc
 from schannel_py import diagram
 from schannel_py.sspi import context as X
 from schannel_py.sspi import handshake as H
 from schannel_py.sspi.phases import CONTEXT_EXPIRED, INCOMPLETE, PHASES, IllegalMove, Phase, move
+from tests.support import peers
+from tests.support.clientauth import credential, server
+from tests.support.memserver import MemoryServer
+from tests.support.paths import ROOT
+from tests.support.sspi_driver import CURL_FLAGS, CurlLoop, acquire
 
-SSPI = Path(__file__).resolve().parent.parent / "schannel_py" / "sspi"
+SSPI = ROOT / "schannel_py" / "sspi"
 
 
 def test_every_phase_has_a_rule_and_an_isc_step() -> None:

@@ -15,13 +15,13 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import peers
 import pytest
-from memserver import MemoryServer
-from sspi_driver import CURL_FLAGS, CurlLoop, acquire
 
 import schannel_py as sc
 from schannel_py.tls.messages import ClientHello
+from tests.support import peers
+from tests.support.memserver import MemoryServer
+from tests.support.sspi_driver import CURL_FLAGS, CurlLoop, acquire
 
 EXT_SERVER_NAME = 0
 EXT_ALPN = 16

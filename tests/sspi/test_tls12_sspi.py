@@ -6,14 +6,14 @@ import hashlib
 import ssl
 from pathlib import Path
 
-import peers
 import pytest
-from memserver import MemoryServer
-from sspi_driver import CurlLoop, acquire
 
 import schannel_py as sc
 from schannel_py.tls.messages import DOWNGRADE_TLS12
 from schannel_py.tls.record import frame
+from tests.support import peers
+from tests.support.memserver import MemoryServer
+from tests.support.sspi_driver import CurlLoop, acquire
 
 TLS12 = ssl.TLSVersion.TLSv1_2
 TLS13 = ssl.TLSVersion.TLSv1_3

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from sspi_driver import CURL_FLAGS, acquire
 
 import schannel_py as sc
 from schannel_py.driver import SspiDriver, SspiError
@@ -69,6 +68,7 @@ from schannel_py.tls.record import (
 )
 from schannel_py.tls.session import Transcript
 from schannel_py.tls.suites import SUITES
+from tests.support.sspi_driver import CURL_FLAGS, acquire
 
 HT = HandshakeType
 ECDSA_P256_SHA256 = 0x0403

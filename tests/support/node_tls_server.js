@@ -1,4 +1,4 @@
-// A TLS 1.3 echo server on Node.js (OpenSSL 3.5+) for tests/test_interop_hybrid.py.
+// A TLS 1.3 echo server on Node.js (OpenSSL 3.5+) for tests/interop/test_interop_hybrid.py.
 //
 // Usage: node node_tls_server.js '<json config>'
 //   config: {"cert": PEM path, "key": PEM path, "groups": ecdhCurve string,

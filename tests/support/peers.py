@@ -48,8 +48,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import NoReturn, TypedDict
 
-import certgen
 import pytest
+
+from tests.support import certgen
 
 StrPath = str | os.PathLike[str]
 

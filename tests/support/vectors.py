@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-VECTORS_DIR = Path(__file__).parent.parent / "vectors"
+from tests.support.paths import ROOT
+
+VECTORS_DIR = ROOT / "vectors"
 
 RFC8448_SECTIONS = (
     "Simple_1RTT_Handshake",

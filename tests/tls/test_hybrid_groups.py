@@ -19,18 +19,9 @@ from __future__ import annotations
 import json
 import os
 import time
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import mlkem
-from hostile_server import (
-    Harness,
-    Server12,
-    Server13,
-    credential,
-    record,
-    watching_failures,
-)
 
 import schannel_py as sc
 from schannel_py.tls import groups as G
@@ -47,8 +38,17 @@ from schannel_py.tls.messages import (
 from schannel_py.tls.record import HANDSHAKE
 from schannel_py.tls.session import Transcript
 from schannel_py.tls.suites import SUITES
+from tests.support.hostile_server import (
+    Harness,
+    Server12,
+    Server13,
+    credential,
+    record,
+    watching_failures,
+)
+from tests.support.paths import SUPPORT
 
-KAT = json.loads(Path(__file__).with_name("hybrid_kat_openssl35.json").read_text())
+KAT = json.loads((SUPPORT / "hybrid_kat_openssl35.json").read_text())
 HYBRIDS = G.HYBRID_GROUPS
 ALL_DEFAULT = (0x11EC, 0x11EB, 0x11ED, 0x001D, 0x0017, 0x0018)
 # Draft sizes: (client share, server share, shared secret).

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 
-from conftest import PACKAGE_DIR
+from tests.support.package import PACKAGE_DIR
 
 TLS_DIR = PACKAGE_DIR / "tls"
 TLS_PACKAGE = "schannel_py.tls"

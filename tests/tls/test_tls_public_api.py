@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import peers
 import pytest
 from cryptography import x509
 from cryptography.x509 import DNSName
@@ -37,6 +36,7 @@ from schannel_py.tls import (
     TLSError,
     frame,
 )
+from tests.support import peers
 
 Check = Callable[[list[bytes]], None]
 

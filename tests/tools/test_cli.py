@@ -5,10 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import peers
 import pytest
 
 from schannel_py import cli
+from tests.support import peers
 
 
 def test_demo_runs_the_sspi_loop_end_to_end() -> None:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from schannel_py import cli, diagram
 from schannel_py.tls import handshake12, handshake13
 from schannel_py.tls.messages import msg_name
+from tests.support.paths import ROOT
 
-ARCHITECTURE = Path(__file__).parent.parent / "docs" / "architecture.md"
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
 
 
 def architecture_block() -> str:

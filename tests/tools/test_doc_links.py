@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ROOT
+
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 #: [text](target) with a relative target (no scheme, not a bare #anchor).
 LINK = re.compile(r"\]\((?![a-z][a-z0-9+.-]*:|#)([^)\s]+)\)")
@@ -153,7 +154,7 @@ def test_scanner_reports_a_missing_file() -> None:
 
 def test_the_scanner_sees_the_repository() -> None:
     files = repository_files()
-    assert "tests/test_doc_links.py" in files and ".ci/quickstart.py" in files
+    assert "tests/tools/test_doc_links.py" in files and ".ci/quickstart.py" in files
     scanned = [p.relative_to(ROOT).as_posix() for p in scanned_files()]
     assert "README.md" in scanned and "schannel_py/sspi/errors.py" in scanned
     assert "docs/windows-behaviour.md" in scanned and "bogo/README.md" in scanned
@@ -169,12 +170,12 @@ def test_every_mentioned_file_exists(path: Path) -> None:
 # --- the tests docs/windows-behaviour.md cites -----------------------------------------------------
 
 BEHAVIOUR = ROOT / "docs" / "windows-behaviour.md"
-TEST_CITATION = re.compile(r"\btests/(\w+\.py)::(\w+)")
+TEST_CITATION = re.compile(r"\btests/((?:\w+/)*\w+\.py)::(\w+)")
 RULE = re.compile(r"^- \*\*(\d+\.\d+\.\d+)\*\*", re.M)
 
 
 def missing_tests(text: str, tests_dir: Path) -> list[str]:
-    """Citations ``tests/<file>.py::<name>`` in ``text`` whose file does not exist or
+    """Citations ``tests/<folder>/<file>.py::<name>`` in ``text`` whose file does not exist or
     does not define a function or class ``<name>``."""
     missing = []
     for file, name in TEST_CITATION.findall(text):
@@ -186,16 +187,19 @@ def missing_tests(text: str, tests_dir: Path) -> list[str]:
 
 
 def test_test_citation_check_reports_what_is_missing(tmp_path: Path) -> None:
-    (tmp_path / "test_a.py").write_text(
+    (tmp_path / "tls").mkdir()
+    (tmp_path / "tls" / "test_a.py").write_text(
         "def test_here():\n    pass\n\nclass TestThere:\n    pass\n"
     )
     text = (
-        "`tests/test_a.py::test_here`, `tests/test_a.py::TestThere`,"
-        " `tests/test_a.py::test_gone`, `tests/test_b.py::test_here`"
+        "`tests/tls/test_a.py::test_here`, `tests/tls/test_a.py::TestThere`,"
+        " `tests/tls/test_a.py::test_gone`, `tests/tls/test_b.py::test_here`,"
+        " `tests/test_a.py::test_here`"
     )
     assert missing_tests(text, tmp_path) == [
-        "tests/test_a.py::test_gone",
-        "tests/test_b.py::test_here",
+        "tests/tls/test_a.py::test_gone",
+        "tests/tls/test_b.py::test_here",
+        "tests/test_a.py::test_here",
     ]
 
 

@@ -6,10 +6,10 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-import peers
 import pytest
 
 from schannel_py import cli, keylog, stream
+from tests.support import peers
 
 CR = bytes(range(32))
 

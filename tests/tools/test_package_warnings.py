@@ -6,7 +6,8 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from conftest import PACKAGE_DIR, is_package_file
+
+from tests.support.package import PACKAGE_DIR, is_package_file
 
 RECORD_PY = str(PACKAGE_DIR / "tls" / "record.py")
 

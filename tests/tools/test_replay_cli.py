@@ -7,14 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import peers
 import pytest
 
-import vectors
 from schannel_py import cli, replay
 from schannel_py.sspi import functions as F
-
-ROOT = Path(__file__).parent.parent
+from tests.support import peers, vectors
+from tests.support.paths import ROOT
 
 # RFC 8448 section 3, as printed in the RFC.
 RFC8448_SECRETS = {

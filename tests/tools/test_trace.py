@@ -8,11 +8,11 @@ import logging
 import pytest
 
 import schannel_py
-import vectors
 from schannel_py import cli, trace
 from schannel_py import constants as C
 from schannel_py.sspi import functions as F
 from schannel_py.sspi.types import CredHandle, TimeStamp
+from tests.support import vectors
 
 
 def test_install_wraps_and_uninstall_restores() -> None:

@@ -16,11 +16,11 @@ import hashlib
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from test_replay_rfc8448_resumption import section3_ticket
 
 from schannel_py.tls import keyschedule as ks
 from schannel_py.tls.keyschedule import KeySchedule13
-from vectors import rfc8448_bytes
+from tests.support.rfc8448_replay import section3_ticket
+from tests.support.vectors import rfc8448_bytes
 
 SECTION = "Resumed_0RTT_Handshake"
 H = "sha256"

@@ -42,7 +42,7 @@ from schannel_py.tls.messages import (
 from schannel_py.tls.record import frame
 from schannel_py.tls.sigalgs import RSA_PSS_RSAE_SHA256
 from schannel_py.tls.suites import TLS_AES_256_GCM_SHA384
-from vectors import IllustratedTrace, illustrated13
+from tests.support.vectors import IllustratedTrace, illustrated13
 
 HT = HandshakeType
 NOW = 1_700_000_000.0

@@ -37,7 +37,6 @@ import hashlib
 from dataclasses import dataclass, field, replace
 
 import pytest
-from test_replay_rfc8448 import SIMPLE, RandomPool, Section, b, handshake, split_records
 
 from schannel_py.tls.alerts import AlertDescription, TLSError
 from schannel_py.tls.client import ClientConfig, TLSClient
@@ -46,7 +45,6 @@ from schannel_py.tls.events import (
     CloseNotify,
     HandshakeComplete,
     Ignored,
-    TicketReceived,
 )
 from schannel_py.tls.groups import X25519
 from schannel_py.tls.keyschedule import (
@@ -67,7 +65,15 @@ from schannel_py.tls.messages import (
 from schannel_py.tls.record import APPLICATION_DATA, HANDSHAKE, Protection13
 from schannel_py.tls.session import Ticket13
 from schannel_py.tls.suites import SUITES, TLS_AES_128_GCM_SHA256
-from vectors import rfc8448
+from tests.support.rfc8448_replay import (
+    SIMPLE,
+    RandomPool,
+    Section,
+    b,
+    section3_ticket,
+    split_records,
+)
+from tests.support.vectors import rfc8448
 
 RESUMED = "Resumed_0RTT_Handshake"
 HT = HandshakeType
@@ -118,17 +124,6 @@ def rfc_timestamp(sec: Section) -> float:
     ms = sec["CurrentTimestamp"]
     assert isinstance(ms, int)
     return ms / 1000
-
-
-# --- the ticket from section 3 ---------------------------------------------------
-
-
-def section3_ticket() -> Ticket13:
-    """Replay section 3 through its NewSessionTicket; the client's own ticket."""
-    r, _ = handshake(SIMPLE)
-    assert r.client.receive_record(b(r.sec, "Record_NewSessionTicket")) == [TicketReceived()]
-    assert len(r.client.tickets) == 1
-    return r.client.tickets[0]
 
 
 # --- section 4 -------------------------------------------------------------------

@@ -15,7 +15,6 @@ import os
 import ssl
 from pathlib import Path
 
-import peers
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import x25519
@@ -25,7 +24,8 @@ from schannel_py.tls.client import ClientConfig, TLSClient
 from schannel_py.tls.codec import Reader
 from schannel_py.tls.record import frame
 from schannel_py.tls.sigalgs import DEFAULT_SCHEMES, verify
-from vectors import illustrated12
+from tests.support import peers
+from tests.support.vectors import illustrated12
 
 
 def _handshake_body(record: bytes) -> bytes:

@@ -9,7 +9,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa, x25519
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from vectors import (
+from tests.support.vectors import (
     RFC8448_SECTIONS,
     IllustratedTrace,
     illustrated12,
