@@ -24,11 +24,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
-import peers
 import pytest
 
-import schannel_py
 from schannel_py.sspi import cache, context
+from tests.support import peers
+from tests.support.clock import FakeClock
+from tests.support.package import is_package_file
 
 ROOT_CERTS_ENV = "SCHANNEL_PY_ROOT_CERTS"
 
@@ -41,16 +42,6 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-class FakeClock:
-    """The session cache's clock, set by hand (``clock`` fixture)."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
     """New contexts read this clock; the session cache starts and ends empty."""
@@ -59,10 +50,6 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
     cache.CACHE.flush()
     yield fake
     cache.CACHE.flush()
-
-
-#: Where the package's own code lives: a warning attributed to a line in here is ours.
-PACKAGE_DIR = Path(schannel_py.__file__).resolve().parent
 
 
 @pytest.fixture(autouse=True)
@@ -90,11 +77,6 @@ def package_warnings() -> Iterator[list[warnings.WarningMessage]]:
                 f"{w.filename}:{w.lineno}: {w.category.__name__}: {w.message}" for w in ours
             )
         )
-
-
-def is_package_file(filename: str) -> bool:
-    """Whether ``filename`` is one of the package's own source files."""
-    return Path(filename).resolve().is_relative_to(PACKAGE_DIR)
 
 
 INTEROP_DEADLINE = 60.0

@@ -1,0 +1,1 @@
+"""schannel_py's tests, one subpackage per layer or purpose (map: tests/README.md)."""

@@ -1,0 +1,1 @@
+"""Hostile servers, hostile SSPI input and fuzzing."""

@@ -1,0 +1,180 @@
+"""Client certificates through the SSPI surface: sending, SEC_I_INCOMPLETE_CREDENTIALS, post-handshake auth."""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+
+import pytest
+
+import schannel_py as sc
+from schannel_py import crypt32
+from tests.support import peers
+from tests.support.clientauth import client_certificate, credential, server
+from tests.support.sspi_driver import CURL_FLAGS, CurlLoop
+
+TLS12, TLS13 = ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3
+
+
+@pytest.mark.parametrize("version", [TLS13, TLS12], ids=["tls13", "tls12"])
+@pytest.mark.parametrize("key_type", ["p256", "p384", "rsa2048", "ed25519"])
+def test_client_certificate_is_sent(
+    pki: peers.ServerPki, root_certs_env: Path, version: ssl.TLSVersion, key_type: str
+) -> None:
+    issued, cert = client_certificate(pki, key_type)
+    srv = server(pki, version)
+    loop = CurlLoop(srv, credential(cert, v4=version == TLS12))
+    assert loop.handshake() == sc.SEC_E_OK
+    loop.server.feed(loop.encrypt(b"hi"))
+    assert loop.server.read() == b"hi"
+    assert srv.tls.getpeercert(binary_form=True) == issued.der
+    local = sc.PVOID()
+    assert (
+        sc.QueryContextAttributes(loop.ctx, sc.SECPKG_ATTR_LOCAL_CERT_CONTEXT, local) == sc.SEC_E_OK
+    )
+    assert local.value is cert
+
+
+def test_ach_expiry_is_the_certificate_expiry(pki: peers.ServerPki) -> None:
+    issued, cert = client_certificate(pki, "p256")
+    handle, expiry = sc.CredHandle(), sc.TimeStamp()
+    auth = sc.SCH_CREDENTIALS(dwVersion=sc.SCH_CREDENTIALS_VERSION, cCreds=1, paCred=[cert])
+    assert (
+        sc.AcquireCredentialsHandle(
+            None, sc.UNISP_NAME, sc.SECPKG_CRED_OUTBOUND, None, auth, None, None, handle, expiry
+        )
+        == sc.SEC_E_OK
+    )
+    not_after = issued.cert.not_valid_after_utc.timestamp()
+    assert expiry.QuadPart == int(not_after * 10_000_000) + 116444736000000000
+    names = sc.SecPkgCredentials_Names()
+    assert sc.QueryCredentialsAttributes(handle, sc.SECPKG_CRED_ATTR_NAMES, names) == sc.SEC_E_OK
+    assert names.sUserName is not None and "client-p256" in names.sUserName
+
+
+@pytest.mark.parametrize("version", [TLS13, TLS12], ids=["tls13", "tls12"])
+def test_incomplete_credentials_then_use_supplied_creds(
+    pki: peers.ServerPki, root_certs_env: Path, version: ssl.TLSVersion
+) -> None:
+    """curl's pattern: no certificate, no USE_SUPPLIED_CREDS -> INCOMPLETE; add the flag, re-feed the same bytes."""
+    srv = server(pki, version, required=False)
+    flags = CURL_FLAGS & ~sc.ISC_REQ_USE_SUPPLIED_CREDS
+    loop = CurlLoop(
+        srv, credential(flags=sc.SCH_CRED_NO_DEFAULT_CREDS, v4=version == TLS12), flags=flags
+    )
+    loop.encdata += srv.feed(loop.first_call())
+    before = bytes(loop.encdata)
+    status, sent = loop.step()
+    assert status == sc.SEC_I_INCOMPLETE_CREDENTIALS
+    assert sent == b""
+    issuers = sc.SecPkgContext_IssuerListInfoEx()
+    assert (
+        sc.QueryContextAttributes(loop.ctx, sc.SECPKG_ATTR_ISSUER_LIST_EX, issuers) == sc.SEC_E_OK
+    )
+    # Calling again without the flag changes nothing.
+    loop.encdata = bytearray(before)
+    assert loop.step()[0] == sc.SEC_I_INCOMPLETE_CREDENTIALS
+    # The identical input plus USE_SUPPLIED_CREDS continues with an empty Certificate.
+    loop.encdata = bytearray(before)
+    loop.flags = CURL_FLAGS
+    status = loop.handshake_from_step()
+    assert status == sc.SEC_E_OK
+    assert loop.attrs.value == CURL_FLAGS
+    assert srv.tls.getpeercert() is None
+    local = sc.PVOID()
+    assert (
+        sc.QueryContextAttributes(loop.ctx, sc.SECPKG_ATTR_LOCAL_CERT_CONTEXT, local)
+        == sc.SEC_E_NO_CREDENTIALS
+    )
+
+
+@pytest.mark.parametrize("version", [TLS13, TLS12], ids=["tls13", "tls12"])
+def test_incomplete_credentials_then_new_credential(
+    pki: peers.ServerPki, root_certs_env: Path, version: ssl.TLSVersion
+) -> None:
+    issued, cert = client_certificate(pki, "p256")
+    srv = server(pki, version)
+    flags = CURL_FLAGS & ~sc.ISC_REQ_USE_SUPPLIED_CREDS
+    loop = CurlLoop(
+        srv, credential(flags=sc.SCH_CRED_NO_DEFAULT_CREDS, v4=version == TLS12), flags=flags
+    )
+    loop.encdata += srv.feed(loop.first_call())
+    before = bytes(loop.encdata)
+    assert loop.step()[0] == sc.SEC_I_INCOMPLETE_CREDENTIALS
+    loop.encdata = bytearray(before)
+    loop.cred = credential(cert, v4=version == TLS12)
+    assert loop.handshake_from_step() == sc.SEC_E_OK
+    assert srv.tls.getpeercert(binary_form=True) == issued.der
+
+
+def test_use_supplied_creds_from_the_start_never_pauses(
+    pki: peers.ServerPki, root_certs_env: Path
+) -> None:
+    srv = server(pki, TLS13, required=False)
+    loop = CurlLoop(srv, credential())
+    assert loop.handshake() == sc.SEC_E_OK
+    assert sc.SEC_I_INCOMPLETE_CREDENTIALS not in loop.statuses
+
+
+def test_required_certificate_missing_maps_the_server_alert(
+    pki: peers.ServerPki, root_certs_env: Path
+) -> None:
+    srv = server(pki, TLS12)
+    loop = CurlLoop(srv, credential(v4=True))
+    with pytest.raises(ssl.SSLError):
+        loop.handshake()
+    loop.encdata += srv.pending_output()
+    status, _ = loop.step()
+    assert status == sc.SEC_E_ILLEGAL_MESSAGE  # handshake_failure (40) from the server
+
+
+def test_post_handshake_authentication(pki: peers.ServerPki, root_certs_env: Path) -> None:
+    issued, cert = client_certificate(pki, "p256")
+    srv = server(pki, TLS13, required=False, post_handshake=True)
+    loop = CurlLoop(srv, credential(cert))
+    assert loop.handshake() == sc.SEC_E_OK
+    loop.encdata += loop.server.pending_output()
+    loop.server.tls.verify_client_post_handshake()
+    loop.server.tls.do_handshake()  # queues the CertificateRequest
+    loop.encdata += loop.server.write(b"after-request")
+    plain, statuses = loop.decrypt_all()  # CertificateRequest -> RENEGOTIATE -> ISC answers
+    assert plain == b"after-request"
+    assert sc.SEC_I_RENEGOTIATE in statuses
+    loop.server.read()  # the server processes our Certificate/CertificateVerify/Finished
+    assert loop.server.tls.getpeercert(binary_form=True) == issued.der
+
+
+@pytest.mark.parametrize("version", [TLS13, TLS12], ids=["tls13", "tls12"])
+def test_auto_selection_from_my_store(
+    pki: peers.ServerPki, root_certs_env: Path, version: ssl.TLSVersion
+) -> None:
+    """No certificate, no USE_SUPPLIED_CREDS, default credentials allowed: SChannel picks one from "MY"."""
+    issued, cert = client_certificate(pki, "p256")
+    ca = crypt32.CertOpenSystemStore(None, "CA")  # where Windows keeps intermediates
+    inter = pki.intermediate.der
+    assert crypt32.CertAddEncodedCertificateToStore(
+        ca, crypt32.X509_ASN_ENCODING, inter, len(inter), crypt32.CERT_STORE_ADD_USE_EXISTING, None
+    )
+    my = crypt32.CertOpenSystemStore(None, "MY")
+    assert crypt32.CertAddCertificateContextToStore(
+        my, cert, crypt32.CERT_STORE_ADD_REPLACE_EXISTING, None
+    )
+    srv = server(pki, version)
+    loop = CurlLoop(
+        srv, credential(v4=version == TLS12), flags=CURL_FLAGS & ~sc.ISC_REQ_USE_SUPPLIED_CREDS
+    )
+    assert loop.handshake() == sc.SEC_E_OK
+    assert sc.SEC_I_INCOMPLETE_CREDENTIALS not in loop.statuses
+    assert srv.tls.getpeercert(binary_form=True) == issued.der
+
+
+def test_no_post_handshake_auth_flag(pki: peers.ServerPki, root_certs_env: Path) -> None:
+    """ISC_REQ_NO_POST_HANDSHAKE_AUTH (a 64-bit flag, in SECBUFFER_FLAGS) drops post_handshake_auth."""
+    from schannel_py.tls.messages import ClientHello, Ext, find_ext
+
+    with_ext = CurlLoop(server(pki, TLS13), credential())
+    hello = ClientHello.parse(with_ext.first_call()[5:])
+    assert find_ext(hello.extensions, Ext.post_handshake_auth) == b""
+    without = CurlLoop(server(pki, TLS13), credential(), flags64=sc.ISC_REQ_NO_POST_HANDSHAKE_AUTH)
+    hello = ClientHello.parse(without.first_call()[5:])
+    assert find_ext(hello.extensions, Ext.post_handshake_auth) is None

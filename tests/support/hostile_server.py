@@ -1,0 +1,740 @@
+"""A scripted, misbehaving TLS 1.3 / TLS 1.2 server for attack tests.
+
+Built on the project's own codec, key schedule and record protection, it does
+*not* run a state machine of its own: a test script calls the builders in any
+order, with any overrides, and decides which (possibly malformed) records go
+to the client.  Where an attack must get past decryption the server holds the
+right keys: after :meth:`Server13.derive_handshake` it can protect records
+under the server handshake secret and open the client's records (its alert)
+under the client handshake secret, exactly as a real peer would.
+
+The client, :class:`Harness`, runs the real SSPI entry points
+(``InitializeSecurityContext``, ``DecryptMessage``) through the single-call
+methods of :class:`schannel_py.driver.SspiDriver`, the way curl's loop does, and returns the status together with the alert record
+the client put in its SECBUFFER_ALERT output buffer.  ``decided`` records the
+alert description the TLS core chose for every failure (the ``failure`` of the
+SSPI observer hook's events, :mod:`schannel_py.sspi.observe`), which is the
+only witness of the alert for failures inside DecryptMessage, where SSPI has
+no ALERT buffer.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+
+import schannel_py as sc
+from schannel_py.driver import SspiDriver, SspiError
+from schannel_py.sspi import observe
+from schannel_py.testing.pki import make_self_signed
+from schannel_py.tls import prf
+from schannel_py.tls.alerts import TLSError
+from schannel_py.tls.codec import Reader, Writer
+from schannel_py.tls.groups import X25519, KeyShare
+from schannel_py.tls.keyschedule import (
+    KeySchedule13,
+    finished_verify_data,
+    next_traffic_secret,
+    traffic_keys,
+)
+from schannel_py.tls.messages import (
+    HRR_RANDOM,
+    Certificate13,
+    CertificateEntry,
+    CertificateVerify,
+    ClientHello,
+    Ext,
+    HandshakeType,
+    certificate_verify_input,
+    find_ext,
+    handshake_message,
+    parse_key_share_client,
+    write_extensions,
+)
+from schannel_py.tls.record import (
+    ALERT,
+    APPLICATION_DATA,
+    CHANGE_CIPHER_SPEC,
+    HANDSHAKE,
+    HEADER_LEN,
+    Protection12,
+    Protection13,
+    frame,
+)
+from schannel_py.tls.session import Transcript
+from schannel_py.tls.suites import SUITES
+from tests.support.sspi_driver import CURL_FLAGS, acquire
+
+HT = HandshakeType
+ECDSA_P256_SHA256 = 0x0403
+TLS13_AES128 = 0x1301
+TLS12_ECDHE_ECDSA_AES128 = 0xC02B
+
+Exts = list[tuple[int, bytes]]
+
+# --- records ---------------------------------------------------------------------------------
+
+
+def record(ctype: int, payload: bytes, version: int = 0x0303, length: int | None = None) -> bytes:
+    """One unprotected record; ``length`` may lie about the payload size."""
+    n = len(payload) if length is None else length
+    return struct.pack(">BHH", ctype, version, n) + payload
+
+
+def split_records(data: bytes) -> list[bytes]:
+    """Whole records in ``data`` (a trailing partial record is dropped)."""
+    out = []
+    off = 0
+    while off < len(data):
+        n = frame(data, off)
+        if n < 0:
+            break
+        out.append(data[off : off + n])
+        off += n
+    return out
+
+
+def handshake_messages(payload: bytes) -> list[bytes]:
+    out = []
+    r = Reader(payload)
+    while not r.at_end():
+        t = r.uint8()
+        body = r.vector(3)
+        out.append(handshake_message(t, body))
+    return out
+
+
+def ext_block(exts: Exts) -> bytes:
+    w = Writer()
+    write_extensions(w, exts)
+    return w.getvalue()
+
+
+def u16(v: int) -> bytes:
+    return v.to_bytes(2, "big")
+
+
+# --- identities ------------------------------------------------------------------------------
+
+
+@dataclass
+class Identity:
+    """A server certificate chain (DER, leaf first) and its ECDSA P-256 key."""
+
+    chain: list[bytes]
+    key: ec.EllipticCurvePrivateKey
+
+    def sign(self, data: bytes) -> bytes:
+        return self.key.sign(data, ec.ECDSA(hashes.SHA256()))
+
+
+_IDENTITY: Identity | None = None
+
+
+def identity() -> Identity:
+    """A self-signed ECDSA localhost certificate (cached: key generation is slow-ish)."""
+    global _IDENTITY
+    if _IDENTITY is None:
+        issued = make_self_signed(("localhost",), key_type="p256", key_label="hostile")
+        key = issued.key
+        assert isinstance(key, ec.EllipticCurvePrivateKey)
+        _IDENTITY = Identity([issued.der], key)
+    return _IDENTITY
+
+
+# --- TLS 1.3 -----------------------------------------------------------------------------------
+
+
+class Server13:
+    """Builders for a TLS 1.3 server flight; nothing happens unless a script asks."""
+
+    def __init__(self, ident: Identity | None = None, suite: int = TLS13_AES128) -> None:
+        self.ident = ident or identity()
+        self.suite = SUITES[suite]
+        self.transcript = Transcript()
+        self.transcript.set_hash(self.suite.hash_name)
+        self.ch: ClientHello | None = None
+        self.ch_count = 0
+        self.share: KeyShare | None = None
+        self.schedule: KeySchedule13 | None = None
+        self.s_hs = self.c_hs = self.s_ap = self.c_ap = b""
+        self.write: Protection13 | None = None  # server -> client
+        self.client_hs: Protection13 | None = None  # client -> server, handshake keys
+        self.client_ap: Protection13 | None = None
+
+    # ClientHello in
+    def read_client_hello(self, data: bytes) -> ClientHello:
+        """Take the ClientHello out of the client's bytes (CCS records are skipped)."""
+        for rec in split_records(data):
+            if rec[0] == HANDSHAKE:
+                msgs = handshake_messages(rec[HEADER_LEN:])
+                assert msgs and msgs[0][0] == HT.client_hello
+                self.ch = ClientHello.parse(msgs[0])
+                self.transcript.add(msgs[0])
+                self.ch_count += 1
+                return self.ch
+        raise AssertionError("no ClientHello in the client's bytes")
+
+    def client_share(self, group: int) -> bytes | None:
+        assert self.ch is not None
+        ks = find_ext(self.ch.extensions, Ext.key_share)
+        if ks is None:
+            return None
+        return dict(parse_key_share_client(ks)).get(group)
+
+    # ServerHello / HRR
+    def server_hello(
+        self,
+        *,
+        group: int = X25519,
+        share: bytes | None = None,
+        random: bytes | None = None,
+        session_id: bytes | None = None,
+        suite: int | None = None,
+        legacy_version: int = 0x0303,
+        compression: int = 0,
+        extensions: Exts | None = None,
+        extra: Exts = (),  # type: ignore[assignment]
+        add: bool = True,
+    ) -> bytes:
+        """A ServerHello message (correct by default); its key share is a fresh one."""
+        assert self.ch is not None
+        if share is None:
+            self.share = KeyShare(group, os.urandom)
+            share = self.share.public
+        if extensions is None:
+            extensions = [
+                (Ext.supported_versions, u16(0x0304)),
+                (Ext.key_share, u16(group) + u16(len(share)) + share),
+            ]
+        extensions = list(extensions) + list(extra)
+        w = Writer()
+        w.uint16(legacy_version)
+        w.raw(random if random is not None else os.urandom(32))
+        w.vector(1, self.ch.session_id if session_id is None else session_id)
+        w.uint16(self.suite.code if suite is None else suite)
+        w.uint8(compression)
+        w.raw(ext_block(extensions))
+        msg = handshake_message(HT.server_hello, w.getvalue())
+        if add:
+            self.transcript.add(msg)
+        return msg
+
+    def hello_retry_request(
+        self,
+        *,
+        group: int | None = None,
+        cookie: bytes | None = None,
+        extra: Exts = (),  # type: ignore[assignment]
+    ) -> bytes:
+        """An HRR; the transcript is restarted with message_hash as RFC 8446 4.4.1 says."""
+        exts: Exts = [(Ext.supported_versions, u16(0x0304))]
+        if group is not None:
+            exts.append((Ext.key_share, u16(group)))
+        if cookie is not None:
+            exts.append((Ext.cookie, u16(len(cookie)) + cookie))
+        exts += list(extra)
+        msg = self.server_hello(random=HRR_RANDOM, extensions=exts, share=b"", add=False)
+        self.transcript.restart_for_hrr(self.suite.hash_name)
+        self.transcript.add(msg)
+        return msg
+
+    def derive_handshake(self, group: int = X25519) -> None:
+        """ECDHE with the client's share, handshake traffic secrets for both directions."""
+        assert self.share is not None
+        peer = self.client_share(group)
+        assert peer is not None, "client sent no share for that group"
+        shared = self.share.exchange(peer)
+        self.schedule = KeySchedule13(self.suite.hash_name)
+        self.schedule.enter_handshake(shared)
+        self.c_hs, self.s_hs = self.schedule.handshake_traffic(self.transcript.digest())
+        self.write = self._prot(self.s_hs)
+        self.client_hs = self._prot(self.c_hs)
+
+    def derive_application(self) -> None:
+        assert self.schedule is not None
+        self.schedule.enter_master()
+        self.c_ap, self.s_ap = self.schedule.application_traffic(self.transcript.digest())
+        self.client_ap = self._prot(self.c_ap)
+
+    def switch_to_application_keys(self) -> None:
+        self.write = self._prot(self.s_ap)
+
+    def key_update_write(self) -> None:
+        self.s_ap = next_traffic_secret(self.suite.hash_name, self.s_ap)
+        self.write = self._prot(self.s_ap)
+
+    def _prot(self, secret: bytes) -> Protection13:
+        key, iv = traffic_keys(self.suite.hash_name, secret, self.suite.key_len)
+        return Protection13(self.suite, secret, key, iv)
+
+    # encrypted flight
+    def encrypted_extensions(self, exts: Exts = ()) -> bytes:  # type: ignore[assignment]
+        return self.add(handshake_message(HT.encrypted_extensions, ext_block(list(exts))))
+
+    def certificate(self, chain: list[bytes] | None = None, context: bytes = b"") -> bytes:
+        chain = self.ident.chain if chain is None else chain
+        entries = [CertificateEntry(c, []) for c in chain]
+        return self.add(Certificate13(context, entries).encode())
+
+    def certificate_verify(
+        self, *, scheme: int = ECDSA_P256_SHA256, signature: bytes | None = None
+    ) -> bytes:
+        if signature is None:
+            signed = certificate_verify_input(self.transcript.digest(), server=True)
+            signature = self.ident.sign(signed)
+        return self.add(CertificateVerify(scheme, signature).encode())
+
+    def finished(self, *, tamper: bool = False) -> bytes:
+        vd = finished_verify_data(self.suite.hash_name, self.s_hs, self.transcript.digest())
+        if tamper:
+            vd = bytes([vd[0] ^ 1]) + vd[1:]
+        return self.add(handshake_message(HT.finished, vd))
+
+    def add(self, msg: bytes) -> bytes:
+        self.transcript.add(msg)
+        return msg
+
+    def auth_messages(self) -> bytes:
+        """Certificate, CertificateVerify, Finished (all correct)."""
+        return self.certificate() + self.certificate_verify() + self.finished()
+
+    # records
+    def plain(self, payload: bytes, ctype: int = HANDSHAKE, version: int = 0x0303) -> bytes:
+        return record(ctype, payload, version)
+
+    def prot(self, payload: bytes, ctype: int = HANDSHAKE, padding: int = 0) -> bytes:
+        assert self.write is not None
+        return self.write.seal(ctype, payload, padding)
+
+    def sh_flight(self, **kw: object) -> bytes:
+        """ServerHello record; handshake keys derived."""
+        sh = self.server_hello(**kw)  # type: ignore[arg-type]
+        self.derive_handshake()
+        return self.plain(sh)
+
+    def full_flight(self, ee: Exts = ()) -> bytes:  # type: ignore[assignment]
+        """A correct server flight: ServerHello, then EE..Finished in one protected record."""
+        out = self.sh_flight()
+        out += self.prot(self.encrypted_extensions(ee) + self.auth_messages())
+        self.derive_application()
+        return out
+
+    # the client's alert
+    def open_alert(self, alert: bytes) -> tuple[int, int]:
+        """(level, description) of the client's alert record, decrypting it if needed."""
+        assert alert, "the client sent no alert"
+        n = frame(alert)
+        assert n == len(alert), "alert buffer is not exactly one record"
+        if alert[0] == ALERT:
+            body = alert[HEADER_LEN:]
+        else:
+            assert alert[0] == APPLICATION_DATA
+            # Handshake keys, fresh sequence: the client sent nothing encrypted before.
+            assert self.c_hs, "encrypted alert but no handshake keys"
+            ctype, body = self._prot(self.c_hs).open(alert)
+            assert ctype == ALERT
+        assert len(body) == 2
+        return body[0], body[1]
+
+
+# --- TLS 1.2 -----------------------------------------------------------------------------------
+
+
+class Server12:
+    """Builders for a TLS 1.2 ECDHE-ECDSA-AES128-GCM server."""
+
+    def __init__(self, ident: Identity | None = None, suite: int = TLS12_ECDHE_ECDSA_AES128):
+        self.ident = ident or identity()
+        self.suite = SUITES[suite]
+        self.transcript = Transcript()
+        self.transcript.set_hash(self.suite.hash_name)
+        self.ch: ClientHello | None = None
+        self.server_random = b""
+        self.share: KeyShare | None = None
+        self.group = X25519
+        self.ems = True
+        self.master = b""
+        self.write: Protection12 | None = None
+        self.read: Protection12 | None = None
+        self.client_verify_data = b""
+        self.server_verify_data = b""
+
+    def read_client_hello(self, data: bytes) -> ClientHello:
+        for rec in split_records(data):
+            if rec[0] == HANDSHAKE:
+                msgs = handshake_messages(rec[HEADER_LEN:])
+                self.ch = ClientHello.parse(msgs[0])
+                self.transcript.add(msgs[0])
+                return self.ch
+        raise AssertionError("no ClientHello")
+
+    def add(self, msg: bytes) -> bytes:
+        self.transcript.add(msg)
+        return msg
+
+    def server_hello(
+        self,
+        *,
+        random: bytes | None = None,
+        suite: int | None = None,
+        legacy_version: int = 0x0303,
+        compression: int = 0,
+        ems: bool = True,
+        reneg: bytes | None = b"\x00",
+        extra: Exts = (),  # type: ignore[assignment]
+        session_id: bytes = b"",
+    ) -> bytes:
+        self.ems = ems
+        self.server_random = random if random is not None else os.urandom(32)
+        exts: Exts = []
+        if reneg is not None:
+            exts.append((Ext.renegotiation_info, reneg))
+        if ems:
+            exts.append((Ext.extended_master_secret, b""))
+        exts += list(extra)
+        w = Writer()
+        w.uint16(legacy_version)
+        w.raw(self.server_random)
+        w.vector(1, session_id)
+        w.uint16(self.suite.code if suite is None else suite)
+        w.uint8(compression)
+        w.raw(ext_block(exts))
+        return self.add(handshake_message(HT.server_hello, w.getvalue()))
+
+    def certificate(self, chain: list[bytes] | None = None) -> bytes:
+        chain = self.ident.chain if chain is None else chain
+        w = Writer()
+        with w.sub(3) as lst:
+            for c in chain:
+                lst.vector(3, c)
+        return self.add(handshake_message(HT.certificate, w.getvalue()))
+
+    def server_key_exchange(
+        self,
+        *,
+        group: int = X25519,
+        public: bytes | None = None,
+        scheme: int = ECDSA_P256_SHA256,
+        signature: bytes | None = None,
+        tamper: bool = False,
+    ) -> bytes:
+        assert self.ch is not None
+        self.group = group
+        if public is None:
+            self.share = KeyShare(group, os.urandom)
+            public = self.share.public
+        params = bytes([3]) + u16(group) + bytes([len(public)]) + public
+        if signature is None:
+            signature = self.ident.sign(self.ch.random + self.server_random + params)
+            if tamper:
+                signature = signature[:-1] + bytes([signature[-1] ^ 1])
+        body = params + u16(scheme) + u16(len(signature)) + signature
+        return self.add(handshake_message(HT.server_key_exchange, body))
+
+    def server_hello_done(self) -> bytes:
+        return self.add(handshake_message(HT.server_hello_done, b""))
+
+    def first_flight(self, **sh: object) -> bytes:
+        msgs = self.server_hello(**sh)  # type: ignore[arg-type]
+        msgs += self.certificate() + self.server_key_exchange() + self.server_hello_done()
+        return record(HANDSHAKE, msgs)
+
+    def read_client_flight(self, data: bytes) -> None:
+        """ClientKeyExchange, CCS, Finished: derive the keys and check the client Finished."""
+        assert self.share is not None
+        recs = split_records(data)
+        assert recs[0][0] == HANDSHAKE and recs[1][0] == CHANGE_CIPHER_SPEC, recs
+        cke = handshake_messages(recs[0][HEADER_LEN:])[0]
+        client_pub = Reader(cke[4:]).vector(1)
+        premaster = self.share.exchange(client_pub)
+        self.add(cke)
+        session_hash = self.transcript.digest() if self.ems else None
+        cr = self.ch.random if self.ch else b""
+        self.master = prf.master_secret(
+            self.suite.hash_name, premaster, cr, self.server_random, session_hash
+        )
+        ck, sk, civ, siv = prf.key_block(
+            self.suite.hash_name, self.master, cr, self.server_random, self.suite.key_len, 4
+        )
+        self.read = Protection12(self.suite, ck, civ)
+        self.write = Protection12(self.suite, sk, siv)
+        ctype, fin = self.read.open(recs[2])
+        assert ctype == HANDSHAKE
+        expected = prf.finished_verify_data(
+            self.suite.hash_name, self.master, b"client finished", self.transcript.digest()
+        )
+        assert fin[4:] == expected, "client Finished does not verify"
+        self.client_verify_data = fin[4:]
+        self.add(fin)
+
+    def finished(self, *, tamper: bool = False) -> bytes:
+        vd = prf.finished_verify_data(
+            self.suite.hash_name, self.master, b"server finished", self.transcript.digest()
+        )
+        if tamper:
+            vd = bytes([vd[0] ^ 1]) + vd[1:]
+        self.server_verify_data = vd
+        return self.add(handshake_message(HT.finished, vd))
+
+    def prot(self, payload: bytes, ctype: int = HANDSHAKE) -> bytes:
+        assert self.write is not None
+        return self.write.seal(ctype, payload)
+
+    def ccs(self) -> bytes:
+        return record(CHANGE_CIPHER_SPEC, b"\x01")
+
+    def open_alert(self, alert: bytes) -> tuple[int, int]:
+        """(level, description): plaintext before the client's CCS, else under its write keys."""
+        assert alert, "the client sent no alert"
+        assert frame(alert) == len(alert)
+        if self.read is None:
+            assert alert[0] == ALERT
+            body = alert[HEADER_LEN:]
+        else:
+            ctype, body = self.read.open(alert)
+            assert ctype == ALERT
+        return body[0], body[1]
+
+
+# --- the SSPI side ---------------------------------------------------------------------------
+
+
+def credential(*, manual: bool = True, disabled: int = 0) -> sc.CredHandle:
+    """SCH_CREDENTIALS (TLS 1.3 and 1.2), manual validation unless told otherwise."""
+    return acquire(sc.SCH_CRED_MANUAL_CRED_VALIDATION if manual else 0, disabled=disabled)
+
+
+@dataclass
+class Decision:
+    """What the TLS core decided for one failure."""
+
+    description: int
+    remote: bool
+    message: str
+
+
+DECISIONS: list[Decision] = []
+
+
+@contextmanager
+def watching_failures() -> Iterator[list[Decision]]:
+    """Record every TLS failure the SSPI layer turns into a status, as the
+    observer hook reports it (see module docstring)."""
+    seen: list[Decision] = []
+
+    def on_call(call: observe.SspiCall) -> None:
+        failure = call.failure
+        if failure is not None and failure.alert is not None:
+            seen.append(Decision(failure.alert, failure.remote, failure.message))
+
+    with observe.add_observer(on_call):
+        yield seen
+
+
+def _no_transport(*_: object) -> bytes:
+    raise AssertionError("the attack script moves the bytes, not the driver")
+
+
+@dataclass
+class Harness:
+    """The client side, through the real SSPI functions; one ISC per :meth:`isc`.
+
+    A :class:`schannel_py.driver.SspiDriver` without a transport: the script
+    hands it bytes call by call (its single-call methods), because every
+    attack checks the status of one particular call.
+    """
+
+    cred: sc.CredHandle = field(default_factory=credential)
+    target: str = "localhost"
+    ctx: sc.CtxtHandle = field(default_factory=sc.CtxtHandle)
+    attrs: sc.ULONG = field(default_factory=sc.ULONG)
+    statuses: list[sc.SecStatus] = field(default_factory=list)
+    alert: bytes = b""
+    extra: int = 0
+    missing: int = 0
+    token: bytes = b""  # what the last ISC after SEC_I_RENEGOTIATE sent
+
+    def __post_init__(self) -> None:
+        self.drv = SspiDriver(_no_transport, _no_transport, self.cred, self.target, CURL_FLAGS)
+        self.drv.ctx, self.drv.attrs = self.ctx, self.attrs
+
+    def start(self) -> bytes:
+        return self.drv.first_call()
+
+    def isc(self, data: bytes) -> tuple[sc.SecStatus, bytes]:
+        """One ISC call with ``data``; returns (status, token out); sets alert/extra/missing."""
+        st = self.drv.step(bytes(data))
+        self.statuses.append(st.status)
+        self.extra, self.missing = st.extra, st.missing
+        if st.alert:
+            self.alert = st.alert
+        return st.status, st.token
+
+    def feed(self, data: bytes) -> tuple[sc.SecStatus, bytes]:
+        """ISC over ``data`` until it is consumed, a failure, or more input is needed."""
+        token = b""
+        while True:
+            status, out = self.isc(data)
+            token += out
+            if status != sc.SEC_I_CONTINUE_NEEDED or not self.extra:
+                return status, token
+            data = data[len(data) - self.extra :]
+
+    def decrypt(self, data: bytes) -> tuple[list[sc.SecStatus], bytes]:
+        """DecryptMessage over ``data`` like curl (SEC_I_RENEGOTIATE -> ISC); stops at a failure."""
+        self.drv.encdata = bytearray(data)
+        plain = b""
+        seen: list[sc.SecStatus] = []
+        while self.drv.encdata:
+            status, out = self.drv.decrypt_record()
+            seen.append(status)
+            if status not in (sc.SEC_E_OK, sc.SEC_I_RENEGOTIATE):
+                break
+            plain += out
+            if status == sc.SEC_I_RENEGOTIATE:
+                st, self.token = self.isc(bytes(self.drv.encdata))
+                if st != sc.SEC_E_OK:
+                    seen.append(st)
+                    break
+        return seen, plain
+
+    def encrypt_status(self, data: bytes = b"x") -> sc.SecStatus:
+        return self.encrypt(data)[0]
+
+    def encrypt(self, data: bytes) -> tuple[sc.SecStatus, bytes]:
+        """EncryptMessage over curl's layout: (status, the record when it is SEC_E_OK)."""
+        self.drv.sizes = None  # queried each time, as before: the context may have failed
+        try:
+            return sc.SEC_E_OK, self.drv.encrypt_record(data)
+        except SspiError as e:
+            return e.status, b""
+
+    def close(self) -> None:
+        sc.DeleteSecurityContext(self.ctx)
+
+
+Script = Callable[[Server13, Harness], None]
+
+
+def tls_error_alert(err: TLSError) -> int:
+    return err.description
+
+
+# --- attack registry ---------------------------------------------------------------------------
+
+
+@dataclass
+class Attack:
+    """One named attack: a script and what the client must do about it.
+
+    ``alert`` is the description of the fatal alert the client must send
+    (None: it must send none, e.g. because the peer's own alert ended the
+    connection, or because the attack is legal and must be tolerated).
+    ``via`` tells where the client sent it: "isc" (the SECBUFFER_ALERT output
+    buffer) or "decrypt" (DecryptMessage has no alert buffer; the core's
+    decision is checked instead).
+    """
+
+    name: str
+    run: Callable[..., sc.SecStatus]
+    status: sc.SecStatus
+    alert: int | None
+    via: str = "isc"
+
+    @property
+    def why(self) -> str:
+        return (self.run.__doc__ or "").strip()
+
+
+def registry() -> tuple[list[Attack], Callable[..., Callable[..., Callable[..., sc.SecStatus]]]]:
+    """A list and a decorator that appends a docstring-carrying script to it."""
+    found: list[Attack] = []
+
+    def attack(
+        status: sc.SecStatus, alert: int | None, via: str = "isc"
+    ) -> Callable[[Callable[..., sc.SecStatus]], Callable[..., sc.SecStatus]]:
+        def register(fn: Callable[..., sc.SecStatus]) -> Callable[..., sc.SecStatus]:
+            assert fn.__doc__, f"{fn.__name__}: every attack documents its expected outcome"
+            found.append(Attack(fn.__name__, fn, status, alert, via))
+            return fn
+
+        return register
+
+    return found, attack
+
+
+FAILURES = frozenset(
+    {
+        sc.SEC_E_OK,
+        sc.SEC_I_CONTINUE_NEEDED,
+        sc.SEC_E_INCOMPLETE_MESSAGE,
+        sc.SEC_I_RENEGOTIATE,
+        sc.SEC_I_CONTEXT_EXPIRED,
+    }
+)
+
+
+def check_outcome(
+    case: Attack,
+    status: sc.SecStatus,
+    harness: Harness,
+    seen: list[Decision],
+    open_alert: Callable[[bytes], tuple[int, int]],
+) -> None:
+    """The status, the alert sent (or decided), and that a failed context stays failed."""
+    assert status == case.status, f"{case.name}: {status!r} != {case.status!r}; {seen}"
+    if case.alert is None:
+        assert not harness.alert, f"{case.name}: unexpected alert {harness.alert.hex()}"
+        assert all(d.remote for d in seen), seen
+    elif case.via == "isc":
+        assert open_alert(harness.alert) == (2, case.alert), (case.name, seen)
+        if seen:
+            assert seen[-1].description == case.alert and not seen[-1].remote
+    else:
+        assert seen and seen[-1].description == case.alert and not seen[-1].remote, seen
+    # The SSPI surface names the same alert (SECPKG_ATTR_PY_HANDSHAKE_INFO, once there is
+    # a handshake to report on): what a DecryptMessage caller sends with SCHANNEL_ALERT.
+    info = sc.SecPkgContext_PyHandshakeInfo()
+    if sc.QueryContextAttributes(harness.ctx, sc.SECPKG_ATTR_PY_HANDSHAKE_INFO, info) == 0:
+        expected = case.alert if status not in FAILURES else None
+        got_alert = info.bFailureAlert if info.fFailureAlert else None
+        assert got_alert == expected, (case.name, got_alert, seen)
+    if status not in FAILURES:
+        # A failed context stays failed: no more handshake, no data either way.
+        again, token = harness.isc(b"\x17\x03\x03\x00\x11" + bytes(17))
+        assert again == status and not token
+        assert harness.encrypt_status() != sc.SEC_E_OK
+        got, plain = harness.decrypt(b"\x17\x03\x03\x00\x11" + bytes(17))
+        assert got[0] != sc.SEC_E_OK and not plain
+
+
+def run_attack(case: Attack, server: Server13 | Server12, harness: Harness) -> None:
+    """Play ``case`` from the client's ClientHello on, check its outcome, close the harness."""
+    try:
+        with watching_failures() as seen:
+            server.read_client_hello(harness.start())
+            status = case.run(server, harness)
+            check_outcome(case, status, harness, seen, server.open_alert)
+    finally:
+        harness.close()
+
+
+def to_client_flight12(s: Server12, h: Harness) -> None:
+    """A correct TLS 1.2 first flight; the client's CKE/CCS/Finished is read (keys both ways)."""
+    status, token = h.feed(s.first_flight())
+    assert status == sc.SEC_I_CONTINUE_NEEDED, status
+    s.read_client_flight(token)
+
+
+def finish12(s: Server12, h: Harness) -> None:
+    """The rest of a correct TLS 1.2 handshake once ``s`` has read the ClientHello."""
+    to_client_flight12(s, h)
+    status, _ = h.feed(s.ccs() + s.prot(s.finished()))
+    assert status == sc.SEC_E_OK, status

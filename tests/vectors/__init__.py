@@ -1,0 +1,1 @@
+"""Byte-for-byte replays and key derivations against published vectors (vectors/)."""
