@@ -7,10 +7,7 @@ import logging
 import ssl
 from pathlib import Path
 
-import peers
 import pytest
-from memserver import MemoryServer
-from sspi_driver import CurlLoop, acquire
 
 import schannel_py as sc
 from schannel_py import keylog
@@ -20,6 +17,9 @@ from schannel_py.tls.alerts import AlertDescription
 from schannel_py.tls.keyschedule import traffic_keys
 from schannel_py.tls.messages import HandshakeType as HT
 from schannel_py.tls.record import ALERT, Protection13
+from tests.support import peers
+from tests.support.memserver import MemoryServer
+from tests.support.sspi_driver import CurlLoop, acquire
 
 TLS12 = ssl.TLSVersion.TLSv1_2
 TLS13 = ssl.TLSVersion.TLSv1_3
