@@ -113,14 +113,16 @@ def auto_select(issuers: list[bytes], now: float) -> CERT_CONTEXT | None:
     return found if isinstance(found, CERT_CONTEXT) else None
 
 
-def chooser(ctx: Context, clock: Callable[[], float]) -> Callable[[CertificateRequestInfo], object]:
+def chooser(ctx: Context) -> Callable[[CertificateRequestInfo], object]:
     """SChannel's choice when the server asks for a certificate and the credential has none."""
 
     def choose(info: CertificateRequestInfo) -> object:
         if ctx.req & C.ISC_REQ_USE_SUPPLIED_CREDS:
             return None  # the caller said: use what was supplied (nothing)
         if not ctx.cred.flags & C.SCH_CRED_NO_DEFAULT_CREDS:
-            found = auto_select(info.authorities, clock())
+            from . import context  # the injected clock, as new contexts read it
+
+            found = auto_select(info.authorities, context.clock())
             credential = credential_from(found, ctx.cred.signature_schemes)
             if credential is not None:
                 ctx.local_cert = found

@@ -144,7 +144,7 @@ def create(
     ctx = Context(cred=cred, target=target, req=req, client=client, flags64=flags64, cache_key=key)
     if config.client_credential is not None:
         ctx.local_cert = cred.certificate
-    config.choose_credential = clientcert.chooser(ctx, lambda: clock())
+    config.choose_credential = clientcert.chooser(ctx)
     manual = bool(req & C.ISC_REQ_MANUAL_CRED_VALIDATION) or cred.manual_validation
     config.verify_certificate = validation.validator(ctx, target, manual)
     config.verify_resumed_certificate = validation.reverifier(ctx)

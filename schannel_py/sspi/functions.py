@@ -51,9 +51,14 @@ def _guarded(fn: Callable[P, SecStatus]) -> Callable[P, SecStatus]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> SecStatus:
-        if (_observers or handshake) and O.idle():
+        if (_observers or (handshake and O.any_active(handshake))) and O.idle():
             return O.dispatch(name, run, args, kwargs)
-        return run(*args, **kwargs)
+        try:  # run's body, without its call when nothing observes
+            status = fn(*args, **kwargs)
+            return status if type(status) is SecStatus else SecStatus(status)
+        except Exception:
+            log.exception("%s failed unexpectedly", name)
+            return C.SEC_E_INTERNAL_ERROR
 
     return wrapper
 

@@ -38,7 +38,7 @@ from ..tls.events import (
 )
 from ..tls.record import HEADER_LEN, RecordHeaderError, frame
 from . import buffers as B
-from . import cache, clientcert, control
+from . import cache, clientcert, control, observe
 from . import context as X
 from .credentials import Credential
 from .phases import Phase, move
@@ -276,7 +276,9 @@ def _records(
         return C.SEC_E_INVALID_TOKEN
     client = ctx.client
     offset = start
-    ctx.received = (start, start)
+    observed = observe.watching()  # what this leg received is reported, not kept
+    if observed:
+        ctx.received = (start, start)
     total = len(view)
     complete = any(isinstance(e, HandshakeComplete) for e in resumed_events)
     refused = False
@@ -296,7 +298,8 @@ def _records(
                 break
             events = client.receive_record(view[offset : offset + n])
             offset += n
-            ctx.received = (start, offset)
+            if observed:
+                ctx.received = (start, offset)
             if not events:
                 continue
             kinds = {type(e) for e in events}

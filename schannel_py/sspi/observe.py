@@ -223,6 +223,28 @@ def add_handshake_observer(callback: Observer, active: Callable[[], bool]) -> Re
     return _remover(HANDSHAKE_OBSERVERS, entry)
 
 
+def any_active(entries: list[tuple[Callable[[], bool], Observer]]) -> bool:
+    """Whether one of these handshake observers wants this call (a failing test
+    counts as yes: :func:`dispatch` then reports the failure)."""
+    for active, _ in entries:
+        try:
+            if active():
+                return True
+        except Exception:
+            return True
+    return False
+
+
+#: How many observed calls are running, in any thread: a cheap first test for
+#: :func:`watching` (a thread-local read costs more than the rest of the check).
+_running = [0]
+
+
+def watching() -> bool:
+    """True inside an observed call: the handshake then notes what it received."""
+    return _running[0] > 0 and bool(getattr(_local, "busy", False))
+
+
 def idle() -> bool:
     """True unless this thread is inside an observed call (or one of its observers)."""
     return not getattr(_local, "busy", False)
@@ -243,6 +265,8 @@ def dispatch(
     if not observers:
         return fn(*args, **kwargs)
     _local.busy = True
+    with _lock:
+        _running[0] += 1
     try:
         try:
             watch: _Watch | None = _Watch(name, fn, args, kwargs)
@@ -265,6 +289,8 @@ def dispatch(
         return status
     finally:
         _local.busy = False
+        with _lock:
+            _running[0] -= 1
 
 
 # --- describing a call ------------------------------------------------------------------
@@ -456,6 +482,7 @@ class _Watch:
             received = b""
             if ctx is not None and self.ctx is ctx:
                 start, end = ctx.received
+                ctx.received = (0, 0)  # the class's value: nothing kept once reported
                 token = _first(_bufs(params, "pInput"), C.SECBUFFER_TOKEN)
                 if token is not None and end > start:
                     received = token.data[start:end]

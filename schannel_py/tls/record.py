@@ -76,6 +76,8 @@ def plaintext_records(content_type: int, data: bytes, version: int = 0x0303) -> 
 
 
 _pack_header = struct.Struct(">BHH").pack
+#: Each content type as the one byte that ends a TLS 1.3 inner plaintext.
+_TYPE_BYTE = [bytes((t,)) for t in range(256)]
 #: Sequence numbers run up to 2^64 - 2; the last one is never used (RFC 8446 section 5.3).
 _LAST_SEQ = (1 << 64) - 1
 #: Header of a TLS 1.3 record carrying a full 16 KiB of data (+ type + tag).
@@ -87,6 +89,22 @@ _MAX_RECORD_13 = HEADER_LEN + MAX_CIPHERTEXT_13
 _FULL_RECORD_13 = HEADER_LEN + MAX_PLAINTEXT + 17
 #: Longest TLSInnerPlaintext content plus its type byte.
 _MAX_INNER = MAX_PLAINTEXT + 1
+
+
+#: Records shorter than this are sealed and opened through new bytes (handshake
+#: messages, small writes); longer ones through the direction's reused work areas.
+_SMALL_RECORD = 4096
+
+
+def _area(current: memoryview | None, size: int) -> memoryview:
+    """``current`` if it holds ``size`` bytes, else a new area that does: the size
+    asked for at first (a handshake key seals and opens a few small records), then
+    at least twice the old one, so growing to a full record takes a few steps."""
+    if current is not None and len(current) >= size:
+        return current
+    if current is not None:
+        size = max(size, min(2 * len(current), MAX_CIPHERTEXT_12))
+    return memoryview(bytearray(size))
 
 
 class Protection12:
@@ -126,10 +144,11 @@ class Protection12:
         assert isinstance(self._iv, int)
         return (self._iv ^ seq).to_bytes(12, "big")
 
-    def _work_area(self) -> memoryview:
+    def _work_area(self, size: int) -> memoryview:
+        """The direction's reused work area, grown to ``size`` bytes if needed."""
         work = self._scratch
-        if work is None:
-            work = self._scratch = memoryview(bytearray(MAX_CIPHERTEXT_12))
+        if work is None or len(work) < size:
+            work = self._scratch = _area(work, size)
         return work
 
     def seal_into(
@@ -153,11 +172,11 @@ class Protection12:
         aad = struct.pack(">QBHH", seq, content_type, 0x0303, n)
         if data is None:
             data = body[:n]
-        work = self._work_area()
-        if n + 16 > len(work):  # beyond any legal record: a test's own
-            work = memoryview(bytearray(n + 16))
-        out = work[: n + 16]
-        self._aead.encrypt_into(self._nonce(seq, explicit), data, aad, out)
+        if n < _SMALL_RECORD:
+            out: bytes | memoryview = self._aead.encrypt(self._nonce(seq, explicit), data, aad)
+        else:
+            out = self._work_area(n + 16)[: n + 16]
+            self._aead.encrypt_into(self._nonce(seq, explicit), data, aad, out)
         body[:n] = out[:n]
         trailer[:16] = out[n:]
         header[: self.header_len] = (
@@ -183,12 +202,15 @@ class Protection12:
         explicit = bytes(record[HEADER_LEN:hl])
         plain_len = body_len - (hl - HEADER_LEN) - 16
         aad = struct.pack(">QBHH", seq, ctype, (record[1] << 8) | record[2], plain_len)
-        sealed = record[hl:]
+        sealed: bytes | memoryview = record[hl:]
         out = record[hl : hl + plain_len]
         if not AEAD_IN_PLACE:
-            copy = self._work_area()[: len(sealed)]
-            copy[:] = sealed
-            sealed = copy
+            if body_len < _SMALL_RECORD:
+                sealed = record[hl:].tobytes()
+            else:
+                copy = self._work_area(len(sealed))[: len(sealed)]
+                copy[:] = sealed
+                sealed = copy
         try:
             self._aead.decrypt_into(self._nonce(seq, explicit), sealed, aad, out)
         except Exception:
@@ -205,9 +227,9 @@ class Protection12:
         return _opened(self, record)
 
 
-#: Protection13's sealing work areas: the inner-plaintext area, then the full-size
-#: record's inner plaintext, content, sealed record, ciphertext and tail (type and
-#: tag) views (the last three in the output work area).
+#: Protection13's views for a full-size record: the inner-plaintext area, the
+#: record's inner plaintext and content in it, then its sealed record, ciphertext
+#: and tail (type and tag) in the output work area.
 _SealAreas = tuple[memoryview, memoryview, memoryview, memoryview, memoryview, memoryview]
 
 
@@ -232,6 +254,7 @@ class Protection13:
         "seq",
         "header_len",
         "_scratch",
+        "_inner",
         "_seal",
         "_full_body",
     )
@@ -248,23 +271,35 @@ class Protection13:
         self.seq = 0
         #: Output work area for sealing and opening (see _work_area).
         self._scratch: memoryview | None = None
-        #: Sealing's work areas and their views for a full-size record (see _seal_areas).
+        #: Sealing's inner-plaintext area (grown as _work_area is).
+        self._inner: memoryview | None = None
+        #: The work areas' views for a full-size record (see _seal_areas).
         self._seal: _SealAreas | None = None
         #: The work area's view for copying a full-size record's body (open_in_place).
         self._full_body: memoryview | None = None
 
-    def _work_area(self) -> memoryview:
-        """The direction's reused output work area (allocated on first use)."""
+    def _work_area(self, size: int) -> memoryview:
+        """The direction's reused output work area, grown to ``size`` bytes if needed
+        (a handshake key's stays small; application data's becomes a full record's)."""
         work = self._scratch
-        if work is None:
-            work = self._scratch = memoryview(bytearray(MAX_CIPHERTEXT_13))
+        if work is None or len(work) < size:
+            work = self._scratch = _area(work, size)
+            self._seal = self._full_body = None  # views of the old area
         return work
 
+    def _inner_area(self, size: int) -> memoryview:
+        """The reused inner-plaintext area, grown to ``size`` bytes if needed."""
+        inner = self._inner
+        if inner is None or len(inner) < size:
+            inner = self._inner = _area(inner, size)
+            self._seal = None  # views of the old area
+        return inner
+
     def _seal_areas(self) -> _SealAreas:
-        """The inner-plaintext area and, for a full 16 KiB record, the views of it
-        and of the output work area that :meth:`seal_into` uses (made on first use)."""
-        inner = memoryview(bytearray(MAX_CIPHERTEXT_13 - 16))
-        out = self._work_area()
+        """For a full 16 KiB record, the views of the inner-plaintext and output work
+        areas that :meth:`seal_into` uses (made on first use)."""
+        out = self._work_area(MAX_PLAINTEXT + 17)
+        inner = self._inner_area(MAX_PLAINTEXT + 1)
         areas = self._seal = (
             inner,
             inner[: MAX_PLAINTEXT + 1],
@@ -294,20 +329,30 @@ class Protection13:
         seq = self.seq
         if seq >= _LAST_SEQ:
             raise TLSError(AlertDescription.internal_error, "sequence number exhausted")
-        areas = self._seal
-        if areas is None:
-            areas = self._seal_areas()
         self.seq = seq + 1
         if n == MAX_PLAINTEXT and content_type == APPLICATION_DATA and not padding:
+            areas = self._seal
+            if areas is None:
+                areas = self._seal_areas()
             source, inner, content, sealed, ciphertext, tail = areas
             hdr = _FULL_DATA_HEADER
+        elif n + padding < _SMALL_RECORD:
+            if data is None:
+                data = body[:n]
+            hdr = _pack_header(APPLICATION_DATA, 0x0303, n + 17 + padding)
+            sealed_bytes = self._aead.encrypt(
+                (self._iv ^ seq).to_bytes(12, "big"),
+                b"".join((data, _TYPE_BYTE[content_type], bytes(padding))),
+                hdr,
+            )
+            body[:n] = sealed_bytes[:n]
+            trailer[: 17 + padding] = sealed_bytes[n:]
+            header[:5] = hdr
+            return
         else:
-            source, out = areas[0], self._scratch
-            assert out is not None  # made with the areas
-            if n + 1 + padding > len(source):  # beyond any legal record: a test's own
-                source = memoryview(bytearray(n + 1 + padding))
-                out = memoryview(bytearray(n + 17 + padding))
             end = n + 17 + padding
+            out = self._work_area(end)
+            source = self._inner_area(end - 16)
             content, inner = source[:n], source[: n + 1 + padding]
             sealed, ciphertext, tail = out[:end], out[:n], out[n:end]
             if padding:
@@ -347,7 +392,7 @@ class Protection13:
             _protected_body_length(record)  # raises the alert open() raises
         end = n - 16  # the content, type and padding end where the tag starts
         out = record[HEADER_LEN:end]
-        body = record[HEADER_LEN:]
+        body: bytes | memoryview = record[HEADER_LEN:]
         seq = self.seq
         if seq >= _LAST_SEQ:
             raise TLSError(AlertDescription.internal_error, "sequence number exhausted")
@@ -356,11 +401,16 @@ class Protection13:
             if n == _FULL_RECORD_13:
                 copy = self._full_body
                 if copy is None:
-                    copy = self._full_body = self._work_area()[: _FULL_RECORD_13 - HEADER_LEN]
+                    size = _FULL_RECORD_13 - HEADER_LEN
+                    copy = self._full_body = self._work_area(size)[:size]
+                copy[:] = body
+                body = copy
+            elif n < _SMALL_RECORD:
+                body = record[HEADER_LEN:].tobytes()
             else:
-                copy = self._work_area()[: n - HEADER_LEN]
-            copy[:] = body
-            body = copy
+                copy = self._work_area(n - HEADER_LEN)[: n - HEADER_LEN]
+                copy[:] = body
+                body = copy
         try:
             # The header is not overwritten (the content starts after it), so
             # it can be the associated data as it stands.

@@ -28,7 +28,7 @@ CertificateRequest asks for.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from cryptography import x509
 
@@ -36,9 +36,10 @@ from .session import Session12
 from .suites import CipherSuite
 
 
-@dataclass(frozen=True)
-class HandshakeResult:
-    """The parameters of one completed handshake (no secrets: its repr is safe to log)."""
+class HandshakeResult(NamedTuple):
+    """The parameters of one completed handshake (no secrets: its repr is safe to log).
+
+    A named tuple: read-only, and made in one step at the end of every handshake."""
 
     #: 0x0304 (TLS 1.3) or 0x0303 (TLS 1.2).
     version: int
@@ -53,7 +54,7 @@ class HandshakeResult:
     #: chain stored with the session.
     peer_chain: tuple[bytes, ...]
     #: The parsed leaf of ``peer_chain`` (None if the chain is empty).
-    peer_certificate: x509.Certificate | None = field(repr=False, compare=False)
+    peer_certificate: x509.Certificate | None
     #: The handshake resumed a session (a TLS 1.3 PSK or a TLS 1.2 session).
     resumed: bool
     #: legacy_session_id_echo (TLS 1.3) or the TLS 1.2 session ID; may be empty.
@@ -74,7 +75,7 @@ class HandshakeResult:
     #: TLS 1.2: the resumable session this handshake produced (None without
     #: extended master secret, or without a session ID or ticket).  TLS 1.3
     #: sessions are tickets, which arrive after the handshake: ``TLSClient.tickets``.
-    session12: Session12 | None = field(compare=False)
+    session12: Session12 | None
     #: 0 for the connection's first handshake, n for its n-th TLS 1.2 renegotiation.
     renegotiation: int = 0
 
@@ -82,3 +83,13 @@ class HandshakeResult:
     def cipher_suite(self) -> int:
         """The IANA code of :attr:`suite`."""
         return self.suite.code
+
+    def __repr__(self) -> str:
+        """The fields but the parsed certificate and the TLS 1.2 session (which holds
+        the master secret)."""
+        shown = ", ".join(
+            f"{name}={value!r}"
+            for name, value in zip(self._fields, self, strict=True)
+            if name not in ("peer_certificate", "session12")
+        )
+        return f"HandshakeResult({shown})"

@@ -8,7 +8,6 @@ handshakes fill in as they go (which older callers still read).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import random
 import ssl
 
@@ -187,7 +186,7 @@ def test_a_renegotiation_replaces_the_result(pki: peers.ServerPki) -> None:
     client, server, _ = connect(ctx, versions=(0x0303,))
     first = client.result
     assert first is not None
-    first_fields = dataclasses.asdict(first)
+    first_fields = first._asdict()
     client.renegotiate()
     events: list[Event] = []
     for _ in range(4):  # the server handles the new handshake inside read()
@@ -204,14 +203,14 @@ def test_a_renegotiation_replaces_the_result(pki: peers.ServerPki) -> None:
     assert result.tls_unique != first.tls_unique  # this handshake's own Finished
     assert result.peer_chain == first.peer_chain and result.suite == first.suite
     assert_matches_attributes(result, client)
-    assert dataclasses.asdict(first) == first_fields  # the old result did not change
+    assert first._asdict() == first_fields  # the old result did not change
 
 
 def test_result_is_read_only(pki: peers.ServerPki) -> None:
     client, _, _ = connect(server_context(pki, TLS13), versions=(0x0304,))
     result = client.result
     assert result is not None
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):
         result.version = 0x0303  # type: ignore[misc]
     # Later changes to the client's scratch attributes do not reach it.
     client.peer_chain.append(b"x")

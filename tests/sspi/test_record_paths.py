@@ -1,6 +1,7 @@
-"""The per-record fast paths (issue 8): in-place DecryptMessage and the lean
-EncryptMessage give the same records, statuses and buffer layouts as the
-general code, and fall back to it for every unusual layout."""
+"""The record paths: the record layer's one seal and one open make RFC 8446's
+records (checked against the AEAD alone), DecryptMessage opens in the caller's
+memory, and EncryptMessage and DecryptMessage give every layout, usual or not,
+the records, statuses and buffer layouts SChannel does."""
 
 from __future__ import annotations
 
