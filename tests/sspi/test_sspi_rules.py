@@ -1379,3 +1379,19 @@ def test_strided_decrypt_input_is_a_layout_error_not_a_bad_mac(established: Curl
     desc = decrypt_desc(bytearray(record))  # nothing consumed, the context lives on
     assert sc.DecryptMessage(established.ctx, desc, 0, None) == sc.SEC_E_OK
     assert desc.pBuffers[1].data() == b"hello"
+
+
+def test_oob_data_is_sent_as_an_alert(established: CurlLoop) -> None:
+    """fQOP = SECQOP_WRAP_OOB_DATA: the two DATA bytes go out as an alert record
+    (here a close_notify, which the server reads as the end of the stream); any
+    other length is refused before anything is sealed."""
+    _, three = encrypt_desc(established, b"\x01\x00\x00")
+    assert sc.EncryptMessage(established.ctx, sc.SECQOP_WRAP_OOB_DATA, three, 0) == (
+        sc.SEC_E_INVALID_TOKEN
+    )
+    buf, desc = encrypt_desc(established, b"\x01\x00")  # warning, close_notify
+    assert sc.EncryptMessage(established.ctx, sc.SECQOP_WRAP_OOB_DATA, desc, 0) == sc.SEC_E_OK
+    record = b"".join(bytes(b.pvBuffer[: b.cbBuffer]) for b in desc.pBuffers[:3])  # type: ignore[index]
+    assert record[0] == 23 and len(record) == 5 + 2 + 17  # TLS 1.3: alerts are protected too
+    established.server.feed(record)
+    assert server_saw_close_notify(established.server)
