@@ -14,19 +14,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import schannel_py as sc
-from schannel_py.driver import SspiDriver, SspiError
+from schannel_py.driver import CURL_REQ_FLAGS, SspiDriver, SspiError
 from schannel_py.sspi import functions as sspi_functions
 from schannel_py.testing import memserver
 from schannel_py.testing.memserver import MemoryServer
 
-CURL_FLAGS = (
-    sc.ISC_REQ_SEQUENCE_DETECT
-    | sc.ISC_REQ_REPLAY_DETECT
-    | sc.ISC_REQ_CONFIDENTIALITY
-    | sc.ISC_REQ_ALLOCATE_MEMORY
-    | sc.ISC_REQ_STREAM
-    | sc.ISC_REQ_USE_SUPPLIED_CREDS
-)
+#: curl's default request flags (the driver's).
+CURL_FLAGS = CURL_REQ_FLAGS
 
 cpu_clock = time.process_time
 

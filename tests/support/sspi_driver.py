@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import pytest
 
 import schannel_py as sc
-from schannel_py.driver import SspiDriver, SspiEOFError, SspiError
+from schannel_py.driver import CURL_REQ_FLAGS, SspiDriver, SspiEOFError, SspiError
 from schannel_py.testing.memserver import MemoryServer
 
 
@@ -39,14 +39,8 @@ def no_unexpected_exceptions() -> Iterator[None]:
         pytest.fail(f"guard caught an exception: {rec.getMessage()}\n{detail}")
 
 
-CURL_FLAGS = (
-    sc.ISC_REQ_SEQUENCE_DETECT
-    | sc.ISC_REQ_REPLAY_DETECT
-    | sc.ISC_REQ_CONFIDENTIALITY
-    | sc.ISC_REQ_ALLOCATE_MEMORY
-    | sc.ISC_REQ_STREAM
-    | sc.ISC_REQ_USE_SUPPLIED_CREDS
-)
+#: curl's default request flags (the driver's).
+CURL_FLAGS = CURL_REQ_FLAGS
 
 
 def acquire(flags: int = 0, *, disabled: int = 0) -> sc.CredHandle:
