@@ -97,7 +97,7 @@ def request_key_update(ctx: Context, requested: bool) -> SecStatus:
     client = ctx.client
     if client.version == 0x0303:
         return C.SEC_E_UNSUPPORTED_FUNCTION  # TLS 1.2 has no KeyUpdate
-    if ctx.phase is not Phase.ESTABLISHED or client.version != 0x0304:
+    if ctx.phase is not Phase.ESTABLISHED or client.local_closed or client.version != 0x0304:
         return C.SEC_E_CONTEXT_EXPIRED  # as EncryptMessage: no application write key
     ctx.pending_key_update = bool(ctx.pending_key_update) or requested
     return C.SEC_E_OK

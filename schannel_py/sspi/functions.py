@@ -1,7 +1,9 @@
 """The SSPI functions, with Windows' names, parameters and status codes.
 
 Each function validates its arguments the way SChannel does (see
-docs/windows-behaviour.md), delegates to :mod:`credentials` or :mod:`context`, and
+docs/windows-behaviour.md), delegates to the module of its concern
+(:mod:`credentials`, :mod:`handshake`, :mod:`records`, :mod:`control`,
+:mod:`attributes`), reports the call to any observers (:mod:`observe`), and
 returns a :class:`~schannel_py.constants.SecStatus`.  No Python exception
 escapes: anything unexpected becomes SEC_E_INTERNAL_ERROR.
 """

@@ -180,9 +180,16 @@ def first_call(
 ) -> Context | SecStatus:
     """Create the context and put the ClientHello in the output token."""
     ctx = X.create(cred, target, req, alpn, flags64)
-    ctx.client.start()
-    if not B.deliver(out, tok, ctx.client.data_to_send(), bool(req & C.ISC_REQ_ALLOCATE_MEMORY)):
+    try:
+        ctx.client.start()
+        delivered = B.deliver(
+            out, tok, ctx.client.data_to_send(), bool(req & C.ISC_REQ_ALLOCATE_MEMORY)
+        )
+    except BaseException:
         ctx.release()  # no handle was made: nothing will delete it
+        raise
+    if not delivered:
+        ctx.release()
         return C.SEC_E_INSUFFICIENT_MEMORY
     move(ctx, Phase.HANDSHAKE)
     return ctx
@@ -357,6 +364,19 @@ def _post_handshake(ctx: Context, call: IscCall) -> SecStatus:
     view, side = parsed
     client = ctx.client
     out, tok, allocate = call.out, call.tok, call.allocate
+    if client.awaiting_credential:
+        # A TLS 1.3 post-handshake CertificateRequest the credential cannot answer:
+        # SEC_I_INCOMPLETE_CREDENTIALS until this call offers a credential (or
+        # USE_SUPPLIED_CREDS), then the answer goes out like any other.
+        ready, credential = clientcert.resolve_credential(ctx)
+        if not ready:
+            out[tok].cbBuffer = 0
+            return C.SEC_I_INCOMPLETE_CREDENTIALS
+        try:
+            client.provide_credential(credential)
+        except TLSError as e:
+            out[tok].cbBuffer = 0
+            return X.fail(ctx, e, out, allocate)
     if client.renegotiation_requested and not client.local_closed:
         # TLS 1.2 HelloRequest: run a secure renegotiation through this ISC loop.
         try:

@@ -408,7 +408,8 @@ class _Watch:
             self.secrets = dict(client.secrets)
             self.phase_before = ctx.phase
             self.reason = ctx.failure_reason
-            ctx.received = (0, 0)
+            if name == "InitializeSecurityContext":
+                ctx.received = (0, 0)  # what this leg will receive (handshake._records)
 
     def event(self, status: SecStatus) -> SspiCall:
         name, bound, params = self.name, self.bound, self.params

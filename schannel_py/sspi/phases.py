@@ -87,7 +87,7 @@ PHASES: Mapping[Phase, Rule] = {
             Phase.ESTABLISHED: "ISC: SEC_E_OK (or SEC_I_NO_RENEGOTIATION)",
             Phase.NEED_CREDENTIAL: "ISC: SEC_I_INCOMPLETE_CREDENTIALS",
             Phase.SHUTDOWN: "ISC: close_notify token sent (TLS 1.2 renegotiation)",
-            Phase.CLOSED: "ISC: close_notify token sent",
+            Phase.CLOSED: "ISC: close_notify token sent, or SEC_E_OK after the peer's close_notify",
             Phase.FAILED: "ISC: an error status",
         },
     ),
@@ -120,8 +120,9 @@ PHASES: Mapping[Phase, Rule] = {
     ),
     Phase.RENEGOTIATE: Rule(
         isc_no_input=INCOMPLETE,
-        isc="send what the client owes (KeyUpdate answer, renegotiation ClientHello); "
-        "hand every input byte back as EXTRA: SEC_E_OK",
+        isc="send what the client owes (KeyUpdate answer, renegotiation ClientHello, "
+        "the answer to a post-handshake CertificateRequest: SEC_I_INCOMPLETE_CREDENTIALS "
+        "until a credential is offered); hand every input byte back as EXTRA: SEC_E_OK",
         encrypt=False,
         decrypt=False,
         moves={

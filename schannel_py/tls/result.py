@@ -9,16 +9,8 @@ negotiated should read ``TLSClient.result`` instead: a :class:`HandshakeResult`
 set when the handshake completes, replaced when a TLS 1.2 renegotiation
 completes, and never changed in place.
 
-Readers outside :mod:`schannel_py.tls` that should move to it:
-
-* ``sspi/context.py``, the QueryContextAttributes handlers (connection info,
-  cipher info, ALPN, session info, channel bindings, remote certificate,
-  handshake info: version, suite, group, peer signature scheme, hello retry,
-  extended master secret, secure renegotiation, resumed, session ID,
-  tls-unique, client certificate sent) and the TLS 1.2 / 1.3 branches that test
-  ``client.version``;
-* ``sspi/functions.py`` (``ctx.client.version`` after the handshake);
-* ``keylog.py`` (``client.client_random`` and ``client.version``).
+Outside :mod:`schannel_py.tls`, QueryContextAttributes (``sspi/attributes.py``)
+and ISC (``sspi/handshake.py``) read what was negotiated from it.
 
 What keeps changing after the handshake stays on the client: the TLS 1.3
 tickets (``tickets``, ``tickets_received``, ``new_session``), the close and

@@ -178,3 +178,48 @@ def test_no_post_handshake_auth_flag(pki: peers.ServerPki, root_certs_env: Path)
     without = CurlLoop(server(pki, TLS13), credential(), flags64=sc.ISC_REQ_NO_POST_HANDSHAKE_AUTH)
     hello = ClientHello.parse(without.first_call()[5:])
     assert find_ext(hello.extensions, Ext.post_handshake_auth) is None
+
+
+def test_post_handshake_request_without_a_certificate_asks_for_credentials(
+    pki: peers.ServerPki, root_certs_env: Path
+) -> None:
+    """A TLS 1.3 post-handshake CertificateRequest that the credential cannot answer
+    (no certificate, no USE_SUPPLIED_CREDS, nothing to pick): the ISC after
+    SEC_I_RENEGOTIATE returns SEC_I_INCOMPLETE_CREDENTIALS and sends nothing, as
+    during the handshake; with USE_SUPPLIED_CREDS the next one answers with an
+    empty Certificate and the connection goes on."""
+    srv = server(pki, TLS13, required=False, post_handshake=True)
+    flags = CURL_FLAGS & ~sc.ISC_REQ_USE_SUPPLIED_CREDS
+    loop = CurlLoop(srv, credential(flags=sc.SCH_CRED_NO_DEFAULT_CREDS), flags=flags)
+    assert loop.handshake() == sc.SEC_E_OK
+    loop.encdata += loop.server.pending_output()
+    loop.server.tls.verify_client_post_handshake()
+    loop.server.tls.do_handshake()  # queues the CertificateRequest
+    loop.encdata += loop.server.write(b"after-request")
+    status = sc.SEC_I_RENEGOTIATE
+    while status != sc.SEC_I_INCOMPLETE_CREDENTIALS:  # tickets first, then the request
+        assert loop.encdata
+        desc = sc.SecBufferDesc(
+            [sc.SecBuffer(len(loop.encdata), sc.SECBUFFER_DATA, loop.encdata)]
+            + [sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None) for _ in range(3)]
+        )
+        assert sc.DecryptMessage(loop.ctx, desc, 0, None) == sc.SEC_I_RENEGOTIATE
+        extra = desc.pBuffers[3]
+        left = extra.cbBuffer if extra.BufferType == sc.SECBUFFER_EXTRA else 0
+        desc.release()
+        del loop.encdata[: len(loop.encdata) - left]
+        status, sent = loop.step()
+        assert status in (sc.SEC_E_OK, sc.SEC_I_INCOMPLETE_CREDENTIALS), status
+    assert sent == b""
+    assert loop.step()[0] == sc.SEC_I_INCOMPLETE_CREDENTIALS  # asked again, still nothing
+    loop.flags = CURL_FLAGS  # USE_SUPPLIED_CREDS: go on without a certificate
+    status, sent = loop.step()
+    assert status == sc.SEC_E_OK and sent  # empty Certificate and Finished
+    loop.server.feed(sent)
+    plain, statuses = loop.decrypt_all()
+    assert plain == b"after-request"
+    assert sc.SEC_E_OK in statuses
+    loop.server.read()
+    assert loop.server.tls.getpeercert(binary_form=True) is None
+    loop.server.feed(loop.encrypt(b"still working"))
+    assert loop.server.read() == b"still working"
