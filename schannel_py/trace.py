@@ -28,6 +28,7 @@ import contextlib
 import logging
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
@@ -381,8 +382,11 @@ def _certificates(body: bytes, tls13: bool) -> list[bytes]:
 def _subject(der: bytes) -> str:
     try:
         from cryptography import x509
+        from cryptography.utils import CryptographyDeprecationWarning
 
-        return x509.load_der_x509_certificate(der).subject.rfc4514_string()
+        with warnings.catch_warnings():  # the peer's certificate, whatever it holds
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            return x509.load_der_x509_certificate(der).subject.rfc4514_string()
     except Exception:
         return f"{len(der)} bytes"
 

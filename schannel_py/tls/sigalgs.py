@@ -8,12 +8,14 @@ key is illegal_parameter, a bad signature is decrypt_error.
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.utils import CryptographyDeprecationWarning
 
 from .alerts import AlertDescription, TLSError, illegal
 
@@ -112,7 +114,12 @@ def parse_certificate(der: bytes) -> x509.Certificate:
     der = bytes(der)
     found = _PARSED.get(der)
     if found is None:
-        cert = x509.load_der_x509_certificate(der)
+        with warnings.catch_warnings():
+            # A server's certificate may carry what cryptography deprecates (a
+            # non-positive serial number, say): it is the peer's input, not our
+            # call, and the chain check decides about it (as crypt32 parses too).
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            cert = x509.load_der_x509_certificate(der)
         found = (cert, cert.public_key())
         if len(_PARSED) >= _PARSED_MAX:
             del _PARSED[next(iter(_PARSED))]
