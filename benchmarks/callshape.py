@@ -16,9 +16,20 @@ from a copy of its body in a work area.
 
 from __future__ import annotations
 
+import gc
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
-from schannel_py.sspi.types import SecBufferDesc
+from schannel_py.constants import (
+    SECBUFFER_DATA,
+    SECBUFFER_EMPTY,
+    SECBUFFER_STREAM_HEADER,
+    SECBUFFER_STREAM_TRAILER,
+)
+from schannel_py.sspi.types import SecBuffer, SecBufferDesc
 from schannel_py.tls import keyschedule as ks
 from schannel_py.tls.record import AEAD_IN_PLACE, Protection13
 
@@ -91,3 +102,70 @@ class BareRecords:
         b1.BufferType, b1.cbBuffer, b1.pvBuffer = 1, length, view[_HEADER : _HEADER + length]
         b2.BufferType, b2.cbBuffer, b2.pvBuffer = 6, total - _HEADER - length, view[end - 1 : total]
         return 0
+
+
+# --- the caller's loop with the descriptor built per call --------------------------
+#
+# A caller that does not keep a SecBuffer array around builds four new SecBuffers and
+# a new SecBufferDesc for every call.  These loops do that around any EncryptMessage
+# or DecryptMessage of the right signature: the package's, or the bare shape's above
+# (its reference in the same rounds, built the same way).
+
+Encrypt = Callable[[Any, int, SecBufferDesc, int], int]
+Decrypt = Callable[[Any, SecBufferDesc, int, None], int]
+
+
+def encrypt_built_per_call(
+    encrypt: Encrypt,
+    ctx: Any,
+    header: int,
+    trailer: int,
+    record: int,
+    views: Sequence[tuple[memoryview, memoryview, memoryview]],
+) -> float:
+    """Seconds for ``encrypt`` over ``views`` (header, data, trailer of each record),
+    a new descriptor of [STREAM_HEADER, DATA, STREAM_TRAILER, EMPTY] for each call."""
+    hdr, data, trl, empty = (
+        SECBUFFER_STREAM_HEADER,
+        SECBUFFER_DATA,
+        SECBUFFER_STREAM_TRAILER,
+        SECBUFFER_EMPTY,
+    )
+    gc.collect()
+    start = time.perf_counter()
+    for hv, dv, tv in views:
+        desc = SecBufferDesc(
+            [
+                SecBuffer(header, hdr, hv),
+                SecBuffer(record, data, dv),
+                SecBuffer(trailer, trl, tv),
+                SecBuffer(0, empty, None),
+            ]
+        )
+        if encrypt(ctx, 0, desc, 0) != 0:
+            raise RuntimeError("EncryptMessage")
+    return time.perf_counter() - start
+
+
+def decrypt_built_per_call(
+    decrypt: Decrypt, ctx: Any, recs: Sequence[bytearray]
+) -> tuple[float, SecBufferDesc]:
+    """Seconds for ``decrypt`` over ``recs`` (one whole record each, at least one), a
+    new descriptor of [DATA, EMPTY, EMPTY, EMPTY] for each call; and the last
+    descriptor, for the caller to check what it describes."""
+    data, empty = SECBUFFER_DATA, SECBUFFER_EMPTY
+    desc = SecBufferDesc([])
+    gc.collect()
+    start = time.perf_counter()
+    for r in recs:
+        desc = SecBufferDesc(
+            [
+                SecBuffer(len(r), data, r),
+                SecBuffer(0, empty, None),
+                SecBuffer(0, empty, None),
+                SecBuffer(0, empty, None),
+            ]
+        )
+        if decrypt(ctx, desc, 0, None) != 0:
+            raise RuntimeError("DecryptMessage")
+    return time.perf_counter() - start, desc

@@ -50,7 +50,7 @@ from schannel_py.tls.record import Protection13
 from schannel_py.tls.session import Ticket13
 
 from . import floor
-from .callshape import BareRecords
+from .callshape import BareRecords, decrypt_built_per_call, encrypt_built_per_call
 from .harness import (
     BenchError,
     MemoryServer,
@@ -99,13 +99,33 @@ class Config:
     records: int
     contexts: int
     lookups: int
+    #: Section (g): connections made and closed before the "after" rows, and idle
+    #: contexts kept alive for the "with idle contexts" rows.
+    connections: int
+    idle: int
 
     @classmethod
     def make(cls, quick: bool) -> Config:
         if quick:
-            return cls(True, handshakes=5, floor_iters=5, records=20, contexts=5, lookups=2_000)
+            return cls(
+                True,
+                handshakes=5,
+                floor_iters=5,
+                records=20,
+                contexts=5,
+                lookups=2_000,
+                connections=20,
+                idle=50,
+            )
         return cls(
-            False, handshakes=500, floor_iters=1000, records=2_000, contexts=200, lookups=200_000
+            False,
+            handshakes=500,
+            floor_iters=1000,
+            records=2_000,
+            contexts=200,
+            lookups=200_000,
+            connections=1_000,
+            idle=10_000,
         )
 
 
@@ -362,7 +382,21 @@ class Bench:
             aead: AESGCM | ChaCha20Poly1305 = (
                 ChaCha20Poly1305(key) if suite.cipher == "CHACHA20" else AESGCM(key)
             )
-            enc, dec, raw_enc, raw_dec, bare_enc, bare_dec = self.record_rates(c, bare, aead)
+            py, py_name = self.pyssl_established(suite.name)
+            (
+                enc,
+                dec,
+                raw_enc,
+                raw_dec,
+                bare_enc,
+                bare_dec,
+                enc_b,
+                dec_b,
+                bare_enc_b,
+                bare_dec_b,
+                py_enc,
+                py_dec,
+            ) = self.record_rates(c, bare, aead, py)
             for name, ours, raw, shape in (
                 ("EncryptMessage", enc, raw_enc, bare_enc),
                 ("DecryptMessage", dec, raw_dec, bare_dec),
@@ -389,6 +423,46 @@ class Bench:
                 ">= 50%",
                 dec >= 0.5 * raw_dec,
             )
+            for name, ours, shape, raw, pyrate, pycall in (
+                (
+                    "EncryptMessage",
+                    enc_b,
+                    bare_enc_b,
+                    raw_enc,
+                    py_enc,
+                    "SSLObject.write + MemoryBIO.read",
+                ),
+                (
+                    "DecryptMessage",
+                    dec_b,
+                    bare_dec_b,
+                    raw_dec,
+                    py_dec,
+                    "MemoryBIO.write + SSLObject.read",
+                ),
+            ):
+                op = name[:7].lower()
+                self.row(
+                    "d",
+                    f"{name} {label}, descriptor built per call",
+                    ours,
+                    "MB/s",
+                    f"{ours / raw:.0%} of raw, {ours / pyrate:.2f}x Python ssl",
+                )
+                self.row(
+                    "d",
+                    f"  bare call shape, {op}, descriptor built per call",
+                    shape,
+                    "MB/s",
+                    f"{name} = {ours / shape:.0%}",
+                )
+                self.row("d", f"  Python ssl {pycall}", pyrate, "MB/s", py_name)
+                self.target(
+                    f"{name} {label} built per call >= 80% bare shape built per call",
+                    f"{ours / shape:.0%}",
+                    ">= 80%",
+                    ours >= 0.8 * shape,
+                )
             c.delete()
             bare.delete()
 
@@ -418,19 +492,24 @@ class Bench:
         return h, t, views
 
     def record_rates(
-        self, c: SspiClient, bare: SspiClient, aead: AESGCM | ChaCha20Poly1305
+        self,
+        c: SspiClient,
+        bare: SspiClient,
+        aead: AESGCM | ChaCha20Poly1305,
+        py: PySslClient,
     ) -> list[float]:
-        """Best rates (MB/s) of EncryptMessage, DecryptMessage, raw encrypt, raw decrypt,
-        bare encrypt and bare decrypt (:mod:`benchmarks.callshape`, on the second
-        context ``bare``) over interleaved rounds: each round times all six in turn,
-        so a slow spell of the machine lands on both sides of a ratio instead of on
-        one of them."""
+        """Best rates (MB/s) over interleaved rounds of: EncryptMessage, DecryptMessage,
+        raw encrypt, raw decrypt, bare encrypt, bare decrypt (:mod:`benchmarks.callshape`,
+        on the second context ``bare``), the same four SSPI-shaped calls again with a
+        descriptor built per call, and Python's ssl client encrypting and decrypting
+        (``py``).  Each round times all twelve in turn, so a slow spell of the machine
+        lands on both sides of a ratio instead of on one of them."""
         self.check_encrypt(c, sc.EncryptMessage)
         write, read = self.protections(bare)
         shape = BareRecords(write, read, RECORD)
         self.check_encrypt(bare, shape.encrypt)
         rounds = 1 if self.cfg.quick else RECORD_ROUNDS
-        best = [float("inf")] * 6
+        best = [float("inf")] * 12
         for _ in range(rounds):
             times = (
                 self.encrypt_round(c, sc.EncryptMessage),
@@ -438,9 +517,88 @@ class Bench:
                 *self.raw_round(aead),
                 self.encrypt_round(bare, shape.encrypt),
                 self.decrypt_round(bare, shape.decrypt),
+                self.encrypt_built_round(c, sc.EncryptMessage),
+                self.decrypt_built_round(c, sc.DecryptMessage),
+                self.encrypt_built_round(bare, shape.encrypt),
+                self.decrypt_built_round(bare, shape.decrypt),
+                self.pyssl_encrypt_round(py),
+                self.pyssl_decrypt_round(py),
             )
             best = [min(b, t) for b, t in zip(best, times, strict=True)]
         return [self.cfg.records * RECORD / b / 1e6 for b in best]
+
+    def encrypt_built_round(self, c: SspiClient, encrypt: EncryptCall) -> float:
+        """As :meth:`encrypt_round`, with four new SecBuffers and a new SecBufferDesc per call."""
+        h, t, views = self.encrypt_views(c, self.cfg.records)
+        return encrypt_built_per_call(encrypt, c.ctx, h, t, RECORD, views)
+
+    def decrypt_built_round(self, c: SspiClient, decrypt: DecryptCall) -> float:
+        """As :meth:`decrypt_round`, with four new SecBuffers and a new SecBufferDesc per call."""
+        assert c.server is not None
+        payload = os.urandom(RECORD)
+        recs = [bytearray(c.server.write(payload)) for _ in range(self.cfg.records)]
+        elapsed, desc = decrypt_built_per_call(decrypt, c.ctx, recs)
+        b1 = desc.pBuffers[1]
+        if b1.cbBuffer != RECORD or bytes(b1.pvBuffer[: b1.cbBuffer]) != payload:  # type: ignore[index]
+            raise BenchError("DecryptMessage returned other bytes")
+        return elapsed
+
+    def pyssl_established(self, suite_name: str) -> tuple[PySslClient, str]:
+        """Python's ssl client connected with the AEAD of ``suite_name``.  Python cannot
+        choose TLS 1.3 cipher suites (OpenSSL's server picks AES-256-GCM), so the other
+        AEADs run in TLS 1.2 (ECDHE-ECDSA with the same AEAD; the record differs by
+        TLS 1.2's explicit 8-byte nonce and no inner content type)."""
+        tls12 = {
+            "TLS_AES_128_GCM_SHA256": "ECDHE-ECDSA-AES128-GCM-SHA256",
+            "TLS_AES_256_GCM_SHA384": "ECDHE-ECDSA-AES256-GCM-SHA384",
+            "TLS_CHACHA20_POLY1305_SHA256": "ECDHE-ECDSA-CHACHA20-POLY1305",
+        }
+        fc, key = str(self.pki.fullchain_pem), str(self.pki.key_pem)
+        for version, ciphers in (
+            (ssl.TLSVersion.TLSv1_3, None),
+            (ssl.TLSVersion.TLSv1_2, tls12[suite_name]),
+        ):
+            cctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            cctx.minimum_version = cctx.maximum_version = version
+            cctx.load_verify_locations(cafile=str(self.pki.root_pem))
+            srv = server_context(fc, key, version, ciphers)
+            py = PySslClient(cctx, MemoryServer.for_context(srv))
+            py.handshake()
+            py.read_tickets()
+            name, proto, _ = py.tls.cipher()  # type: ignore[misc]
+            if name in (suite_name, ciphers):
+                return py, f"{proto} {name}"
+        raise BenchError(f"Python ssl could not negotiate the AEAD of {suite_name}")
+
+    def pyssl_encrypt_round(self, py: PySslClient) -> float:
+        """Seconds for Python's ssl client to seal cfg.records 16 KiB writes
+        (``SSLObject.write``, then ``MemoryBIO.read`` of the record), fresh inputs."""
+        payload = os.urandom(RECORD)
+        inputs = [bytes(bytearray(payload)) for _ in range(self.cfg.records)]
+        write, read = py.tls.write, py.outgoing.read
+        gc.collect()
+        start = time.perf_counter()
+        for data in inputs:
+            write(data)
+            read()
+        return time.perf_counter() - start
+
+    def pyssl_decrypt_round(self, py: PySslClient) -> float:
+        """Seconds for Python's ssl client to open cfg.records records the server wrote
+        (``MemoryBIO.write`` of the record, then ``SSLObject.read`` of 16 KiB)."""
+        payload = os.urandom(RECORD)
+        recs = [py.server.write(payload) for _ in range(self.cfg.records)]
+        write, read = py.incoming.write, py.tls.read
+        out = b""
+        gc.collect()
+        start = time.perf_counter()
+        for r in recs:
+            write(r)
+            out = read(RECORD)
+        elapsed = time.perf_counter() - start
+        if out != payload:
+            raise BenchError("Python ssl read other bytes")
+        return elapsed
 
     @staticmethod
     def protections(c: SspiClient) -> tuple[Protection13, Protection13]:
@@ -579,6 +737,12 @@ class Bench:
             f"{per_ctx:.1f} KiB",
             "<= 64 KiB",
             per_ctx <= 64,
+        )
+        self.target(
+            "idle context <= 16 KiB (certs excluded)",
+            f"{per_ctx:.1f} KiB",
+            "<= 16 KiB",
+            per_ctx <= 16,
         )
         for c in clients:
             c.delete()
@@ -747,6 +911,97 @@ class Bench:
             ratio < 1.5,
         )
 
+    # --- (g) steady state under load --------------------------------------------------
+
+    def steady_rows(self, cred: sc.CredHandle) -> tuple[float, float, float]:
+        """The rows (g) repeats: full TLS 1.3 handshake (client CPU, median, as (a)) and
+        EncryptMessage / DecryptMessage AES-128-GCM with the descriptor built per call
+        (MB/s, best of rounds, as (d)) on a context made for the purpose."""
+        samples = []
+        for _ in range(self.cfg.handshakes):
+            c = self.sspi_handshake(self.cred13, self.srv13)
+            samples.append(c.cpu)
+            c.delete()
+        c = self.established(cred, self.srv13)
+        enc = dec = float("inf")
+        for _ in range(1 if self.cfg.quick else RECORD_ROUNDS):
+            enc = min(enc, self.encrypt_built_round(c, sc.EncryptMessage))
+            dec = min(dec, self.decrypt_built_round(c, sc.DecryptMessage))
+        c.delete()
+        size = self.cfg.records * RECORD / 1e6
+        return median_ms(samples), size / enc, size / dec
+
+    def connection(self) -> None:
+        """One earlier connection as an application makes it: handshake (resumed once the
+        cache holds tickets), tickets read, a request and a response, context deleted."""
+        c = SspiClient(MemoryServer.for_context(self.srv13), self.cred13)
+        c.handshake()
+        assert c.drv is not None and c.server is not None
+        c.drv.send(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        if not c.server.read():
+            raise BenchError("the server did not read the request")
+        c.inbox += c.server.write(b"HTTP/1.1 200 OK\r\n\r\n" + bytes(2048))
+        c.drain()
+        c.delete()
+
+    def run_steady(self) -> None:
+        """Fresh rows, the same rows after cfg.connections earlier connections, and again
+        with cfg.idle established contexts alive (compared with the rows just before
+        them, when none were).  Slower by at most 5% passes; faster always does."""
+        cipher = sc.TlsParametersCngAlgUsageCipher
+        cred = acquire_tls13([(cipher, "AES", 128, 128), (cipher, "CHACHA20_POLY1305", 0, 0)])
+        names = (
+            ("full TLS 1.3 handshake", "ms CPU"),
+            ("EncryptMessage AES-128-GCM, built per call", "MB/s"),
+            ("DecryptMessage AES-128-GCM, built per call", "MB/s"),
+        )
+        fresh = self.steady_rows(cred)
+        sc.SslEmptyCache(None, 0)
+        for _ in range(self.cfg.connections):
+            self.connection()
+        after = self.steady_rows(cred)
+        idle = []
+        for _ in range(self.cfg.idle):
+            c = self.sspi_handshake(self.cred13, self.srv13)
+            c.idle()
+            idle.append(c)
+        gc.collect()
+        loaded = self.steady_rows(cred)
+        for c in idle:
+            c.delete()
+        del idle
+        gc.collect()
+        conns = f"after {self.cfg.connections:,} connections"
+        alive = f"with {self.cfg.idle:,} idle contexts alive"
+        for i, (name, unit) in enumerate(names):
+            rate = unit == "MB/s"
+            # Cost ratio: > 1 is slower (time up or throughput down).
+            slow_after = fresh[i] / after[i] if rate else after[i] / fresh[i]
+            slow_idle = after[i] / loaded[i] if rate else loaded[i] / after[i]
+            self.row("g", f"{name}, fresh", fresh[i], unit)
+            self.row(
+                "g", f"{name}, {conns}", after[i], unit, f"cost {slow_after - 1:+.1%} vs fresh"
+            )
+            self.row(
+                "g",
+                f"{name}, {alive}",
+                loaded[i],
+                unit,
+                f"cost {slow_idle - 1:+.1%} vs none alive (row above)",
+            )
+            self.target(
+                f"{name} {conns} within 5%",
+                f"{slow_after - 1:+.1%}",
+                "<= +5%",
+                slow_after <= 1.05,
+            )
+            self.target(
+                f"{name} {alive} within 5%",
+                f"{slow_idle - 1:+.1%}",
+                "<= +5%",
+                slow_idle <= 1.05,
+            )
+
     # --- profile ---------------------------------------------------------------------
 
     def profile(self) -> None:
@@ -837,6 +1092,7 @@ def print_report(b: Bench, elapsed: float) -> None:
         "d": "(d) EncryptMessage / DecryptMessage vs raw AEAD, 16 KiB records (best of interleaved rounds)",
         "e": "(e) memory and session cache",
         "f": "(f) ML-KEM hybrid key exchange (client side)",
+        "g": "(g) steady state: (a)/(d) rows fresh, after earlier connections, with idle contexts alive",
         "r": "ratios",
     }
     width = max(len(r.name) for r in b.rows) + 2
@@ -844,7 +1100,8 @@ def print_report(b: Bench, elapsed: float) -> None:
     mode = "quick (few iterations: numbers are not meaningful)" if b.cfg.quick else "full"
     print(
         f"mode: {mode}; handshakes={b.cfg.handshakes} floor_iters={b.cfg.floor_iters} "
-        f"records={b.cfg.records} contexts={b.cfg.contexts}; run took {elapsed:.0f} s"
+        f"records={b.cfg.records} contexts={b.cfg.contexts} connections={b.cfg.connections} "
+        f"idle={b.cfg.idle}; run took {elapsed:.0f} s"
     )
     for section, title in titles.items():
         rows = [r for r in b.rows if r.section == section]
@@ -897,10 +1154,18 @@ def main(argv: list[str] | None = None) -> int:
             b.target(
                 f"{label} handshake <= 2.0x floor tight loop", f"{r:.2f}x", "<= 2.0x", r <= 2.0
             )
+            rp, limit = ours[key] / py[key], 1.5 if key == "resumed13" else 1.0
+            b.target(
+                f"{label} handshake <= {limit:.1f}x Python ssl client",
+                f"{rp:.2f}x",
+                f"<= {limit:.1f}x",
+                rp <= limit,
+            )
         b.run_throughput()
         b.run_memory()
         b.run_cache()
         b.run_hybrid()
+        b.run_steady()
         print_report(b, time.perf_counter() - start)
         if args.profile:
             b.profile()
