@@ -326,20 +326,15 @@ class TLSClient:
         return record[:hl], record[hl:]
 
     def encrypt_into(
-        self,
-        data: bytes | memoryview | None,
-        header: memoryview,
-        body: memoryview,
-        trailer: memoryview,
-        n: int = -1,
-    ) -> None:
+        self, data: bytes | memoryview, header: memoryview, body: memoryview, trailer: memoryview
+    ) -> bool:
         """:meth:`encrypt` written straight into ``header`` (``record_overhead[0]``
         bytes), ``body`` (the ciphertext) and ``trailer`` (the tag, and TLS 1.3's
-        content type).  ``data`` None: the ``n`` bytes at the start of ``body``
-        (sealed in place)."""
-        size = len(data) if data is not None else n
-        protection = self._application_write_protection(size)
-        protection.seal_into(APPLICATION_DATA, size, header, body, trailer, data)
+        content type).  True: both versions' protections seal into memory now (it
+        was False where a caller had to fall back to :meth:`encrypt`)."""
+        protection = self._application_write_protection(len(data))
+        protection.seal_into(APPLICATION_DATA, len(data), header, body, trailer, data)
+        return True
 
     def _application_write_protection(self, size: int) -> Protection:
         protection = self.write_protection

@@ -219,3 +219,22 @@ def test_result_is_read_only(pki: peers.ServerPki) -> None:
     assert len(client.secrets) >= 5
     for secret in client.secrets.values():
         assert secret.hex() not in repr(result) and repr(secret)[2:-1] not in repr(result)
+
+
+@pytest.mark.parametrize("version", [TLS13, TLS12], ids=["tls13", "tls12"])
+def test_encrypt_into_writes_a_record_the_server_reads(
+    pki: peers.ServerPki, version: ssl.TLSVersion
+) -> None:
+    """The sans-IO client seals application data into the caller's three views
+    (both versions, so it says True), and the server reads what was written."""
+    client, server, _ = connect(
+        server_context(pki, version), versions=(0x0304 if version is TLS13 else 0x0303,)
+    )
+    header_len, trailer_len = client.record_overhead
+    data = b"written in place"
+    record = bytearray(header_len + len(data) + trailer_len)
+    view = memoryview(record)
+    end = header_len + len(data)
+    assert client.encrypt_into(data, view[:header_len], view[header_len:end], view[end:])
+    server.incoming.write(bytes(record))
+    assert server.tls.read(100) == data
