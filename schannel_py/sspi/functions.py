@@ -53,8 +53,9 @@ def _guarded(fn: Callable[P, SecStatus]) -> Callable[P, SecStatus]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> SecStatus:
-        if (_observers or (handshake and O.any_active(handshake))) and O.idle():
-            return O.dispatch(name, run, args, kwargs)
+        also = O.wanted(handshake) if handshake else ()
+        if (_observers or also) and O.idle():
+            return O.dispatch(name, run, args, kwargs, also)
         try:  # run's body, without its call when nothing observes
             status = fn(*args, **kwargs)
             return status if type(status) is SecStatus else SecStatus(status)

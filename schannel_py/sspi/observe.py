@@ -223,16 +223,17 @@ def add_handshake_observer(callback: Observer, active: Callable[[], bool]) -> Re
     return _remover(HANDSHAKE_OBSERVERS, entry)
 
 
-def any_active(entries: list[tuple[Callable[[], bool], Observer]]) -> bool:
-    """Whether one of these handshake observers wants this call (a failing test
-    counts as yes: :func:`dispatch` then reports the failure)."""
-    for active, _ in entries:
+def wanted(entries: list[tuple[Callable[[], bool], Observer]]) -> list[Observer]:
+    """The handshake observers whose test says they want this call (a test that
+    fails is logged and counts as no)."""
+    found = []
+    for active, callback in list(entries):
         try:
             if active():
-                return True
+                found.append(callback)
         except Exception:
-            return True
-    return False
+            log.warning("handshake observer test %r failed", active, exc_info=True)
+    return found
 
 
 #: How many observed calls are running, in any thread: a cheap first test for
@@ -251,17 +252,16 @@ def idle() -> bool:
 
 
 def dispatch(
-    name: str, fn: Callable[..., SecStatus], args: tuple[Any, ...], kwargs: dict[str, Any]
+    name: str,
+    fn: Callable[..., SecStatus],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    also: list[Observer] | tuple[()] = (),
 ) -> SecStatus:
-    """Run ``fn`` (the SSPI function ``name``) and report the call to the observers."""
+    """Run ``fn`` (the SSPI function ``name``) and report the call to the observers,
+    and to ``also`` (the handshake observers that want it: :func:`wanted`)."""
     observers = list(OBSERVERS)
-    if name == "InitializeSecurityContext" and HANDSHAKE_OBSERVERS:
-        for active, callback in list(HANDSHAKE_OBSERVERS):
-            try:
-                if active():
-                    observers.append(callback)
-            except Exception:
-                log.warning("handshake observer test %r failed", active, exc_info=True)
+    observers.extend(also)
     if not observers:
         return fn(*args, **kwargs)
     _local.busy = True

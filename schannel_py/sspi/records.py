@@ -68,7 +68,7 @@ def decrypt(ctx: Context, pMessage: object) -> SecStatus:
     bufs = B.buffers(pMessage)
     if bufs is None or len(bufs) < 4:
         return C.SEC_E_INVALID_TOKEN
-    dbuf, hdr_at, dat, trl, ext = bufs[0], 0, bufs[1], bufs[2], bufs[3]
+    dbuf, dat, trl, ext = bufs[0], bufs[1], bufs[2], bufs[3]
     if not (
         len(bufs) == 4
         and dbuf.BufferType == _DATA
@@ -79,8 +79,7 @@ def decrypt(ctx: Context, pMessage: object) -> SecStatus:
         found = _decrypt_buffers(bufs)
         if found is None:
             return C.SEC_E_INVALID_TOKEN
-        hdr_at, dat, trl, ext = found
-        dbuf = bufs[hdr_at]
+        dbuf, dat, trl, ext = found
     if not ctx.may_decrypt:
         return C.SEC_E_CONTEXT_EXPIRED
     pv = dbuf.pvBuffer
@@ -128,6 +127,7 @@ def decrypt(ctx: Context, pMessage: object) -> SecStatus:
             length, events = -1, client.receive_record(view[:n])
     except TLSError as e:
         return X.fail(ctx, e, None, False)
+    # client.read_header_len, read without its property call (on every record)
     protection = client.read_protection
     hl = protection.header_len if protection is not None else HEADER_LEN
     status = _OK
@@ -149,20 +149,20 @@ def decrypt(ctx: Context, pMessage: object) -> SecStatus:
 
 def _decrypt_buffers(
     bufs: list[SecBuffer],
-) -> tuple[int, SecBuffer, SecBuffer, SecBuffer] | None:
-    """Any order: the one DATA buffer's index and the first three EMPTY buffers
-    (content, trailer, EXTRA); None unless there is exactly one DATA and three EMPTY."""
-    data_idx: list[int] = []
+) -> tuple[SecBuffer, SecBuffer, SecBuffer, SecBuffer] | None:
+    """Any order: the one DATA buffer and the first three EMPTY buffers (content,
+    trailer, EXTRA); None unless there is exactly one DATA and three EMPTY."""
+    data: list[SecBuffer] = []
     empties: list[SecBuffer] = []
-    for i, b in enumerate(bufs):
+    for b in bufs:
         t = B.btype(b)
         if t == _DATA:
-            data_idx.append(i)
+            data.append(b)
         elif t == _EMPTY:
             empties.append(b)
-    if len(data_idx) != 1 or len(empties) < 3:
+    if len(data) != 1 or len(empties) < 3:
         return None
-    return data_idx[0], empties[0], empties[1], empties[2]
+    return data[0], empties[0], empties[1], empties[2]
 
 
 def _events(ctx: Context, events: list[Event]) -> tuple[SecStatus, bytes]:

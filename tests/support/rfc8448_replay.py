@@ -76,6 +76,14 @@ class RandomPool:
         return self.pos == len(self.data)
 
 
+def feed(client: TLSClient, sec: Section, key: str) -> list[Event]:
+    """Hand the client the records of the section's value ``key``; their events."""
+    events: list[Event] = []
+    for rec in split_records(b(sec, key)):
+        events.extend(client.receive_record(rec))
+    return events
+
+
 def client_cert_der() -> bytes:
     pem = rfc8448_pem("client_certificate.pem").encode()
     return x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER)
@@ -91,10 +99,7 @@ class Replay:
     signed: list[tuple[int, bytes]] = field(default_factory=list)
 
     def feed(self, key: str) -> list[Event]:
-        events: list[Event] = []
-        for rec in split_records(b(self.sec, key)):
-            events.extend(self.client.receive_record(rec))
-        return events
+        return feed(self.client, self.sec, key)
 
 
 def start(section: str) -> Replay:

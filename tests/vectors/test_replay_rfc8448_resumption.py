@@ -43,6 +43,7 @@ from schannel_py.tls.client import ClientConfig, TLSClient
 from schannel_py.tls.events import (
     ApplicationData,
     CloseNotify,
+    Event,
     HandshakeComplete,
     Ignored,
 )
@@ -70,6 +71,7 @@ from tests.support.rfc8448_replay import (
     RandomPool,
     Section,
     b,
+    feed,
     section3_ticket,
     split_records,
 )
@@ -138,11 +140,8 @@ class Resumption:
     # (ours, what the hook returned) per ClientHello
     hellos: list[tuple[ClientHello, ClientHello]] = field(default_factory=list)
 
-    def feed(self, key: str) -> list[object]:
-        events: list[object] = []
-        for rec in split_records(b(self.sec, key)):
-            events.extend(self.client.receive_record(rec))
-        return events
+    def feed(self, key: str) -> list[Event]:
+        return feed(self.client, self.sec, key)
 
 
 def start(ticket: Ticket13 | None = None, now: float | None = None) -> Resumption:
