@@ -32,7 +32,6 @@ from ..tls.record import (
     ALERT,
     APPLICATION_DATA,
     HEADER_LEN,
-    MAX_CIPHERTEXT_12,
     MAX_PLAINTEXT,
     RecordHeaderError,
     frame,
@@ -40,7 +39,7 @@ from ..tls.record import (
 from . import buffers as B
 from . import context as X
 from .phases import Phase, move
-from .types import SecBuffer
+from .types import SecBuffer, SecBufferDesc
 
 if TYPE_CHECKING:
     from .context import Context
@@ -51,32 +50,33 @@ _STREAM_HEADER, _STREAM_TRAILER = C.SECBUFFER_STREAM_HEADER, C.SECBUFFER_STREAM_
 _OK = C.SEC_E_OK
 
 
-#: Longest whole record: the frame() limit for the length read in the header.
-_MAX_RECORD = HEADER_LEN + MAX_CIPHERTEXT_12
-
-
 def decrypt(ctx: Context, pMessage: object) -> SecStatus:
     """DecryptMessage: open the record at the start of DATA, in place where the
     caller's memory is writable, and describe it in the caller's buffers.
 
     One path for every record and layout.  What it meets on every call of a
-    stream (the [DATA, EMPTY, EMPTY, EMPTY] layout, a bytearray, a whole
-    application-data record) it takes without a call; anything else it hands
-    to the function that decides the general case (:func:`_decrypt_buffers`,
-    :func:`B.writable`, :func:`frame`, :func:`_events`) and goes on the same
-    way with the answer."""
-    bufs = B.buffers(pMessage)
-    if bufs is None or len(bufs) < 4:
-        return C.SEC_E_INVALID_TOKEN
-    dbuf, dat, trl, ext = bufs[0], bufs[1], bufs[2], bufs[3]
-    if not (
-        len(bufs) == 4
+    stream (the [DATA, EMPTY, EMPTY, EMPTY] layout, a bytearray) it takes
+    without a call; anything else it hands to the function that decides the
+    general case (:func:`_decrypt_buffers`, :func:`B.writable`, :func:`_events`)
+    and goes on the same way with the answer.  The TLS core frames the record
+    (:meth:`TLSClient.receive_in_place`): its header is read once, there."""
+    if (
+        type(pMessage) is SecBufferDesc
+        and type(bufs := pMessage.pBuffers) is list
+        and len(bufs) == 4
+        and pMessage.cBuffers == 4
+        and type(dbuf := bufs[0]) is SecBuffer
+        and type(dat := bufs[1]) is SecBuffer
+        and type(trl := bufs[2]) is SecBuffer
+        and type(ext := bufs[3]) is SecBuffer
         and dbuf.BufferType == _DATA
         and dat.BufferType == _EMPTY
         and trl.BufferType == _EMPTY
         and ext.BufferType == _EMPTY
     ):
-        found = _decrypt_buffers(bufs)
+        pass  # [DATA, EMPTY, EMPTY, EMPTY] as B.buffers would return it
+    else:
+        found = _decrypt_buffers(B.buffers(pMessage))
         if found is None:
             return C.SEC_E_INVALID_TOKEN
         dbuf, dat, trl, ext = found
@@ -99,34 +99,24 @@ def decrypt(ctx: Context, pMessage: object) -> SecStatus:
         cb = len(view)
     if ctx.stash:
         return _deliver_stash(ctx, dbuf, dat, trl, ext, cb)
-    if (
-        cb < HEADER_LEN
-        or view[0] != APPLICATION_DATA
-        or view[1] != 3
-        or (n := HEADER_LEN + ((view[3] << 8) | view[4])) > cb
-        or n > _MAX_RECORD
-    ):
-        try:  # frame() decides: an incomplete record, another type, a bad header
-            n = frame(view, 0)
-        except RecordHeaderError as e:
-            move(ctx, Phase.FAILED)
-            ctx.failure_alert = int(e.description)
-            return C.SEC_E_INVALID_TOKEN
-        except TLSError as e:
-            return X.fail(ctx, e, None, False)
-        if n < 0:
-            dbuf.BufferType = dat.BufferType = C.SECBUFFER_MISSING
-            dbuf.cbBuffer = dat.cbBuffer = -n
-            return C.SEC_E_INCOMPLETE_MESSAGE
     client = ctx.client
     try:
         if target is not None:
             # In place, as SChannel decrypts: the content lands where the body was.
-            length, events = client.receive_record_in_place(view if n == cb else view[:n])
+            n, length, events = client.receive_in_place(view)
         else:
-            length, events = -1, client.receive_record(view[:n])
+            n = frame(view, 0)
+            length, events = -1, (client.receive_record(view[:n]) if n > 0 else [])
+    except RecordHeaderError as e:  # bytes that cannot start a record
+        move(ctx, Phase.FAILED)
+        ctx.failure_alert = int(e.description)
+        return C.SEC_E_INVALID_TOKEN
     except TLSError as e:
         return X.fail(ctx, e, None, False)
+    if n < 0:
+        dbuf.BufferType = dat.BufferType = C.SECBUFFER_MISSING
+        dbuf.cbBuffer = dat.cbBuffer = -n
+        return C.SEC_E_INCOMPLETE_MESSAGE
     # client.read_header_len, read without its property call (on every record)
     protection = client.read_protection
     hl = protection.header_len if protection is not None else HEADER_LEN
@@ -148,10 +138,13 @@ def decrypt(ctx: Context, pMessage: object) -> SecStatus:
 
 
 def _decrypt_buffers(
-    bufs: list[SecBuffer],
+    bufs: list[SecBuffer] | None,
 ) -> tuple[SecBuffer, SecBuffer, SecBuffer, SecBuffer] | None:
     """Any order: the one DATA buffer and the first three EMPTY buffers (content,
-    trailer, EXTRA); None unless there is exactly one DATA and three EMPTY."""
+    trailer, EXTRA); None unless there is exactly one DATA and three EMPTY (or
+    ``bufs`` is None: not a descriptor)."""
+    if bufs is None:
+        return None
     data: list[SecBuffer] = []
     empties: list[SecBuffer] = []
     for b in bufs:
@@ -216,16 +209,22 @@ def encrypt(ctx: Context, fQOP: int, pMessage: object) -> SecStatus:
     """EncryptMessage: seal DATA into one record, header and trailer around it, in
     the caller's memory where it is writable and large enough (else in new
     buffers put in the descriptor)."""
-    bufs = B.buffers(pMessage)
-    if bufs is None:
-        return C.SEC_E_INVALID_TOKEN
     if (
-        len(bufs) < 3
-        or (hbuf := bufs[0]).BufferType != _STREAM_HEADER
-        or (dbuf := bufs[1]).BufferType != _DATA
-        or (tbuf := bufs[2]).BufferType != _STREAM_TRAILER
-    ):  # not the layout every caller passes: found by a walk
-        found = _stream_buffers(bufs)
+        type(pMessage) is SecBufferDesc
+        and type(bufs := pMessage.pBuffers) is list
+        and len(bufs) == 4
+        and pMessage.cBuffers == 4
+        and type(hbuf := bufs[0]) is SecBuffer
+        and type(dbuf := bufs[1]) is SecBuffer
+        and type(tbuf := bufs[2]) is SecBuffer
+        and type(bufs[3]) is SecBuffer
+        and hbuf.BufferType == _STREAM_HEADER
+        and dbuf.BufferType == _DATA
+        and tbuf.BufferType == _STREAM_TRAILER
+    ):
+        pass  # [STREAM_HEADER, DATA, STREAM_TRAILER, any] as B.buffers would return it
+    else:  # not the layout every caller passes: found by a walk
+        found = _stream_buffers(B.buffers(pMessage))
         if isinstance(found, SecStatus):
             return found
         hbuf, dbuf, tbuf = found
@@ -291,8 +290,13 @@ def encrypt(ctx: Context, fQOP: int, pMessage: object) -> SecStatus:
     return _OK
 
 
-def _stream_buffers(bufs: list[SecBuffer]) -> tuple[SecBuffer, SecBuffer, SecBuffer] | SecStatus:
-    """The first STREAM_HEADER, DATA and STREAM_TRAILER buffers, in any order."""
+def _stream_buffers(
+    bufs: list[SecBuffer] | None,
+) -> tuple[SecBuffer, SecBuffer, SecBuffer] | SecStatus:
+    """The first STREAM_HEADER, DATA and STREAM_TRAILER buffers, in any order
+    (SEC_E_INVALID_TOKEN if ``bufs`` is None: not a descriptor)."""
+    if bufs is None:
+        return C.SEC_E_INVALID_TOKEN
     di = hi = ti = -1
     for i, b in enumerate(bufs):
         t = B.btype(b)

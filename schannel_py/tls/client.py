@@ -159,6 +159,12 @@ class TLSClient:
     session12_is_new = False  # session12 is not just the resumed session again
     awaiting_credential = False
     _continuation: Callable[[], list[Event]] | None = None
+    #: The read protection while an application-data record may be opened with it
+    #: and nothing else to decide (handshake complete; not failed, closed, paused
+    #: or inside a fragmented message; no KeyUpdate since the last data); else
+    #: None.  :meth:`receive_record_in_place` reads this one attribute instead of
+    #: those six, and every call that can change them recomputes it.
+    app_reader: Protection | None = None
     resumed = False
     #: What the handshake negotiated, once it completed (None before).
     result: HandshakeResult | None = None
@@ -222,38 +228,63 @@ class TLSClient:
         except TLSError:
             self.failed = True
             raise
+        finally:
+            self._refresh_reader()
 
-    def receive_record_in_place(self, record: memoryview) -> tuple[int, list[Event]]:
-        """:meth:`receive_record` for a complete record in writable memory.
+    def _refresh_reader(self) -> None:
+        """Recompute :attr:`app_reader` after anything that may have changed it."""
+        self.app_reader = (
+            self.read_protection
+            if self.handshake_complete
+            and not (
+                self.failed
+                or self.awaiting_credential
+                or self.peer_closed
+                or self._hs_buf
+                or self.key_updates_in_a_row
+            )
+            else None
+        )
 
-        A protected record is decrypted over itself.  Application data gives
-        (content length, []) with the content at
-        ``record[read_header_len:read_header_len + length]`` and no copy made;
-        anything else gives (-1, events).  Same checks and failure handling as
-        :meth:`receive_record`.
+    def receive_in_place(self, data: memoryview) -> tuple[int, int, list[Event]]:
+        """Frame the first record of the caller's writable ``data`` and receive it there.
+
+        Returns (record length, content length, events).  A record length below
+        zero is the number of bytes still missing (nothing was done).  A
+        protected record is decrypted over itself: application data gives its
+        content length and no events, the content at
+        ``data[read_header_len:read_header_len + length]``, no copy made; any
+        other record gives a content length of -1 and its events.  A header
+        that cannot start a record raises :class:`~.record.RecordHeaderError`
+        (as :func:`~.record.frame` does); everything else fails as
+        :meth:`receive_record` fails.  The record is framed and checked here
+        only, so the caller need not read its header first.
         """
-        protection = self.read_protection
+        have = len(data)
+        protection = self.app_reader
         if (
-            protection is None
-            or self.failed
-            or self.awaiting_credential
-            or self._hs_buf
-            or record[0] != APPLICATION_DATA
-        ):
-            return -1, self.receive_record(record)
-        try:
-            if record[1] != 3 or len(record) != HEADER_LEN + ((record[3] << 8) | record[4]):
-                raise decode_error("receive_record needs exactly one complete record")
-            ctype, length = protection.open_in_place(record)
-            if ctype == APPLICATION_DATA and self.handshake_complete and not self.peer_closed:
-                if self.key_updates_in_a_row:
-                    self.key_updates_in_a_row = 0
-                return length, []
-            hl = protection.header_len
-            return -1, self._on_protected(ctype, bytes(record[hl : hl + length]))
-        except TLSError:
-            self.failed = True
-            raise
+            protection is not None
+            and have >= HEADER_LEN
+            and data[0] == APPLICATION_DATA
+            and data[1] == 3
+            and (n := HEADER_LEN + ((data[3] << 8) | data[4])) <= have
+        ):  # application data, now: opened with nothing else to decide
+            try:
+                ctype, length = protection.open_in_place(data if n == have else data[:n])
+                if ctype == APPLICATION_DATA:
+                    return n, length, []
+                hl = protection.header_len
+                events = self._on_protected(ctype, bytes(data[hl : hl + length]))
+            except TLSError:
+                self.failed = True
+                self.app_reader = None
+                raise
+            self._refresh_reader()
+            return n, -1, events
+        n = frame(data)
+        if n < 0:
+            return n, -1, []
+        return n, -1, self.receive_record(data if n == have else data[:n])
 
     def pause_for_credential(self, continuation: Callable[[], list[Event]]) -> None:
         """Stop until :meth:`provide_credential` (used by the handshake state machines)."""
@@ -272,6 +303,8 @@ class TLSClient:
         except TLSError:
             self.failed = True
             raise
+        finally:
+            self._refresh_reader()
 
     def export_keying_material(self, label: bytes, context: bytes | None, length: int) -> bytes:
         """RFC 5705 / RFC 8446 section 7.5 exporter for the established connection."""
