@@ -104,6 +104,8 @@ def _cipher_name(suite: CipherSuite) -> str:
 
 
 def _remote_cert_context(ctx: Context, pBuffer: object) -> SecStatus:
+    """The server's leaf as a CERT_CONTEXT whose store holds what it sent, as soon as
+    its Certificate message was read (SEC_E_NO_CREDENTIALS before)."""
     client = ctx.client
     if not client.peer_chain:
         return C.SEC_E_NO_CREDENTIALS
@@ -334,6 +336,9 @@ def _attr(
 #: QueryContextAttributes: attribute -> structure, availability, filler.
 QUERY: Mapping[int, Attribute] = {
     C.SECPKG_ATTR_REMOTE_CERT_CONTEXT: Attribute("value", _ANY, _remote_cert_context),
+    # The same PCCERT_CONTEXT (leaf, chain in hCertStore): .NET reads it during the
+    # handshake, to choose a client certificate (rule 4.2.10).
+    C.SECPKG_ATTR_REMOTE_CERT_CHAIN: Attribute("value", _ANY, _remote_cert_context),
     C.SECPKG_ATTR_LOCAL_CERT_CONTEXT: Attribute("value", _ANY, _local_cert_context),
     C.SECPKG_ATTR_KEYING_MATERIAL: Attribute(
         SecPkgContext_KeyingMaterial,

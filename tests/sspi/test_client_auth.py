@@ -333,3 +333,50 @@ def test_post_handshake_request_without_a_certificate_asks_for_credentials(
     assert loop.server.tls.getpeercert(binary_form=True) is None
     loop.server.feed(loop.encrypt(b"still working"))
     assert loop.server.read() == b"still working"
+
+
+def _leaf_and_store(ctx: sc.CtxtHandle, attribute: int) -> tuple[sc.SecStatus, list[bytes]]:
+    holder = sc.PVOID()
+    status = sc.QueryContextAttributes(ctx, attribute, holder)
+    if status != sc.SEC_E_OK:
+        return status, []
+    leaf = holder.value
+    assert isinstance(leaf, crypt32.CERT_CONTEXT)
+    chain: list[bytes] = []
+    cert = crypt32.CertEnumCertificatesInStore(leaf.hCertStore, None)
+    while cert is not None and len(chain) < 10:
+        chain.append(bytes(cert.pbCertEncoded))
+        cert = crypt32.CertEnumCertificatesInStore(leaf.hCertStore, cert)
+    return status, [bytes(leaf.pbCertEncoded), *chain]
+
+
+@pytest.mark.parametrize("version", [TLS13, TLS12], ids=["tls13", "tls12"])
+def test_remote_cert_chain_during_and_after_the_handshake(
+    pki: peers.ServerPki, root_certs_env: Path, version: ssl.TLSVersion
+) -> None:
+    """SECPKG_ATTR_REMOTE_CERT_CHAIN (0x67): the server's leaf as a CERT_CONTEXT whose
+    store holds the chain, read as .NET reads it at SEC_I_INCOMPLETE_CREDENTIALS to pick
+    a client certificate (dotnet/runtime CertificateValidationPal.Windows.cs,
+    GetRemoteCertificate with retrieveChainCertificates false), and after."""
+    v4 = version == TLS12
+    srv = server(pki, version, required=False)
+    loop = CurlLoop(srv, _anonymous_credential(v4), flags=NET_FLAGS)
+    token = loop.first_call()
+    before = _leaf_and_store(loop.ctx, sc.SECPKG_ATTR_REMOTE_CERT_CHAIN)
+    assert before == (sc.SEC_E_NO_CREDENTIALS, [])  # no server Certificate yet
+    loop.encdata += srv.feed(token)
+    assert loop.step()[0] == sc.SEC_I_INCOMPLETE_CREDENTIALS
+    status, (leaf, *chain) = _leaf_and_store(loop.ctx, sc.SECPKG_ATTR_REMOTE_CERT_CHAIN)
+    assert status == sc.SEC_E_OK
+    assert leaf == pki.ecdsa.issued.der
+    assert sorted(chain) == sorted([pki.ecdsa.issued.der, pki.intermediate.der])
+    holder = sc.SecPkgContext_StreamSizes()  # a structure without .value
+    assert (
+        sc.QueryContextAttributes(loop.ctx, sc.SECPKG_ATTR_REMOTE_CERT_CHAIN, holder)
+        == sc.SEC_E_INTERNAL_ERROR
+    )
+    loop.cred = _anonymous_credential(v4)  # .NET's anonymous credential, same input
+    assert loop.handshake_from_step() == sc.SEC_E_OK
+    after = _leaf_and_store(loop.ctx, sc.SECPKG_ATTR_REMOTE_CERT_CHAIN)
+    assert after == _leaf_and_store(loop.ctx, sc.SECPKG_ATTR_REMOTE_CERT_CONTEXT)
+    assert after[1][0] == pki.ecdsa.issued.der
