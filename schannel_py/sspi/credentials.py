@@ -21,6 +21,7 @@ from ..crypt32 import CERT_CONTEXT
 from ..tls import groups as G
 from ..tls import sigalgs as SA
 from ..tls import suites as S
+from . import packages
 from .handles import HandleTable
 from .types import (
     CRYPTO_SETTINGS,
@@ -33,9 +34,7 @@ from .types import (
     SecPkgCredentials_Names,
 )
 
-PACKAGE_NAMES = frozenset(
-    n.lower() for n in (C.UNISP_NAME, C.SCHANNEL_NAME, C.DEFAULT_TLS_SSP_NAME)
-)
+PACKAGE_NAMES = packages.NAMES
 # Wire version for each SP_PROT client bit this package can speak.
 PROTOCOL_VERSIONS = {C.SP_PROT_TLS1_3_CLIENT: 0x0304, C.SP_PROT_TLS1_2_CLIENT: 0x0303}
 DEFAULT_V4_PROTOCOLS = C.SP_PROT_TLS1_2_CLIENT
