@@ -875,6 +875,14 @@ SP_PROT_X_SERVERS = SP_PROT_SERVERS | SP_PROT_TLS1_X_SERVER | SP_PROT_DTLS1_X_SE
 # ---------------------------------------------------------------------------
 
 ALG_TYPE_ANY = 0  # aiExch for TLS 1.3 ("any key exchange")
+# GET_ALG_CLASS(x) = x & (7 << 13): which of SCHANNEL_CRED.palgSupportedAlgs' kinds an ALG_ID is.
+ALG_CLASS_ANY = 0
+ALG_CLASS_SIGNATURE = 1 << 13
+ALG_CLASS_MSG_ENCRYPT = 2 << 13
+ALG_CLASS_DATA_ENCRYPT = 3 << 13
+ALG_CLASS_HASH = 4 << 13
+ALG_CLASS_KEY_EXCHANGE = 5 << 13
+ALG_CLASS_ALL = 7 << 13
 CALG_MD5 = 0x8003
 CALG_SHA = 0x8004
 CALG_SHA1 = CALG_SHA
@@ -901,6 +909,9 @@ CALG_AES = 0x6611
 CALG_RC4 = 0x6801
 CALG_NULLCIPHER = 0x6000
 CALG_TLS1_MASTER = 0x4C06
+# Not in wincrypt.h (which has no ChaCha20): the private value msquic uses, which the
+# package reports and accepts for ChaCha20-Poly1305 (docs/windows-behaviour.md rule 4.3.1).
+CALG_CHACHA20_POLY1305 = 0x6612
 
 # ---------------------------------------------------------------------------
 # TLS alerts (schannel.h) -- section 0.4
@@ -1427,6 +1438,13 @@ __all__ = [
     "SP_PROT_X_SERVERS",
     # ALG_ID
     "ALG_TYPE_ANY",
+    "ALG_CLASS_ANY",
+    "ALG_CLASS_SIGNATURE",
+    "ALG_CLASS_MSG_ENCRYPT",
+    "ALG_CLASS_DATA_ENCRYPT",
+    "ALG_CLASS_HASH",
+    "ALG_CLASS_KEY_EXCHANGE",
+    "ALG_CLASS_ALL",
     "CALG_MD5",
     "CALG_SHA",
     "CALG_SHA1",
@@ -1453,6 +1471,7 @@ __all__ = [
     "CALG_RC4",
     "CALG_NULLCIPHER",
     "CALG_TLS1_MASTER",
+    "CALG_CHACHA20_POLY1305",
     # TLS alerts
     "TLS1_ALERT_WARNING",
     "TLS1_ALERT_FATAL",

@@ -27,6 +27,7 @@ from ..tls.alerts import TLSError
 from ..tls.record import MAX_PLAINTEXT
 from ..tls.result import HandshakeResult
 from ..tls.suites import CipherSuite
+from .credentials import suite_alg_ids
 from .handshake import ret_flags
 from .phases import Phase
 from .types import (
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
     from .context import Context
 
 # There is no CALG for ChaCha20 in wincrypt.h; msquic uses this private value.
-CALG_CHACHA20_POLY1305 = 0x6612
+CALG_CHACHA20_POLY1305 = C.CALG_CHACHA20_POLY1305
 
 Filler = Callable[["Context", object], SecStatus]
 
@@ -91,9 +92,7 @@ def _endpoint_hash(cert: x509.Certificate) -> bytes:
 
 
 def _cipher_calg(suite: CipherSuite) -> int:
-    if suite.cipher != "AES":
-        return CALG_CHACHA20_POLY1305
-    return C.CALG_AES_128 if suite.key_len == 16 else C.CALG_AES_256
+    return suite_alg_ids(suite)[C.ALG_CLASS_DATA_ENCRYPT]
 
 
 def _cipher_name(suite: CipherSuite) -> str:
