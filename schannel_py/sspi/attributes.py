@@ -27,6 +27,7 @@ from ..tls.alerts import TLSError
 from ..tls.record import MAX_PLAINTEXT
 from ..tls.result import HandshakeResult
 from ..tls.suites import CipherSuite
+from .credentials import suite_alg_ids
 from .handshake import ret_flags
 from .phases import Phase
 from .types import (
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
     from .context import Context
 
 # There is no CALG for ChaCha20 in wincrypt.h; msquic uses this private value.
-CALG_CHACHA20_POLY1305 = 0x6612
+CALG_CHACHA20_POLY1305 = C.CALG_CHACHA20_POLY1305
 
 Filler = Callable[["Context", object], SecStatus]
 
@@ -91,9 +92,7 @@ def _endpoint_hash(cert: x509.Certificate) -> bytes:
 
 
 def _cipher_calg(suite: CipherSuite) -> int:
-    if suite.cipher != "AES":
-        return CALG_CHACHA20_POLY1305
-    return C.CALG_AES_128 if suite.key_len == 16 else C.CALG_AES_256
+    return suite_alg_ids(suite)[C.ALG_CLASS_DATA_ENCRYPT]
 
 
 def _cipher_name(suite: CipherSuite) -> str:
@@ -104,6 +103,8 @@ def _cipher_name(suite: CipherSuite) -> str:
 
 
 def _remote_cert_context(ctx: Context, pBuffer: object) -> SecStatus:
+    """The server's leaf as a CERT_CONTEXT whose store holds what it sent, as soon as
+    its Certificate message was read (SEC_E_NO_CREDENTIALS before)."""
     client = ctx.client
     if not client.peer_chain:
         return C.SEC_E_NO_CREDENTIALS
@@ -334,6 +335,9 @@ def _attr(
 #: QueryContextAttributes: attribute -> structure, availability, filler.
 QUERY: Mapping[int, Attribute] = {
     C.SECPKG_ATTR_REMOTE_CERT_CONTEXT: Attribute("value", _ANY, _remote_cert_context),
+    # The same PCCERT_CONTEXT (leaf, chain in hCertStore): .NET reads it during the
+    # handshake, to choose a client certificate (rule 4.2.10).
+    C.SECPKG_ATTR_REMOTE_CERT_CHAIN: Attribute("value", _ANY, _remote_cert_context),
     C.SECPKG_ATTR_LOCAL_CERT_CONTEXT: Attribute("value", _ANY, _local_cert_context),
     C.SECPKG_ATTR_KEYING_MATERIAL: Attribute(
         SecPkgContext_KeyingMaterial,

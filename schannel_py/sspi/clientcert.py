@@ -132,15 +132,27 @@ def chooser(ctx: Context) -> Callable[[CertificateRequestInfo], object]:
     return choose
 
 
-def resolve_credential(ctx: Context) -> tuple[bool, ClientCredential | None]:
-    """After SEC_I_INCOMPLETE_CREDENTIALS: a new credential with a certificate, or USE_SUPPLIED_CREDS."""
+def _offered_certificate(ctx: Context) -> ClientCredential | None:
+    """The signing credential of a new credential this ISC call offers, if it has one."""
     offered = ctx.offered_cred
-    if offered is not None and offered is not ctx.cred and offered.certificate is not None:
-        credential = credential_from(offered.certificate, offered.signature_schemes)
-        if credential is not None:
-            ctx.cred = offered
-            ctx.local_cert = offered.certificate
-            return True, credential
-    if ctx.req & C.ISC_REQ_USE_SUPPLIED_CREDS:
-        return True, None
-    return False, None
+    if offered is None or offered is ctx.cred or offered.certificate is None:
+        return None
+    return credential_from(offered.certificate, offered.signature_schemes)
+
+
+def answer_now(ctx: Context) -> bool:
+    """Whether this ISC answers a CertificateRequest without asking first: it offers a
+    certificate, or says to use what was supplied (ISC_REQ_USE_SUPPLIED_CREDS)."""
+    return bool(ctx.req & C.ISC_REQ_USE_SUPPLIED_CREDS) or _offered_certificate(ctx) is not None
+
+
+def resolve_credential(ctx: Context) -> ClientCredential | None:
+    """The ISC after SEC_I_INCOMPLETE_CREDENTIALS: the certificate of a new credential
+    it offers (which becomes the context's), else none: the handshake goes on with an
+    empty Certificate whatever the flags (docs/windows-behaviour.md rule 1.5.7)."""
+    credential = _offered_certificate(ctx)
+    if credential is not None:
+        assert ctx.offered_cred is not None
+        ctx.cred = ctx.offered_cred
+        ctx.local_cert = ctx.offered_cred.certificate
+    return credential

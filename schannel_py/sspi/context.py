@@ -73,6 +73,9 @@ class Context:
     reconnects: bool = True  # SCHANNEL_SESSION token: may this session be cached?
     local_cert: CERT_CONTEXT | None = None  # the client certificate we use
     paused_prefix: bytes = b""  # input consumed before SEC_I_INCOMPLETE_CREDENTIALS
+    # A post-handshake CertificateRequest was answered with SEC_I_INCOMPLETE_CREDENTIALS:
+    # the next ISC goes on (during the handshake the NEED_CREDENTIAL phase says so).
+    asked_for_credential: bool = False
     offered_cred: Credential | None = None  # phCredential of the current ISC call
     keying_material_info: tuple[bytes, bytes | None, int] | None = None  # (label, context, length)
 

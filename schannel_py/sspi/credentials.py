@@ -21,6 +21,7 @@ from ..crypt32 import CERT_CONTEXT
 from ..tls import groups as G
 from ..tls import sigalgs as SA
 from ..tls import suites as S
+from . import packages
 from .handles import HandleTable
 from .types import (
     CRYPTO_SETTINGS,
@@ -33,9 +34,7 @@ from .types import (
     SecPkgCredentials_Names,
 )
 
-PACKAGE_NAMES = frozenset(
-    n.lower() for n in (C.UNISP_NAME, C.SCHANNEL_NAME, C.DEFAULT_TLS_SSP_NAME)
-)
+PACKAGE_NAMES = packages.NAMES
 # Wire version for each SP_PROT client bit this package can speak.
 PROTOCOL_VERSIONS = {C.SP_PROT_TLS1_3_CLIENT: 0x0304, C.SP_PROT_TLS1_2_CLIENT: 0x0303}
 DEFAULT_V4_PROTOCOLS = C.SP_PROT_TLS1_2_CLIENT
@@ -223,6 +222,72 @@ def _apply_crypto_settings(cred: Credential, settings: list[object]) -> SecStatu
     return None
 
 
+_CIPHER, _HASH = C.ALG_CLASS_DATA_ENCRYPT, C.ALG_CLASS_HASH
+_KEYX, _SIGN = C.ALG_CLASS_KEY_EXCHANGE, C.ALG_CLASS_SIGNATURE
+_HASH_ALG = {"sha256": C.CALG_SHA_256, "sha384": C.CALG_SHA_384}
+_KEYX_ALG = {"ECDHE": C.CALG_ECDH_EPHEM}
+_SIGN_ALG = {"ECDSA": C.CALG_ECDSA, "RSA": C.CALG_RSA_SIGN}
+#: The signature schemes each signature ALG_ID stands for.
+_SCHEMES_BY_ALG: dict[int, frozenset[int]] = {
+    C.CALG_ECDSA: frozenset(ECDSA_SCHEME_BITS),
+    C.CALG_RSA_SIGN: SA.PSS_SCHEMES | SA.PKCS1_SCHEMES,
+}
+
+
+def suite_alg_ids(suite: S.CipherSuite) -> dict[int, int]:
+    """A suite in CryptoAPI's words: ALG class -> ALG_ID (0 where the suite leaves
+    it open: a TLS 1.3 suite names no key exchange or signature)."""
+    if suite.cipher == "AES":
+        cipher = C.CALG_AES_128 if suite.key_len == 16 else C.CALG_AES_256
+    else:
+        cipher = C.CALG_CHACHA20_POLY1305
+    return {
+        _CIPHER: cipher,
+        _HASH: _HASH_ALG.get(suite.hash_name, 0),
+        _KEYX: _KEYX_ALG.get(suite.kx, 0),
+        _SIGN: _SIGN_ALG.get(suite.auth, 0),
+    }
+
+
+#: Every ALG_ID some suite or signature scheme of this package answers to.
+_USED_ALGS = frozenset(
+    alg for code in S.SUITES for alg in suite_alg_ids(S.SUITES[code]).values() if alg
+) | frozenset(_SCHEMES_BY_ALG)
+
+
+def _apply_supported_algs(cred: Credential, algs: list[object]) -> SecStatus | None:
+    """SCHANNEL_CRED.palgSupportedAlgs: each ALG class the list names (cipher, hash,
+    key exchange, signature) is narrowed to the ALG_IDs listed for it; classes it
+    does not name stay open (docs/windows-behaviour.md rule 2.2.5).  Nothing usable
+    left: SEC_E_ALGORITHM_MISMATCH."""
+    if not algs:
+        return None
+    wanted: dict[int, set[int]] = {}
+    for alg in algs:
+        if not isinstance(alg, int) or isinstance(alg, bool):
+            return C.SEC_E_UNKNOWN_CREDENTIALS
+        wanted.setdefault(alg & C.ALG_CLASS_ALL, set()).add(alg & 0xFFFF)
+    if not any(_USED_ALGS & ids for ids in wanted.values()):
+        return C.SEC_E_ALGORITHM_MISMATCH  # only ALG_IDs nothing here uses
+    suites = []
+    for code in cred.cipher_suites:
+        ids = suite_alg_ids(S.SUITES[code])
+        if all(
+            ids[k] in wanted[k] for k in (_CIPHER, _HASH, _KEYX, _SIGN) if k in wanted and ids[k]
+        ):
+            suites.append(code)
+    schemes = cred.signature_schemes
+    if _SIGN in wanted:
+        allowed = frozenset().union(*(_SCHEMES_BY_ALG.get(a, frozenset()) for a in wanted[_SIGN]))
+        schemes = tuple(c for c in schemes if c in allowed)
+    usable = [c for c in suites if S.SUITES[c].version in cred.versions]
+    if not usable or not schemes:
+        return C.SEC_E_ALGORITHM_MISMATCH
+    cred.cipher_suites = tuple(suites)
+    cred.signature_schemes = schemes
+    return None
+
+
 def _from_schannel_cred(auth: SCHANNEL_CRED, use: int) -> Credential | SecStatus:
     if auth.dwVersion == C.SCH_CRED_V3:
         return C.SEC_E_INSUFFICIENT_MEMORY  # observed on Windows 10, odd as it is
@@ -238,13 +303,20 @@ def _from_schannel_cred(auth: SCHANNEL_CRED, use: int) -> Credential | SecStatus
         if use & C.SECPKG_CRED_OUTBOUND and mine == C.SP_PROT_TLS1_3_CLIENT:
             return C.SEC_E_ALGORITHM_MISMATCH  # SCHANNEL_CRED cannot do TLS 1.3
     protocols = grbit if grbit else DEFAULT_V4_PROTOCOLS
-    return Credential(
+    cred = Credential(
         use=use,
         structure="SCHANNEL_CRED",
         protocols=protocols,
         flags=int(auth.dwFlags or 0),
         session_lifespan_ms=int(auth.dwSessionLifespan or 0) or DEFAULT_SESSION_LIFESPAN_MS,
     )
+    if use & C.SECPKG_CRED_OUTBOUND and cred.versions:
+        bad = _apply_supported_algs(
+            cred, _list(int(auth.cSupportedAlgs or 0), auth.palgSupportedAlgs)
+        )
+        if bad is not None:
+            return bad
+    return cred
 
 
 def _from_sch_credentials(auth: SCH_CREDENTIALS, use: int) -> Credential | SecStatus:

@@ -19,7 +19,7 @@ from .. import constants as C
 from ..constants import SecStatus
 from . import attributes as A
 from . import buffers as B
-from . import cache
+from . import cache, packages
 from . import context as X
 from . import control as T
 from . import credentials as K
@@ -306,6 +306,31 @@ def DecryptMessage(
 
 
 @_guarded
+def EnumerateSecurityPackages(pcPackages: object, ppPackageInfo: object) -> SecStatus:
+    """The packages this provider stands for: ``pcPackages.value`` their count,
+    ``ppPackageInfo.value`` a list of SecPkgInfo (freed with FreeContextBuffer)."""
+    if not hasattr(pcPackages, "value") or not hasattr(ppPackageInfo, "value"):
+        return C.SEC_E_INTERNAL_ERROR
+    infos = list(packages.PACKAGES)
+    _set(pcPackages, "value", len(infos))
+    _set(ppPackageInfo, "value", infos)
+    return C.SEC_E_OK
+
+
+@_guarded
+def QuerySecurityPackageInfo(pszPackageName: object, ppPackageInfo: object) -> SecStatus:
+    """One package's SecPkgInfo in ``ppPackageInfo.value``; SEC_E_SECPKG_NOT_FOUND for
+    a name that is not SChannel's."""
+    if not hasattr(ppPackageInfo, "value"):
+        return C.SEC_E_INTERNAL_ERROR
+    info = packages.find(pszPackageName)
+    if info is None:
+        return C.SEC_E_SECPKG_NOT_FOUND
+    _set(ppPackageInfo, "value", info)
+    return C.SEC_E_OK
+
+
+@_guarded
 def FreeContextBuffer(pvContextBuffer: object) -> SecStatus:
     """Release package-allocated memory (a no-op: Python owns it)."""
     return C.SEC_E_OK
@@ -316,3 +341,5 @@ QueryCredentialsAttributesW = QueryCredentialsAttributesA = QueryCredentialsAttr
 InitializeSecurityContextW = InitializeSecurityContextA = InitializeSecurityContext
 QueryContextAttributesW = QueryContextAttributesA = QueryContextAttributes
 SetContextAttributesW = SetContextAttributesA = SetContextAttributes
+EnumerateSecurityPackagesW = EnumerateSecurityPackagesA = EnumerateSecurityPackages
+QuerySecurityPackageInfoW = QuerySecurityPackageInfoA = QuerySecurityPackageInfo

@@ -14,11 +14,14 @@ ISC comes to :func:`step`, which emits a pending control token first
   SEC_I_CONTINUE_NEEDED until the server Finished, then SEC_E_OK with the
   client Finished as output and anything after it as EXTRA.
 * ``NEED_CREDENTIAL``: the handshake paused on a CertificateRequest the
-  credential cannot answer; the call brings a new credential (or
-  ISC_REQ_USE_SUPPLIED_CREDS: none) and the handshake goes on.
+  credential cannot answer; the next call goes on, with the certificate of a
+  new credential it offers, else with none (an empty Certificate).
 * ``ESTABLISHED`` / ``RENEGOTIATE``: DecryptMessage consumed a post-handshake
   message; ISC sends what the client owes (a KeyUpdate answer, a TLS 1.2
   renegotiation ClientHello) and hands every input byte back as EXTRA.
+
+In the :data:`WITHOUT_INPUT` phases the context already holds what it answers,
+so ``pInput = NULL`` (or no buffers) is the same call with empty input.
 * ``SHUTDOWN``, ``CLOSED``, ``FAILED``: nothing to do; the table's status.
 """
 
@@ -105,14 +108,20 @@ def first_call_inputs(pInput: object) -> tuple[list[bytes], int] | SecStatus:
     return alpn, flags64
 
 
-def _token_input(pInput: object) -> tuple[memoryview, SecBuffer | None] | SecStatus:
+_NO_INPUT = memoryview(b"")
+
+
+def _token_input(
+    pInput: object, optional: bool = False
+) -> tuple[memoryview, SecBuffer | None] | SecStatus:
     """The input TOKEN's bytes and the EMPTY companion that will report EXTRA or MISSING
-    (no input at all: SEC_E_INCOMPLETE_MESSAGE)."""
+    (no input at all: SEC_E_INCOMPLETE_MESSAGE).  ``optional``: the context already
+    holds what it must answer, so no input (NULL, no buffers, no TOKEN) is empty input."""
     if pInput is None:
-        return C.SEC_E_INCOMPLETE_MESSAGE
+        return (_NO_INPUT, None) if optional else C.SEC_E_INCOMPLETE_MESSAGE
     bufs = B.buffers(pInput)
     if not bufs:
-        return C.SEC_E_INVALID_TOKEN
+        return (_NO_INPUT, None) if optional and bufs is not None else C.SEC_E_INVALID_TOKEN
     token: SecBuffer | None = None
     side: SecBuffer | None = None
     for b in bufs:
@@ -125,7 +134,7 @@ def _token_input(pInput: object) -> tuple[memoryview, SecBuffer | None] | SecSta
             if side is None:
                 side = b
     if token is None:
-        return C.SEC_E_INVALID_TOKEN
+        return (_NO_INPUT, side) if optional else C.SEC_E_INVALID_TOKEN
     view = B.data(token)
     if view is None:
         return C.SEC_E_INVALID_TOKEN
@@ -195,8 +204,14 @@ def first_call(
     return ctx
 
 
+#: Phases whose ISC step needs no input: the context holds the message it answers
+#: (RENEGOTIATE: what DecryptMessage consumed; NEED_CREDENTIAL: the paused flight).
+WITHOUT_INPUT = frozenset({Phase.RENEGOTIATE, Phase.NEED_CREDENTIAL})
+
+
 def no_input(ctx: Context, pOutput: object, req: int) -> SecStatus:
-    """ISC with ``pInput = NULL`` and no control token pending (the ``isc_no_input`` column)."""
+    """ISC with ``pInput = NULL`` and no control token pending, outside :data:`WITHOUT_INPUT`
+    (the ``isc_no_input`` column)."""
     result = ctx.client.result
     if ctx.phase is Phase.ESTABLISHED and result is not None and result.version == 0x0303:
         checked = B.output_buffers(pOutput, req)
@@ -212,7 +227,12 @@ def step(
 ) -> SecStatus:
     """Every ISC after the first: a pending control token first, else the phase's step
     (which takes this call's flags and credential as the context's own)."""
-    if ctx.pending_alert is None and ctx.pending_key_update is None and pInput is None:
+    if (
+        pInput is None
+        and ctx.pending_alert is None
+        and ctx.pending_key_update is None
+        and ctx.phase not in WITHOUT_INPUT
+    ):
         return no_input(ctx, pOutput, req)
     checked = B.output_buffers(pOutput, req)
     if isinstance(checked, SecStatus):
@@ -221,7 +241,8 @@ def step(
     if ctx.pending_alert is not None:
         return control.alert_step(ctx, call.out, call.tok, call.allocate)
     run = ISC_STEPS[ctx.phase]
-    if pInput is not None and run is not _failed and run is not _nothing_to_do:
+    takes_call = pInput is not None or ctx.phase in WITHOUT_INPUT
+    if takes_call and run is not _failed and run is not _nothing_to_do:
         ctx.req = req
         ctx.offered_cred = offered
     return run(ctx, call)
@@ -236,15 +257,14 @@ def _nothing_to_do(ctx: Context, call: IscCall) -> SecStatus:
 
 
 def _need_credential(ctx: Context, call: IscCall) -> SecStatus:
-    """After SEC_I_INCOMPLETE_CREDENTIALS: go on with the credential this call offers."""
-    parsed = _token_input(call.pInput)
+    """After SEC_I_INCOMPLETE_CREDENTIALS: go on, with the certificate of a credential
+    this call offers, else with none (an empty Certificate), whatever the flags; the
+    input is the same flight again, what followed it, or nothing."""
+    parsed = _token_input(call.pInput, optional=True)
     if isinstance(parsed, SecStatus):
         return parsed
     view, side = parsed
-    ready, credential = clientcert.resolve_credential(ctx)
-    if not ready:
-        call.out[call.tok].cbBuffer = 0
-        return C.SEC_I_INCOMPLETE_CREDENTIALS
+    credential = clientcert.resolve_credential(ctx)
     try:
         events = list(ctx.client.provide_credential(credential))
     except TLSError as e:
@@ -255,7 +275,7 @@ def _need_credential(ctx: Context, call: IscCall) -> SecStatus:
     prefix, ctx.paused_prefix = ctx.paused_prefix, b""
     if prefix and bytes(view[: len(prefix)]) == prefix:
         start = len(prefix)  # the identical input again: skip what was consumed
-    return _records(ctx, call, view, side, start, events)
+    return _records(ctx, call, view, side, start, events, resumed=True)
 
 
 def _handshake(ctx: Context, call: IscCall) -> SecStatus:
@@ -274,7 +294,10 @@ def _records(
     side: SecBuffer | None,
     start: int,
     resumed_events: Sequence[object],
+    resumed: bool = False,
 ) -> SecStatus:
+    """Feed whole records from ``view[start:]``; ``resumed``: a paused handshake went on
+    this call (with ``resumed_events``), so no input is no reason to wait."""
 
     out, tok, allocate = call.out, call.tok, call.allocate
     if side is None and _ends_mid_record(view):
@@ -297,7 +320,7 @@ def _records(
                 out[tok].cbBuffer = 0
                 return X.fail(ctx, e, out, allocate, C.SEC_E_INVALID_TOKEN)
             if n < 0:
-                if offset == 0 and not resumed_events:
+                if offset == 0 and not resumed:
                     if side is not None:
                         side.BufferType = C.SECBUFFER_MISSING
                         side.cbBuffer = -n
@@ -329,7 +352,7 @@ def _records(
                 out[tok].cbBuffer = 0
                 move(ctx, Phase.NEED_CREDENTIAL)
                 return C.SEC_I_INCOMPLETE_CREDENTIALS
-        if total == 0 and not resumed_events:
+        if total == 0 and not resumed:
             if side is not None:
                 side.BufferType = C.SECBUFFER_MISSING
                 side.cbBuffer = HEADER_LEN
@@ -355,10 +378,12 @@ def _records(
 
 
 def _post_handshake(ctx: Context, call: IscCall) -> SecStatus:
-    """ESTABLISHED or RENEGOTIATE: answer what DecryptMessage consumed, give the input back."""
-    if call.pInput is None:  # only a KeyUpdate token brings us here without input
+    """ESTABLISHED or RENEGOTIATE: answer what DecryptMessage consumed, give the input back
+    (in RENEGOTIATE the input is optional: the context holds the message)."""
+    renegotiate = ctx.phase is Phase.RENEGOTIATE
+    if call.pInput is None and not renegotiate:  # only a KeyUpdate token brings us here
         return control.key_update_step(ctx, call.out, call.tok, call.allocate)
-    parsed = _token_input(call.pInput)
+    parsed = _token_input(call.pInput, optional=renegotiate)
     if isinstance(parsed, SecStatus):
         return parsed
     view, side = parsed
@@ -366,12 +391,14 @@ def _post_handshake(ctx: Context, call: IscCall) -> SecStatus:
     out, tok, allocate = call.out, call.tok, call.allocate
     if client.awaiting_credential:
         # A TLS 1.3 post-handshake CertificateRequest the credential cannot answer:
-        # SEC_I_INCOMPLETE_CREDENTIALS until this call offers a credential (or
-        # USE_SUPPLIED_CREDS), then the answer goes out like any other.
-        ready, credential = clientcert.resolve_credential(ctx)
-        if not ready:
+        # SEC_I_INCOMPLETE_CREDENTIALS once, unless this call offers a certificate or
+        # USE_SUPPLIED_CREDS; the next call answers, as during the handshake.
+        if not (ctx.asked_for_credential or clientcert.answer_now(ctx)):
+            ctx.asked_for_credential = True
             out[tok].cbBuffer = 0
             return C.SEC_I_INCOMPLETE_CREDENTIALS
+        ctx.asked_for_credential = False
+        credential = clientcert.resolve_credential(ctx)
         try:
             client.provide_credential(credential)
         except TLSError as e:

@@ -92,9 +92,10 @@ PHASES: Mapping[Phase, Rule] = {
         },
     ),
     Phase.NEED_CREDENTIAL: Rule(
-        isc_no_input=INCOMPLETE,
-        isc="take the offered credential (or none with USE_SUPPLIED_CREDS) and go on, "
-        "else SEC_I_INCOMPLETE_CREDENTIALS again",
+        isc_no_input="as with input: the paused flight is held",
+        isc="go on with the certificate of a new credential offered, else with none "
+        "(an empty Certificate), whatever the flags; the input is the same flight "
+        "again, what followed it, or nothing",
         encrypt=False,
         decrypt=False,
         moves={
@@ -119,10 +120,11 @@ PHASES: Mapping[Phase, Rule] = {
         },
     ),
     Phase.RENEGOTIATE: Rule(
-        isc_no_input=INCOMPLETE,
-        isc="send what the client owes (KeyUpdate answer, renegotiation ClientHello, "
-        "the answer to a post-handshake CertificateRequest: SEC_I_INCOMPLETE_CREDENTIALS "
-        "until a credential is offered); hand every input byte back as EXTRA: SEC_E_OK",
+        isc_no_input="as with an empty input: the message DecryptMessage consumed is held",
+        isc="send what the client owes (KeyUpdate answer: SEC_E_OK; renegotiation "
+        "ClientHello: SEC_I_CONTINUE_NEEDED; a post-handshake CertificateRequest: "
+        "SEC_I_INCOMPLETE_CREDENTIALS once unless a certificate or USE_SUPPLIED_CREDS is "
+        "offered, then the answer); hand every input byte back as EXTRA: SEC_E_OK",
         encrypt=False,
         decrypt=False,
         moves={

@@ -87,6 +87,7 @@ __all__ = [
     "SecPkgCred_SupportedAlgs",
     "SecPkgCred_SupportedProtocols",
     "SecPkgCredentials_Names",
+    "SecPkgInfo",
     "TLS_PARAMETERS",
     "TimeStamp",
     "effective_list",
@@ -450,6 +451,20 @@ class SecPkgCred_SupportedProtocols:
     """``SECPKG_ATTR_SUPPORTED_PROTOCOLS``: enabled ``SP_PROT_*`` bits."""
 
     grbitProtocol: int = 0
+
+
+@dataclass(frozen=True)
+class SecPkgInfo:
+    """``SecPkgInfoW`` / ``SecPkgInfoA``: what EnumerateSecurityPackages and
+    QuerySecurityPackageInfo report about one package (read-only, as the
+    package-allocated memory is)."""
+
+    fCapabilities: int = 0
+    wVersion: int = 0
+    wRPCID: int = 0
+    cbMaxToken: int = 0
+    Name: str = ""
+    Comment: str = ""
 
 
 # ---------------------------------------------------------------------------

@@ -56,7 +56,8 @@ def test_ach_expiry_is_the_certificate_expiry(pki: peers.ServerPki) -> None:
 def test_incomplete_credentials_then_use_supplied_creds(
     pki: peers.ServerPki, root_certs_env: Path, version: ssl.TLSVersion
 ) -> None:
-    """curl's pattern: no certificate, no USE_SUPPLIED_CREDS -> INCOMPLETE; add the flag, re-feed the same bytes."""
+    """curl's pattern: no certificate, no USE_SUPPLIED_CREDS -> INCOMPLETE; add the flag,
+    re-feed the same bytes (curl lib/vtls/schannel.c, schannel_connect_step2)."""
     srv = server(pki, version, required=False)
     flags = CURL_FLAGS & ~sc.ISC_REQ_USE_SUPPLIED_CREDS
     loop = CurlLoop(
@@ -71,9 +72,6 @@ def test_incomplete_credentials_then_use_supplied_creds(
     assert (
         sc.QueryContextAttributes(loop.ctx, sc.SECPKG_ATTR_ISSUER_LIST_EX, issuers) == sc.SEC_E_OK
     )
-    # Calling again without the flag changes nothing.
-    loop.encdata = bytearray(before)
-    assert loop.step()[0] == sc.SEC_I_INCOMPLETE_CREDENTIALS
     # The identical input plus USE_SUPPLIED_CREDS continues with an empty Certificate.
     loop.encdata = bytearray(before)
     loop.flags = CURL_FLAGS
@@ -86,6 +84,116 @@ def test_incomplete_credentials_then_use_supplied_creds(
         sc.QueryContextAttributes(loop.ctx, sc.SECPKG_ATTR_LOCAL_CERT_CONTEXT, local)
         == sc.SEC_E_NO_CREDENTIALS
     )
+
+
+# Qt's request flags (qtbase src/plugins/tls/schannel/qtls_schannel.cpp,
+# getContextRequirements, client with peer verification done by Qt itself).
+QT_FLAGS = (
+    sc.ISC_REQ_ALLOCATE_MEMORY
+    | sc.ISC_REQ_CONFIDENTIALITY
+    | sc.ISC_REQ_REPLAY_DETECT
+    | sc.ISC_REQ_SEQUENCE_DETECT
+    | sc.ISC_REQ_STREAM
+    | sc.ISC_REQ_MANUAL_CRED_VALIDATION
+)
+# .NET's request flags (dotnet/runtime SslStreamPal.Windows.cs, InitializeSecurityContext):
+# no STREAM.
+NET_FLAGS = (
+    sc.ISC_REQ_REPLAY_DETECT
+    | sc.ISC_REQ_SEQUENCE_DETECT
+    | sc.ISC_REQ_CONFIDENTIALITY
+    | sc.ISC_REQ_ALLOCATE_MEMORY
+    | sc.ISC_REQ_MANUAL_CRED_VALIDATION
+)
+
+
+def _isc(
+    loop: CurlLoop, cred: sc.CredHandle, flags: int, token: bytes | None
+) -> tuple[sc.SecStatus, bytes, int]:
+    """One ISC on the loop's context, laid out as Qt and .NET lay it out: input
+    [TOKEN, EMPTY] (``token`` None: pInput NULL), output [TOKEN, ALERT, EMPTY];
+    (status, token to send, EXTRA count)."""
+    pinput = None
+    if token is not None:
+        pinput = sc.SecBufferDesc(
+            [
+                sc.SecBuffer(len(token), sc.SECBUFFER_TOKEN, token),
+                sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
+            ]
+        )
+    out = sc.SecBufferDesc(
+        [
+            sc.SecBuffer(0, sc.SECBUFFER_TOKEN, None),
+            sc.SecBuffer(0, sc.SECBUFFER_ALERT, None),
+            sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
+        ]
+    )
+    attrs = sc.ULONG()
+    status = sc.InitializeSecurityContext(
+        cred, loop.ctx, loop.target, flags, 0, 0, pinput, 0, None, out, attrs, None
+    )
+    tok = out.pBuffers[0]
+    sent = bytes(tok.pvBuffer[: tok.cbBuffer]) if tok.pvBuffer is not None else b""
+    extra = 0
+    if pinput is not None and pinput.pBuffers[1].BufferType == sc.SECBUFFER_EXTRA:
+        extra = pinput.pBuffers[1].cbBuffer
+    return status, sent, extra
+
+
+def _anonymous_credential(v4: bool) -> sc.CredHandle:
+    return credential(flags=sc.SCH_CRED_NO_DEFAULT_CREDS, v4=v4)
+
+
+#: How each caller makes the ISC after SEC_I_INCOMPLETE_CREDENTIALS: (same credential?,
+#: input: "same" flight again, "leftover" (what EXTRA left: nothing here) or None (pInput NULL)).
+REPEATS = {
+    # Qt: qtls_schannel.cpp, performHandshake: same handle and flags, its buffer less what
+    # it consumed (no EXTRA came back: an empty TOKEN), a second attempt.
+    "qt_leftover": (QT_FLAGS, True, "leftover"),
+    "qt_null_input": (QT_FLAGS, True, None),
+    # Microsoft's WebClient sample and ms_spec rule 9: the same call again, same input.
+    "same_call_again": (QT_FLAGS, True, "same"),
+    # .NET (SecureChannel.cs, NextMessage/GenerateToken): a new anonymous credential
+    # and an empty input; .NET 6/7 replayed the same input with the new credential.
+    "net_new_credential_empty_input": (NET_FLAGS, False, "leftover"),
+    "net67_new_credential_same_input": (NET_FLAGS, False, "same"),
+}
+
+
+@pytest.mark.parametrize("version", [TLS13, TLS12], ids=["tls13", "tls12"])
+@pytest.mark.parametrize("how", list(REPEATS))
+def test_repeated_call_after_incomplete_credentials_goes_on_without_certificate(
+    pki: peers.ServerPki, root_certs_env: Path, version: ssl.TLSVersion, how: str
+) -> None:
+    """A server that requests (does not require) a certificate: the ISC after
+    SEC_I_INCOMPLETE_CREDENTIALS continues with an empty Certificate, without
+    ISC_REQ_USE_SUPPLIED_CREDS, whether it repeats the call (Qt) or brings a new
+    credential without a certificate (.NET)."""
+    flags, same_cred, given = REPEATS[how]
+    v4 = version == TLS12
+    srv = server(pki, version, required=False)
+    loop = CurlLoop(srv, _anonymous_credential(v4), flags=flags)
+    loop.encdata += srv.feed(loop.first_call())
+    flight = bytes(loop.encdata)
+    status, sent, extra = _isc(loop, loop.cred, flags, flight)
+    assert (status, sent, extra) == (sc.SEC_I_INCOMPLETE_CREDENTIALS, b"", 0)
+    cred = loop.cred if same_cred else _anonymous_credential(v4)
+    token = flight if given == "same" else (b"" if given == "leftover" else None)
+    status, sent, extra = _isc(loop, cred, flags, token)
+    assert extra == 0
+    if version == TLS13:
+        assert status == sc.SEC_E_OK  # empty Certificate and Finished
+        srv.feed(sent)
+    else:
+        assert status == sc.SEC_I_CONTINUE_NEEDED  # Certificate, ClientKeyExchange, Finished
+        loop.cred, loop.flags = cred, flags
+        loop.encdata = bytearray(srv.feed(sent))
+        status = loop.handshake_from_step()
+        assert status == sc.SEC_E_OK
+    assert srv.handshake_done
+    assert srv.tls.getpeercert() is None
+    srv.feed(loop.encrypt(b"anonymous"))
+    assert srv.read() == b"anonymous"
 
 
 @pytest.mark.parametrize("version", [TLS13, TLS12], ids=["tls13", "tls12"])
@@ -180,14 +288,16 @@ def test_no_post_handshake_auth_flag(pki: peers.ServerPki, root_certs_env: Path)
     assert find_ext(hello.extensions, Ext.post_handshake_auth) is None
 
 
+@pytest.mark.parametrize("again", ["repeated", "use_supplied_creds"])
 def test_post_handshake_request_without_a_certificate_asks_for_credentials(
-    pki: peers.ServerPki, root_certs_env: Path
+    pki: peers.ServerPki, root_certs_env: Path, again: str
 ) -> None:
     """A TLS 1.3 post-handshake CertificateRequest that the credential cannot answer
     (no certificate, no USE_SUPPLIED_CREDS, nothing to pick): the ISC after
     SEC_I_RENEGOTIATE returns SEC_I_INCOMPLETE_CREDENTIALS and sends nothing, as
-    during the handshake; with USE_SUPPLIED_CREDS the next one answers with an
-    empty Certificate and the connection goes on."""
+    during the handshake; the next one (repeated as it was, or with USE_SUPPLIED_CREDS
+    as curl does) answers with an empty Certificate and the connection goes on.  An
+    earlier version asked again on a plain repeat; Windows goes on (rule 1.5.7)."""
     srv = server(pki, TLS13, required=False, post_handshake=True)
     flags = CURL_FLAGS & ~sc.ISC_REQ_USE_SUPPLIED_CREDS
     loop = CurlLoop(srv, credential(flags=sc.SCH_CRED_NO_DEFAULT_CREDS), flags=flags)
@@ -211,8 +321,8 @@ def test_post_handshake_request_without_a_certificate_asks_for_credentials(
         status, sent = loop.step()
         assert status in (sc.SEC_E_OK, sc.SEC_I_INCOMPLETE_CREDENTIALS), status
     assert sent == b""
-    assert loop.step()[0] == sc.SEC_I_INCOMPLETE_CREDENTIALS  # asked again, still nothing
-    loop.flags = CURL_FLAGS  # USE_SUPPLIED_CREDS: go on without a certificate
+    if again == "use_supplied_creds":
+        loop.flags = CURL_FLAGS  # curl's way: add USE_SUPPLIED_CREDS
     status, sent = loop.step()
     assert status == sc.SEC_E_OK and sent  # empty Certificate and Finished
     loop.server.feed(sent)
@@ -223,3 +333,50 @@ def test_post_handshake_request_without_a_certificate_asks_for_credentials(
     assert loop.server.tls.getpeercert(binary_form=True) is None
     loop.server.feed(loop.encrypt(b"still working"))
     assert loop.server.read() == b"still working"
+
+
+def _leaf_and_store(ctx: sc.CtxtHandle, attribute: int) -> tuple[sc.SecStatus, list[bytes]]:
+    holder = sc.PVOID()
+    status = sc.QueryContextAttributes(ctx, attribute, holder)
+    if status != sc.SEC_E_OK:
+        return status, []
+    leaf = holder.value
+    assert isinstance(leaf, crypt32.CERT_CONTEXT)
+    chain: list[bytes] = []
+    cert = crypt32.CertEnumCertificatesInStore(leaf.hCertStore, None)
+    while cert is not None and len(chain) < 10:
+        chain.append(bytes(cert.pbCertEncoded))
+        cert = crypt32.CertEnumCertificatesInStore(leaf.hCertStore, cert)
+    return status, [bytes(leaf.pbCertEncoded), *chain]
+
+
+@pytest.mark.parametrize("version", [TLS13, TLS12], ids=["tls13", "tls12"])
+def test_remote_cert_chain_during_and_after_the_handshake(
+    pki: peers.ServerPki, root_certs_env: Path, version: ssl.TLSVersion
+) -> None:
+    """SECPKG_ATTR_REMOTE_CERT_CHAIN (0x67): the server's leaf as a CERT_CONTEXT whose
+    store holds the chain, read as .NET reads it at SEC_I_INCOMPLETE_CREDENTIALS to pick
+    a client certificate (dotnet/runtime CertificateValidationPal.Windows.cs,
+    GetRemoteCertificate with retrieveChainCertificates false), and after."""
+    v4 = version == TLS12
+    srv = server(pki, version, required=False)
+    loop = CurlLoop(srv, _anonymous_credential(v4), flags=NET_FLAGS)
+    token = loop.first_call()
+    before = _leaf_and_store(loop.ctx, sc.SECPKG_ATTR_REMOTE_CERT_CHAIN)
+    assert before == (sc.SEC_E_NO_CREDENTIALS, [])  # no server Certificate yet
+    loop.encdata += srv.feed(token)
+    assert loop.step()[0] == sc.SEC_I_INCOMPLETE_CREDENTIALS
+    status, (leaf, *chain) = _leaf_and_store(loop.ctx, sc.SECPKG_ATTR_REMOTE_CERT_CHAIN)
+    assert status == sc.SEC_E_OK
+    assert leaf == pki.ecdsa.issued.der
+    assert sorted(chain) == sorted([pki.ecdsa.issued.der, pki.intermediate.der])
+    holder = sc.SecPkgContext_StreamSizes()  # a structure without .value
+    assert (
+        sc.QueryContextAttributes(loop.ctx, sc.SECPKG_ATTR_REMOTE_CERT_CHAIN, holder)
+        == sc.SEC_E_INTERNAL_ERROR
+    )
+    loop.cred = _anonymous_credential(v4)  # .NET's anonymous credential, same input
+    assert loop.handshake_from_step() == sc.SEC_E_OK
+    after = _leaf_and_store(loop.ctx, sc.SECPKG_ATTR_REMOTE_CERT_CHAIN)
+    assert after == _leaf_and_store(loop.ctx, sc.SECPKG_ATTR_REMOTE_CERT_CONTEXT)
+    assert after[1][0] == pki.ecdsa.issued.der
