@@ -1,4 +1,4 @@
-"""TLS 1.3 key schedule (RFC 8446 section 7) on HMAC from the standard library.
+"""TLS 1.3 key schedule (RFC 8446 section 7) on HMAC from :mod:`.mac`.
 
 Each derivation is a small pure function; :class:`KeySchedule13` strings them
 together and records every secret it derives (label -> value) so that key logs
@@ -9,16 +9,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import hmac
-from collections.abc import Callable
 
-_hmac_digest: Callable[[bytes, bytes, str], bytes]
-try:  # the one-shot that hmac.digest (a Python function) calls for a hash name
-    import _hashlib
-
-    _hmac_digest = _hashlib.hmac_digest
-except ImportError:  # pragma: no cover - CPython without OpenSSL's hashlib
-    _hmac_digest = hmac.digest
+from .mac import hmac_digest
 
 _DIGEST_SIZES = {"sha256": 32, "sha384": 48, "sha512": 64, "sha1": 20}
 
@@ -32,18 +24,18 @@ def hkdf_extract(hash_name: str, salt: bytes, ikm: bytes) -> bytes:
     """RFC 5869 HKDF-Extract."""
     if not salt:
         salt = bytes(_digest_size(hash_name))
-    return hmac.digest(salt, ikm, hash_name)
+    return hmac_digest(salt, ikm, hash_name)
 
 
 def hkdf_expand(hash_name: str, prk: bytes, info: bytes, length: int) -> bytes:
     """RFC 5869 HKDF-Expand."""
     if length <= _digest_size(hash_name):  # one block: T(1) = HMAC(PRK, info || 0x01)
-        return hmac.digest(prk, info + b"\x01", hash_name)[:length]
+        return hmac_digest(prk, info + b"\x01", hash_name)[:length]
     out = b""
     block = b""
     counter = 1
     while len(out) < length:
-        block = hmac.digest(prk, block + info + bytes([counter]), hash_name)
+        block = hmac_digest(prk, block + info + bytes([counter]), hash_name)
         out += block
         counter += 1
     return out[:length]
@@ -62,7 +54,7 @@ def hkdf_expand_label(
     info = prefix + _LENGTH_BYTES[len(context)] + context
     size = _DIGEST_SIZES.get(hash_name)
     if size is not None and length <= size:  # one block: T(1) = HMAC(PRK, info || 0x01)
-        out = _hmac_digest(secret, info + b"\x01", hash_name)
+        out = hmac_digest(secret, info + b"\x01", hash_name)
         return out if length == size else out[:length]
     return hkdf_expand(hash_name, secret, info, length)
 
@@ -98,7 +90,7 @@ def next_traffic_secret(hash_name: str, secret: bytes) -> bytes:
 def finished_verify_data(hash_name: str, base_secret: bytes, transcript_hash: bytes) -> bytes:
     """The Finished MAC over ``transcript_hash`` keyed from ``base_secret``."""
     key = hkdf_expand_label(hash_name, base_secret, b"finished", b"", len(transcript_hash))
-    return hmac.digest(key, transcript_hash, hash_name)
+    return hmac_digest(key, transcript_hash, hash_name)
 
 
 @functools.cache

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import hmac
+from .mac import HmacKey
 
 
 def p_hash(hash_name: str, secret: bytes, seed: bytes, length: int) -> bytes:
-    """RFC 5246 P_hash."""
+    """RFC 5246 P_hash (one key for every HMAC: its padded forms are hashed once)."""
+    mac = HmacKey(secret, hash_name).digest
     out = bytearray()
     a = seed
     while len(out) < length:
-        a = hmac.digest(secret, a, hash_name)
-        out += hmac.digest(secret, a + seed, hash_name)
+        a = mac(a)
+        out += mac(a + seed)
     return bytes(out[:length])
 
 
