@@ -1,8 +1,10 @@
 """Certificate stores (HCERTSTORE) and the functions that open, fill and search them.
 
-Two kinds of store:
+Three kinds of store:
 
 * memory stores (``CERT_STORE_PROV_MEMORY``): private to their handle;
+* collections (``CERT_STORE_PROV_COLLECTION``): a live view of the member
+  stores given to :func:`CertAddStoreToCollection`, highest priority first;
 * system stores (``CERT_STORE_PROV_SYSTEM``, ``CertOpenSystemStore``): named,
   case-insensitive, process-global.  Every handle onto "MY" sees what any other
   handle added, for as long as the process lives, as with the registry-backed
@@ -24,6 +26,9 @@ then in-process additions; no certificate appears twice.
 Each handle owns its CERT_CONTEXT objects (``hCertStore`` is that handle), so a
 context stays the same object across enumerations of one handle, which is what
 C iteration (``CertEnumCertificatesInStore(store, prev)``) relies on.
+Context properties live on the store's entry for the certificate (so every
+handle onto a system store sees them for the rest of the process); a link
+(:func:`CertAddCertificateLinkToStore`) shares the linked entry's properties.
 """
 
 from __future__ import annotations
