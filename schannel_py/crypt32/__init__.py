@@ -28,6 +28,18 @@ from __future__ import annotations
 
 from . import constants
 from ._lasterror import GetLastError, SetLastError
+from .certinfo import (
+    CERT_EXTENSION,
+    CERT_INFO,
+    CERT_PUBLIC_KEY_INFO,
+    CRYPT_ALGORITHM_IDENTIFIER,
+    CRYPT_BIT_BLOB,
+    CRYPT_OBJID_BLOB,
+    FILETIME,
+    CertFindExtension,
+    CertVerifyTimeValidity,
+)
+from .chainfind import CERT_CHAIN_FIND_BY_ISSUER_PARA, CertFindChainInStore
 from .client import CertContextFromKeyPair, client_chain, find_client_certificate
 from .constants import *  # noqa: F403  (the wincrypt.h names are the API)
 from .context import (
@@ -44,6 +56,25 @@ from .context import (
     cert_contexts_from_pem,
     pem_certificates_to_der,
 )
+from .decode import (
+    CERT_ALT_NAME_ENTRY,
+    CERT_ALT_NAME_INFO,
+    CERT_BASIC_CONSTRAINTS2_INFO,
+    CERT_ENHKEY_USAGE,
+    CERT_OTHER_NAME,
+    CRYPT_DECODE_PARA,
+    PVOID,
+    CryptDecodeObject,
+    CryptDecodeObjectEx,
+)
+from .encoding import (
+    CryptBinaryToString,
+    CryptBinaryToStringA,
+    CryptBinaryToStringW,
+    CryptStringToBinary,
+    CryptStringToBinaryA,
+    CryptStringToBinaryW,
+)
 from .mystore import load_my_directory, my_store_directory
 from .names import (
     CertGetNameString,
@@ -55,18 +86,31 @@ from .names import (
     name_to_str,
 )
 from .pfx import PFXImportCertStore, PFXIsPFXBlob
+from .properties import (
+    CRYPT_KEY_PROV_INFO,
+    CRYPT_KEY_PROV_PARAM,
+    DWORD,
+    CertEnumCertificateContextProperties,
+    CertGetCertificateContextProperty,
+    CertSetCertificateContextProperty,
+)
+from .query import CryptQueryObject
 from .store import (
     HCERTSTORE,
     CertAddCertificateContextToStore,
+    CertAddCertificateLinkToStore,
     CertAddEncodedCertificateToStore,
+    CertAddStoreToCollection,
     CertCloseStore,
     CertDeleteCertificateFromStore,
+    CertDuplicateStore,
     CertEnumCertificatesInStore,
     CertFindCertificateInStore,
     CertOpenStore,
     CertOpenSystemStore,
     CertOpenSystemStoreA,
     CertOpenSystemStoreW,
+    CertRemoveStoreFromCollection,
     CertStore,
     chain_context,
     env_root_certificates_der,
@@ -77,15 +121,52 @@ from .verify import name_matches, status_to_alert, verify_server_chain
 
 __all__ = [
     *(name for name in dir(constants) if not name.startswith("_")),
+    "CERT_ALT_NAME_ENTRY",
+    "CERT_ALT_NAME_INFO",
+    "CERT_BASIC_CONSTRAINTS2_INFO",
+    "CERT_CHAIN_FIND_BY_ISSUER_PARA",
     "CERT_CONTEXT",
+    "CERT_ENHKEY_USAGE",
+    "CERT_EXTENSION",
+    "CERT_INFO",
     "CERT_NAME_BLOB",
+    "CERT_OTHER_NAME",
+    "CERT_PUBLIC_KEY_INFO",
+    "CRYPT_ALGORITHM_IDENTIFIER",
+    "CRYPT_BIT_BLOB",
     "CRYPT_DATA_BLOB",
+    "CRYPT_DECODE_PARA",
     "CRYPT_HASH_BLOB",
     "CRYPT_INTEGER_BLOB",
+    "CRYPT_KEY_PROV_INFO",
+    "CRYPT_KEY_PROV_PARAM",
+    "CRYPT_OBJID_BLOB",
+    "DWORD",
+    "FILETIME",
     "HCERTSTORE",
     "PCCERT_CONTEXT",
+    "PVOID",
     "CertAddCertificateContextToStore",
+    "CertAddCertificateLinkToStore",
     "CertAddEncodedCertificateToStore",
+    "CertAddStoreToCollection",
+    "CertEnumCertificateContextProperties",
+    "CertFindChainInStore",
+    "CertFindExtension",
+    "CertDuplicateStore",
+    "CertGetCertificateContextProperty",
+    "CertRemoveStoreFromCollection",
+    "CertSetCertificateContextProperty",
+    "CertVerifyTimeValidity",
+    "CryptBinaryToString",
+    "CryptBinaryToStringA",
+    "CryptBinaryToStringW",
+    "CryptDecodeObject",
+    "CryptDecodeObjectEx",
+    "CryptQueryObject",
+    "CryptStringToBinary",
+    "CryptStringToBinaryA",
+    "CryptStringToBinaryW",
     "CertContextFromKeyPair",
     "CertCloseStore",
     "CertCreateCertificateContext",

@@ -186,7 +186,7 @@ def find_client_certificate(
         pool: list[tuple[bytes, x509.Certificate]] | None = None
         for ctx in store:
             try:
-                cert = ctx.pCertInfo
+                cert = ctx.certificate
                 if ctx.private_key is None:
                     continue
                 if not cert.not_valid_before_utc <= when <= cert.not_valid_after_utc:
@@ -218,7 +218,7 @@ def client_chain(ctx: CERT_CONTEXT, include_root: bool = False) -> list[bytes]:
     """
     try:
         chain = [ctx.pbCertEncoded]
-        current = ctx.pCertInfo
+        current = ctx.certificate
         if _is_self_signed(current):
             return chain
         pool = _system_pool(ctx.hCertStore if isinstance(ctx.hCertStore, CertStore) else None)

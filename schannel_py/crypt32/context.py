@@ -20,6 +20,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from ._lasterror import SetLastError
+from .certinfo import (
+    CERT_INFO,
+    CERT_NAME_BLOB,
+    CRYPT_DATA_BLOB,
+    CRYPT_HASH_BLOB,
+    CRYPT_INTEGER_BLOB,
+    cert_info_from,
+)
 from .constants import CRYPT_E_ASN1_BADTAG, E_INVALIDARG, X509_ASN_ENCODING, X509_PKCS7_ENCODING
 
 if TYPE_CHECKING:
@@ -41,58 +49,40 @@ __all__ = [
 ]
 
 
-@dataclass
-class CRYPT_DATA_BLOB:
-    """A counted byte string (``cbData`` bytes of ``pbData`` are meaningful)."""
-
-    cbData: int = 0
-    pbData: bytes | bytearray | memoryview | None = None
-
-    @classmethod
-    def from_bytes(cls, data: bytes | bytearray | memoryview) -> CRYPT_DATA_BLOB:
-        """Blob over ``data`` with ``cbData`` set to its length."""
-        return cls(len(data), data)
-
-    def tobytes(self) -> bytes:
-        """The meaningful bytes (``pbData[:cbData]``); empty when ``pbData`` is NULL."""
-        if self.pbData is None or self.cbData <= 0:
-            return b""
-        return bytes(memoryview(self.pbData)[: self.cbData])
-
-
-#: wincrypt.h typedefs that share CRYPT_DATA_BLOB's layout.
-CRYPT_HASH_BLOB = CRYPT_DATA_BLOB
-CRYPT_INTEGER_BLOB = CRYPT_DATA_BLOB
-CERT_NAME_BLOB = CRYPT_DATA_BLOB
-
-
 @dataclass(eq=False)
 class CERT_CONTEXT:
-    """One certificate: its encoding, parsed form, owning store and (optionally) key.
+    """One certificate: its encoding, decoded fields, owning store and (optionally) key.
 
-    ``pCertInfo`` is the parsed :class:`cryptography.x509.Certificate` (CERT_INFO's
-    role in C); ``certificate`` is the same object under a Python name.
-    ``private_key`` is this emulation's stand-in for CERT_KEY_PROV_INFO: the key
-    a client certificate signs with.  Compared by identity, like a pointer.
+    ``pCertInfo`` is the :class:`CERT_INFO` a C caller reads (built on first
+    use from the DER); ``certificate`` is the parsed
+    :class:`cryptography.x509.Certificate` for Python code.  ``private_key`` is
+    the key a client certificate signs with (what CERT_KEY_PROV_INFO_PROP_ID
+    points to on Windows).  Compared by identity, like a pointer.
     """
 
     dwCertEncodingType: int
     pbCertEncoded: bytes
     cbCertEncoded: int
-    pCertInfo: x509.Certificate
+    certificate: x509.Certificate
     hCertStore: CertStore | None = None
     private_key: PrivateKeyTypes | None = field(default=None, repr=False)
     #: Enumeration position in ``hCertStore`` (internal; -1 when in no store).
     _seq: int = field(default=-1, init=False, repr=False, compare=False)
+    #: Context properties by ID (internal; shared with the store entry behind a
+    #: store's context, so every context of that certificate in the store sees them).
+    _props: dict[int, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _info: CERT_INFO | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
-    def certificate(self) -> x509.Certificate:
-        """The parsed certificate (same object as ``pCertInfo``)."""
-        return self.pCertInfo
+    def pCertInfo(self) -> CERT_INFO:
+        """The decoded certificate fields (CERT_INFO), built once."""
+        if self._info is None:
+            self._info = cert_info_from(self.pbCertEncoded, self.certificate)
+        return self._info
 
     def __repr__(self) -> str:
         try:
-            subject = self.pCertInfo.subject.rfc4514_string()
+            subject = self.certificate.subject.rfc4514_string()
         except Exception:  # a malformed name must not break repr
             subject = "?"
         return f"<CERT_CONTEXT subject={subject!r} cb={self.cbCertEncoded}>"
@@ -151,7 +141,7 @@ def _make_context(
         dwCertEncodingType=X509_PKCS7_ENCODING,
         pbCertEncoded=der,
         cbCertEncoded=len(der),
-        pCertInfo=cert,
+        certificate=cert,
         hCertStore=store,
         private_key=private_key,
     )

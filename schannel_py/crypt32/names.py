@@ -17,12 +17,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from .constants import (
+    CERT_FRIENDLY_NAME_PROP_ID,
     CERT_NAME_ATTR_TYPE,
     CERT_NAME_DNS_TYPE,
     CERT_NAME_EMAIL_TYPE,
     CERT_NAME_FRIENDLY_DISPLAY_TYPE,
     CERT_NAME_ISSUER_FLAG,
     CERT_NAME_RDN_TYPE,
+    CERT_NAME_SEARCH_ALL_NAMES_FLAG,
     CERT_NAME_SIMPLE_DISPLAY_TYPE,
     CERT_NAME_STR_CRLF_FLAG,
     CERT_NAME_STR_NO_PLUS_FLAG,
@@ -200,10 +202,18 @@ def _alt_names(cert: x509.Certificate, issuer: bool) -> x509.GeneralNames | None
     return value
 
 
-def _name_string(cert: x509.Certificate, dwType: int, dwFlags: int, pvTypePara: Any) -> str:
+def _name_string(
+    cert: x509.Certificate,
+    dwType: int,
+    dwFlags: int,
+    pvTypePara: Any,
+    friendly: str | None = None,
+) -> str:
     issuer = bool(dwFlags & CERT_NAME_ISSUER_FLAG)
     name = cert.issuer if issuer else cert.subject
     alt = _alt_names(cert, issuer)
+    if dwType == CERT_NAME_FRIENDLY_DISPLAY_TYPE and friendly is not None:
+        return friendly
     if dwType in (CERT_NAME_SIMPLE_DISPLAY_TYPE, CERT_NAME_FRIENDLY_DISPLAY_TYPE):
         for oid in (
             NameOID.COMMON_NAME,
@@ -228,11 +238,13 @@ def _name_string(cert: x509.Certificate, dwType: int, dwFlags: int, pvTypePara: 
                 return emails[0]
         return _first_attr(name, NameOID.EMAIL_ADDRESS) or ""
     if dwType == CERT_NAME_DNS_TYPE:
-        if alt is not None:
-            dns = alt.get_values_for_type(x509.DNSName)
-            if dns:
-                return dns[0]
-        return _first_attr(name, NameOID.COMMON_NAME) or ""
+        dns = alt.get_values_for_type(x509.DNSName) if alt is not None else []
+        if not dns:
+            dns = [_value_text(a) for a in name.get_attributes_for_oid(NameOID.COMMON_NAME)]
+        if dwFlags & CERT_NAME_SEARCH_ALL_NAMES_FLAG:
+            # A multi-string: each name NUL-terminated, the caller's NUL ends the list.
+            return "".join(f"{n}\0" for n in dns)
+        return dns[0] if dns else ""
     if dwType == CERT_NAME_URL_TYPE:
         if alt is not None:
             urls = alt.get_values_for_type(x509.UniformResourceIdentifier)
@@ -254,6 +266,15 @@ def _name_string(cert: x509.Certificate, dwType: int, dwFlags: int, pvTypePara: 
     return ""
 
 
+def _friendly_name(ctx: CERT_CONTEXT) -> str | None:
+    """CERT_FRIENDLY_NAME_PROP_ID as text (a NUL-terminated UTF-16LE string), if set."""
+    raw = ctx._props.get(CERT_FRIENDLY_NAME_PROP_ID)
+    if not isinstance(raw, bytes):
+        return None
+    text = raw.decode("utf-16-le", "replace")
+    return text.split("\0", 1)[0]
+
+
 def CertGetNameString(
     pCertContext: CERT_CONTEXT | None,
     dwType: int,
@@ -265,8 +286,11 @@ def CertGetNameString(
     """A display/DNS/email/URL/attribute/RDN name of a certificate.
 
     ``dwType``: ``CERT_NAME_SIMPLE_DISPLAY_TYPE`` (CN, else OU, O, e-mail, first
-    RDN), ``CERT_NAME_FRIENDLY_DISPLAY_TYPE`` (same: there are no friendly-name
-    properties), ``CERT_NAME_DNS_TYPE`` (first DNS SAN, else CN),
+    RDN), ``CERT_NAME_FRIENDLY_DISPLAY_TYPE`` (the CERT_FRIENDLY_NAME_PROP_ID
+    property, else the simple display name), ``CERT_NAME_DNS_TYPE`` (first DNS
+    SAN, else CN; with ``CERT_NAME_SEARCH_ALL_NAMES_FLAG`` every DNS SAN, else
+    every CN, as a multi-string: ``"a\\0b\\0"`` plus the terminating NUL, so the
+    count includes both NULs of the end; no name gives ``""`` and 1),
     ``CERT_NAME_EMAIL_TYPE``, ``CERT_NAME_URL_TYPE``, ``CERT_NAME_ATTR_TYPE``
     (``pvTypePara`` an OID string) and ``CERT_NAME_RDN_TYPE`` (``pvTypePara`` a
     CertNameToStr type).  ``CERT_NAME_ISSUER_FLAG`` selects the issuer.  Returns
@@ -276,7 +300,13 @@ def CertGetNameString(
     text = ""
     if isinstance(pCertContext, CERT_CONTEXT):
         try:
-            text = _name_string(pCertContext.pCertInfo, dwType, dwFlags, pvTypePara)
+            text = _name_string(
+                pCertContext.certificate,
+                dwType,
+                dwFlags,
+                pvTypePara,
+                _friendly_name(pCertContext),
+            )
         except Exception:
             text = ""
     return _write_out(text, pszNameString, cchNameString)

@@ -1,8 +1,10 @@
 """Certificate stores (HCERTSTORE) and the functions that open, fill and search them.
 
-Two kinds of store:
+Three kinds of store:
 
 * memory stores (``CERT_STORE_PROV_MEMORY``): private to their handle;
+* collections (``CERT_STORE_PROV_COLLECTION``): a live view of the member
+  stores given to :func:`CertAddStoreToCollection`, highest priority first;
 * system stores (``CERT_STORE_PROV_SYSTEM``, ``CertOpenSystemStore``): named,
   case-insensitive, process-global.  Every handle onto "MY" sees what any other
   handle added, for as long as the process lives, as with the registry-backed
@@ -24,6 +26,9 @@ then in-process additions; no certificate appears twice.
 Each handle owns its CERT_CONTEXT objects (``hCertStore`` is that handle), so a
 context stays the same object across enumerations of one handle, which is what
 C iteration (``CertEnumCertificatesInStore(store, prev)``) relies on.
+Context properties live on the store's entry for the certificate (so every
+handle onto a system store sees them for the rest of the process); a link
+(:func:`CertAddCertificateLinkToStore`) shares the linked entry's properties.
 """
 
 from __future__ import annotations
@@ -46,8 +51,9 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from schannel_py.constants import CRYPT_E_NOT_FOUND
 
 from .._env import getenv
-from ._lasterror import SetLastError
+from ._lasterror import GetLastError, SetLastError
 from .constants import (
+    CERT_CLOSE_STORE_FORCE_FLAG,
     CERT_FIND_ANY,
     CERT_FIND_EXISTING,
     CERT_FIND_HAS_PRIVATE_KEY,
@@ -64,6 +70,7 @@ from .constants import (
     CERT_FIND_SUBJECT_NAME,
     CERT_FIND_SUBJECT_STR_A,
     CERT_FIND_SUBJECT_STR_W,
+    CERT_PHYSICAL_STORE_ADD_ENABLE_FLAG,
     CERT_SIMPLE_NAME_STR,
     CERT_STORE_ADD_ALWAYS,
     CERT_STORE_ADD_NEW,
@@ -73,6 +80,7 @@ from .constants import (
     CERT_STORE_ADD_REPLACE_EXISTING_INHERIT_PROPERTIES,
     CERT_STORE_ADD_USE_EXISTING,
     CERT_STORE_OPEN_EXISTING_FLAG,
+    CERT_STORE_PROV_COLLECTION,
     CERT_STORE_PROV_MEMORY,
     CERT_STORE_PROV_SYSTEM_A,
     CERT_STORE_PROV_SYSTEM_REGISTRY_A,
@@ -87,6 +95,7 @@ from .constants import (
     ERROR_FILE_NOT_FOUND,
     ROOT_CERTS_ENV,
     X509_ASN_ENCODING,
+    sz_CERT_STORE_PROV_COLLECTION,
     sz_CERT_STORE_PROV_MEMORY,
     sz_CERT_STORE_PROV_SYSTEM,
     sz_CERT_STORE_PROV_SYSTEM_REGISTRY,
@@ -108,6 +117,10 @@ from .names import name_to_str
 
 __all__ = [
     "CertAddCertificateContextToStore",
+    "CertAddCertificateLinkToStore",
+    "CertAddStoreToCollection",
+    "CertDuplicateStore",
+    "CertRemoveStoreFromCollection",
     "CertAddEncodedCertificateToStore",
     "CertCloseStore",
     "CertDeleteCertificateFromStore",
@@ -141,6 +154,9 @@ class _Entry:
     private_key: PrivateKeyTypes | None = None
     #: The "MY" directory file this entry's key was read from or written to.
     path: Path | None = None
+    #: Context properties by ID; a link (CertAddCertificateLinkToStore) shares
+    #: the dict of the certificate it links to.
+    props: dict[int, Any] = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -324,10 +340,17 @@ class CertStore:
         readonly: bool = False,
         _backing: _Backing | None = None,
         _base: list[_Entry] | None = None,
+        _collection: bool = False,
     ) -> None:
         self.name = name
         self.readonly = readonly
         self.closed = False
+        #: Open references (CertDuplicateStore adds one, CertCloseStore drops one).
+        self._refs = 1
+        #: A collection's member stores and their CertAddStoreToCollection flags
+        #: (None for every other store).
+        self._members: list[tuple[CertStore, int]] | None = [] if _collection else None
+        self._priorities: list[int] = []
         self._backing = _backing if _backing is not None else _Backing()
         self._base: list[_Entry] = _base or []
         self._contexts: dict[bytes, CERT_CONTEXT] = {}
@@ -335,7 +358,13 @@ class CertStore:
         self._my_dir: Path | None = None
 
     def __repr__(self) -> str:
-        kind = f"system {self.name!r}" if self.name else "memory"
+        kind = (
+            "collection"
+            if self._members is not None
+            else f"system {self.name!r}"
+            if self.name
+            else "memory"
+        )
         return f"<CertStore {kind} with {len(self)} certificates>"
 
     def __iter__(self) -> Iterator[CERT_CONTEXT]:
@@ -356,6 +385,8 @@ class CertStore:
     # internal ----------------------------------------------------------
 
     def _entries(self) -> list[_Entry]:
+        if self._members is not None:
+            return self._member_entries()
         with _LOCK:
             live = self._backing.entries
             hidden = self._backing.hidden
@@ -364,7 +395,31 @@ class CertStore:
         out.sort(key=lambda e: e.seq)
         return out
 
+    def _member_entries(self, seen: set[int] | None = None) -> list[_Entry]:
+        """A collection's certificates: each member's in turn, in the order the
+        members were added; a certificate present in two members appears once."""
+        seen = set() if seen is None else seen
+        if id(self) in seen:  # a collection that (indirectly) holds itself
+            return []
+        seen.add(id(self))
+        with _LOCK:
+            members = list(self._members or ())
+        out: list[_Entry] = []
+        ders: set[bytes] = set()
+        for member, _flags in members:
+            if member._members is not None:
+                entries = member._member_entries(seen)
+            else:
+                entries = member._entries()
+            for entry in entries:
+                if entry.der not in ders:
+                    ders.add(entry.der)
+                    out.append(entry)
+        return out
+
     def _lookup(self, der: bytes) -> _Entry | None:
+        if self._members is not None:
+            return next((e for e in self._member_entries() if e.der == der), None)
         with _LOCK:
             entry = self._backing.entries.get(der)
             if entry is not None:
@@ -385,6 +440,7 @@ class CertStore:
             else:
                 ctx.private_key = entry.private_key
             ctx._seq = entry.seq
+            ctx._props = entry.props
             return ctx
 
     def _seq_of(self, ctx: CERT_CONTEXT) -> int | None:
@@ -398,7 +454,14 @@ class CertStore:
     def _after(self, prev: CERT_CONTEXT | None) -> Iterator[CERT_CONTEXT]:
         """Contexts following ``prev`` (all of them when ``prev`` is None)."""
         entries = self._entries()
-        if prev is not None:
+        if prev is not None and self._members is not None:
+            # A collection orders by member, not by sequence number: continue
+            # after prev's certificate (none left if it is gone).
+            ders = [e.der for e in entries]
+            if prev.pbCertEncoded not in ders:
+                return
+            entries = entries[ders.index(prev.pbCertEncoded) + 1 :]
+        elif prev is not None:
             seq = self._seq_of(prev)
             if seq is None:
                 return
@@ -413,8 +476,13 @@ class CertStore:
         private_key: PrivateKeyTypes | None,
         disposition: int,
         out: Any,
+        props: dict[int, Any] | None = None,
+        *,
+        link: bool = False,
     ) -> bool:
-        if not self._add_entry(der, cert, private_key, disposition, out):
+        if self._members is not None:
+            return self._add_to_member(der, cert, private_key, disposition, out, props, link)
+        if not self._add_entry(der, cert, private_key, disposition, out, props, link):
             return False
         if self._my_dir is not None:
             self._sync_my_file(der)
@@ -435,6 +503,30 @@ class CertStore:
         elif entry.private_key is None:
             _my_remove(directory, der)
 
+    def _add_to_member(
+        self,
+        der: bytes,
+        cert: x509.Certificate,
+        private_key: PrivateKeyTypes | None,
+        disposition: int,
+        out: Any,
+        props: dict[int, Any] | None,
+        link: bool,
+    ) -> bool:
+        """An add to a collection goes to its first member added with
+        CERT_PHYSICAL_STORE_ADD_ENABLE_FLAG; without one it fails with E_ACCESSDENIED."""
+        with _LOCK:
+            members = list(self._members or ())
+        target = next((m for m, f in members if f & CERT_PHYSICAL_STORE_ADD_ENABLE_FLAG), None)
+        if target is None:
+            return _fail(E_ACCESSDENIED, out)
+        if not target._add(der, cert, private_key, disposition, None, props, link=link):
+            return _fail(GetLastError(), out)
+        entry = self._lookup(der)
+        if out is not None:
+            out.value = self._context_for(entry) if entry is not None else None
+        return True
+
     def _add_entry(
         self,
         der: bytes,
@@ -442,6 +534,8 @@ class CertStore:
         private_key: PrivateKeyTypes | None,
         disposition: int,
         out: Any,
+        props: dict[int, Any] | None = None,
+        link: bool = False,
     ) -> bool:
         if disposition not in (
             CERT_STORE_ADD_NEW,
@@ -464,13 +558,23 @@ class CertStore:
             ):
                 # Same bytes means the same NotBefore: never "newer".
                 return _fail(CRYPT_E_EXISTS, out)
+            new_props = props if link and props is not None else dict(props or {})
             if existing is None:
-                entry = _Entry(der=der, cert=cert, seq=next(_SEQ), private_key=private_key)
+                entry = _Entry(
+                    der=der, cert=cert, seq=next(_SEQ), private_key=private_key, props=new_props
+                )
             elif disposition == CERT_STORE_ADD_USE_EXISTING and (
                 private_key is None or private_key is existing.private_key
             ):
-                entry = existing  # nothing to merge
+                entry = existing  # only the new context's properties to merge
+                if props and props is not existing.props:
+                    existing.props.update(props)
             else:
+                if not link and disposition in (
+                    CERT_STORE_ADD_USE_EXISTING,
+                    CERT_STORE_ADD_REPLACE_EXISTING_INHERIT_PROPERTIES,
+                ):
+                    new_props = {**existing.props, **new_props}
                 if disposition in (
                     CERT_STORE_ADD_USE_EXISTING,
                     CERT_STORE_ADD_REPLACE_EXISTING_INHERIT_PROPERTIES,
@@ -489,6 +593,7 @@ class CertStore:
                     seq=seq,
                     private_key=private_key,
                     path=existing.path if same_key else None,
+                    props=new_props,
                 )
             if entry is not existing:
                 self._backing.entries[der] = entry
@@ -500,6 +605,14 @@ class CertStore:
         return True
 
     def _delete(self, der: bytes) -> bool:
+        if self._members is not None:
+            with _LOCK:
+                members = list(self._members)
+            for member, _flags in members:
+                if member._lookup(der) is not None:
+                    return member._delete(der)
+            SetLastError(CRYPT_E_NOT_FOUND)
+            return False
         if self.readonly:
             SetLastError(E_ACCESSDENIED)
             return False
@@ -582,9 +695,11 @@ def CertOpenStore(
     dwFlags: int,
     pvPara: Any,
 ) -> CertStore | None:
-    """Open a memory store or a system store ("MY", "ROOT", "CA", any other name).
+    """Open a memory store, a collection or a system store ("MY", "ROOT", "CA", any name).
 
-    Providers: ``CERT_STORE_PROV_MEMORY`` / ``"Memory"`` and
+    Providers: ``CERT_STORE_PROV_MEMORY`` / ``"Memory"``,
+    ``CERT_STORE_PROV_COLLECTION`` / ``"Collection"`` (empty until
+    :func:`CertAddStoreToCollection`), and
     ``CERT_STORE_PROV_SYSTEM(_A/_W)``, ``CERT_STORE_PROV_SYSTEM_REGISTRY(_A/_W)``
     / ``"System"`` with ``pvPara`` the store name.  ``CERT_STORE_READONLY_FLAG``
     makes adds and deletes fail with ``E_ACCESSDENIED``.  Returns None with
@@ -599,11 +714,14 @@ def CertOpenStore(
     if isinstance(provider, str):
         provider = {
             sz_CERT_STORE_PROV_MEMORY.lower(): CERT_STORE_PROV_MEMORY,
+            sz_CERT_STORE_PROV_COLLECTION.lower(): CERT_STORE_PROV_COLLECTION,
             sz_CERT_STORE_PROV_SYSTEM.lower(): CERT_STORE_PROV_SYSTEM_W,
             sz_CERT_STORE_PROV_SYSTEM_REGISTRY.lower(): CERT_STORE_PROV_SYSTEM_REGISTRY_W,
         }.get(provider.lower(), provider)
     if provider == CERT_STORE_PROV_MEMORY:
         return CertStore(None, readonly=readonly)
+    if provider == CERT_STORE_PROV_COLLECTION:
+        return CertStore(None, readonly=readonly, _collection=True)
     if provider in (
         CERT_STORE_PROV_SYSTEM_A,
         CERT_STORE_PROV_SYSTEM_W,
@@ -636,10 +754,104 @@ CertOpenSystemStoreA = CertOpenSystemStore
 
 
 def CertCloseStore(hCertStore: CertStore | None, dwFlags: int = 0) -> bool:
-    """Close a store handle.  Contexts stay usable (no reference counts); TRUE."""
+    """Drop one reference to a store handle (closed at the last one).  Contexts stay
+    usable, as they hold their own reference on Windows; TRUE."""
     if isinstance(hCertStore, CertStore):
-        hCertStore.closed = True
+        with _LOCK:
+            hCertStore._refs = max(0, hCertStore._refs - 1)
+            if hCertStore._refs == 0 or dwFlags & CERT_CLOSE_STORE_FORCE_FLAG:
+                hCertStore.closed = True
     return True
+
+
+def CertDuplicateStore(hCertStore: CertStore | None) -> CertStore | None:
+    """Add a reference to a store: the same handle back (NULL stays NULL)."""
+    if not isinstance(hCertStore, CertStore):
+        return None
+    with _LOCK:
+        hCertStore._refs += 1
+    return hCertStore
+
+
+def CertAddStoreToCollection(
+    hCollectionStore: CertStore | None,
+    hSiblingStore: CertStore | None,
+    dwUpdateFlags: int,
+    dwPriority: int,
+) -> bool:
+    """Make ``hSiblingStore`` a member of a collection store.
+
+    Members are enumerated by descending ``dwPriority`` (equal priorities in the
+    order added); adds to the collection go to the first member added with
+    ``CERT_PHYSICAL_STORE_ADD_ENABLE_FLAG``.  The member is seen live: what is
+    added to it later shows through the collection.  FALSE with
+    ``E_INVALIDARG`` when the first store is not a collection or the second is
+    not a store.
+    """
+    if (
+        not isinstance(hCollectionStore, CertStore)
+        or hCollectionStore._members is None
+        or not isinstance(hSiblingStore, CertStore)
+        or hSiblingStore is hCollectionStore
+    ):
+        SetLastError(E_INVALIDARG)
+        return False
+    flags = dwUpdateFlags if isinstance(dwUpdateFlags, int) else 0
+    priority = dwPriority if isinstance(dwPriority, int) else 0
+    with _LOCK:
+        members = hCollectionStore._members
+        priorities = hCollectionStore._priorities
+        position = len(members)
+        for index, other in enumerate(priorities):
+            if priority > other:
+                position = index
+                break
+        members.insert(position, (hSiblingStore, flags))
+        priorities.insert(position, priority)
+    _bump_generation()
+    return True
+
+
+def CertRemoveStoreFromCollection(
+    hCollectionStore: CertStore | None, hSiblingStore: CertStore | None
+) -> None:
+    """Take a member out of a collection (nothing happens if it is not one)."""
+    if not isinstance(hCollectionStore, CertStore) or hCollectionStore._members is None:
+        return
+    with _LOCK:
+        members = hCollectionStore._members
+        for index, (member, _flags) in enumerate(members):
+            if member is hSiblingStore:
+                del members[index]
+                del hCollectionStore._priorities[index]
+                break
+        else:
+            return
+    _bump_generation()
+
+
+def CertAddCertificateLinkToStore(
+    hCertStore: CertStore | None,
+    pCertContext: CERT_CONTEXT | None,
+    dwAddDisposition: int,
+    ppStoreContext: PCCERT_CONTEXT | Any | None,
+) -> bool:
+    """Add a link to a certificate of another store: the store shows the certificate
+    and shares its properties (a property set through either is seen through both).
+
+    Dispositions as for :func:`CertAddCertificateContextToStore`.
+    """
+    if not isinstance(hCertStore, CertStore) or not isinstance(pCertContext, CERT_CONTEXT):
+        return _fail(E_INVALIDARG, ppStoreContext)
+    return hCertStore._add(
+        pCertContext.pbCertEncoded,
+        pCertContext.certificate,
+        pCertContext.private_key,
+        dwAddDisposition,
+        ppStoreContext,
+        pCertContext._props,
+        link=True,
+    )
 
 
 def CertAddEncodedCertificateToStore(
@@ -684,10 +896,11 @@ def CertAddCertificateContextToStore(
         return _fail(E_INVALIDARG, ppStoreContext)
     return hCertStore._add(
         pCertContext.pbCertEncoded,
-        pCertContext.pCertInfo,
+        pCertContext.certificate,
         pCertContext.private_key,
         dwAddDisposition,
         ppStoreContext,
+        pCertContext._props,
     )
 
 
@@ -750,7 +963,7 @@ def _key_identifier(cert: x509.Certificate) -> bytes:
 
 def _spki_der(obj: Any) -> bytes | None:
     if isinstance(obj, CERT_CONTEXT):
-        obj = obj.pCertInfo
+        obj = obj.certificate
     if isinstance(obj, x509.Certificate):
         obj = obj.public_key()
     if hasattr(obj, "public_bytes"):
@@ -792,7 +1005,7 @@ def _matcher(dwFindType: int, para: Any) -> Any:
         return lambda c: (
             needle
             in name_to_str(
-                c.pCertInfo.issuer if issuer else c.pCertInfo.subject, CERT_SIMPLE_NAME_STR
+                c.certificate.issuer if issuer else c.certificate.subject, CERT_SIMPLE_NAME_STR
             ).casefold()
         )
     if dwFindType in (CERT_FIND_SUBJECT_NAME, CERT_FIND_ISSUER_NAME):
@@ -805,7 +1018,7 @@ def _matcher(dwFindType: int, para: Any) -> Any:
             want_name = blob
         issuer = dwFindType == CERT_FIND_ISSUER_NAME
         return lambda c: (
-            (c.pCertInfo.issuer if issuer else c.pCertInfo.subject).public_bytes() == want_name
+            (c.certificate.issuer if issuer else c.certificate.subject).public_bytes() == want_name
         )
     if dwFindType == CERT_FIND_EXISTING:
         if not isinstance(para, CERT_CONTEXT):
@@ -815,27 +1028,27 @@ def _matcher(dwFindType: int, para: Any) -> Any:
         want = _blob_bytes(para)
         if want is None:
             return None
-        return lambda c: _key_identifier(c.pCertInfo) == want
+        return lambda c: _key_identifier(c.certificate) == want
     if dwFindType == CERT_FIND_PUBLIC_KEY:
         want = _spki_der(para)
         if want is None:
             return None
-        return lambda c: _spki_der(c.pCertInfo) == want
+        return lambda c: _spki_der(c.certificate) == want
     if dwFindType == CERT_FIND_HAS_PRIVATE_KEY:
         return lambda c: c.private_key is not None
     if dwFindType == CERT_FIND_SUBJECT_CERT:
-        subject = para.pCertInfo if isinstance(para, CERT_CONTEXT) else para
+        subject = para.certificate if isinstance(para, CERT_CONTEXT) else para
         if not isinstance(subject, x509.Certificate):
             return None
         return lambda c: (
-            c.pCertInfo.issuer == subject.issuer
-            and c.pCertInfo.serial_number == subject.serial_number
+            c.certificate.issuer == subject.issuer
+            and c.certificate.serial_number == subject.serial_number
         )
     if dwFindType == CERT_FIND_ISSUER_OF:
-        subject = para.pCertInfo if isinstance(para, CERT_CONTEXT) else para
+        subject = para.certificate if isinstance(para, CERT_CONTEXT) else para
         if not isinstance(subject, x509.Certificate):
             return None
-        return lambda c: _could_issue(c.pCertInfo, subject)
+        return lambda c: _could_issue(c.certificate, subject)
     return None
 
 

@@ -84,7 +84,7 @@ def test_create_context_fields(pki: Pki) -> None:
     assert ctx is not None
     assert ctx.dwCertEncodingType == 0x10001
     assert ctx.pbCertEncoded == der and ctx.cbCertEncoded == len(der)
-    assert ctx.certificate is ctx.pCertInfo
+    assert isinstance(ctx.pCertInfo, c.CERT_INFO) and ctx.pCertInfo is ctx.pCertInfo
     assert ctx.certificate.serial_number == pki.leaf.cert.serial_number
     assert ctx.hCertStore is None and ctx.private_key is None
     assert c.CertDuplicateCertificateContext(ctx) is ctx
@@ -410,7 +410,7 @@ def test_root_order_env_after_os_and_no_duplicates(
 def test_name_strings(pki: Pki) -> None:
     ctx = c.cert_context_from_pem(pki.leaf.pem)
     assert ctx is not None
-    subject = ctx.pCertInfo.subject
+    subject = ctx.certificate.subject
     assert c.name_to_str(subject, c.CERT_SIMPLE_NAME_STR) == "schannel_py tests, a.example.com"
     assert c.name_to_str(subject, c.CERT_X500_NAME_STR) == "O=schannel_py tests, CN=a.example.com"
     assert (

@@ -204,7 +204,7 @@ def remote_chain(s: SChannelStream) -> list[str]:
     assert isinstance(leaf, S.crypt32.CERT_CONTEXT)
     store = leaf.hCertStore
     assert store is not None
-    return [c.pCertInfo.subject.rfc4514_string() for c in store]
+    return [c.certificate.subject.rfc4514_string() for c in store]
 
 
 def wait_until(predicate: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
