@@ -28,6 +28,29 @@ from __future__ import annotations
 
 from . import constants
 from ._lasterror import GetLastError, SetLastError
+from .chain import (
+    CERT_CHAIN_CONTEXT,
+    CERT_CHAIN_ELEMENT,
+    CERT_CHAIN_ENGINE_CONFIG,
+    CERT_CHAIN_PARA,
+    CERT_CHAIN_POLICY_PARA,
+    CERT_CHAIN_POLICY_STATUS,
+    CERT_ENHKEY_USAGE,
+    CERT_SIMPLE_CHAIN,
+    CERT_TRUST_STATUS,
+    CERT_USAGE_MATCH,
+    CTL_USAGE,
+    HCERTCHAINENGINE,
+    PCCERT_CHAIN_CONTEXT,
+    SSL_EXTRA_CERT_CHAIN_POLICY_PARA,
+    CertCreateCertificateChainEngine,
+    CertDuplicateCertificateChain,
+    CertFreeCertificateChain,
+    CertFreeCertificateChainEngine,
+    CertGetCertificateChain,
+    CertVerifyCertificateChainPolicy,
+    HTTPSPolicyCallbackData,
+)
 from .client import CertContextFromKeyPair, client_chain, find_client_certificate
 from .constants import *  # noqa: F403  (the wincrypt.h names are the API)
 from .context import (
@@ -77,6 +100,27 @@ from .verify import name_matches, status_to_alert, verify_server_chain
 
 __all__ = [
     *(name for name in dir(constants) if not name.startswith("_")),
+    "CERT_CHAIN_CONTEXT",
+    "CERT_CHAIN_ELEMENT",
+    "CERT_CHAIN_ENGINE_CONFIG",
+    "CERT_CHAIN_PARA",
+    "CERT_CHAIN_POLICY_PARA",
+    "CERT_CHAIN_POLICY_STATUS",
+    "CERT_ENHKEY_USAGE",
+    "CERT_SIMPLE_CHAIN",
+    "CERT_TRUST_STATUS",
+    "CERT_USAGE_MATCH",
+    "CTL_USAGE",
+    "HCERTCHAINENGINE",
+    "HTTPSPolicyCallbackData",
+    "PCCERT_CHAIN_CONTEXT",
+    "SSL_EXTRA_CERT_CHAIN_POLICY_PARA",
+    "CertCreateCertificateChainEngine",
+    "CertDuplicateCertificateChain",
+    "CertFreeCertificateChain",
+    "CertFreeCertificateChainEngine",
+    "CertGetCertificateChain",
+    "CertVerifyCertificateChainPolicy",
     "CERT_CONTEXT",
     "CERT_NAME_BLOB",
     "CRYPT_DATA_BLOB",
