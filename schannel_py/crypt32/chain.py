@@ -405,6 +405,8 @@ def _usage_checker(match_type: int, oids: list[str]) -> Callable[[Cert], bool]:
             eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
         except x509.ExtensionNotFound:
             return True
+        except Exception:
+            return True  # undecodable extensions: the structural check reports them
         if any_eku in eku:
             return True
         if match_type == USAGE_MATCH_TYPE_AND:
@@ -496,6 +498,8 @@ def CertFreeCertificateChainEngine(hChainEngine: Any) -> None:
     """Release an engine; the predefined ones and NULL are left alone."""
     if isinstance(hChainEngine, HCERTCHAINENGINE):
         hChainEngine._freed = True
+        if hChainEngine.value is not None:
+            hChainEngine.value._freed = True
 
 
 def _engine_of(hChainEngine: Any) -> HCERTCHAINENGINE | None | bool:
@@ -506,7 +510,7 @@ def _engine_of(hChainEngine: Any) -> HCERTCHAINENGINE | None | bool:
         return None
     if isinstance(hChainEngine, HCERTCHAINENGINE):
         engine = hChainEngine.value if hChainEngine.value is not None else hChainEngine
-        if engine._is_engine and not engine._freed:
+        if engine._is_engine and not engine._freed and not hChainEngine._freed:
             return engine
     return False
 
@@ -655,6 +659,14 @@ def _name_constraint_bits(nc: x509.NameConstraints, cert: Cert) -> int:
     return out
 
 
+def _extensions_ok(cert: Cert) -> bool:
+    try:
+        cert.extensions  # noqa: B018
+    except Exception:
+        return False
+    return True
+
+
 def _anchored_outcome(
     path: list[Cert],
     status: int,
@@ -670,7 +682,9 @@ def _anchored_outcome(
             errors[i] |= CERT_TRUST_IS_NOT_TIME_VALID
     checked = len(path) if len(path) == 1 else len(path) - 1
     for i in range(checked):
-        if not usage_ok(path[i]):
+        if not _extensions_ok(path[i]):
+            errors[i] |= CERT_TRUST_INVALID_EXTENSION
+        elif not usage_ok(path[i]):
             errors[i] |= CERT_TRUST_IS_NOT_VALID_FOR_USAGE
     if len(path) > 1:
         rejected = status == SEC_E_CERT_UNKNOWN
@@ -702,7 +716,7 @@ def _partial_outcome(
     def consider(path: list[Cert], end: int) -> None:
         nonlocal best
         kind = {
-            CERT_TRUST_IS_NOT_SIGNATURE_VALID: 3 if want_bad_sig else 0,
+            CERT_TRUST_IS_NOT_SIGNATURE_VALID: 3,
             CERT_TRUST_IS_UNTRUSTED_ROOT: 2,
             CERT_TRUST_IS_CYCLIC: 1,
             CERT_TRUST_IS_PARTIAL_CHAIN: 1,
@@ -740,7 +754,10 @@ def _partial_outcome(
         if cyclic and not progressed:
             consider(path, CERT_TRUST_IS_CYCLIC)
         elif not progressed and not cyclic:
-            consider([*path, candidates[0]], CERT_TRUST_IS_NOT_SIGNATURE_VALID)
+            if want_bad_sig:
+                consider([*path, candidates[0]], CERT_TRUST_IS_NOT_SIGNATURE_VALID)
+            else:  # ISC ran out of signature checks before calling it a bad signature
+                consider(path, CERT_TRUST_IS_PARTIAL_CHAIN)
 
     walk([leaf])
     assert best is not None
@@ -1069,11 +1086,18 @@ def _verify_policy(oid: Any, chain: Any, para: Any, status: Any) -> bool:
     ):
         return True
     leaf = chain.rgpChain[0].rgpElement[0].pCertContext
-    if not isinstance(leaf, CERT_CONTEXT) or not _v.name_matches(leaf.pCertInfo, name):
+    if not isinstance(leaf, CERT_CONTEXT) or not _matches(leaf.pCertInfo, name):
         status.dwError = CERT_E_CN_NO_MATCH
         status.lChainIndex = 0
         status.lElementIndex = 0
     return True
+
+
+def _matches(cert: Cert, name: str) -> bool:
+    try:
+        return _v.name_matches(cert, name)
+    except Exception:
+        return False  # an undecodable subjectAltName names nobody
 
 
 def _set(

@@ -211,9 +211,7 @@ def select_path(
     if fast is not None and _path_status(fast, when, usage_ok) == SEC_E_OK:
         return SEC_E_OK, fast
 
-    paths, signature_failed = _build_paths(
-        leaf_der, intermediates, snap.anchors, snap.by_subject
-    )
+    paths, signature_failed = _build_paths(leaf_der, intermediates, snap.anchors, snap.by_subject)
     if not paths:
         return (SEC_E_CERT_UNKNOWN if signature_failed else SEC_E_UNTRUSTED_ROOT), None
 
@@ -521,6 +519,8 @@ def _validated_chain(
         return None
     builder = snap.builder
     if builder is None:
+        if not snap.anchors:  # an exclusive chain engine with no anchors
+            return None
         # Everything but the time, once per snapshot (each builder call returns
         # a new builder, so this one is never changed).
         ca_policy, ee_policy = _extension_policies()
