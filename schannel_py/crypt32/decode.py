@@ -21,7 +21,7 @@ those of the x64 structures plus the data they point to.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,10 +129,12 @@ class CERT_BASIC_CONSTRAINTS2_INFO:
 
 @dataclass
 class CERT_ENHKEY_USAGE:
-    """ExtKeyUsageSyntax: the usage OIDs as dotted strings."""
+    """ExtKeyUsageSyntax (also CTL_USAGE, what CERT_USAGE_MATCH carries): the usage
+    OIDs as dotted strings.  A caller's ``cUsageIdentifier`` of None means all of
+    ``rgpszUsageIdentifier``; decoding always sets both."""
 
-    cUsageIdentifier: int = 0
-    rgpszUsageIdentifier: list[str] = field(default_factory=list)
+    cUsageIdentifier: int | None = None
+    rgpszUsageIdentifier: Sequence[str | bytes] | None = field(default_factory=list)
 
 
 CTL_USAGE = CERT_ENHKEY_USAGE

@@ -158,14 +158,45 @@ def _verify(
     when = _as_utc(now)
 
     snap = _anchor_snapshot(extra_roots if isinstance(extra_roots, CertStore) else None)
-    anchors = snap.anchors
-    intermediates = _unique(ders[1:] + _ca_store_ders())
     leaf_der = ders[0]
+    intermediates = _intermediates(leaf_der, ders[1:] + _ca_store_ders(), snap.anchors)
+    status, path = select_path(snap, leaf_der, intermediates, when)
+    if status != SEC_E_OK or path is None:
+        return status
+    if check_name and target_name and not name_matches(path[0], target_name):
+        return SEC_E_WRONG_PRINCIPAL
+    return SEC_E_OK
+
+
+def _intermediates(
+    leaf_der: bytes, candidates: Sequence[bytes], anchors: dict[bytes, Cert]
+) -> dict[bytes, Cert]:
+    """The parsed candidate intermediates, without the leaf and the trust anchors."""
+    intermediates = _unique(candidates)
     intermediates.pop(leaf_der, None)
     for der in list(intermediates):
         if der in anchors:
             del intermediates[der]
+    return intermediates
 
+
+def select_path(
+    snap: _AnchorSnapshot,
+    leaf_der: bytes,
+    intermediates: dict[bytes, Cert],
+    when: datetime.datetime,
+    usage_ok: Callable[[Cert], bool] | None = None,
+) -> tuple[SecStatus, list[Cert] | None]:
+    """The one path choice behind both ISC and CertGetCertificateChain.
+
+    Returns (status, path): ``SEC_E_OK`` with the validated path;
+    ``SEC_E_CERT_EXPIRED`` / ``SEC_E_CERT_WRONG_USAGE`` with the best anchored
+    path; ``SEC_E_CERT_UNKNOWN`` with the best path when cryptography's RFC 5280
+    validation rejects it, or with None when no issuer's signature verified
+    somewhere and no path reached an anchor; ``SEC_E_UNTRUSTED_ROOT`` with None
+    when no path reaches an anchor.  ``usage_ok`` replaces the serverAuth check
+    on the leaf and intermediates (None: ISC's own).
+    """
     # Fast path: cryptography's RFC 5280 validation of the presented chain first.
     # When it finds a path and that path passes this module's own time and EKU
     # checks, the diagnostic path builder below would find a path of that rank
@@ -177,30 +208,26 @@ def _verify(
     # the bounded builder first.
     tried = _fast_path_safe(intermediates)
     fast = _validated_chain(snap, leaf_der, intermediates, when) if tried else None
-    if fast is not None and _path_status(fast, when) == SEC_E_OK:
-        if check_name and target_name and not name_matches(fast[0], target_name):
-            return SEC_E_WRONG_PRINCIPAL
-        return SEC_E_OK
+    if fast is not None and _path_status(fast, when, usage_ok) == SEC_E_OK:
+        return SEC_E_OK, fast
 
-    paths, signature_failed = _build_paths(leaf_der, intermediates, anchors, snap.by_subject)
+    paths, signature_failed = _build_paths(leaf_der, intermediates, snap.anchors, snap.by_subject)
     if not paths:
-        return SEC_E_CERT_UNKNOWN if signature_failed else SEC_E_UNTRUSTED_ROOT
+        return (SEC_E_CERT_UNKNOWN if signature_failed else SEC_E_UNTRUSTED_ROOT), None
 
-    ranked = sorted(((_path_status(p, when), p) for p in paths), key=lambda sp: _RANK[sp[0]])
+    ranked = sorted(
+        ((_path_status(p, when, usage_ok), p) for p in paths), key=lambda sp: _RANK[sp[0]]
+    )
     status, path = ranked[0]
     if status != SEC_E_OK:
-        return status
+        return status, path
 
     if len(path) > 1:
         if not tried:
             fast = _validated_chain(snap, leaf_der, intermediates, when)
         if fast is None:  # cryptography's RFC 5280 validation rejects it
-            return SEC_E_CERT_UNKNOWN
-
-    if check_name and target_name:
-        if not name_matches(path[0], target_name):
-            return SEC_E_WRONG_PRINCIPAL
-    return SEC_E_OK
+            return SEC_E_CERT_UNKNOWN, path
+    return SEC_E_OK, path
 
 
 #: (store generation, DER of the "CA" store's certificates) of the last read.
@@ -436,12 +463,14 @@ def _usage_ok(cert: Cert) -> bool:
     return _SERVER_AUTH in eku or _ANY_EKU in eku
 
 
-def _path_status(path: list[Cert], when: datetime.datetime) -> SecStatus:
+def _path_status(
+    path: list[Cert], when: datetime.datetime, usage_ok: Callable[[Cert], bool] | None = None
+) -> SecStatus:
     """Expired beats wrong usage on one path; the trust anchor's EKU is not checked."""
     if not all(_time_valid(c, when) for c in path):
         return SEC_E_CERT_EXPIRED
     checked = path if len(path) == 1 else path[:-1]
-    if not all(_usage_ok(c) for c in checked):
+    if not all((usage_ok or _usage_ok)(c) for c in checked):
         return SEC_E_CERT_WRONG_USAGE
     return SEC_E_OK
 
@@ -490,6 +519,8 @@ def _validated_chain(
         return None
     builder = snap.builder
     if builder is None:
+        if not snap.anchors:  # an exclusive chain engine with no anchors
+            return None
         # Everything but the time, once per snapshot (each builder call returns
         # a new builder, so this one is never changed).
         ca_policy, ee_policy = _extension_policies()
