@@ -70,6 +70,40 @@ _ORDER = {
 }
 _ECDH_PUBLIC_LEN = {X25519: 32, SECP256R1: 65, SECP384R1: 97}
 
+
+def _x25519_constructors() -> tuple[
+    Callable[[bytes], x25519.X25519PrivateKey], Callable[[bytes], x25519.X25519PublicKey]
+]:
+    """The x25519 key constructors, asked once.  The public classmethods import and
+    ask the backend whether x25519 is available on every call (a few microseconds
+    per handshake, twice); when it is, the binding they then call is used directly.
+    Anything unexpected about the binding keeps the public classmethods."""
+    private, public = (
+        x25519.X25519PrivateKey.from_private_bytes,
+        x25519.X25519PublicKey.from_public_bytes,
+    )
+    try:
+        from cryptography.hazmat.backends.openssl.backend import backend
+        from cryptography.hazmat.bindings._rust import openssl as rust_openssl
+
+        fast_private = rust_openssl.x25519.from_private_bytes
+        fast_public = rust_openssl.x25519.from_public_bytes
+        probe = fast_private(bytes(range(32)))
+        if (
+            backend.x25519_supported()
+            and isinstance(probe, x25519.X25519PrivateKey)
+            and isinstance(
+                fast_public(probe.public_key().public_bytes_raw()), x25519.X25519PublicKey
+            )
+        ):
+            return fast_private, fast_public
+    except Exception:  # pragma: no cover - a cryptography without this binding
+        pass
+    return private, public  # pragma: no cover - see above
+
+
+_x25519_private, _x25519_public = _x25519_constructors()
+
 MLKEMPrivateKey = mlkem.MLKEM768PrivateKey | mlkem.MLKEM1024PrivateKey
 MLKEMPublicKey = mlkem.MLKEM768PublicKey | mlkem.MLKEM1024PublicKey
 
@@ -159,8 +193,8 @@ class KeyShare:
                 self._kem.public_key().public_bytes_raw(), self._classical.public
             )
         elif group == X25519:
-            self._x = x25519.X25519PrivateKey.from_private_bytes(random(32))
-            self.public = self._x.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+            self._x = _x25519_private(random(32))
+            self.public = self._x.public_key().public_bytes_raw()
         elif group in _CURVES:
             n = _ORDER[group]
             while True:
@@ -193,7 +227,7 @@ class KeyShare:
             if len(peer) != 32:
                 raise illegal("x25519 share must be 32 bytes")
             try:
-                secret = self._x.exchange(x25519.X25519PublicKey.from_public_bytes(peer))
+                secret = self._x.exchange(_x25519_public(peer))
             except ValueError:
                 raise illegal("x25519 exchange produced the all-zero value") from None
             if not any(secret):
