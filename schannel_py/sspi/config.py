@@ -54,6 +54,7 @@ def client_config(cred: Credential, target: str | None, alpn: list[bytes]) -> Cl
         groups=groups,
         key_share_groups=shares,
         signature_schemes=cred.signature_schemes,
+        log_messages=False,  # observe.py asks for the messages of the calls it watches
     )
 
 

@@ -189,6 +189,8 @@ def first_call(
 ) -> Context | SecStatus:
     """Create the context and put the ClientHello in the output token."""
     ctx = X.create(cred, target, req, alpn, flags64)
+    if observe.watching():  # the observers report this call's ClientHello
+        ctx.client.message_log = []
     try:
         ctx.client.start()
         delivered = B.deliver(

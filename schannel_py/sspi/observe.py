@@ -404,6 +404,8 @@ class _Watch:
         self.reason: object = None
         if ctx is not None:
             client = ctx.client
+            if client.message_log is None:  # kept only while a call is watched
+                client.message_log = []
             self.logged = len(client.message_log)
             self.secrets = dict(client.secrets)
             self.phase_before = ctx.phase
@@ -437,7 +439,8 @@ class _Watch:
         client_random, version = b"", 0
         if ctx is not None:
             client = ctx.client
-            messages = tuple(Message(d, t, m) for d, t, m in client.message_log[self.logged :])
+            log = client.message_log or []
+            messages = tuple(Message(d, t, m) for d, t, m in log[self.logged :])
             before = self.secrets
             secrets = tuple(
                 Secret(label, value)

@@ -113,6 +113,10 @@ class ClientConfig:
     resume_ticket: Ticket13 | None = None
     resume_session12: Session12 | None = None
     max_chain_length: int = 10
+    # Keep every handshake message sent and received in TLSClient.message_log
+    # (traces, replays, tests).  The SSPI layer turns it off unless an observer
+    # watches the call: a connection then keeps none of its handshake bytes.
+    log_messages: bool = True
 
 
 class TLSClient:
@@ -189,7 +193,9 @@ class TLSClient:
         self.certificate_types: list[int] = []
         self.certificate_authorities: list[bytes] = []
         self.secrets: dict[str, bytes] = {}
-        self.message_log: list[tuple[str, int, bytes]] = []
+        #: (direction, handshake type, message) in order, while config.log_messages
+        #: (or a caller) keeps a list here; None: nothing is kept.
+        self.message_log: list[tuple[str, int, bytes]] | None = [] if config.log_messages else None
 
     def release(self) -> None:
         """Break the links that make a connection a reference cycle: each handshake's
@@ -499,7 +505,9 @@ class TLSClient:
         return 0x0303 if self.server_hello_seen or self.hrr_seen else 0x0301
 
     def log_message(self, direction: str, msg_type: int, message: bytes) -> None:
-        self.message_log.append((direction, msg_type, message))
+        log = self.message_log
+        if log is not None:
+            log.append((direction, msg_type, message))
 
     def require_no_partial_message(self) -> None:
         """Handshake messages must not span a key change (RFC 8446 section 5.1)."""

@@ -16,7 +16,7 @@ import pytest
 
 import schannel_py as sc
 from schannel_py import crypt32, stream
-from schannel_py.sspi import context as X
+from schannel_py.sspi import observe
 from schannel_py.tls import sigalgs as SA
 from schannel_py.tls.messages import ClientHello, HandshakeType, Offer
 from tests.support import peers
@@ -167,14 +167,20 @@ def test_server_uses_the_remaining_scheme(
     assert info.wPeerSignatureScheme == SA.RSA_PSS_RSAE_SHA384
 
 
-def client_verify_scheme(loop: CurlLoop) -> int | None:
-    """The scheme of the CertificateVerify the client sent, if any."""
-    context = X.CONTEXTS.get(loop.ctx)
-    assert context is not None
-    for direction, msg_type, message in context.client.message_log:
-        if direction == "out" and msg_type == HandshakeType.certificate_verify:
-            return int.from_bytes(message[4:6], "big")
-    return None
+def handshake_and_verify_scheme(loop: CurlLoop) -> tuple[sc.SecStatus, int | None]:
+    """The handshake's status and the scheme of the CertificateVerify the client
+    sent, if any (read from the observer hook's report of each call)."""
+    schemes: list[int] = []
+
+    def watch(call: observe.SspiCall) -> None:
+        for m in call.messages:
+            if m.direction == "out" and m.type == HandshakeType.certificate_verify:
+                schemes.append(int.from_bytes(m.data[4:6], "big"))
+
+    with observe.add_observer(watch):
+        status = loop.handshake()
+    assert len(schemes) <= 1
+    return status, (schemes[0] if schemes else None)
 
 
 @pytest.mark.parametrize(
@@ -201,8 +207,7 @@ def test_client_certificate_verify_uses_an_allowed_scheme(
     assert status == sc.SEC_E_OK
     srv = server(pki, version, required=False)
     loop = CurlLoop(srv, cred)
-    assert loop.handshake() == sc.SEC_E_OK
-    assert client_verify_scheme(loop) == expected
+    assert handshake_and_verify_scheme(loop) == (sc.SEC_E_OK, expected)
     if expected is None:
         assert srv.tls.getpeercert() is None  # no certificate rather than a disabled scheme
     else:

@@ -368,3 +368,38 @@ def _server_record(ctx: X.Context, content_type: int, body: bytes) -> bytes:
     assert isinstance(read, Protection13)
     protection.seq = read.seq
     return protection.seal(content_type, body)
+
+
+def test_a_connection_nobody_watches_keeps_no_handshake_messages(
+    pki: peers.ServerPki, root_certs_env: Path
+) -> None:
+    """Handshake messages are kept only for the calls an observer watches: an
+    unobserved connection holds none of its handshake bytes afterwards (issue 20:
+    the log cost time on every handshake and memory on every idle context)."""
+    srv = server(pki, TLS13)
+    loop = CurlLoop(srv, acquire())
+    assert loop.handshake() == sc.SEC_E_OK
+    ctx = X.CONTEXTS.get(loop.ctx)
+    assert ctx is not None and ctx.client.message_log is None
+    sc.DeleteSecurityContext(loop.ctx)
+
+
+def test_an_observer_added_mid_connection_sees_the_messages_of_its_calls(
+    pki: peers.ServerPki, root_certs_env: Path
+) -> None:
+    """Added after an unobserved handshake, an observer still gets the messages of
+    every call it watches: here the NewSessionTickets DecryptMessage reads (each
+    then answered by an ISC call)."""
+    srv = server(pki, TLS13)
+    loop = CurlLoop(srv, acquire())
+    assert loop.handshake() == sc.SEC_E_OK
+    events: list[observe.SspiCall] = []
+    with observe.add_observer(events.append):
+        loop.encdata += srv.pending_output()  # the server's tickets
+        loop.decrypt_all()
+    decrypted = [e for e in events if e.function == "DecryptMessage"]
+    assert decrypted and all(e.status == sc.SEC_I_RENEGOTIATE for e in decrypted)
+    assert [[(m.direction, m.type) for m in e.messages] for e in decrypted] == [
+        [("in", HT.new_session_ticket)]
+    ] * len(decrypted)
+    sc.DeleteSecurityContext(loop.ctx)
