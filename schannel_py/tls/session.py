@@ -106,6 +106,8 @@ class Transcript:
         return h.digest()
 
     def digest(self) -> bytes:
+        """The hash of the transcript so far (hashlib's digest leaves the running
+        hash as it is: no copy needed)."""
         if self._hash is None:
             raise RuntimeError("transcript hash not chosen yet")
-        return self._hash.copy().digest()
+        return self._hash.digest()
