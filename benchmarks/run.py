@@ -314,9 +314,29 @@ class Bench:
 
     # --- (c) Python's ssl client --------------------------------------------------
 
-    def run_pyssl(self) -> dict[str, float]:
+    def run_pyssl(self) -> tuple[dict[str, float], dict[str, float]]:
+        """Python's ssl client, same handshakes against the same server: per connection
+        (making the SSLObject, with its session when resuming, then do_handshake: what
+        the SSPI side's InitializeSecurityContext calls cover), and its do_handshake
+        calls alone.  Returns (per connection, do_handshake only), ms by key."""
         n = self.cfg.handshakes
-        out: dict[str, float] = {}
+        whole: dict[str, float] = {}
+        calls: dict[str, float] = {}
+
+        def rows(key: str, label: str, clients: list[PySslClient]) -> None:
+            total = [c.setup_cpu + c.cpu for c in clients]
+            only = [c.cpu for c in clients]
+            whole[key] = self.row(
+                "c",
+                f"Python ssl client {label} handshake, per connection",
+                median_ms(total),
+                "ms CPU",
+                "wrap_bio + do_handshake",
+            )
+            calls[key] = self.row(
+                "c", "  of which the do_handshake calls", median_ms(only), "ms CPU"
+            )
+
         for key, label, srv, version in (
             ("full13", "TLS 1.3", self.srv13, ssl.TLSVersion.TLSv1_3),
             ("full12", "TLS 1.2", self.srv12, ssl.TLSVersion.TLSv1_2),
@@ -324,21 +344,19 @@ class Bench:
             cctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             cctx.minimum_version = cctx.maximum_version = version
             cctx.load_verify_locations(cafile=str(self.pki.root_pem))
-            samples = []
+            clients = []
             for i in range(n + 3):
                 c = PySslClient(cctx, MemoryServer.for_context(srv))
                 c.handshake()
                 if c.tls.session_reused:
                     raise BenchError("ssl client resumed unexpectedly")
                 if i >= 3:
-                    samples.append(c.cpu)
-            out[key] = self.row(
-                "c", f"Python ssl client full {label} handshake", median_ms(samples), "ms CPU"
-            )
+                    clients.append(c)
+            rows(key, f"full {label}", clients)
             if version == ssl.TLSVersion.TLSv1_3:
                 c.read_tickets()
                 session = c.tls.session
-                samples = []
+                clients = []
                 for i in range(n + 3):
                     c = PySslClient(cctx, MemoryServer.for_context(srv), session=session)
                     c.handshake()
@@ -347,11 +365,9 @@ class Bench:
                     c.read_tickets()
                     session = c.tls.session
                     if i >= 3:
-                        samples.append(c.cpu)
-                out["resumed13"] = self.row(
-                    "c", "Python ssl client resumed TLS 1.3 handshake", median_ms(samples), "ms CPU"
-                )
-        return out
+                        clients.append(c)
+                rows("resumed13", "resumed TLS 1.3", clients)
+        return whole, calls
 
     # --- (d) EncryptMessage / DecryptMessage throughput ----------------------------
 
@@ -411,18 +427,21 @@ class Bench:
                     "MB/s",
                     f"= {shape / raw:.0%} of raw",
                 )
-            self.target(
-                f"EncryptMessage {label} >= 50% raw",
-                f"{enc / raw_enc:.0%}",
-                ">= 50%",
-                enc >= 0.5 * raw_enc,
-            )
-            self.target(
-                f"DecryptMessage {label} >= 50% raw",
-                f"{dec / raw_dec:.0%}",
-                ">= 50%",
-                dec >= 0.5 * raw_dec,
-            )
+            # Issue 20: where raw AES-GCM takes 4 us or more per 16 KiB record, the
+            # reused-descriptor calls must reach half of it; on faster AES the ratio
+            # says more about the machine's AES than about the package (printed above).
+            raw_us = RECORD / min(raw_enc, raw_dec)  # MB/s -> us per record
+            if suite.cipher != "CHACHA20" and raw_us >= 4.0:
+                for name, ours, raw in (
+                    ("EncryptMessage", enc, raw_enc),
+                    ("DecryptMessage", dec, raw_dec),
+                ):
+                    self.target(
+                        f"{name} {label} >= 50% raw (raw {raw_us:.1f} us/record)",
+                        f"{ours / raw:.0%}",
+                        ">= 50%",
+                        ours >= 0.5 * raw,
+                    )
             for name, ours, shape, raw, pyrate, pycall in (
                 (
                     "EncryptMessage",
@@ -1137,26 +1156,29 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         ours = b.run_handshakes()
         floors, in_situ = b.run_floors()
-        py = b.run_pyssl()
+        py, py_calls = b.run_pyssl()
         for key, label in (
             ("full13", "full TLS 1.3"),
             ("full12", "full TLS 1.2"),
             ("resumed13", "resumed TLS 1.3"),
         ):
-            r = ours[key] / floors[key]
-            rs = ours[key] / in_situ[key]
-            b.row("r", f"SSPI / floor in situ, {label}", rs, "x")
-            b.row("r", f"SSPI / floor tight loop, {label}", r, "x")
-            b.row("r", f"SSPI / Python ssl client, {label}", ours[key] / py[key], "x")
-            b.row("r", f"Python ssl client / floor in situ, {label}", py[key] / in_situ[key], "x")
-            b.row("r", f"Python ssl client / floor tight loop, {label}", py[key] / floors[key], "x")
-            b.target(f"{label} handshake <= 2.0x floor in situ", f"{rs:.2f}x", "<= 2.0x", rs <= 2.0)
-            b.target(
-                f"{label} handshake <= 2.0x floor tight loop", f"{r:.2f}x", "<= 2.0x", r <= 2.0
+            # The crypto floors are the earlier performance issue's yardstick; issue 20
+            # measures against Python's ssl client, so they are printed, not judged.
+            b.row("r", f"SSPI / floor in situ, {label}", ours[key] / in_situ[key], "x")
+            b.row("r", f"SSPI / floor tight loop, {label}", ours[key] / floors[key], "x")
+            b.row(
+                "r", f"SSPI / Python ssl client per connection, {label}", ours[key] / py[key], "x"
             )
+            b.row(
+                "r",
+                f"SSPI / Python ssl client do_handshake calls only, {label}",
+                ours[key] / py_calls[key],
+                "x",
+            )
+            b.row("r", f"Python ssl client / floor in situ, {label}", py[key] / in_situ[key], "x")
             rp, limit = ours[key] / py[key], 1.5 if key == "resumed13" else 1.0
             b.target(
-                f"{label} handshake <= {limit:.1f}x Python ssl client",
+                f"{label} handshake <= {limit:.1f}x Python ssl client (per connection)",
                 f"{rp:.2f}x",
                 f"<= {limit:.1f}x",
                 rp <= limit,

@@ -20,7 +20,8 @@ EXPECTED_ROWS = [
     "floor TLS 1.3 resumed (sum), in situ",
     "Python ssl client full TLS 1.3 handshake",
     "Python ssl client full TLS 1.2 handshake",
-    "Python ssl client resumed TLS 1.3 handshake",
+    "Python ssl client resumed TLS 1.3 handshake, per connection",
+    "of which the do_handshake calls",
     "EncryptMessage TLS 1.3 AES-128-GCM",
     "DecryptMessage TLS 1.3 AES-256-GCM",
     "DecryptMessage TLS 1.3 ChaCha20-Poly1305",
@@ -44,20 +45,19 @@ EXPECTED_ROWS = [
     "cache memory, 20,000 entries",
     "SSPI / floor in situ, full TLS 1.3",
     "SSPI / floor tight loop, full TLS 1.3",
+    "SSPI / Python ssl client per connection, resumed TLS 1.3",
+    "SSPI / Python ssl client do_handshake calls only, resumed TLS 1.3",
     "ClientHello size, hybrid (X25519MLKEM768 + x25519 shares)",
     "ClientHello size, x25519 only",
     "key share + exchange, X25519MLKEM768",
 ]
 
+#: Issue 20's targets (the ">= 50% of raw AEAD" ones appear only where raw AES-GCM
+#: takes 4 us or more per record, so they are not required here).
 TARGETS = [
-    "full TLS 1.3 handshake <= 2.0x floor in situ",
-    "full TLS 1.3 handshake <= 2.0x floor tight loop",
-    "resumed TLS 1.3 handshake <= 2.0x floor in situ",
-    "resumed TLS 1.3 handshake <= 2.0x floor tight loop",
-    "EncryptMessage TLS 1.3 AES-256-GCM >= 50% raw",
-    "full TLS 1.3 handshake <= 1.0x Python ssl client",
-    "full TLS 1.2 handshake <= 1.0x Python ssl client",
-    "resumed TLS 1.3 handshake <= 1.5x Python ssl client",
+    "full TLS 1.3 handshake <= 1.0x Python ssl client (per connection)",
+    "full TLS 1.2 handshake <= 1.0x Python ssl client (per connection)",
+    "resumed TLS 1.3 handshake <= 1.5x Python ssl client (per connection)",
     "EncryptMessage TLS 1.3 AES-128-GCM built per call >= 80% bare shape built per call",
     "DecryptMessage TLS 1.3 ChaCha20-Poly1305 built per call >= 80% bare shape built per call",
     "idle context <= 64 KiB",
