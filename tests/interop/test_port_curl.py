@@ -300,7 +300,7 @@ def curl_verify_host(ctx: sc.CtxtHandle, conn_hostname: str) -> None:
     buff = ctypes.create_unicode_buffer(length)
     if cert_get_name_string(server, buff, length) != length:
         raise CurlError("CURLE_PEER_FAILED_VERIFICATION", "name information of unexpected size")
-    names: str = buff[:length]  # a c_wchar array slice is a str
+    names = ctypes.wstring_at(buff, length)
     index = 0
     while index < length and names[index] != "\0":
         cert_hostname = names[index:].split("\0", 1)[0]
