@@ -26,6 +26,8 @@ certificate for a server's CA list and build the chain it sends
 
 from __future__ import annotations
 
+from . import chain as _chain
+from . import chainfind as _chainfind
 from . import constants
 from ._lasterror import GetLastError, SetLastError
 from .certinfo import (
@@ -39,29 +41,8 @@ from .certinfo import (
     CertFindExtension,
     CertVerifyTimeValidity,
 )
-from .chain import (
-    CERT_CHAIN_CONTEXT,
-    CERT_CHAIN_ELEMENT,
-    CERT_CHAIN_ENGINE_CONFIG,
-    CERT_CHAIN_PARA,
-    CERT_CHAIN_POLICY_PARA,
-    CERT_CHAIN_POLICY_STATUS,
-    CERT_SIMPLE_CHAIN,
-    CERT_TRUST_STATUS,
-    CERT_USAGE_MATCH,
-    CTL_USAGE,
-    HCERTCHAINENGINE,
-    PCCERT_CHAIN_CONTEXT,
-    SSL_EXTRA_CERT_CHAIN_POLICY_PARA,
-    CertCreateCertificateChainEngine,
-    CertDuplicateCertificateChain,
-    CertFreeCertificateChain,
-    CertFreeCertificateChainEngine,
-    CertGetCertificateChain,
-    CertVerifyCertificateChainPolicy,
-    HTTPSPolicyCallbackData,
-)
-from .chainfind import CERT_CHAIN_FIND_BY_ISSUER_PARA, CertFindChainInStore
+from .chain import *  # noqa: F403  (chain.__all__)
+from .chainfind import *  # noqa: F403  (chainfind.__all__)
 from .client import CertContextFromKeyPair, client_chain, find_client_certificate
 from .constants import *  # noqa: F403  (the wincrypt.h names are the API)
 from .context import (
@@ -85,6 +66,7 @@ from .decode import (
     CERT_ENHKEY_USAGE,
     CERT_OTHER_NAME,
     CRYPT_DECODE_PARA,
+    CTL_USAGE,
     PVOID,
     CryptDecodeObject,
     CryptDecodeObjectEx,
@@ -146,28 +128,8 @@ __all__ = [
     "CERT_ALT_NAME_ENTRY",
     "CERT_ALT_NAME_INFO",
     "CERT_BASIC_CONSTRAINTS2_INFO",
-    "CERT_CHAIN_FIND_BY_ISSUER_PARA",
-    "CERT_CHAIN_CONTEXT",
-    "CERT_CHAIN_ELEMENT",
-    "CERT_CHAIN_ENGINE_CONFIG",
-    "CERT_CHAIN_PARA",
-    "CERT_CHAIN_POLICY_PARA",
-    "CERT_CHAIN_POLICY_STATUS",
-    "CERT_ENHKEY_USAGE",
-    "CERT_SIMPLE_CHAIN",
-    "CERT_TRUST_STATUS",
-    "CERT_USAGE_MATCH",
-    "CTL_USAGE",
-    "HCERTCHAINENGINE",
-    "HTTPSPolicyCallbackData",
-    "PCCERT_CHAIN_CONTEXT",
-    "SSL_EXTRA_CERT_CHAIN_POLICY_PARA",
-    "CertCreateCertificateChainEngine",
-    "CertDuplicateCertificateChain",
-    "CertFreeCertificateChain",
-    "CertFreeCertificateChainEngine",
-    "CertGetCertificateChain",
-    "CertVerifyCertificateChainPolicy",
+    *_chain.__all__,
+    *_chainfind.__all__,
     "CERT_CONTEXT",
     "CERT_ENHKEY_USAGE",
     "CERT_EXTENSION",
@@ -179,6 +141,7 @@ __all__ = [
     "CRYPT_BIT_BLOB",
     "CRYPT_DATA_BLOB",
     "CRYPT_DECODE_PARA",
+    "CTL_USAGE",
     "CRYPT_HASH_BLOB",
     "CRYPT_INTEGER_BLOB",
     "CRYPT_KEY_PROV_INFO",
@@ -194,7 +157,6 @@ __all__ = [
     "CertAddEncodedCertificateToStore",
     "CertAddStoreToCollection",
     "CertEnumCertificateContextProperties",
-    "CertFindChainInStore",
     "CertFindExtension",
     "CertDuplicateStore",
     "CertGetCertificateContextProperty",

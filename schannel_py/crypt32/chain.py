@@ -109,7 +109,7 @@ from .constants import (
     USAGE_MATCH_TYPE_OR,
 )
 from .context import CERT_CONTEXT, _make_context, _parse_der
-from .decode import CERT_ENHKEY_USAGE, CTL_USAGE
+from .decode import CTL_USAGE
 from .store import CertStore, _open_system, store_generation
 
 __all__ = [
@@ -119,11 +119,9 @@ __all__ = [
     "CERT_CHAIN_PARA",
     "CERT_CHAIN_POLICY_PARA",
     "CERT_CHAIN_POLICY_STATUS",
-    "CERT_ENHKEY_USAGE",
     "CERT_SIMPLE_CHAIN",
     "CERT_TRUST_STATUS",
     "CERT_USAGE_MATCH",
-    "CTL_USAGE",
     "HCERTCHAINENGINE",
     "HTTPSPolicyCallbackData",
     "PCCERT_CHAIN_CONTEXT",

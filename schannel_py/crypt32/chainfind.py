@@ -5,12 +5,10 @@ Qt picks its local certificate this way (qtls_schannel.cpp,
 0, CERT_CHAIN_FIND_BY_ISSUER, &para{pszUsageIdentifier = clientAuth}, NULL)``,
 then ``rgpChain[0]->rgpElement[0]->pCertContext``).
 
-The chain context returned is the smallest CERT_CHAIN_CONTEXT shape the callers
-walk (``rgpChain[i].rgpElement[j].pCertContext``), defined here until the chain
-engine's own structures replace it.  Its chains are built by name and key
-identifier from the searched store, then the "CA" and "ROOT" system stores; they
-carry no trust evaluation (every TrustStatus is zero): that is
-CertGetCertificateChain's job.
+Each candidate's chain is built by the chain engine, as Microsoft's page says
+("CertFindChainInStore": the store "is passed as an additional store to the
+CertGetCertificateChain function"), so the chain context is
+:mod:`schannel_py.crypt32.chain`'s, with real trust bits.
 """
 
 from __future__ import annotations
@@ -19,37 +17,41 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography import x509
-
 from schannel_py.constants import CRYPT_E_NOT_FOUND
 
 from ._lasterror import SetLastError
 from .certinfo import CRYPT_DATA_BLOB
+from .chain import (
+    CERT_CHAIN_CONTEXT,
+    CERT_CHAIN_PARA,
+    CERT_USAGE_MATCH,
+    PCCERT_CHAIN_CONTEXT,
+    CertGetCertificateChain,
+    _valid_oid,
+)
 from .constants import (
     CERT_CHAIN_FIND_BY_ISSUER,
+    CERT_CHAIN_FIND_BY_ISSUER_LOCAL_MACHINE_FLAG,
     CERT_CHAIN_FIND_BY_ISSUER_NO_KEY_FLAG,
     CERT_KEY_PROV_INFO_PROP_ID,
+    CERT_TRUST_IS_NOT_VALID_FOR_USAGE,
     E_INVALIDARG,
-    szOID_ANY_ENHANCED_KEY_USAGE,
+    HCCE_LOCAL_MACHINE,
+    USAGE_MATCH_TYPE_AND,
 )
 from .context import CERT_CONTEXT
-from .store import CertStore, _could_issue, _open_system
+from .decode import CTL_USAGE
+from .store import CertStore
 
 __all__ = [
-    "CERT_CHAIN_CONTEXT",
-    "CERT_CHAIN_ELEMENT",
     "CERT_CHAIN_FIND_BY_ISSUER_PARA",
     "CERT_CHAIN_FIND_ISSUER_PARA",
-    "CERT_SIMPLE_CHAIN",
-    "CERT_TRUST_STATUS",
     "CertFindChainInStore",
 ]
 
 #: sizeof(CERT_CHAIN_FIND_BY_ISSUER_PARA) on x64 without / with the two index pointers.
 _PARA_SIZE_V1 = 64
 _PARA_SIZE = 80
-#: A chain longer than this is treated as a loop.
-_MAX_DEPTH = 10
 
 
 @dataclass
@@ -71,115 +73,30 @@ class CERT_CHAIN_FIND_BY_ISSUER_PARA:
 CERT_CHAIN_FIND_ISSUER_PARA = CERT_CHAIN_FIND_BY_ISSUER_PARA
 
 
-@dataclass
-class CERT_TRUST_STATUS:
-    """Error and information bits (CERT_TRUST_*)."""
-
-    dwErrorStatus: int = 0
-    dwInfoStatus: int = 0
-
-
-@dataclass(eq=False)
-class CERT_CHAIN_ELEMENT:
-    """One certificate of a simple chain."""
-
-    cbSize: int = 56
-    pCertContext: CERT_CONTEXT | None = None
-    TrustStatus: CERT_TRUST_STATUS = field(default_factory=CERT_TRUST_STATUS)
-    pRevocationInfo: Any = None
-    pIssuanceUsage: Any = None
-    pApplicationUsage: Any = None
-    pwszExtendedErrorInfo: str | None = None
-
-
-@dataclass(eq=False)
-class CERT_SIMPLE_CHAIN:
-    """End certificate first, then its issuers up to the top one found."""
-
-    cbSize: int = 40
-    TrustStatus: CERT_TRUST_STATUS = field(default_factory=CERT_TRUST_STATUS)
-    cElement: int = 0
-    rgpElement: list[CERT_CHAIN_ELEMENT] = field(default_factory=list)
-    pTrustListInfo: Any = None
-    fHasRevocationFreshnessTime: bool = False
-    dwRevocationFreshnessTime: int = 0
-
-
-@dataclass(eq=False)
-class CERT_CHAIN_CONTEXT:
-    """A chain context: ``cChain`` simple chains in ``rgpChain``."""
-
-    cbSize: int = 72
-    TrustStatus: CERT_TRUST_STATUS = field(default_factory=CERT_TRUST_STATUS)
-    cChain: int = 0
-    rgpChain: list[CERT_SIMPLE_CHAIN] = field(default_factory=list)
-    cLowerQualityChainContext: int = 0
-    rgpLowerQualityChainContext: list[CERT_CHAIN_CONTEXT] = field(default_factory=list)
-    fHasRevocationFreshnessTime: bool = False
-    dwRevocationFreshnessTime: int = 0
-
-
-def _issuer_pool(store: CertStore) -> list[CERT_CONTEXT]:
-    pool = list(store)
-    for name in ("CA", "ROOT"):
-        system = _open_system(name, readonly=True, create=True)
-        if system is not None:
-            pool.extend(system)
-    return pool
-
-
-def _chain_for(leaf: CERT_CONTEXT, pool: list[CERT_CONTEXT]) -> list[CERT_CONTEXT]:
-    chain = [leaf]
-    seen = {leaf.pbCertEncoded}
-    current = leaf.certificate
-    while len(chain) < _MAX_DEPTH and current.issuer != current.subject:
-        issuer = next(
-            (
-                c
-                for c in pool
-                if c.pbCertEncoded not in seen and _safe_could_issue(c.certificate, current)
-            ),
-            None,
-        )
-        if issuer is None:
-            break
-        chain.append(issuer)
-        seen.add(issuer.pbCertEncoded)
-        current = issuer.certificate
-    return chain
-
-
-def _safe_could_issue(issuer: x509.Certificate, subject: x509.Certificate) -> bool:
-    try:
-        return _could_issue(issuer, subject)
-    except Exception:  # a malformed extension: not this issuer
-        return False
-
-
-def _usage_ok(chain: list[CERT_CONTEXT], usage: str | None) -> bool:
-    if usage is None:
-        return True
-    for ctx in chain:
-        try:
-            eku = ctx.certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
-        except x509.ExtensionNotFound:
-            continue
-        except Exception:
-            return False
-        oids = {o.dotted_string for o in eku.value}
-        if usage not in oids and szOID_ANY_ENHANCED_KEY_USAGE not in oids:
-            return False
-    return True
-
-
-def _issuer_match(chain: list[CERT_CONTEXT], names: list[bytes]) -> int | None:
+def _issuer_match(chain: CERT_CHAIN_CONTEXT, names: list[bytes]) -> int | None:
     """Index of the first element whose issuer is one of ``names`` (0 when no names)."""
     if not names:
         return 0
-    for index, ctx in enumerate(chain):
-        if ctx.pCertInfo.Issuer.tobytes() in names:
+    for index, element in enumerate(chain.rgpChain[0].rgpElement):
+        ctx = element.pCertContext
+        if ctx is not None and ctx.pCertInfo.Issuer.tobytes() in names:
             return index
     return None
+
+
+def _build(
+    leaf: CERT_CONTEXT, store: CertStore, usage: str | None, flags: int
+) -> CERT_CHAIN_CONTEXT | None:
+    """CertGetCertificateChain for ``leaf`` with ``store`` as the additional store;
+    None when the engine refuses the certificate or the usage OID."""
+    para = CERT_CHAIN_PARA()
+    if usage is not None:
+        para.RequestedUsage = CERT_USAGE_MATCH(USAGE_MATCH_TYPE_AND, CTL_USAGE(1, [usage]))
+    engine = HCCE_LOCAL_MACHINE if flags & CERT_CHAIN_FIND_BY_ISSUER_LOCAL_MACHINE_FLAG else None
+    out = PCCERT_CHAIN_CONTEXT()
+    if not CertGetCertificateChain(engine, leaf, None, store, para, 0, None, out):
+        return None
+    return out.value
 
 
 def _para_values(para: Any) -> tuple[str | None, list[bytes]] | None:
@@ -190,7 +107,7 @@ def _para_values(para: Any) -> tuple[str | None, list[bytes]] | None:
     usage = para.pszUsageIdentifier
     if isinstance(usage, bytes):
         usage = usage.split(b"\0", 1)[0].decode("ascii", "replace")
-    if usage is not None and not isinstance(usage, str):
+    if usage is not None and (not isinstance(usage, str) or not _valid_oid(usage)):
         return None
     count = para.cIssuer
     if not isinstance(count, int) or count < 0 or not isinstance(para.rgIssuer, (list, tuple)):
@@ -216,13 +133,17 @@ def CertFindChainInStore(
     """The next chain whose end certificate is in ``hCertStore`` and matches ``pvFindPara``.
 
     ``CERT_CHAIN_FIND_BY_ISSUER`` only.  A match has a private key (unless
-    ``CERT_CHAIN_FIND_BY_ISSUER_NO_KEY_FLAG``), the usage
-    ``pszUsageIdentifier`` on every element that restricts usage, one of the
+    ``CERT_CHAIN_FIND_BY_ISSUER_NO_KEY_FLAG``), a chain valid for
+    ``pszUsageIdentifier`` (no ``CERT_TRUST_IS_NOT_VALID_FOR_USAGE``), one of the
     ``rgIssuer`` names as some element's issuer (any when ``cIssuer`` is 0;
     ``pdwIssuerChainIndex`` / ``pdwIssuerElementIndex`` get where), and the
     callback's approval when ``pfnFindCallback`` is set.  The search continues
     after ``pPrevChainContext``'s end certificate.  None at the end with
     ``CRYPT_E_NOT_FOUND``; bad arguments: ``E_INVALIDARG``.
+    The chain is CertGetCertificateChain's (default engine, or the local
+    machine's with ``CERT_CHAIN_FIND_BY_ISSUER_LOCAL_MACHINE_FLAG``; no
+    revocation check), so its TrustStatus is real; an untrusted chain is
+    still returned.
     ``dwKeySpec`` and the other flags change nothing here.
     """
     if not isinstance(hCertStore, CertStore) or dwFindType != CERT_CHAIN_FIND_BY_ISSUER:
@@ -238,15 +159,14 @@ def CertFindChainInStore(
     if isinstance(pPrevChainContext, CERT_CHAIN_CONTEXT) and pPrevChainContext.rgpChain:
         elements = pPrevChainContext.rgpChain[0].rgpElement
         prev = elements[0].pCertContext if elements else None
-    pool: list[CERT_CONTEXT] | None = None
     for leaf in hCertStore._after(prev):
         has_key = leaf.private_key is not None or CERT_KEY_PROV_INFO_PROP_ID in leaf._props
         if not has_key and not flags & CERT_CHAIN_FIND_BY_ISSUER_NO_KEY_FLAG:
             continue
-        if pool is None:
-            pool = _issuer_pool(hCertStore)
-        chain = _chain_for(leaf, pool)
-        if not _usage_ok(chain, usage):
+        chain = _build(leaf, hCertStore, usage, flags)
+        if chain is None:  # bytes the engine cannot decode: not a candidate
+            continue
+        if chain.TrustStatus.dwErrorStatus & CERT_TRUST_IS_NOT_VALID_FOR_USAGE:
             continue
         element_index = _issuer_match(chain, names)
         if element_index is None:
@@ -264,8 +184,6 @@ def CertFindChainInStore(
         ):
             if out is not None and hasattr(out, "value"):
                 out.value = value
-        elements = [CERT_CHAIN_ELEMENT(pCertContext=c) for c in chain]
-        simple = CERT_SIMPLE_CHAIN(cElement=len(elements), rgpElement=elements)
-        return CERT_CHAIN_CONTEXT(cChain=1, rgpChain=[simple])
+        return chain
     SetLastError(CRYPT_E_NOT_FOUND)
     return None

@@ -841,17 +841,7 @@ def CertAddCertificateLinkToStore(
 
     Dispositions as for :func:`CertAddCertificateContextToStore`.
     """
-    if not isinstance(hCertStore, CertStore) or not isinstance(pCertContext, CERT_CONTEXT):
-        return _fail(E_INVALIDARG, ppStoreContext)
-    return hCertStore._add(
-        pCertContext.pbCertEncoded,
-        pCertContext.certificate,
-        pCertContext.private_key,
-        dwAddDisposition,
-        ppStoreContext,
-        pCertContext._props,
-        link=True,
-    )
+    return _add_context(hCertStore, pCertContext, dwAddDisposition, ppStoreContext, link=True)
 
 
 def CertAddEncodedCertificateToStore(
@@ -892,15 +882,17 @@ def CertAddCertificateContextToStore(
 ) -> bool:
     """Copy a context (with its private key) into a store; see the dispositions of
     :func:`CertAddEncodedCertificateToStore`."""
-    if not isinstance(hCertStore, CertStore) or not isinstance(pCertContext, CERT_CONTEXT):
-        return _fail(E_INVALIDARG, ppStoreContext)
-    return hCertStore._add(
-        pCertContext.pbCertEncoded,
-        pCertContext.certificate,
-        pCertContext.private_key,
-        dwAddDisposition,
-        ppStoreContext,
-        pCertContext._props,
+    return _add_context(hCertStore, pCertContext, dwAddDisposition, ppStoreContext, link=False)
+
+
+def _add_context(
+    store: Any, ctx: Any, disposition: int, out: PCCERT_CONTEXT | Any | None, *, link: bool
+) -> bool:
+    """A context's certificate, key and properties into a store, as a copy or a link."""
+    if not isinstance(store, CertStore) or not isinstance(ctx, CERT_CONTEXT):
+        return _fail(E_INVALIDARG, out)
+    return store._add(
+        ctx.pbCertEncoded, ctx.certificate, ctx.private_key, disposition, out, ctx._props, link=link
     )
 
 

@@ -318,6 +318,14 @@ def test_find_chain_hostile_arguments(client_pki: Pki) -> None:
             c.X509_ASN_ENCODING,
             0,
             c.CERT_CHAIN_FIND_BY_ISSUER,
+            c.CERT_CHAIN_FIND_BY_ISSUER_PARA(pszUsageIdentifier="not an oid"),
+            None,
+        ),
+        (
+            store,
+            c.X509_ASN_ENCODING,
+            0,
+            c.CERT_CHAIN_FIND_BY_ISSUER,
             c.CERT_CHAIN_FIND_BY_ISSUER_PARA(cIssuer=1, rgIssuer=[b"raw"]),
             None,
         ),  # type: ignore[list-item]
@@ -340,3 +348,44 @@ def test_self_signed_client_certificate_chain_is_itself() -> None:
     leaf = make_leaf(None, eku=["clientAuth"])
     picked = qt_pick_local_certificate(pfx_store(leaf))
     assert picked is not None and picked.pbCertEncoded == leaf.der
+
+
+def test_found_chain_carries_the_chain_engines_trust_status(client_pki: Pki) -> None:
+    store = pfx_store(client_pki.leaf)
+    para = c.CERT_CHAIN_FIND_BY_ISSUER_PARA(pszUsageIdentifier=c.szOID_PKIX_KP_CLIENT_AUTH)
+    find = c.CertFindChainInStore
+    # The root is nowhere: the chain stops at the intermediate, partial.
+    partial = find(store, c.X509_ASN_ENCODING, 0, c.CERT_CHAIN_FIND_BY_ISSUER, para, None)
+    assert isinstance(partial, c.CERT_CHAIN_CONTEXT)
+    assert partial.TrustStatus.dwErrorStatus == c.CERT_TRUST_IS_PARTIAL_CHAIN
+    # With the root trusted, the same search gives CertGetCertificateChain's answer.
+    add(c.CertOpenSystemStore(None, "ROOT"), client_pki.root)
+    found = find(store, c.X509_ASN_ENCODING, 0, c.CERT_CHAIN_FIND_BY_ISSUER, para, None)
+    assert found is not None and found.TrustStatus.dwErrorStatus == 0
+    leaf = found.rgpChain[0].rgpElement[0]
+    assert isinstance(leaf, c.CERT_CHAIN_ELEMENT) and leaf.pCertContext is not None
+    built = c.PCCERT_CHAIN_CONTEXT()
+    chain_para = c.CERT_CHAIN_PARA()
+    chain_para.RequestedUsage.Usage = c.CTL_USAGE(1, [c.szOID_PKIX_KP_CLIENT_AUTH])
+    assert c.CertGetCertificateChain(
+        None, leaf.pCertContext, None, store, chain_para, 0, None, built
+    )
+    assert built.value is not None
+    assert [
+        (e.TrustStatus.dwErrorStatus, e.TrustStatus.dwInfoStatus)
+        for e in found.rgpChain[0].rgpElement
+    ] == [
+        (e.TrustStatus.dwErrorStatus, e.TrustStatus.dwInfoStatus)
+        for e in built.value.rgpChain[0].rgpElement
+    ]
+    assert found.rgpChain[0].rgpElement[-1].TrustStatus.dwInfoStatus & c.CERT_TRUST_IS_SELF_SIGNED
+
+
+def test_self_signed_client_certificate_is_found_untrusted() -> None:
+    leaf = make_leaf(None, eku=["clientAuth"])
+    para = c.CERT_CHAIN_FIND_BY_ISSUER_PARA()
+    chain = c.CertFindChainInStore(
+        pfx_store(leaf), c.X509_ASN_ENCODING, 0, c.CERT_CHAIN_FIND_BY_ISSUER, para, None
+    )
+    assert chain is not None and chain.rgpChain[0].cElement == 1
+    assert chain.TrustStatus.dwErrorStatus == c.CERT_TRUST_IS_UNTRUSTED_ROOT
