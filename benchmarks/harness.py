@@ -91,14 +91,22 @@ class _TimedFunctions:
 
     def __init__(self) -> None:
         self.cpu = 0.0
+        #: Something with an ``active`` flag raised during each timed call (the
+        #: ``--profile`` layer sampler), or None.
+        self.on_call: Any = None
         for name in self.TIMED:
             setattr(self, name, self._timed(getattr(sspi_functions, name)))
 
     def _timed(self, fn: Callable[..., sc.SecStatus]) -> Callable[..., sc.SecStatus]:
         def call(*args: Any) -> sc.SecStatus:
+            watcher = self.on_call
+            if watcher is not None:
+                watcher.active = True
             t = cpu_clock()
             status = fn(*args)
             self.cpu += cpu_clock() - t
+            if watcher is not None:
+                watcher.active = False
             return status
 
         return call

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -90,3 +91,27 @@ def test_quick_benchmark_prints_the_table() -> None:
     for name in TARGETS:
         assert any(name in line for line in verdicts), f"missing target {name!r}\n{out}"
     assert "machine:" in out and "quick" in out
+
+
+def test_profile_mode_prints_where_the_time_goes() -> None:
+    """``--profile`` adds the sampled layer tables (benchmarks/layers.py) for resumed and
+    full handshakes, each with the time per handshake it shares out."""
+    env = dict(os.environ)
+    env.pop("SCHANNEL_PY_ROOT_CERTS", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--profile"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    out = proc.stdout
+    for kind in ("resumed", "full"):
+        title = f"=== where the time goes: {kind} TLS 1.3 handshake"
+        assert title in out, out
+        table = out.split(title, 1)[1].split("===", 2)[1]
+        header = next(line for line in table.splitlines() if "client CPU by layer" in line)
+        # A handful of samples in quick mode (the timer ticks every millisecond of CPU).
+        assert re.search(r"\(\d+ samples; \d+\.\d{3} ms per handshake\)", header), header
