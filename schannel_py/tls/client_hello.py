@@ -22,6 +22,7 @@ from .groups import HYBRIDS, KeyShare
 from .messages import (
     ClientHello,
     Ext,
+    Offer,
     ext_alpn,
     ext_key_share_client,
     ext_server_name,
@@ -100,6 +101,41 @@ def _configured_extensions(
         exts.append((Ext.supported_versions, ext_u16_list(listed, 1)))
         exts.append((Ext.psk_key_exchange_modes, b"\x01\x01"))
     return tuple(exts)
+
+
+@functools.lru_cache(maxsize=128)
+def _offered_lists(
+    alpn: tuple[bytes, ...],
+    groups: tuple[int, ...],
+    signature_schemes: tuple[int, ...],
+    versions: tuple[int, ...],
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[bytes, ...]]:
+    """(versions, groups, signature schemes, ALPN) as the configured extensions
+    encode them, and as Offer.from_client_hello would read them back."""
+    tls13 = TLS13 in versions
+    listed = tuple(v for v in (TLS13, TLS12) if v in versions) if tls13 else (TLS12,)
+    offered = groups if tls13 else tuple(g for g in groups if g not in HYBRIDS)
+    return listed, offered, signature_schemes, alpn
+
+
+def first_offer(cfg: ClientConfig, ch: ClientHello, shares: dict[int, KeyShare]) -> Offer:
+    """What :func:`first_client_hello` offered (with any extension added after it,
+    such as the PSK), from the values it encoded rather than by parsing them back:
+    the same Offer as ``Offer.from_client_hello(ch)``, for a ClientHello no hook
+    has rewritten (tests/tls/test_fast_paths.py checks the two agree)."""
+    listed, offered, schemes, alpn = _offered_lists(
+        tuple(cfg.alpn), tuple(cfg.groups), tuple(cfg.signature_schemes), tuple(cfg.versions)
+    )
+    return Offer(
+        ch.session_id,
+        list(ch.cipher_suites),
+        list(listed),
+        list(offered),
+        list(shares),
+        list(schemes),
+        list(alpn),
+        {code for code, _ in ch.extensions},
+    )
 
 
 def key_shares(groups: tuple[int, ...], rnd: Callable[[int], bytes]) -> dict[int, KeyShare]:

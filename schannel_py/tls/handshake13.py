@@ -25,13 +25,14 @@ keys to application keys once its own Finished is queued.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import struct
 from typing import TYPE_CHECKING, cast
 
 from .alerts import AlertDescription, TLSError, decode_error, illegal, unexpected
 from .client_hello import client_hello_extensions as client_hello_extensions
-from .client_hello import first_client_hello
+from .client_hello import first_client_hello, first_offer
 from .client_hello import offered_suites as offered_suites
 from .clientauth import PAUSE, CertificateRequestInfo, parse_certificate_authorities, pick_scheme
 from .codec import Reader
@@ -234,15 +235,11 @@ class Handshake13:
         ch, self.shares = first_client_hello(cfg, self.conn.random)
         ticket = cfg.resume_ticket
         if 0x0304 in cfg.versions and ticket is not None and ticket.usable_at(self.conn.now()):
-            ticket_hash = SUITES[ticket.suite].hash_name
-            if any(
-                SUITES[c].version == 0x0304 and SUITES[c].hash_name == ticket_hash
-                for c in ch.cipher_suites
-            ):
+            if SUITES[ticket.suite].hash_name in _tls13_hashes(tuple(ch.cipher_suites)):
                 self.psk_ticket = ticket
                 self.psk_placeholder = self._psk_extension(b"")
                 ch.extensions.append((Ext.pre_shared_key, self.psk_placeholder))
-        self._send_client_hello(ch)
+        self._send_client_hello(ch, first_offer(cfg, ch, self.shares))
         self.state = State.WAIT_SH
 
     def _psk_extension(self, binder: bytes) -> bytes:
@@ -296,13 +293,17 @@ class Handshake13:
         # The binder replaces the placeholder's last hash_len bytes, same length.
         return ch, encoded[: len(encoded) - suite.hash_len] + binder
 
-    def _send_client_hello(self, ch: ClientHello) -> None:
+    def _send_client_hello(self, ch: ClientHello, offer: Offer | None = None) -> None:
+        """Bind the PSK, record what was offered (``offer`` when the caller knows it
+        from the values it encoded; else read back from the ClientHello, which a
+        customize_client_hello hook may have rewritten) and send it."""
         hook = self.conn.config.customize_client_hello
         if hook is not None:
             ch = hook(ch)
+            offer = None
         ch, message = self._bind_psk(ch)
         self.client_hello = ch
-        self.offer = Offer.from_client_hello(ch)
+        self.offer = offer if offer is not None else Offer.from_client_hello(ch)
         self.conn.client_random = ch.random
         if message is None:
             message = ch.encode()
@@ -755,6 +756,15 @@ def _request_schemes(cr: CertificateRequest13) -> list[int]:
 def _authorities(cr: CertificateRequest13) -> list[bytes]:
     body = find_ext(cr.extensions, Ext.certificate_authorities)
     return parse_certificate_authorities(body) if body is not None else []
+
+
+@functools.lru_cache(maxsize=64)
+def _tls13_hashes(suites: tuple[int, ...]) -> frozenset[str]:
+    """Hash names of the TLS 1.3 suites among ``suites`` (a resumption ticket's suite
+    must share one with an offered suite)."""
+    return frozenset(
+        SUITES[c].hash_name for c in suites if c in SUITES and SUITES[c].version == 0x0304
+    )
 
 
 def _protection(suite: CipherSuite, secret: bytes) -> Protection13:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import random
 
 import pytest
 from cryptography import x509
@@ -13,8 +14,11 @@ from cryptography.x509.oid import NameOID
 from schannel_py.sspi.context import server_name_for
 from schannel_py.tls import sigalgs
 from schannel_py.tls.alerts import TLSError
+from schannel_py.tls.client import ClientConfig
+from schannel_py.tls.client_hello import first_client_hello, first_offer
 from schannel_py.tls.codec import Reader, Writer
-from schannel_py.tls.messages import ClientHello, Offer
+from schannel_py.tls.groups import SECP256R1, X25519, X25519MLKEM768
+from schannel_py.tls.messages import ClientHello, Ext, Offer
 
 
 def test_reader_sub_checks_trailing_bytes() -> None:
@@ -114,3 +118,30 @@ def test_public_key_of_follows_the_certificate_object() -> None:
 def test_server_name_for_is_stable(target: str, sni: str | None) -> None:
     assert server_name_for(target) == sni
     assert server_name_for(target) == sni
+
+
+@pytest.mark.parametrize("versions", [(0x0304,), (0x0304, 0x0303), (0x0303,)])
+@pytest.mark.parametrize("alpn", [[], [b"h2", b"http/1.1"]])
+@pytest.mark.parametrize("hybrid", [False, True])
+@pytest.mark.parametrize("post_handshake_auth", [False, True])
+def test_first_offer_is_what_the_client_hello_says(
+    versions: tuple[int, ...], alpn: list[bytes], hybrid: bool, post_handshake_auth: bool
+) -> None:
+    """The Offer built from the configuration (issue 20: the first ClientHello is not
+    parsed back) equals the one read from the ClientHello's bytes, with and without
+    a PSK extension added after it."""
+    groups = (X25519MLKEM768, X25519, SECP256R1) if hybrid else (X25519, SECP256R1)
+    shares = (X25519MLKEM768, X25519) if hybrid else (X25519,)
+    cfg = ClientConfig(
+        server_name="example.test",
+        alpn=alpn,
+        versions=versions,
+        groups=groups,
+        key_share_groups=shares,
+        post_handshake_auth=post_handshake_auth,
+    )
+    rnd = random.Random(repr((versions, alpn, hybrid))).randbytes
+    ch, key_shares = first_client_hello(cfg, rnd)
+    assert first_offer(cfg, ch, key_shares) == Offer.from_client_hello(ch)
+    ch.extensions.append((Ext.pre_shared_key, bytes(40)))
+    assert first_offer(cfg, ch, key_shares) == Offer.from_client_hello(ch)
