@@ -3,7 +3,7 @@
 cProfile's per-call overhead distorts a handshake of about a thousand short Python
 calls; this samples instead.  A CPU-time interval timer (``ITIMER_PROF``) interrupts
 the process every millisecond; while an InitializeSecurityContext of a handshake is
-running, each sample is put in the first layer its innermost frames belong to
+running, each sample is put in the first layer (by module) its innermost frames belong to
 (cryptography's C calls count for the package frame that made them).  The kernel's
 timer granularity makes samples coarse, so a few thousand handshakes are needed for
 a few percent of precision; the counts are printed with the shares.
@@ -12,26 +12,36 @@ a few percent of precision; the counts are printed with the shares.
 from __future__ import annotations
 
 import collections
-import os
 import signal
 from collections.abc import Callable
 from types import FrameType
 
-#: (layer, test on a frame's file name), first match wins, innermost frame first.
+#: (layer, test on a frame's module name), first match wins, innermost frame first.
 LAYERS: list[tuple[str, Callable[[str], bool]]] = [
-    ("x25519 key share and exchange", lambda f: f.endswith(os.path.join("tls", "groups.py"))),
+    ("x25519 key share and exchange", lambda m: m == "schannel_py.tls.groups"),
     (
         "certificate chain and signature checks",
-        lambda f: os.sep + "crypt32" + os.sep in f or f.endswith("sigalgs.py"),
+        lambda m: m.startswith("schannel_py.crypt32") or m == "schannel_py.tls.sigalgs",
     ),
     (
         "HMAC and key schedule",
-        lambda f: f.endswith(("mac.py", "keyschedule.py", "prf.py", os.sep + "hmac.py")),
+        lambda m: (
+            m in ("schannel_py.tls.mac", "schannel_py.tls.keyschedule")
+            or m in ("schannel_py.tls.prf", "hmac")
+        ),
     ),
-    ("record protection (AEAD)", lambda f: f.endswith(("record.py", "suites.py"))),
-    ("transcript hash", lambda f: f.endswith(os.path.join("tls", "session.py"))),
-    ("TLS messages and state machines", lambda f: os.sep + "tls" + os.sep in f),
-    ("SSPI layer", lambda f: os.sep + "sspi" + os.sep in f or f.endswith(("_env.py", "keylog.py"))),
+    (
+        "record protection (AEAD)",
+        lambda m: m in ("schannel_py.tls.record", "schannel_py.tls.suites"),
+    ),
+    ("transcript hash", lambda m: m == "schannel_py.tls.session"),
+    ("TLS messages and state machines", lambda m: m.startswith("schannel_py.tls")),
+    (
+        "SSPI layer",
+        lambda m: (
+            m.startswith("schannel_py.sspi") or m in ("schannel_py._env", "schannel_py.keylog")
+        ),
+    ),
 ]
 
 
@@ -46,7 +56,7 @@ class LayerSampler:
 
     def _layer(self, frame: FrameType | None) -> str:
         while frame is not None:
-            name = frame.f_code.co_filename
+            name = str(frame.f_globals.get("__name__", ""))
             for layer, test in LAYERS:
                 if test(name):
                     return layer
