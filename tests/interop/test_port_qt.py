@@ -983,9 +983,7 @@ def test_qt_trusted_handshake_echo_and_shutdown_openssl(
 
 @pytest.mark.parametrize("version", ["tls13", "tls12"])
 def test_qt_echo_and_alpn_gnutls(pki: peers.ServerPki, root_certs_env: Path, version: str) -> None:
-    prio = (
-        "NORMAL:-VERS-ALL:+VERS-TLS1.3" if version == "tls13" else "NORMAL:-VERS-ALL:+VERS-TLS1.2"
-    )
+    prio = peers.gnutls_only(version == "tls13")
     with peers.GnuTLSServer(
         **pki.rsa.server_kwargs(), priority=prio, alpn=["h2", "http/1.1"]
     ) as srv:

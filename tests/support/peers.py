@@ -607,6 +607,11 @@ def _netns_prefix() -> tuple[str, ...] | str:
     return "cannot create a private network namespace: " + "; ".join(errors)
 
 
+def gnutls_only(tls13: bool) -> str:
+    """The GnuTLS priority string that offers TLS 1.3 alone (``tls13``) or TLS 1.2 alone."""
+    return "NORMAL:-VERS-ALL:+VERS-TLS1.3" if tls13 else "NORMAL:-VERS-ALL:+VERS-TLS1.2"
+
+
 class GnuTLSServer(_ProcessServer):
     """``gnutls-serv`` (Debian package gnutls-bin), reachable on our loopback.
 
