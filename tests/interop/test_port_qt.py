@@ -41,7 +41,12 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 import schannel_py as sc
 import schannel_py.crypt32 as c
 from tests.support import certgen, peers
-from tests.support.sspi_driver import no_unexpected_exceptions
+from tests.support.sspi_driver import (
+    QT_FLAGS,
+    no_unexpected_exceptions,
+    out_buffers,
+    token_input,
+)
 
 pytestmark = pytest.mark.interop
 
@@ -169,16 +174,6 @@ def _free(out: sc.SecBufferDesc) -> None:
             sc.FreeContextBuffer(buf.pvBuffer)
 
 
-def _out_buffers() -> sc.SecBufferDesc:
-    return sc.SecBufferDesc(
-        [
-            sc.SecBuffer(0, sc.SECBUFFER_TOKEN, None),
-            sc.SecBuffer(0, sc.SECBUFFER_ALERT, None),
-            sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
-        ]
-    )
-
-
 class TlsCryptographSchannel:
     """QTlsPrivate::TlsCryptographSchannel in client mode."""
 
@@ -234,15 +229,9 @@ class TlsCryptographSchannel:
         return self.peer_name
 
     def get_context_requirements(self) -> int:
-        """getContextRequirements (client)."""
-        return (
-            sc.ISC_REQ_ALLOCATE_MEMORY
-            | sc.ISC_REQ_CONFIDENTIALITY
-            | sc.ISC_REQ_REPLAY_DETECT
-            | sc.ISC_REQ_SEQUENCE_DETECT
-            | sc.ISC_REQ_STREAM
-            | sc.ISC_REQ_MANUAL_CRED_VALIDATION
-        )
+        """getContextRequirements (client): ALLOCATE_MEMORY, CONFIDENTIALITY,
+        REPLAY_DETECT, SEQUENCE_DETECT, STREAM, MANUAL_CRED_VALIDATION."""
+        return QT_FLAGS
 
     def read_to_buffer(self) -> int:
         """readToBuffer: at most 16 KiB of what the socket holds."""
@@ -373,7 +362,7 @@ class TlsCryptographSchannel:
     def create_context(self) -> bool:
         """createContext: the first ISC, ALPN as the only input (or NULL input)."""
         assert self.credential_handle is not None
-        out = _out_buffers()
+        out = out_buffers()
         alpn = create_alpn_string(self.config.allowed_next_protocols)
         alpn_desc = sc.SecBufferDesc(
             [sc.SecBuffer(len(alpn), sc.SECBUFFER_APPLICATION_PROTOCOLS, alpn)]
@@ -411,13 +400,8 @@ class TlsCryptographSchannel:
         attempts = 2
         while True:
             data = bytes(self.intermediate_buffer)
-            input_buffers = sc.SecBufferDesc(
-                [
-                    sc.SecBuffer(len(data), sc.SECBUFFER_TOKEN, data),
-                    sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
-                ]
-            )
-            out = _out_buffers()
+            input_buffers = token_input(data)  # [TOKEN, EMPTY]
+            out = out_buffers()
             status = self.initialize_security_context(self.context_handle, input_buffers, None, out)
             self.statuses.append(repr(status))
             if input_buffers.pBuffers[1].BufferType == sc.SECBUFFER_EXTRA:
@@ -702,7 +686,7 @@ class TlsCryptographSchannel:
     def renegotiate(self) -> bool:
         """renegotiate: ISC with pInput NULL; CONTINUE_NEEDED (send) or OK, else fail."""
         assert self.credential_handle is not None and self.context_handle is not None
-        out = _out_buffers()
+        out = out_buffers()
         status = self.initialize_security_context(self.context_handle, None, None, out)
         self.statuses.append("renegotiate:" + repr(status))
         try:
@@ -823,7 +807,7 @@ class TlsCryptographSchannel:
         self.statuses.append("shutdown-token:" + repr(status))
         if status != sc.SEC_E_OK:
             return
-        out = _out_buffers()
+        out = out_buffers()
         status = self.initialize_security_context(self.context_handle, None, None, out)
         self.statuses.append("shutdown:" + repr(status))
         try:
