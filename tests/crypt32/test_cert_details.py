@@ -508,36 +508,26 @@ def test_curl_ca_bundle_through_crypt_query_object(pki: Pki) -> None:
         curl_port.add_certs_data_to_store(store, broken)
     assert c.GetLastError() == c.CRYPT_E_NO_MATCH
     # Older curl asked for CERT_QUERY_FORMAT_FLAG_ALL and checked the content type found.
-    content_type, cert = c.DWORD(), c.PCCERT_CONTEXT()
-    assert c.CryptQueryObject(
-        c.CERT_QUERY_OBJECT_BLOB,
-        c.CRYPT_DATA_BLOB.from_bytes(pki.leaf.pem.replace(b"\n", b"\r\n")),
-        c.CERT_QUERY_CONTENT_FLAG_CERT,
-        c.CERT_QUERY_FORMAT_FLAG_ALL,
-        0,
-        None,
-        content_type,
-        None,
-        None,
-        None,
-        cert,
-    )
-    assert content_type.value == c.CERT_QUERY_CONTENT_CERT
-    assert cert.value is not None and cert.value.pbCertEncoded == pki.leaf.der
-    assert not c.CryptQueryObject(
-        c.CERT_QUERY_OBJECT_BLOB,
-        c.CRYPT_DATA_BLOB.from_bytes(broken),
-        c.CERT_QUERY_CONTENT_FLAG_CERT,
-        c.CERT_QUERY_FORMAT_FLAG_ALL,
-        0,
-        None,
-        content_type,
-        None,
-        None,
-        None,
-        cert,
-    )
-    assert c.GetLastError() == c.CRYPT_E_NO_MATCH
+    for blob, want in ((pki.leaf.pem.replace(b"\n", b"\r\n"), pki.leaf.der), (broken, None)):
+        content_type, cert = c.DWORD(), c.PCCERT_CONTEXT()
+        ok = c.CryptQueryObject(
+            c.CERT_QUERY_OBJECT_BLOB,
+            c.CRYPT_DATA_BLOB.from_bytes(blob),
+            c.CERT_QUERY_CONTENT_FLAG_CERT,
+            c.CERT_QUERY_FORMAT_FLAG_ALL,
+            0,
+            None,
+            content_type,
+            None,
+            None,
+            None,
+            cert,
+        )
+        if want is None:
+            assert not ok and c.GetLastError() == c.CRYPT_E_NO_MATCH
+        else:
+            assert ok and content_type.value == c.CERT_QUERY_CONTENT_CERT
+            assert cert.value is not None and cert.value.pbCertEncoded == want
 
 
 def test_crypt_query_object_files_and_formats(pki: Pki, tmp_path: Path) -> None:

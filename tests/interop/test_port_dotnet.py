@@ -498,16 +498,23 @@ class SslStream:
         else:
             alert = sc.TLS1_ALERT_CERTIFICATE_UNKNOWN
         token = struct.pack("<III", sc.SCHANNEL_ALERT, sc.TLS1_ALERT_FATAL, alert)
+        _, out = self.control_token_then_generate(token, "alert")
+        return out
+
+    def control_token_then_generate(self, token: bytes, label: str) -> tuple[sc.SecStatus, bytes]:
+        """What CreateFatalHandshakeAlertToken and CreateShutdownToken share: ApplyControlToken
+        with the SCHANNEL_ALERT / SCHANNEL_SHUTDOWN token, then GenerateToken with no
+        input; both statuses recorded as ``label-token:`` and ``label:``."""
         assert self.security_context is not None
         status = sc.ApplyControlToken(
             self.security_context,
             sc.SecBufferDesc([sc.SecBuffer(len(token), sc.SECBUFFER_TOKEN, token)]),
         )
-        self.statuses.append("alert-token:" + repr(status))
+        self.statuses.append(f"{label}-token:" + repr(status))
         assert status == sc.SEC_E_OK
         status, out, _ = self.generate_token(b"")
-        self.statuses.append("alert:" + repr(status))
-        return out
+        self.statuses.append(f"{label}:" + repr(status))
+        return status, out
 
     # -- SslStream.IO --------------------------------------------------------------------
 
@@ -648,16 +655,8 @@ class SslStream:
     def shutdown(self) -> None:
         """ShutdownAsync: CreateShutdownToken (ApplyControlToken(SCHANNEL_SHUTDOWN),
         GenerateToken with no input) and send it."""
-        assert self.security_context is not None
         token = struct.pack("<I", sc.SCHANNEL_SHUTDOWN)
-        status = sc.ApplyControlToken(
-            self.security_context,
-            sc.SecBufferDesc([sc.SecBuffer(len(token), sc.SECBUFFER_TOKEN, token)]),
-        )
-        self.statuses.append("shutdown-token:" + repr(status))
-        assert status == sc.SEC_E_OK
-        status, out, _ = self.generate_token(b"")
-        self.statuses.append("shutdown:" + repr(status))
+        status, out = self.control_token_then_generate(token, "shutdown")
         assert status in (sc.SEC_E_OK, sc.SEC_I_CONTEXT_EXPIRED), status
         self.sock.sendall(out)
 
