@@ -323,15 +323,14 @@ def _gnutls_echo(srv: peers.GnuTLSServer) -> Callable[[stream.SChannelStream], N
 def _openssl(cert: peers.ServerCert, *, aes256_only: bool = False) -> peers.OpenSSLServer:
     if aes256_only:  # TLS 1.2, one suite
         return peers.OpenSSLServer(
-            **cert.server_kwargs(), tls13=False, cipher="ECDHE-ECDSA-AES256-GCM-SHA384"
+            **cert.server_kwargs(), tls13=False, cipher=peers.OPENSSL_AES256_GCM_ONLY
         )
     return peers.OpenSSLServer(**cert.server_kwargs())
 
 
 def _gnutls(cert: peers.ServerCert, *, aes256_only: bool = False) -> peers.GnuTLSServer:
     if aes256_only:
-        priority = "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM"
-        return peers.GnuTLSServer(**cert.server_kwargs(), priority=priority)
+        return peers.GnuTLSServer(**cert.server_kwargs(), priority=peers.GNUTLS_AES256_GCM_ONLY)
     return peers.GnuTLSServer(**cert.server_kwargs())
 
 
