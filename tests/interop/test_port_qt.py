@@ -41,12 +41,8 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 import schannel_py as sc
 import schannel_py.crypt32 as c
 from tests.support import certgen, peers
-from tests.support.sspi_driver import (
-    QT_FLAGS,
-    no_unexpected_exceptions,
-    out_buffers,
-    token_input,
-)
+from tests.support.isc_call import QT_FLAGS, out_buffers, token_input
+from tests.support.sspi_driver import no_unexpected_exceptions
 
 pytestmark = pytest.mark.interop
 

@@ -11,7 +11,8 @@ import schannel_py as sc
 from schannel_py import crypt32
 from tests.support import peers
 from tests.support.clientauth import client_certificate, credential, server
-from tests.support.sspi_driver import CURL_FLAGS, QT_FLAGS, CurlLoop, isc_continue, token_input
+from tests.support.isc_call import QT_FLAGS, isc_continue, token_input
+from tests.support.sspi_driver import CURL_FLAGS, CurlLoop
 
 TLS12, TLS13 = ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3
 

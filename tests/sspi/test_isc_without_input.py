@@ -21,7 +21,7 @@ from schannel_py.tls.messages import HandshakeType as HT
 from schannel_py.tls.messages import handshake_message
 from schannel_py.tls.record import APPLICATION_DATA, HANDSHAKE, Protection13
 from tests.support.hostile_server import Harness, Server12, Server13, credential, finish12
-from tests.support.sspi_driver import QT_FLAGS, isc_continue
+from tests.support.isc_call import QT_FLAGS, isc_continue
 
 NST = handshake_message(HT.new_session_ticket, bytes(4 + 4) + b"\x00\x00\x01t\x00\x00")
 
