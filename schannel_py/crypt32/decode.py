@@ -27,6 +27,7 @@ from typing import Any
 
 from . import _der
 from ._lasterror import SetLastError
+from ._out import is_size_param, size_out
 from .certinfo import CRYPT_DATA_BLOB
 from .constants import (
     CERT_ALT_NAME_DIRECTORY_NAME,
@@ -44,7 +45,6 @@ from .constants import (
     E_INVALIDARG,
     ERROR_FILE_NOT_FOUND,
     ERROR_INVALID_PARAMETER,
-    ERROR_MORE_DATA,
     X509_ALTERNATE_NAME,
     X509_ASN_ENCODING,
     X509_BASIC_CONSTRAINTS2,
@@ -262,7 +262,7 @@ def _decode(
     if not isinstance(dwCertEncodingType, int) or not dwCertEncodingType & X509_ASN_ENCODING:
         SetLastError(E_INVALIDARG)
         return False
-    if pcbStructInfo is None or not isinstance(getattr(pcbStructInfo, "value", None), int):
+    if not is_size_param(pcbStructInfo):
         SetLastError(ERROR_INVALID_PARAMETER)
         return False
     decoder = _decoder(lpszStructType)
@@ -295,20 +295,15 @@ def _decode(
             return False
         pcbStructInfo.value = size
         return True
-    if pvStructInfo is None:
-        pcbStructInfo.value = size
-        return True
-    if pcbStructInfo.value < size:
-        pcbStructInfo.value = size
-        SetLastError(ERROR_MORE_DATA)
-        return False
-    if type(pvStructInfo) is not type(result):
-        SetLastError(ERROR_INVALID_PARAMETER)
-        return False
-    for item in dataclasses.fields(result):
-        setattr(pvStructInfo, item.name, getattr(result, item.name))
-    pcbStructInfo.value = size
-    return True
+
+    def write() -> int | None:
+        if type(pvStructInfo) is not type(result):
+            return None
+        for item in dataclasses.fields(result):
+            setattr(pvStructInfo, item.name, getattr(result, item.name))
+        return size
+
+    return size_out(pvStructInfo, pcbStructInfo, size, write, ERROR_INVALID_PARAMETER)
 
 
 def CryptDecodeObjectEx(

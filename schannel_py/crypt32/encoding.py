@@ -21,6 +21,7 @@ import re
 from typing import Any
 
 from ._lasterror import SetLastError
+from ._out import copy_bytes, is_size_param, size_out
 from .constants import (
     CRYPT_STRING_ANY,
     CRYPT_STRING_BASE64,
@@ -36,7 +37,6 @@ from .constants import (
     CRYPT_STRING_NOCRLF,
     ERROR_INVALID_DATA,
     ERROR_INVALID_PARAMETER,
-    ERROR_MORE_DATA,
 )
 from .context import _as_bytes
 
@@ -80,15 +80,7 @@ def _encode(data: bytes, flags: int) -> str | None:
 def _write(psz: Any, text: str, wide: bool) -> bool:
     """Put ``text`` and its NUL into the caller's buffer; False if it cannot take it."""
     if isinstance(psz, (bytearray, memoryview)):
-        raw = (text + "\0").encode("utf-16-le" if wide else "latin-1")
-        try:
-            view = memoryview(psz).cast("B")
-            if len(raw) > len(view):
-                return False
-            view[: len(raw)] = raw
-        except (TypeError, ValueError):
-            return False
-        return True
+        return copy_bytes(psz, (text + "\0").encode("utf-16-le" if wide else "latin-1"))
     try:
         psz.value = text
     except TypeError:
@@ -105,45 +97,29 @@ def _binary_to_string(
     pbBinary: Any, cbBinary: Any, dwFlags: Any, pszString: Any, pcchString: Any, wide: bool
 ) -> bool:
     data = _as_bytes(pbBinary, cbBinary)
-    if (
-        data is None
-        or not isinstance(dwFlags, int)
-        or not isinstance(getattr(pcchString, "value", None), int)
-    ):
+    if data is None or not isinstance(dwFlags, int) or not is_size_param(pcchString):
         SetLastError(ERROR_INVALID_PARAMETER)
         return False
     if dwFlags & _FORMAT_MASK == CRYPT_STRING_BINARY:
-        if pszString is None:
-            pcchString.value = len(data)
-            return True
-        if pcchString.value < len(data):
-            pcchString.value = len(data)
-            SetLastError(ERROR_MORE_DATA)
-            return False
-        try:
-            memoryview(pszString).cast("B")[: len(data)] = data
-        except (TypeError, ValueError):
-            SetLastError(ERROR_INVALID_PARAMETER)
-            return False
-        pcchString.value = len(data)
-        return True
+        return size_out(
+            pszString,
+            pcchString,
+            len(data),
+            lambda: len(data) if copy_bytes(pszString, data) else None,
+            ERROR_INVALID_PARAMETER,
+        )
     text = _encode(data, dwFlags)
     if text is None:
         SetLastError(ERROR_INVALID_PARAMETER)
         return False
-    needed = len(text) + 1
-    if pszString is None:
-        pcchString.value = needed
-        return True
-    if pcchString.value < needed:
-        pcchString.value = needed
-        SetLastError(ERROR_MORE_DATA)
-        return False
-    if not _write(pszString, text, wide):
-        SetLastError(ERROR_INVALID_PARAMETER)
-        return False
-    pcchString.value = len(text)
-    return True
+    # The size asked for counts the NUL; the count written does not.
+    return size_out(
+        pszString,
+        pcchString,
+        len(text) + 1,
+        lambda: len(text) if _write(pszString, text, wide) else None,
+        ERROR_INVALID_PARAMETER,
+    )
 
 
 def CryptBinaryToStringA(
@@ -258,7 +234,7 @@ def CryptStringToBinaryA(
     the data began and the format found.  Undecodable text: FALSE with
     ``ERROR_INVALID_DATA``; too small a buffer: ``ERROR_MORE_DATA``.
     """
-    if not isinstance(getattr(pcbBinary, "value", None), int) or not isinstance(dwFlags, int):
+    if not is_size_param(pcbBinary) or not isinstance(dwFlags, int):
         SetLastError(ERROR_INVALID_PARAMETER)
         return False
     text = _text(pszString, cchString)
@@ -274,17 +250,14 @@ def CryptStringToBinaryA(
         SetLastError(ERROR_INVALID_DATA)
         return False
     data, skip, fmt = found
-    if pbBinary is not None:
-        if pcbBinary.value < len(data):
-            pcbBinary.value = len(data)
-            SetLastError(ERROR_MORE_DATA)
-            return False
-        try:
-            memoryview(pbBinary).cast("B")[: len(data)] = data
-        except (TypeError, ValueError):
-            SetLastError(ERROR_INVALID_PARAMETER)
-            return False
-    pcbBinary.value = len(data)
+    if not size_out(
+        pbBinary,
+        pcbBinary,
+        len(data),
+        lambda: len(data) if copy_bytes(pbBinary, data) else None,
+        ERROR_INVALID_PARAMETER,
+    ):
+        return False
     for out, value in ((pdwSkip, skip), (pdwFlags, fmt)):
         if out is not None and hasattr(out, "value"):
             out.value = value

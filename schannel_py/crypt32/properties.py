@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from schannel_py.constants import CRYPT_E_NOT_FOUND
 
 from ._lasterror import SetLastError
+from ._out import copy_bytes, is_size_param, size_out
 from .certinfo import CRYPT_DATA_BLOB
 from .constants import (
     CERT_KEY_IDENTIFIER_PROP_ID,
@@ -33,7 +34,6 @@ from .constants import (
     CERT_SIGNATURE_HASH_PROP_ID,
     CERT_SUBJECT_PUBLIC_KEY_MD5_HASH_PROP_ID,
     E_INVALIDARG,
-    ERROR_MORE_DATA,
     MS_KEY_STORAGE_PROVIDER,
 )
 from .context import CERT_CONTEXT
@@ -133,14 +133,6 @@ def _value(ctx: CERT_CONTEXT, prop: int) -> Any:
     return stored if stored is not None else _computed(ctx, prop)
 
 
-def _set_size(pcbData: Any, size: int) -> bool:
-    try:
-        pcbData.value = size
-    except (AttributeError, TypeError):
-        return False
-    return True
-
-
 def CertGetCertificateContextProperty(
     pCertContext: CERT_CONTEXT | None, dwPropId: int, pvData: Any, pcbData: Any
 ) -> bool:
@@ -157,7 +149,7 @@ def CertGetCertificateContextProperty(
     if (
         not isinstance(pCertContext, CERT_CONTEXT)
         or not isinstance(dwPropId, int)
-        or not isinstance(getattr(pcbData, "value", None), int)
+        or not is_size_param(pcbData)
     ):
         SetLastError(E_INVALIDARG)
         return False
@@ -166,27 +158,18 @@ def CertGetCertificateContextProperty(
         SetLastError(CRYPT_E_NOT_FOUND)
         return False
     size = value.c_size() if isinstance(value, CRYPT_KEY_PROV_INFO) else len(value)
-    if pvData is None:
-        return _set_size(pcbData, size)
-    if pcbData.value < size:
-        _set_size(pcbData, size)
-        SetLastError(ERROR_MORE_DATA)
-        return False
-    if isinstance(value, CRYPT_KEY_PROV_INFO):
+
+    def write() -> int | None:
+        if not isinstance(value, CRYPT_KEY_PROV_INFO):
+            return size if copy_bytes(pvData, value) else None
         if not isinstance(pvData, CRYPT_KEY_PROV_INFO):
-            SetLastError(E_INVALIDARG)
-            return False
+            return None
         for name in CRYPT_KEY_PROV_INFO.__dataclass_fields__:
             setattr(pvData, name, getattr(value, name))
         pvData.rgProvParam = list(value.rgProvParam)
-        return _set_size(pcbData, size)
-    try:
-        view = memoryview(pvData).cast("B")
-        view[:size] = value
-    except (TypeError, ValueError):
-        SetLastError(E_INVALIDARG)
-        return False
-    return _set_size(pcbData, size)
+        return size
+
+    return size_out(pvData, pcbData, size, write, E_INVALIDARG)
 
 
 def _blob_bytes(pvData: Any) -> bytes | None:

@@ -18,6 +18,7 @@ from cryptography.x509.oid import NameOID
 
 from schannel_py import crypt32 as c
 from schannel_py.constants import CRYPT_E_NOT_FOUND
+from tests.support import curl_port
 from tests.support.certgen import Issued, Pki, make_leaf, make_pki
 
 UTC = datetime.timezone.utc
@@ -279,72 +280,22 @@ def test_decode_hostile_arguments_never_raise(pki: Pki) -> None:
 # --- CertGetNameString and curl's host check ------------------------------------------
 
 
-def _hostcheck(pattern: str, host: str) -> bool:
-    """curl's Curl_cert_hostcheck, reduced: case-insensitive, one leading-label wildcard."""
-    pattern, host = pattern.rstrip(".").lower(), host.rstrip(".").lower()
-    if pattern.startswith("*.") and "." in host:
-        return host.split(".", 1)[1] == pattern[2:]
-    return pattern == host
-
-
-def curl_verify_host(cert: c.CERT_CONTEXT, hostname: str) -> bool:
-    """curl's Windows 8+ host check, call for call.
-
-    Ported from curl/curl lib/vtls/schannel_verify.c, Curl_verify_host (with
-    get_alt_name_info and cert_get_name_string): an IP literal is compared with
-    the CERT_ALT_NAME_IP_ADDRESS entries of the subjectAltName decoded with
-    CryptDecodeObjectEx; a name is checked against every DNS name of
-    CertGetNameString(CERT_NAME_DNS_TYPE, CERT_NAME_DISABLE_IE4_UTF8_FLAG |
-    CERT_NAME_SEARCH_ALL_NAMES_FLAG), a multi-string read by its returned length.
-    """
+def curl_accepts_host(cert: c.CERT_CONTEXT, hostname: str) -> bool:
+    """curl's Windows 8+ host check (tests/support/curl_port.py, ported from curl/curl
+    lib/vtls/schannel_verify.c, Curl_verify_host) on ``cert``: True when it passes."""
     try:
-        ip = ipaddress.ip_address(hostname).packed
-    except ValueError:
-        ip = None
-    if ip is not None:
-        info = cert.pCertInfo
-        ext = c.CertFindExtension(c.szOID_SUBJECT_ALT_NAME2, info.cExtension, info.rgExtension)
-        if ext is None:
-            return False
-        alt, size = c.PVOID(), c.DWORD()
-        if not c.CryptDecodeObjectEx(
-            c.X509_ASN_ENCODING | c.PKCS_7_ASN_ENCODING,
-            c.szOID_SUBJECT_ALT_NAME2,
-            ext.Value.pbData,
-            ext.Value.cbData,
-            c.CRYPT_DECODE_ALLOC_FLAG | c.CRYPT_DECODE_NOCOPY_FLAG,
-            c.CRYPT_DECODE_PARA(),
-            alt,
-            size,
-        ):
-            return False
-        return any(
-            entry.dwAltNameChoice == c.CERT_ALT_NAME_IP_ADDRESS and entry.IPAddress.tobytes() == ip
-            for entry in alt.value.rgAltEntry[: alt.value.cAltEntry]
-        )
-    flags = c.CERT_NAME_DISABLE_IE4_UTF8_FLAG | c.CERT_NAME_SEARCH_ALL_NAMES_FLAG
-    length = c.CertGetNameString(cert, c.CERT_NAME_DNS_TYPE, flags, None, None, 0)
-    if length == 0:
+        curl_port.verify_host_of(cert, hostname)
+    except curl_port.CurlError:
         return False
-    buffer = ctypes.create_unicode_buffer(length)
-    if c.CertGetNameString(cert, c.CERT_NAME_DNS_TYPE, flags, None, buffer, length) != length:
-        return False
-    names = buffer[:length]
-    index = 0
-    while index < length and names[index] != "\0":
-        name = names[index:].split("\0", 1)[0]
-        if _hostcheck(name, hostname):
-            return True
-        index += len(name) + 1
-    return False
+    return True
 
 
 def test_curl_host_check_accepts_every_san(pki: Pki) -> None:
     leaf = context(pki.leaf)
     for good in ("localhost", "www.example.com", "LOCALHOST", "127.0.0.1", "::1"):
-        assert curl_verify_host(leaf, good), good
+        assert curl_accepts_host(leaf, good), good
     for bad in ("example.com", "localhost2", "127.0.0.2", "::2", "schannel_py tests"):
-        assert not curl_verify_host(leaf, bad), bad
+        assert not curl_accepts_host(leaf, bad), bad
 
 
 def test_search_all_names_multi_string(pki: Pki) -> None:
@@ -543,27 +494,23 @@ def test_property_hostile_arguments(pki: Pki) -> None:
 # --- CryptQueryObject ------------------------------------------------------------------
 
 
-def curl_add_certs_data_to_store(store: c.CertStore, ca_buffer: bytes) -> int:
-    """curl's CA-bundle loader, call for call.
-
-    Ported from curl/curl lib/vtls/schannel_verify.c, add_certs_data_to_store:
-    each "-----BEGIN CERTIFICATE-----" ... "\\n-----END CERTIFICATE-----" span is
-    handed to CryptQueryObject(CERT_QUERY_OBJECT_BLOB, CONTENT_FLAG_CERT,
-    FORMAT_FLAG_ALL), the content type checked, the context added with
-    CERT_STORE_ADD_ALWAYS.  Returns the number added, -1 on a failure.
-    """
-    begin, end = b"-----BEGIN CERTIFICATE-----", b"\n-----END CERTIFICATE-----"
-    added, position = 0, 0
-    while True:
-        start = ca_buffer.find(begin, position)
-        if start < 0 or ca_buffer[start + len(begin) : start + len(begin) + 1] not in b"\r\n":
-            return added
-        stop = ca_buffer.find(end, start)
-        if stop < 0:
-            return -1
-        blob = ca_buffer[start : stop + len(end)]
+def test_curl_ca_bundle_through_crypt_query_object(pki: Pki) -> None:
+    store = c.CertOpenStore(c.CERT_STORE_PROV_MEMORY, 0, None, c.CERT_STORE_CREATE_NEW_FLAG, None)
+    assert store is not None
+    # curl's CA-bundle loader (tests/support/curl_port.py, ported from curl/curl
+    # lib/vtls/schannel_verify.c, add_certs_data_to_store): each BEGIN..END span through
+    # CryptQueryObject(CERT_QUERY_OBJECT_BLOB, CONTENT_FLAG_CERT), added with ADD_ALWAYS.
+    bundle = b"# comment\n" + pki.root.pem + pki.leaf.pem.replace(b"\n", b"\r\n")
+    assert curl_port.add_certs_data_to_store(store, bundle) == 2
+    assert [ctx.pbCertEncoded for ctx in store] == [pki.root.der, pki.leaf.der]
+    broken = pki.root.pem.replace(b"MII", b"M!I", 1)
+    with pytest.raises(curl_port.CurlError, match="failed to extract certificate"):
+        curl_port.add_certs_data_to_store(store, broken)
+    assert c.GetLastError() == c.CRYPT_E_NO_MATCH
+    # Older curl asked for CERT_QUERY_FORMAT_FLAG_ALL and checked the content type found.
+    for blob, want in ((pki.leaf.pem.replace(b"\n", b"\r\n"), pki.leaf.der), (broken, None)):
         content_type, cert = c.DWORD(), c.PCCERT_CONTEXT()
-        if not c.CryptQueryObject(
+        ok = c.CryptQueryObject(
             c.CERT_QUERY_OBJECT_BLOB,
             c.CRYPT_DATA_BLOB.from_bytes(blob),
             c.CERT_QUERY_CONTENT_FLAG_CERT,
@@ -575,26 +522,12 @@ def curl_add_certs_data_to_store(store: c.CertStore, ca_buffer: bytes) -> int:
             None,
             None,
             cert,
-        ):
-            return -1
-        if content_type.value != c.CERT_QUERY_CONTENT_CERT:
-            return -1
-        if not c.CertAddCertificateContextToStore(store, cert.value, c.CERT_STORE_ADD_ALWAYS, None):
-            return -1
-        c.CertFreeCertificateContext(cert.value)
-        added += 1
-        position = stop + len(end)
-
-
-def test_curl_ca_bundle_through_crypt_query_object(pki: Pki) -> None:
-    store = c.CertOpenStore(c.CERT_STORE_PROV_MEMORY, 0, None, c.CERT_STORE_CREATE_NEW_FLAG, None)
-    assert store is not None
-    bundle = b"# comment\n" + pki.root.pem + pki.leaf.pem.replace(b"\n", b"\r\n")
-    assert curl_add_certs_data_to_store(store, bundle) == 2
-    assert [ctx.pbCertEncoded for ctx in store] == [pki.root.der, pki.leaf.der]
-    broken = pki.root.pem.replace(b"MII", b"M!I", 1)
-    assert curl_add_certs_data_to_store(store, broken) == -1
-    assert c.GetLastError() == c.CRYPT_E_NO_MATCH
+        )
+        if want is None:
+            assert not ok and c.GetLastError() == c.CRYPT_E_NO_MATCH
+        else:
+            assert ok and content_type.value == c.CERT_QUERY_CONTENT_CERT
+            assert cert.value is not None and cert.value.pbCertEncoded == want
 
 
 def test_crypt_query_object_files_and_formats(pki: Pki, tmp_path: Path) -> None:

@@ -253,31 +253,18 @@ def test_find_chain_needs_a_key_unless_told_otherwise(client_pki: Pki) -> None:
     store = memory_store()
     add(store, client_pki.leaf)  # no key
     para = c.CERT_CHAIN_FIND_BY_ISSUER_PARA()
-    find = c.CertFindChainInStore
-    assert find(store, c.X509_ASN_ENCODING, 0, c.CERT_CHAIN_FIND_BY_ISSUER, para, None) is None
-    chain = find(
-        store,
-        c.X509_ASN_ENCODING,
-        c.CERT_CHAIN_FIND_BY_ISSUER_NO_KEY_FLAG,
-        c.CERT_CHAIN_FIND_BY_ISSUER,
-        para,
-        None,
-    )
-    assert chain is not None
+
+    def find(flags: int) -> c.CERT_CHAIN_CONTEXT | None:
+        return c.CertFindChainInStore(
+            store, c.X509_ASN_ENCODING, flags, c.CERT_CHAIN_FIND_BY_ISSUER, para, None
+        )
+
+    assert find(0) is None
+    assert find(c.CERT_CHAIN_FIND_BY_ISSUER_NO_KEY_FLAG) is not None
     seen: list[c.CERT_CONTEXT] = []
     para.pfnFindCallback = lambda ctx, arg: seen.append(ctx) or arg
     para.pvFindArg = False
-    assert (
-        find(
-            store,
-            c.X509_ASN_ENCODING,
-            c.CERT_CHAIN_FIND_BY_ISSUER_NO_KEY_FLAG,
-            c.CERT_CHAIN_FIND_BY_ISSUER,
-            para,
-            None,
-        )
-        is None
-    )
+    assert find(c.CERT_CHAIN_FIND_BY_ISSUER_NO_KEY_FLAG) is None
     assert [ctx.pbCertEncoded for ctx in seen] == [client_pki.leaf.der]
 
 

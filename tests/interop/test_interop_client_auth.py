@@ -47,7 +47,7 @@ def test_gnutls_requires_client_certificate(
     pki: peers.ServerPki, root_certs_env: Path, tls13: bool
 ) -> None:
     _, cert = client_certificate(pki, "p256")
-    prio = "NORMAL:-VERS-ALL:+VERS-TLS1.3" if tls13 else "NORMAL:-VERS-ALL:+VERS-TLS1.2"
+    prio = peers.gnutls_only(tls13)
     with peers.GnuTLSServer(
         **pki.ecdsa.server_kwargs(), priority=prio, verify_client=True, client_ca_file=pki.root_ca
     ) as srv:

@@ -13,7 +13,7 @@ from tests.support import peers
 pytestmark = pytest.mark.interop
 
 #: s_server accepts only AES-256-GCM (TLS 1.2: SCHANNEL_CRED never offers TLS 1.3).
-AES256_ONLY = "ECDHE-ECDSA-AES256-GCM-SHA384"
+AES256_ONLY = peers.OPENSSL_AES256_GCM_ONLY
 
 
 def cred(algs: list[int]) -> sc.CredHandle:

@@ -35,11 +35,12 @@ certificate-selection callback) is kept to the values the SSPI results feed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import enum
 import socket
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -497,16 +498,23 @@ class SslStream:
         else:
             alert = sc.TLS1_ALERT_CERTIFICATE_UNKNOWN
         token = struct.pack("<III", sc.SCHANNEL_ALERT, sc.TLS1_ALERT_FATAL, alert)
+        _, out = self.control_token_then_generate(token, "alert")
+        return out
+
+    def control_token_then_generate(self, token: bytes, label: str) -> tuple[sc.SecStatus, bytes]:
+        """What CreateFatalHandshakeAlertToken and CreateShutdownToken share: ApplyControlToken
+        with the SCHANNEL_ALERT / SCHANNEL_SHUTDOWN token, then GenerateToken with no
+        input; both statuses recorded as ``label-token:`` and ``label:``."""
         assert self.security_context is not None
         status = sc.ApplyControlToken(
             self.security_context,
             sc.SecBufferDesc([sc.SecBuffer(len(token), sc.SECBUFFER_TOKEN, token)]),
         )
-        self.statuses.append("alert-token:" + repr(status))
+        self.statuses.append(f"{label}-token:" + repr(status))
         assert status == sc.SEC_E_OK
         status, out, _ = self.generate_token(b"")
-        self.statuses.append("alert:" + repr(status))
-        return out
+        self.statuses.append(f"{label}:" + repr(status))
+        return status, out
 
     # -- SslStream.IO --------------------------------------------------------------------
 
@@ -647,16 +655,8 @@ class SslStream:
     def shutdown(self) -> None:
         """ShutdownAsync: CreateShutdownToken (ApplyControlToken(SCHANNEL_SHUTDOWN),
         GenerateToken with no input) and send it."""
-        assert self.security_context is not None
         token = struct.pack("<I", sc.SCHANNEL_SHUTDOWN)
-        status = sc.ApplyControlToken(
-            self.security_context,
-            sc.SecBufferDesc([sc.SecBuffer(len(token), sc.SECBUFFER_TOKEN, token)]),
-        )
-        self.statuses.append("shutdown-token:" + repr(status))
-        assert status == sc.SEC_E_OK
-        status, out, _ = self.generate_token(b"")
-        self.statuses.append("shutdown:" + repr(status))
+        status, out = self.control_token_then_generate(token, "shutdown")
         assert status in (sc.SEC_E_OK, sc.SEC_I_CONTEXT_EXPIRED), status
         self.sock.sendall(out)
 
@@ -676,8 +676,16 @@ TLS12 = sc.SP_PROT_TLS1_2_CLIENT
 TLS13 = sc.SP_PROT_TLS1_3_CLIENT
 
 
-def open_stream(srv: peers.OpenSSLServer | peers.GnuTLSServer, **kwargs: object) -> SslStream:
-    return SslStream(srv.address, SslClientAuthenticationOptions(**kwargs))  # type: ignore[arg-type]
+@contextlib.contextmanager
+def open_stream(
+    srv: peers.OpenSSLServer | peers.GnuTLSServer, **kwargs: object
+) -> Iterator[SslStream]:
+    """An SslStream to ``srv`` with these options, closed (CloseContext) on the way out."""
+    s = SslStream(srv.address, SslClientAuthenticationOptions(**kwargs))  # type: ignore[arg-type]
+    try:
+        yield s
+    finally:
+        s.close()
 
 
 def pfx_client_certificate(
@@ -707,8 +715,7 @@ def test_dotnet_trusted_handshake_echo_and_shutdown_openssl(
     with peers.OpenSSLServer(
         **pki.ecdsa.server_kwargs(), tls13=protocols != TLS12, tls12=protocols != TLS13
     ) as srv:
-        s = open_stream(srv, enabled_ssl_protocols=protocols, use_new_crypto_api=new_api)
-        try:
+        with open_stream(srv, enabled_ssl_protocols=protocols, use_new_crypto_api=new_api) as s:
             s.authenticate_as_client()
             expected = TLS12 if protocols == TLS12 else TLS13
             assert s.connection_info.dwProtocol == expected
@@ -724,81 +731,62 @@ def test_dotnet_trusted_handshake_echo_and_shutdown_openssl(
             s.shutdown()
             assert s.read() == b"" and s.received_eof  # s_server's close_notify
             assert s.statuses[-1] == "decrypt:SEC_I_CONTEXT_EXPIRED"
-        finally:
-            s.close()
 
 
 @pytest.mark.parametrize("protocols", [TLS13, TLS12], ids=["tls13", "tls12"])
 def test_dotnet_alpn_and_echo_gnutls(
     pki: peers.ServerPki, root_certs_env: Path, protocols: int
 ) -> None:
-    prio = (
-        "NORMAL:-VERS-ALL:+VERS-TLS1.3" if protocols == TLS13 else "NORMAL:-VERS-ALL:+VERS-TLS1.2"
-    )
+    prio = peers.gnutls_only(protocols == TLS13)
     with peers.GnuTLSServer(**pki.rsa.server_kwargs(), priority=prio, alpn=["h2"]) as srv:
-        s = open_stream(
+        with open_stream(
             srv, enabled_ssl_protocols=protocols, application_protocols=[b"h2", b"http/1.1"]
-        )
-        try:
+        ) as s:
             s.authenticate_as_client()
             assert s.negotiated_application_protocol == b"h2"
             message = b"x" * 39999 + b"\n"
             s.write(message)  # three records of at most max_data_size
             assert s.read_until(b"\n") == message
-        finally:
-            s.close()
 
 
 def test_dotnet_wrong_host_is_a_name_mismatch_and_a_bad_certificate_alert(
     pki: peers.ServerPki, root_certs_env: Path
 ) -> None:
     with peers.OpenSSLServer(**pki.wrong_name.server_kwargs(), tls13=False) as srv:
-        s = open_stream(srv)
-        try:
+        with open_stream(srv) as s:
             with pytest.raises(AuthenticationError):
                 s.authenticate_as_client()
             assert s.ssl_policy_errors == SslPolicyErrors.RemoteCertificateNameMismatch
             assert s.chain_status == 0
             assert "alert-token:SEC_E_OK" in s.statuses and "alert:SEC_E_OK" in s.statuses
             srv.wait_for_output("(?i)bad certificate")
-        finally:
-            s.close()
 
 
 def test_dotnet_untrusted_root_is_a_chain_error_and_unknown_ca(
     pki: peers.ServerPki, root_certs_env: Path
 ) -> None:
     with peers.OpenSSLServer(**pki.untrusted.server_kwargs(), tls13=False) as srv:
-        s = open_stream(srv)
-        try:
+        with open_stream(srv) as s:
             with pytest.raises(AuthenticationError):
                 s.authenticate_as_client()
             assert s.ssl_policy_errors == SslPolicyErrors.RemoteCertificateChainErrors
             assert s.chain_status & (c.CERT_TRUST_IS_PARTIAL_CHAIN | c.CERT_TRUST_IS_UNTRUSTED_ROOT)
             srv.wait_for_output("(?i)unknown ca")
-        finally:
-            s.close()
 
 
 def test_dotnet_custom_root_trust(pki: peers.ServerPki, root_certs_env: Path) -> None:
     """X509ChainTrustMode.CustomRootTrust: an exclusive engine; the ROOT store's trust
     in the test root no longer counts."""
     with peers.OpenSSLServer(**pki.ecdsa.server_kwargs()) as srv:
-        s = open_stream(srv, custom_trust_store=[pki.root.der])
-        try:
+        with open_stream(srv, custom_trust_store=[pki.root.der]) as s:
             s.authenticate_as_client()
             assert s.chain_status == 0
-        finally:
-            s.close()
     other = certgen.make_ca("Not the server's root")
     with peers.OpenSSLServer(**pki.ecdsa.server_kwargs()) as srv:
-        s = open_stream(srv, custom_trust_store=[other.der])
-        try:
+        with open_stream(srv, custom_trust_store=[other.der]) as s:
             with pytest.raises(AuthenticationError):
                 s.authenticate_as_client()
             assert s.ssl_policy_errors == SslPolicyErrors.RemoteCertificateChainErrors
-        finally:
-            s.close()
 
 
 @pytest.mark.parametrize("replay", [False, True], ids=["current-empty-input", "net6-replay"])
@@ -822,13 +810,12 @@ def test_dotnet_optional_client_certificate_declined(
         tls12=protocols == TLS12,
         extra_args=args,
     ) as srv:
-        s = open_stream(
+        with open_stream(
             srv,
             enabled_ssl_protocols=protocols,
             cert_selection=callback,
             replay_input_after_credentials_needed=replay,
-        )
-        try:
+        ) as s:
             s.authenticate_as_client()
             assert "SEC_I_INCOMPLETE_CREDENTIALS" in s.statuses
             assert [st for st in s.statuses if st.startswith("ach:")] == ["ach:SEC_E_OK"] * 2
@@ -839,8 +826,6 @@ def test_dotnet_optional_client_certificate_declined(
             assert not s.local_certificate_used
             s.write(b"anonymous\n")
             srv.wait_for_output("anonymous")
-        finally:
-            s.close()
 
 
 @pytest.mark.parametrize("protocols", [TLS13, TLS12], ids=["tls13", "tls12"])
@@ -859,21 +844,18 @@ def test_dotnet_client_certificate_chosen_when_asked(
         verify_client=True,
         client_ca_file=pki.root_ca,
     ) as srv:
-        s = open_stream(
+        with open_stream(
             srv,
             enabled_ssl_protocols=protocols,
             client_certificates=[cert],
             cert_selection=callback,
-        )
-        try:
+        ) as s:
             s.authenticate_as_client()
             assert s.in_handshake_remote_certificate == pki.ecdsa.issued.der
             assert s.local_certificate_used
             s.write(b"certified\n")
             srv.wait_for_output("certified")
             assert "dotnet-client" in srv.output()
-        finally:
-            s.close()
 
 
 @pytest.mark.parametrize("protocols", [TLS13, TLS12], ids=["tls13", "tls12"])
@@ -883,26 +865,21 @@ def test_dotnet_session_resumption_and_disabling_it(
     """SslSessionsCache reuses the credential handle, so SChannel resumes; with
     AllowTlsResume false the SSL_SESSION_DISABLE_RECONNECTS token (and
     dwSessionLifespan -1) keep it from resuming."""
-    prio = (
-        "NORMAL:-VERS-ALL:+VERS-TLS1.3" if protocols == TLS13 else "NORMAL:-VERS-ALL:+VERS-TLS1.2"
-    )
+    prio = peers.gnutls_only(protocols == TLS13)
     for allow in (True, False):
         with peers.GnuTLSServer(**pki.ecdsa.server_kwargs(), priority=prio) as srv:
             cached: sc.CredHandle | None = None
             resumed = []
             for _ in range(2):
-                s = open_stream(srv, enabled_ssl_protocols=protocols, allow_tls_resume=allow)
-                if cached is not None:  # SslSessionsCache.TryCachedCredential
-                    s.credentials_handle, s.refresh_credential_needed = cached, False
-                try:
+                with open_stream(srv, enabled_ssl_protocols=protocols, allow_tls_resume=allow) as s:
+                    if cached is not None:  # SslSessionsCache.TryCachedCredential
+                        s.credentials_handle, s.refresh_credential_needed = cached, False
                     s.authenticate_as_client()
                     cached = s.credentials_handle
                     s.write(b"ping\n")
                     assert s.read_until(b"ping\n") == b"ping\n"  # TLS 1.3 tickets on the way
                     resumed.append(s.resumed)
                     s.shutdown()
-                finally:
-                    s.close()
             assert resumed == [False, allow]
             if not allow:
                 assert "session-token:SEC_E_OK" in s.statuses
@@ -914,12 +891,9 @@ def test_dotnet_tls13_tickets_reauthenticate_with_no_input(
     pki: peers.ServerPki, root_certs_env: Path
 ) -> None:
     with peers.OpenSSLServer(**pki.ecdsa.server_kwargs(), tls12=False, num_tickets=2) as srv:
-        s = open_stream(srv, enabled_ssl_protocols=TLS13)
-        try:
+        with open_stream(srv, enabled_ssl_protocols=TLS13) as s:
             s.authenticate_as_client()
             srv.send_line("after tickets")
             assert s.read_until(b"tickets\n").endswith(b"after tickets\n")
             assert s.statuses.count("decrypt:SEC_I_RENEGOTIATE") == 2
             assert s.statuses.count("reauth:SEC_E_OK") == 2
-        finally:
-            s.close()

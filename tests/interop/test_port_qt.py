@@ -30,6 +30,7 @@ import socket
 import struct
 import termios
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +41,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 import schannel_py as sc
 import schannel_py.crypt32 as c
 from tests.support import certgen, peers
+from tests.support.isc_call import QT_FLAGS, out_buffers, token_input
 from tests.support.sspi_driver import no_unexpected_exceptions
 
 pytestmark = pytest.mark.interop
@@ -168,16 +170,6 @@ def _free(out: sc.SecBufferDesc) -> None:
             sc.FreeContextBuffer(buf.pvBuffer)
 
 
-def _out_buffers() -> sc.SecBufferDesc:
-    return sc.SecBufferDesc(
-        [
-            sc.SecBuffer(0, sc.SECBUFFER_TOKEN, None),
-            sc.SecBuffer(0, sc.SECBUFFER_ALERT, None),
-            sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
-        ]
-    )
-
-
 class TlsCryptographSchannel:
     """QTlsPrivate::TlsCryptographSchannel in client mode."""
 
@@ -233,15 +225,9 @@ class TlsCryptographSchannel:
         return self.peer_name
 
     def get_context_requirements(self) -> int:
-        """getContextRequirements (client)."""
-        return (
-            sc.ISC_REQ_ALLOCATE_MEMORY
-            | sc.ISC_REQ_CONFIDENTIALITY
-            | sc.ISC_REQ_REPLAY_DETECT
-            | sc.ISC_REQ_SEQUENCE_DETECT
-            | sc.ISC_REQ_STREAM
-            | sc.ISC_REQ_MANUAL_CRED_VALIDATION
-        )
+        """getContextRequirements (client): ALLOCATE_MEMORY, CONFIDENTIALITY,
+        REPLAY_DETECT, SEQUENCE_DETECT, STREAM, MANUAL_CRED_VALIDATION."""
+        return QT_FLAGS
 
     def read_to_buffer(self) -> int:
         """readToBuffer: at most 16 KiB of what the socket holds."""
@@ -260,6 +246,31 @@ class TlsCryptographSchannel:
     def check_incomplete_data(buf: sc.SecBuffer) -> int:
         """checkIncompleteData (Qt looks at outBuffers[0], as ported)."""
         return buf.cbBuffer if buf.BufferType == sc.SECBUFFER_MISSING else 0
+
+    def initialize_security_context(
+        self,
+        context: sc.CtxtHandle | None,
+        input_buffers: sc.SecBufferDesc | None,
+        new_context: sc.CtxtHandle | None,
+        out: sc.SecBufferDesc,
+    ) -> sc.SecStatus:
+        """InitializeSecurityContext as every Qt call site makes it: the credential, the
+        target name and getContextRequirements(), Reserved1/2 0, TargetDataRep 0,
+        contextAttributes and an expiry Qt does not read."""
+        return sc.InitializeSecurityContext(
+            self.credential_handle,
+            context,
+            self.target_name(),
+            self.get_context_requirements(),
+            0,
+            0,
+            input_buffers,
+            0,
+            new_context,
+            out,
+            self.context_attributes,
+            sc.TimeStamp(),
+        )
 
     # -- acquireCredentialsHandle ---------------------------------------------
 
@@ -347,25 +358,14 @@ class TlsCryptographSchannel:
     def create_context(self) -> bool:
         """createContext: the first ISC, ALPN as the only input (or NULL input)."""
         assert self.credential_handle is not None
-        out = _out_buffers()
+        out = out_buffers()
         alpn = create_alpn_string(self.config.allowed_next_protocols)
         alpn_desc = sc.SecBufferDesc(
             [sc.SecBuffer(len(alpn), sc.SECBUFFER_APPLICATION_PROTOCOLS, alpn)]
         )
         self.context_handle = sc.CtxtHandle()
-        status = sc.InitializeSecurityContext(
-            self.credential_handle,
-            None,
-            self.target_name(),
-            self.get_context_requirements(),
-            0,
-            0,
-            alpn_desc if alpn else None,
-            0,
-            self.context_handle,
-            out,
-            self.context_attributes,
-            sc.TimeStamp(),
+        status = self.initialize_security_context(
+            None, alpn_desc if alpn else None, self.context_handle, out
         )
         self.statuses.append(repr(status))
         try:
@@ -396,27 +396,9 @@ class TlsCryptographSchannel:
         attempts = 2
         while True:
             data = bytes(self.intermediate_buffer)
-            input_buffers = sc.SecBufferDesc(
-                [
-                    sc.SecBuffer(len(data), sc.SECBUFFER_TOKEN, data),
-                    sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
-                ]
-            )
-            out = _out_buffers()
-            status = sc.InitializeSecurityContext(
-                self.credential_handle,
-                self.context_handle,
-                self.target_name(),
-                self.get_context_requirements(),
-                0,
-                0,
-                input_buffers,
-                0,
-                None,
-                out,
-                self.context_attributes,
-                sc.TimeStamp(),
-            )
+            input_buffers = token_input(data)  # [TOKEN, EMPTY]
+            out = out_buffers()
+            status = self.initialize_security_context(self.context_handle, input_buffers, None, out)
             self.statuses.append(repr(status))
             if input_buffers.pBuffers[1].BufferType == sc.SECBUFFER_EXTRA:
                 self.retain_extra_data(input_buffers.pBuffers[1])
@@ -700,21 +682,8 @@ class TlsCryptographSchannel:
     def renegotiate(self) -> bool:
         """renegotiate: ISC with pInput NULL; CONTINUE_NEEDED (send) or OK, else fail."""
         assert self.credential_handle is not None and self.context_handle is not None
-        out = _out_buffers()
-        status = sc.InitializeSecurityContext(
-            self.credential_handle,
-            self.context_handle,
-            self.target_name(),
-            self.get_context_requirements(),
-            0,
-            0,
-            None,
-            0,
-            None,
-            out,
-            self.context_attributes,
-            sc.TimeStamp(),
-        )
+        out = out_buffers()
+        status = self.initialize_security_context(self.context_handle, None, None, out)
         self.statuses.append("renegotiate:" + repr(status))
         try:
             if status == sc.SEC_I_CONTINUE_NEEDED:
@@ -834,21 +803,8 @@ class TlsCryptographSchannel:
         self.statuses.append("shutdown-token:" + repr(status))
         if status != sc.SEC_E_OK:
             return
-        out = _out_buffers()
-        status = sc.InitializeSecurityContext(
-            self.credential_handle,
-            self.context_handle,
-            self.target_name(),
-            self.get_context_requirements(),
-            0,
-            0,
-            None,
-            0,
-            None,
-            out,
-            self.context_attributes,
-            sc.TimeStamp(),
-        )
+        out = out_buffers()
+        status = self.initialize_security_context(self.context_handle, None, None, out)
         self.statuses.append("shutdown:" + repr(status))
         try:
             if status in (sc.SEC_E_OK, sc.SEC_I_CONTEXT_EXPIRED):
@@ -959,10 +915,16 @@ class TlsCryptographSchannel:
 # --------------------------------------------------------------------------- #
 
 
+@contextlib.contextmanager
 def connect(
     srv: peers.OpenSSLServer | peers.GnuTLSServer, config: QtConfig, name: str = "localhost"
-) -> TlsCryptographSchannel:
-    return TlsCryptographSchannel(QtSocket(srv.address), name, config)
+) -> Iterator[TlsCryptographSchannel]:
+    """A QSslSocket to ``srv``, released (~TlsCryptographSchannel) on the way out."""
+    qt = TlsCryptographSchannel(QtSocket(srv.address), name, config)
+    try:
+        yield qt
+    finally:
+        qt.release()
 
 
 def only(version: str) -> int:
@@ -976,8 +938,7 @@ def test_qt_trusted_handshake_echo_and_shutdown_openssl(
     with peers.OpenSSLServer(
         **pki.ecdsa.server_kwargs(), tls13=version == "tls13", tls12=version == "tls12"
     ) as srv:
-        qt = connect(srv, QtConfig(protocols=only(version)))
-        try:
+        with connect(srv, QtConfig(protocols=only(version))) as qt:
             assert qt.connect_to_host_encrypted(), (qt.error, qt.ssl_errors, qt.statuses)
             # verifyHandshake's returned flags: exactly what matchesContextRequirements wants.
             assert qt.context_attributes.value & sc.ISC_RET_MANUAL_CRED_VALIDATION
@@ -998,104 +959,78 @@ def test_qt_trusted_handshake_echo_and_shutdown_openssl(
             assert "shutdown-token:SEC_E_OK" in qt.statuses
             assert "shutdown:SEC_E_OK" in qt.statuses
             srv.wait_for_output("DONE|shutting down SSL|CONNECTION CLOSED")
-        finally:
-            qt.release()
 
 
 @pytest.mark.parametrize("version", ["tls13", "tls12"])
 def test_qt_echo_and_alpn_gnutls(pki: peers.ServerPki, root_certs_env: Path, version: str) -> None:
-    prio = (
-        "NORMAL:-VERS-ALL:+VERS-TLS1.3" if version == "tls13" else "NORMAL:-VERS-ALL:+VERS-TLS1.2"
-    )
+    prio = peers.gnutls_only(version == "tls13")
     with peers.GnuTLSServer(
         **pki.rsa.server_kwargs(), priority=prio, alpn=["h2", "http/1.1"]
     ) as srv:
         config = QtConfig(protocols=only(version), allowed_next_protocols=[b"http/1.1"])
-        qt = connect(srv, config)
-        try:
-            assert qt.connect_to_host_encrypted(), (qt.error, qt.ssl_errors, qt.statuses)
-            assert qt.negotiated_protocol == b"http/1.1"
-            qt.write(b"echo me please\n")
-            # gnutls-serv --echo answers every record; TLS 1.3 tickets come first and
-            # go through renegotiate() (ISC with NULL input).
-            assert qt.read_until(b"please\n").endswith(b"echo me please\n")
-        finally:
-            qt.disconnect_from_host()
-            qt.release()
+        with connect(srv, config) as qt:
+            try:
+                assert qt.connect_to_host_encrypted(), (qt.error, qt.ssl_errors, qt.statuses)
+                assert qt.negotiated_protocol == b"http/1.1"
+                qt.write(b"echo me please\n")
+                # gnutls-serv --echo answers every record; TLS 1.3 tickets come first and
+                # go through renegotiate() (ISC with NULL input).
+                assert qt.read_until(b"please\n").endswith(b"echo me please\n")
+            finally:
+                qt.disconnect_from_host()
 
 
 def test_qt_alpn_refused_by_server_is_unsupported(
     pki: peers.ServerPki, root_certs_env: Path
 ) -> None:
     with peers.OpenSSLServer(**pki.ecdsa.server_kwargs(), alpn="h2") as srv:
-        qt = connect(srv, QtConfig(allowed_next_protocols=[b"h2", b"http/1.1"]))
-        try:
+        with connect(srv, QtConfig(allowed_next_protocols=[b"h2", b"http/1.1"])) as qt:
             assert qt.connect_to_host_encrypted(), (qt.error, qt.statuses)
             assert qt.negotiated_protocol == b"h2"
-        finally:
-            qt.release()
     with peers.OpenSSLServer(**pki.ecdsa.server_kwargs()) as srv:
-        qt = connect(srv, QtConfig(allowed_next_protocols=[b"h2"]))
-        try:
+        with connect(srv, QtConfig(allowed_next_protocols=[b"h2"])) as qt:
             assert qt.connect_to_host_encrypted(), (qt.error, qt.statuses)
             assert qt.negotiated_protocol is None  # NextProtocolNegotiationUnsupported
-        finally:
-            qt.release()
 
 
 def test_qt_wrong_host_is_its_own_error(pki: peers.ServerPki, root_certs_env: Path) -> None:
     """MANUAL_CRED_VALIDATION: SChannel completes; Qt's own name check refuses."""
     with peers.OpenSSLServer(**pki.wrong_name.server_kwargs()) as srv:
-        qt = connect(srv, QtConfig())
-        try:
+        with connect(srv, QtConfig()) as qt:
             assert not qt.connect_to_host_encrypted()
             assert qt.statuses[-1] == "SEC_E_OK"  # the handshake itself succeeded
             assert qt.ssl_errors == ["HostNameMismatch"]
             assert qt.error == "HostNameMismatch"
-        finally:
-            qt.release()
 
 
 def test_qt_untrusted_root(pki: peers.ServerPki, root_certs_env: Path) -> None:
     with peers.OpenSSLServer(**pki.untrusted.server_kwargs()) as srv:
-        qt = connect(srv, QtConfig())
-        try:
+        with connect(srv, QtConfig()) as qt:
             assert not qt.connect_to_host_encrypted()
             assert qt.statuses[-1] == "SEC_E_OK"
             # The server sends no root: the chain stops at a CA nobody trusts.
             assert qt.ssl_errors[0] in ("UnableToGetIssuerCertificate", "CertificateUntrusted")
-        finally:
-            qt.release()
 
 
 def test_qt_expired_certificate(pki: peers.ServerPki, root_certs_env: Path) -> None:
     with peers.OpenSSLServer(**pki.expired.server_kwargs()) as srv:
-        qt = connect(srv, QtConfig())
-        try:
+        with connect(srv, QtConfig()) as qt:
             assert not qt.connect_to_host_encrypted()
             assert qt.ssl_errors == ["CertificateExpired"]  # CertVerifyTimeValidity == 1
-        finally:
-            qt.release()
 
 
 def test_qt_own_ca_list_without_system_roots(pki: peers.ServerPki, isolated_stores: None) -> None:
     """QSslConfiguration::setCaCertificates: the CAs go through PFXImportCertStore into
     the collection, ROOT is left out, and the chain's top must be one of them."""
     with peers.OpenSSLServer(**pki.ecdsa.server_kwargs()) as srv:
-        qt = connect(srv, QtConfig(ca_certificates=[pki.root.der]))
-        try:
+        with connect(srv, QtConfig(ca_certificates=[pki.root.der])) as qt:
             assert qt.connect_to_host_encrypted(), (qt.error, qt.ssl_errors)
             assert qt.peer_certificate_chain[-1] == pki.root.der
-        finally:
-            qt.release()
     with peers.OpenSSLServer(**pki.ecdsa.server_kwargs()) as srv:
         other = certgen.make_ca("Some Other CA")
-        qt = connect(srv, QtConfig(ca_certificates=[other.der]))
-        try:
+        with connect(srv, QtConfig(ca_certificates=[other.der])) as qt:
             assert not qt.connect_to_host_encrypted()
             assert "UnableToGetIssuerCertificate" in qt.ssl_errors
-        finally:
-            qt.release()
 
 
 @pytest.mark.parametrize("version", ["tls13", "tls12"])
@@ -1111,15 +1046,12 @@ def test_qt_optional_client_certificate_it_does_not_have(
         tls12=version == "tls12",
         extra_args=args,
     ) as srv:
-        qt = connect(srv, QtConfig(protocols=only(version)))
-        try:
+        with connect(srv, QtConfig(protocols=only(version))) as qt:
             assert qt.connect_to_host_encrypted(), (qt.error, qt.statuses)
             assert "SEC_I_INCOMPLETE_CREDENTIALS" in qt.statuses
             qt.write(b"anonymous client\n")
             srv.wait_for_output("anonymous client")
             assert "qt-client" not in srv.output() and "CN = " not in srv.output()
-        finally:
-            qt.release()
 
 
 @pytest.mark.parametrize("version", ["tls13", "tls12"])
@@ -1137,8 +1069,7 @@ def test_qt_client_certificate_from_cert_find_chain_in_store(
         verify_client=True,
         client_ca_file=pki.root_ca,
     ) as srv:
-        qt = connect(srv, QtConfig(protocols=only(version), local_pkcs12=pfx))
-        try:
+        with connect(srv, QtConfig(protocols=only(version), local_pkcs12=pfx)) as qt:
             assert qt.connect_to_host_encrypted(), (qt.error, qt.statuses)
             assert qt.local_cert_context is not None
             assert qt.local_cert_context.pbCertEncoded == client.der
@@ -1146,8 +1077,6 @@ def test_qt_client_certificate_from_cert_find_chain_in_store(
             qt.write(b"with a certificate\n")
             srv.wait_for_output("with a certificate")
             assert re.search(r"CN ?= ?qt-client", srv.output())
-        finally:
-            qt.release()
 
 
 def test_qt_tls13_tickets_through_isc_without_input(
@@ -1156,8 +1085,7 @@ def test_qt_tls13_tickets_through_isc_without_input(
     """Every NewSessionTicket: DecryptMessage says SEC_I_RENEGOTIATE, renegotiate()
     calls ISC with pInput NULL and accepts SEC_E_OK (nothing to send)."""
     with peers.OpenSSLServer(**pki.ecdsa.server_kwargs(), tls12=False, num_tickets=3) as srv:
-        qt = connect(srv, QtConfig(protocols=sc.SP_PROT_TLS1_3))
-        try:
+        with connect(srv, QtConfig(protocols=sc.SP_PROT_TLS1_3)) as qt:
             assert qt.connect_to_host_encrypted(), (qt.error, qt.statuses)
             srv.send_line("after the tickets")
             assert qt.read_until(b"tickets\n").endswith(b"after the tickets\n")
@@ -1165,16 +1093,13 @@ def test_qt_tls13_tickets_through_isc_without_input(
             assert renegotiations and set(renegotiations) == {"renegotiate:SEC_E_OK"}
             qt.write(b"still fine\n")
             srv.wait_for_output("still fine")
-        finally:
-            qt.release()
 
 
 def test_qt_tls12_server_renegotiation(pki: peers.ServerPki, root_certs_env: Path) -> None:
     """A HelloRequest: renegotiate() gets SEC_I_CONTINUE_NEEDED and a ClientHello, then
     performHandshake and verifyHandshake run again."""
     with peers.OpenSSLServer(**pki.ecdsa.server_kwargs(), tls13=False) as srv:
-        qt = connect(srv, QtConfig(protocols=sc.SP_PROT_TLS1_2))
-        try:
+        with connect(srv, QtConfig(protocols=sc.SP_PROT_TLS1_2)) as qt:
             assert qt.connect_to_host_encrypted(), (qt.error, qt.statuses)
             qt.write(b"before\n")
             srv.wait_for_output("before")
@@ -1195,21 +1120,16 @@ def test_qt_tls12_server_renegotiation(pki: peers.ServerPki, root_certs_env: Pat
             assert qt.schannel_state == SchannelState.Done
             qt.write(b"renegotiated\n")
             srv.wait_for_output("renegotiated")
-        finally:
-            qt.release()
 
 
 def test_qt_server_close_notify_is_context_expired(
     pki: peers.ServerPki, root_certs_env: Path
 ) -> None:
     with peers.GnuTLSServer(**pki.ecdsa.server_kwargs()) as srv:
-        qt = connect(srv, QtConfig())
-        try:
+        with connect(srv, QtConfig()) as qt:
             assert qt.connect_to_host_encrypted(), (qt.error, qt.statuses)
             qt.disconnect_from_host()  # our close_notify; gnutls answers with its own
             assert "shutdown:SEC_E_OK" in qt.statuses
             assert qt.plain.wait_for_ready_read()
             qt.transmit()
             assert qt.error is None
-        finally:
-            qt.release()

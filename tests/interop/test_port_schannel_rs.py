@@ -522,7 +522,7 @@ def _openssl(
 ) -> peers.OpenSSLServer:
     kw: dict[str, Any] = {"alpn": alpn}
     if aes256_only:
-        kw.update(tls13=False, cipher="ECDHE-ECDSA-AES256-GCM-SHA384")
+        kw.update(tls13=False, cipher=peers.OPENSSL_AES256_GCM_ONLY)
     elif not tls13:
         kw.update(tls13=False)
     return peers.OpenSSLServer(**cert.server_kwargs(), **kw)
@@ -537,9 +537,9 @@ def _gnutls(
 ) -> peers.GnuTLSServer:
     priority = None
     if aes256_only:
-        priority = "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM"
+        priority = peers.GNUTLS_AES256_GCM_ONLY
     elif not tls13:
-        priority = "NORMAL:-VERS-ALL:+VERS-TLS1.2"
+        priority = peers.gnutls_only(tls13=False)
     return peers.GnuTLSServer(**cert.server_kwargs(), priority=priority, alpn=alpn)
 
 

@@ -11,6 +11,7 @@ import schannel_py as sc
 from schannel_py import crypt32
 from tests.support import peers
 from tests.support.clientauth import client_certificate, credential, server
+from tests.support.isc_call import QT_FLAGS, isc_continue, token_input
 from tests.support.sspi_driver import CURL_FLAGS, CurlLoop
 
 TLS12, TLS13 = ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3
@@ -86,16 +87,6 @@ def test_incomplete_credentials_then_use_supplied_creds(
     )
 
 
-# Qt's request flags (qtbase src/plugins/tls/schannel/qtls_schannel.cpp,
-# getContextRequirements, client with peer verification done by Qt itself).
-QT_FLAGS = (
-    sc.ISC_REQ_ALLOCATE_MEMORY
-    | sc.ISC_REQ_CONFIDENTIALITY
-    | sc.ISC_REQ_REPLAY_DETECT
-    | sc.ISC_REQ_SEQUENCE_DETECT
-    | sc.ISC_REQ_STREAM
-    | sc.ISC_REQ_MANUAL_CRED_VALIDATION
-)
 # .NET's request flags (dotnet/runtime SslStreamPal.Windows.cs, InitializeSecurityContext):
 # no STREAM.
 NET_FLAGS = (
@@ -113,27 +104,8 @@ def _isc(
     """One ISC on the loop's context, laid out as Qt and .NET lay it out: input
     [TOKEN, EMPTY] (``token`` None: pInput NULL), output [TOKEN, ALERT, EMPTY];
     (status, token to send, EXTRA count)."""
-    pinput = None
-    if token is not None:
-        pinput = sc.SecBufferDesc(
-            [
-                sc.SecBuffer(len(token), sc.SECBUFFER_TOKEN, token),
-                sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
-            ]
-        )
-    out = sc.SecBufferDesc(
-        [
-            sc.SecBuffer(0, sc.SECBUFFER_TOKEN, None),
-            sc.SecBuffer(0, sc.SECBUFFER_ALERT, None),
-            sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
-        ]
-    )
-    attrs = sc.ULONG()
-    status = sc.InitializeSecurityContext(
-        cred, loop.ctx, loop.target, flags, 0, 0, pinput, 0, None, out, attrs, None
-    )
-    tok = out.pBuffers[0]
-    sent = bytes(tok.pvBuffer[: tok.cbBuffer]) if tok.pvBuffer is not None else b""
+    pinput = None if token is None else token_input(token)
+    status, sent = isc_continue(cred, loop.ctx, loop.target, flags, pinput)
     extra = 0
     if pinput is not None and pinput.pBuffers[1].BufferType == sc.SECBUFFER_EXTRA:
         extra = pinput.pBuffers[1].cbBuffer

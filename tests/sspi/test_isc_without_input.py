@@ -21,16 +21,8 @@ from schannel_py.tls.messages import HandshakeType as HT
 from schannel_py.tls.messages import handshake_message
 from schannel_py.tls.record import APPLICATION_DATA, HANDSHAKE, Protection13
 from tests.support.hostile_server import Harness, Server12, Server13, credential, finish12
+from tests.support.isc_call import QT_FLAGS, isc_continue
 
-# Qt's client request flags (qtls_schannel.cpp, getContextRequirements).
-QT_FLAGS = (
-    sc.ISC_REQ_ALLOCATE_MEMORY
-    | sc.ISC_REQ_CONFIDENTIALITY
-    | sc.ISC_REQ_REPLAY_DETECT
-    | sc.ISC_REQ_SEQUENCE_DETECT
-    | sc.ISC_REQ_STREAM
-    | sc.ISC_REQ_MANUAL_CRED_VALIDATION
-)
 NST = handshake_message(HT.new_session_ticket, bytes(4 + 4) + b"\x00\x00\x01t\x00\x00")
 
 #: What "no input" may look like: pInput NULL (Qt), a descriptor without buffers, or
@@ -52,20 +44,7 @@ def _input(kind: object) -> sc.SecBufferDesc | None:
 
 def renegotiate(h: Harness, kind: object = None) -> tuple[sc.SecStatus, bytes]:
     """Qt's renegotiate(): ISC(cred, ctx, target, flags, pInput, out [TOKEN, ALERT, EMPTY])."""
-    out = sc.SecBufferDesc(
-        [
-            sc.SecBuffer(0, sc.SECBUFFER_TOKEN, None),
-            sc.SecBuffer(0, sc.SECBUFFER_ALERT, None),
-            sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
-        ]
-    )
-    attrs = sc.ULONG()
-    status = sc.InitializeSecurityContext(
-        h.cred, h.ctx, h.target, QT_FLAGS, 0, 0, _input(kind), 0, None, out, attrs, None
-    )
-    tok = out.pBuffers[0]
-    sent = bytes(tok.pvBuffer[: tok.cbBuffer]) if tok.pvBuffer is not None else b""
-    return status, sent
+    return isc_continue(h.cred, h.ctx, h.target, QT_FLAGS, _input(kind))
 
 
 def decrypt_one(h: Harness, data: bytes) -> sc.SecStatus:

@@ -607,6 +607,18 @@ def _netns_prefix() -> tuple[str, ...] | str:
     return "cannot create a private network namespace: " + "; ".join(errors)
 
 
+#: A TLS 1.2 server that accepts AES-256-GCM alone (an AES-128-only ALG_ID list must not
+#: connect to it): the ``cipher`` of OpenSSLServer (with ``tls13=False``) and the
+#: ``priority`` of GnuTLSServer.
+OPENSSL_AES256_GCM_ONLY = "ECDHE-ECDSA-AES256-GCM-SHA384"
+GNUTLS_AES256_GCM_ONLY = "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM"
+
+
+def gnutls_only(tls13: bool) -> str:
+    """The GnuTLS priority string that offers TLS 1.3 alone (``tls13``) or TLS 1.2 alone."""
+    return "NORMAL:-VERS-ALL:+VERS-TLS1.3" if tls13 else "NORMAL:-VERS-ALL:+VERS-TLS1.2"
+
+
 class GnuTLSServer(_ProcessServer):
     """``gnutls-serv`` (Debian package gnutls-bin), reachable on our loopback.
 

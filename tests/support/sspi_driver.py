@@ -12,6 +12,7 @@ import pytest
 import schannel_py as sc
 from schannel_py.driver import CURL_REQ_FLAGS, SspiDriver, SspiEOFError, SspiError
 from schannel_py.testing.memserver import MemoryServer
+from tests.support.isc_call import out_buffers, token_input
 
 
 class _Collector(logging.Handler):
@@ -60,22 +61,8 @@ def acquire(flags: int = 0, *, disabled: int = 0) -> sc.CredHandle:
 
 
 def isc_buffers(data: bytes) -> tuple[sc.SecBufferDesc, sc.SecBufferDesc]:
-    """curl's ISC descriptors: input [TOKEN data, EMPTY] (the EMPTY turns into
-    EXTRA/MISSING), output [TOKEN, ALERT, EMPTY] for the package to allocate."""
-    inbuf = sc.SecBufferDesc(
-        [
-            sc.SecBuffer(len(data), sc.SECBUFFER_TOKEN, data),
-            sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
-        ]
-    )
-    out = sc.SecBufferDesc(
-        [
-            sc.SecBuffer(0, sc.SECBUFFER_TOKEN, None),
-            sc.SecBuffer(0, sc.SECBUFFER_ALERT, None),
-            sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None),
-        ]
-    )
-    return inbuf, out
+    """curl's ISC descriptors: :func:`token_input` and :func:`out_buffers`."""
+    return token_input(data), out_buffers()
 
 
 class CurlLoop:
