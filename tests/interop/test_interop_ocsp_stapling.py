@@ -206,7 +206,7 @@ def test_openssl_good_staple_with_automatic_validation(
     pki: peers.ServerPki, root_certs_env: Path, responses: Responses, version: str
 ) -> None:
     """curl-style automatic validation with a CHECK flag and a good staple: SEC_E_OK
-    (REVOCATION.md: "stapled good OCSP response, responder and CDP offline, _END_CERT")
+    (issue 22's table: "stapled good OCSP response, responder and CDP offline, _END_CERT")
     and the staple kept."""
     extra = ["-status_file", str(responses.good)]
     with peers.OpenSSLServer(
