@@ -64,10 +64,13 @@ def validator(ctx: Context, target: str | None, manual: bool) -> Callable[[list[
         if not manual:
             now = datetime.datetime.fromtimestamp(ctx.client.now(), datetime.timezone.utc)
             check_name = not (ctx.cred.flags & C.SCH_CRED_NO_SERVERNAME_CHECK)
-            extra: dict[str, Any] = {}
-            if VERIFY_TAKES_STAPLE:
-                extra["staple"] = ctx.client.ocsp_staple
-            status = crypt32.verify_server_chain(chain, target, now, check_name=check_name, **extra)
+            if VERIFY_TAKES_STAPLE:  # the keyword is the revocation engine's
+                extra: dict[str, Any] = {"staple": ctx.client.ocsp_staple}
+                status = crypt32.verify_server_chain(
+                    chain, target, now, check_name=check_name, **extra
+                )
+            else:
+                status = crypt32.verify_server_chain(chain, target, now, check_name=check_name)
             if status != C.SEC_E_OK:
                 ctx.validation_error = SecStatus(status)
                 raise TLSError(
