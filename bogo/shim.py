@@ -117,6 +117,10 @@ FLAGS: dict[str, str] = {
     "expect-peer-verify-pref": INT_LIST,
     "expect-no-session": BOOL,
     "expect-ticket-renewal": BOOL,
+    # OCSP stapling: a revocation flag asks for the staple (status_request); it is the
+    # server certificate's CERT_OCSP_RESPONSE_PROP_ID
+    "enable-ocsp-stapling": BOOL,
+    "expect-ocsp-response": BASE64,
     # misc
     "expect-early-data-reason": STR,
     # accepted and ignored
@@ -437,6 +441,7 @@ def credential_settings(cfg: Config) -> tuple[Any, ...]:
         cfg.flag("no-tls13"),
         tuple(cfg.get("curves", [])),
         tuple(sorted(set(cfg.get("verify-prefs", cfg.get("signing-prefs", []))))),
+        cfg.flag("enable-ocsp-stapling"),
     )
 
 
@@ -483,12 +488,16 @@ def acquire(cfg: Config, cert_ctx: Any) -> Any:
         )
     ]
     creds = [cert_ctx] if cert_ctx is not None else None
+    # BoringSSL's SSL_enable_ocsp_stapling: a revocation flag makes SChannel ask for a
+    # staple (under manual validation nothing is checked, as BoringSSL checks nothing).
+    stapling = S.SCH_CRED_REVOCATION_CHECK_END_CERT if cfg.flag("enable-ocsp-stapling") else 0
     auth = S.SCH_CREDENTIALS(
         dwVersion=S.SCH_CREDENTIALS_VERSION,
         dwFlags=S.SCH_CRED_MANUAL_CRED_VALIDATION
         | S.SCH_CRED_NO_SERVERNAME_CHECK
         | S.SCH_CRED_NO_DEFAULT_CREDS
-        | S.SCH_USE_STRONG_CRYPTO,
+        | S.SCH_USE_STRONG_CRYPTO
+        | stapling,
         cCreds=len(creds or []),
         paCred=creds,
         cTlsParameters=len(params),
@@ -939,6 +948,8 @@ class Connection:
             status = S.QueryContextAttributes(self.ctx, S.SECPKG_ATTR_REMOTE_CERT_CONTEXT, leaf)
             if status != S.SEC_E_OK or leaf.value is None or not self.peer_cert_matches(leaf.value):
                 raise Failure(":PEER_CERTIFICATE_MISMATCH:", detail="peer certificate mismatch")
+        if cfg.has("expect-ocsp-response"):
+            self.check_ocsp_response(cfg.get("expect-ocsp-response"))
         if not self.hook_done:
             self.verify_ok = (
                 self.state.session_verify_ok if resumed else not cfg.flag("verify-fail")
@@ -977,6 +988,26 @@ class Connection:
             want = [bytes.fromhex(h) for h in cfg.get("expect-client-ca-list").split(",") if h]
             if [bytes(x) for x in issuers.aIssuers] != want:
                 raise Failure(":CA_LIST_MISMATCH:", detail="client CA list mismatch")
+
+    def check_ocsp_response(self, want: bytes) -> None:
+        """SSL_get0_ocsp_response: the server certificate's CERT_OCSP_RESPONSE_PROP_ID
+        (on a resumption, the one kept with the session)."""
+        S = self.S
+        from schannel_py import crypt32
+
+        leaf = S.PVOID()
+        status = S.QueryContextAttributes(self.ctx, S.SECPKG_ATTR_REMOTE_CERT_CONTEXT, leaf)
+        if status != S.SEC_E_OK or leaf.value is None:
+            raise status_failure("QueryContextAttributes(REMOTE_CERT_CONTEXT)", status)
+        prop = crypt32.CERT_OCSP_RESPONSE_PROP_ID
+        size = crypt32.DWORD()
+        got = b""
+        if crypt32.CertGetCertificateContextProperty(leaf.value, prop, None, size):
+            buf = bytearray(size.value)
+            if crypt32.CertGetCertificateContextProperty(leaf.value, prop, buf, size):
+                got = bytes(buf[: size.value])
+        if got != want:
+            raise Failure(":OCSP_RESPONSE_MISMATCH:", detail=f"OCSP response {got.hex()}")
 
     def handshake_info(self) -> Any:
         """SECPKG_ATTR_PY_HANDSHAKE_INFO (schannel_py extension)."""

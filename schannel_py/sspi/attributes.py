@@ -20,7 +20,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from .. import constants as C
-from .. import crypt32
 from ..constants import SecStatus
 from ..tls import groups as G
 from ..tls.alerts import TLSError
@@ -47,6 +46,7 @@ from .types import (
     SecPkgContext_StreamSizes,
     pack_channel_bindings,
 )
+from .validation import server_cert_context
 
 if TYPE_CHECKING:
     from .context import Context
@@ -104,13 +104,14 @@ def _cipher_name(suite: CipherSuite) -> str:
 
 def _remote_cert_context(ctx: Context, pBuffer: object) -> SecStatus:
     """The server's leaf as a CERT_CONTEXT whose store holds what it sent, as soon as
-    its Certificate message was read (SEC_E_NO_CREDENTIALS before)."""
+    its Certificate message was read (SEC_E_NO_CREDENTIALS before); a stapled OCSP
+    response is its CERT_OCSP_RESPONSE_PROP_ID property."""
     client = ctx.client
     if not client.peer_chain:
         return C.SEC_E_NO_CREDENTIALS
     if not hasattr(pBuffer, "value"):
         return C.SEC_E_INTERNAL_ERROR
-    pBuffer.value = crypt32.chain_context(client.peer_chain)
+    pBuffer.value = server_cert_context(client.peer_chain, client.ocsp_staple)
     return C.SEC_E_OK
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 
+from .. import constants as C
 from ..tls import groups as G
 from ..tls.client import ClientConfig
 from .credentials import Credential
@@ -40,10 +41,21 @@ def _server_name_for(target: str) -> str | None:
 _cached_server_name_for = functools.lru_cache(maxsize=256)(_server_name_for)
 
 
+#: The dwFlags that ask for a revocation check; any of them makes the ClientHello ask
+#: for an OCSP staple (docs/windows-behaviour.md rule 9.x.1).
+REVOCATION_CHECK_FLAGS = (
+    C.SCH_CRED_REVOCATION_CHECK_END_CERT
+    | C.SCH_CRED_REVOCATION_CHECK_CHAIN
+    | C.SCH_CRED_REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT
+)
+
+
 def client_config(cred: Credential, target: str | None, alpn: list[bytes]) -> ClientConfig:
     """Groups and key shares: hybrids only when TLS 1.3 is offered (SCHANNEL_CRED never
     is); shares for the first hybrid and the preferred classical group (x25519 if
-    enabled), so a classical-only server needs no HelloRetryRequest."""
+    enabled), so a classical-only server needs no HelloRetryRequest.  A revocation
+    check flag asks for an OCSP staple (status_request), with or without manual
+    validation (.NET validates manually and reads the staple from the certificate)."""
     versions = cred.versions
     groups, shares = _groups_and_shares(cred.groups, 0x0304 in versions)
     return ClientConfig(
@@ -54,6 +66,7 @@ def client_config(cred: Credential, target: str | None, alpn: list[bytes]) -> Cl
         groups=groups,
         key_share_groups=shares,
         signature_schemes=cred.signature_schemes,
+        ocsp_stapling=bool(cred.flags & REVOCATION_CHECK_FLAGS),
         log_messages=False,  # observe.py asks for the messages of the calls it watches
     )
 

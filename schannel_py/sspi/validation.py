@@ -10,9 +10,10 @@ whatever keys the client writes with at that point.
 from __future__ import annotations
 
 import datetime
+import inspect
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .. import constants as C
 from .. import crypt32
@@ -25,6 +26,36 @@ if TYPE_CHECKING:
 log = logging.getLogger("schannel_py.sspi.context")
 
 
+def _takes_staple() -> bool:
+    """crypt32.verify_server_chain takes the stapled OCSP response (``staple=``)."""
+    try:
+        return "staple" in inspect.signature(crypt32.verify_server_chain).parameters
+    except (TypeError, ValueError):  # pragma: no cover - a builtin or a C function
+        return False
+
+
+#: Read once: whether the chain check can be given the staple (the revocation engine's
+#: keyword); without it the staple is still kept on the certificate (property 70).
+VERIFY_TAKES_STAPLE = _takes_staple()
+
+
+def server_cert_context(
+    chain: Sequence[bytes], staple: bytes | None
+) -> crypt32.CERT_CONTEXT | None:
+    """The server's leaf as a CERT_CONTEXT (its store holds the chain as sent) with the
+    stapled OCSP response, if any, as its CERT_OCSP_RESPONSE_PROP_ID property (the
+    encoded OCSPResponse, byte for byte), as SChannel keeps it."""
+    leaf = crypt32.chain_context(chain)
+    if leaf is not None and staple is not None:
+        crypt32.CertSetCertificateContextProperty(
+            leaf,
+            crypt32.CERT_OCSP_RESPONSE_PROP_ID,
+            0,
+            crypt32.CRYPT_DATA_BLOB.from_bytes(staple),
+        )
+    return leaf
+
+
 def validator(ctx: Context, target: str | None, manual: bool) -> Callable[[list[bytes]], None]:
     """The certificate check ISC runs when the server's Certificate arrives:
     the package's validation (unless manual), then the application's callback."""
@@ -33,7 +64,13 @@ def validator(ctx: Context, target: str | None, manual: bool) -> Callable[[list[
         if not manual:
             now = datetime.datetime.fromtimestamp(ctx.client.now(), datetime.timezone.utc)
             check_name = not (ctx.cred.flags & C.SCH_CRED_NO_SERVERNAME_CHECK)
-            status = crypt32.verify_server_chain(chain, target, now, check_name=check_name)
+            if VERIFY_TAKES_STAPLE:  # the keyword is the revocation engine's
+                extra: dict[str, Any] = {"staple": ctx.client.ocsp_staple}
+                status = crypt32.verify_server_chain(
+                    chain, target, now, check_name=check_name, **extra
+                )
+            else:
+                status = crypt32.verify_server_chain(chain, target, now, check_name=check_name)
             if status != C.SEC_E_OK:
                 ctx.validation_error = SecStatus(status)
                 raise TLSError(
@@ -90,7 +127,7 @@ def run_verify_callback(ctx: Context, chain: list[bytes]) -> None:
     if callback is None:
         return
     verdict: tuple[SecStatus, int | None] | None = None
-    leaf = crypt32.chain_context(chain)
+    leaf = server_cert_context(chain, ctx.client.ocsp_staple)
     if leaf is not None:
         ctx.in_callback = True
         try:

@@ -113,6 +113,11 @@ class ClientConfig:
     resume_ticket: Ticket13 | None = None
     resume_session12: Session12 | None = None
     max_chain_length: int = 10
+    # OCSP stapling: send status_request (RFC 6066 section 8) and accept the
+    # server's stapled OCSPResponse (TLS 1.2 CertificateStatus; TLS 1.3 the leaf's
+    # CertificateEntry), kept in TLSClient.ocsp_staple.  Without it a staple is
+    # refused as unsolicited.
+    ocsp_stapling: bool = False
     # Keep every handshake message sent and received in TLSClient.message_log
     # (traces, replays, tests).  The SSPI layer turns it off unless an observer
     # watches the call: a connection then keeps none of its handshake bytes.
@@ -170,6 +175,13 @@ class TLSClient:
     #: those six, and every call that can change them recomputes it.
     app_reader: Protection | None = None
     resumed = False
+    #: The OCSPResponse (DER, as received) the server stapled to the certificate of
+    #: this connection (config.ocsp_stapling), or None.  Set before
+    #: config.verify_certificate is called with that certificate, so the check can
+    #: use it (TLS 1.2: when the CertificateStatus arrives, or when the next message
+    #: shows the server sent none); a resumed handshake reports the staple kept with
+    #: the session (the certificate is the session's too).
+    ocsp_staple: bytes | None = None
     #: What the handshake negotiated, once it completed (None before).
     result: HandshakeResult | None = None
 
@@ -475,6 +487,7 @@ class TLSClient:
             self.client_certificate_sent,
             self.session12,
             self.renegotiations,
+            self.ocsp_staple,
         )
 
     def queue(self, data: bytes) -> None:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from .groups import HYBRIDS, KeyShare
 from .messages import (
+    STATUS_REQUEST_OCSP,
     ClientHello,
     Ext,
     Offer,
@@ -59,6 +60,7 @@ def client_hello_extensions(
             tuple(cfg.signature_schemes),
             tuple(versions),
             cfg.post_handshake_auth,
+            cfg.ocsp_stapling,
         )
     )
     if TLS13 in versions:
@@ -74,14 +76,22 @@ def _configured_extensions(
     signature_schemes: tuple[int, ...],
     versions: tuple[int, ...],
     post_handshake_auth: bool,
+    ocsp_stapling: bool = False,
 ) -> tuple[tuple[int, bytes], ...]:
     """The extensions before key_share: a pure function of the configuration,
-    so a client connecting again with the same settings reuses their encoding."""
+    so a client connecting again with the same settings reuses their encoding.
+
+    ``ocsp_stapling`` adds status_request (RFC 6066 section 8: ocsp, no responder
+    IDs, no request extensions) right after server_name (code-point order, as the
+    extensions before it); the same extension asks for a staple in TLS 1.2 and
+    TLS 1.3 (RFC 8446 section 4.4.2.1)."""
     tls13 = TLS13 in versions
     tls12 = TLS12 in versions
     exts: list[tuple[int, bytes]] = []
     if server_name:
         exts.append((Ext.server_name, ext_server_name(server_name)))
+    if ocsp_stapling:
+        exts.append((Ext.status_request, STATUS_REQUEST_OCSP))
     if tls12:
         exts.append((Ext.ec_point_formats, b"\x01\x00"))
     # The hybrids are TLS 1.3 groups: a ClientHello offering only TLS 1.2 leaves them out.

@@ -11,6 +11,9 @@ module imports the other.  Like the TLS 1.3 machine, ``TRANSITIONS`` lists
 what each state accepts, the handler, and where it may go::
 
     WAIT_SH --ServerHello--> WAIT_CERT --Certificate--> WAIT_SKE
+    WAIT_CERT --Certificate--> WAIT_CERT_STATUS   (the server acked status_request)
+    WAIT_CERT_STATUS --CertificateStatus--> WAIT_SKE
+    WAIT_CERT_STATUS --ServerKeyExchange--> WAIT_CR_SHD   (no staple after all)
     WAIT_SKE --ServerKeyExchange--> WAIT_CR_SHD
     WAIT_CR_SHD --CertificateRequest--> WAIT_SHD --ServerHelloDone--> WAIT_CCS
     WAIT_CR_SHD --ServerHelloDone--> WAIT_CCS   (client flight queued)
@@ -18,6 +21,13 @@ what each state accepts, the handler, and where it may go::
     WAIT_FINISHED --Finished--> CONNECTED
     CONNECTED --HelloRequest--> CONNECTED (renegotiation requested, or dropped if
                                            config.ignore_hello_request)
+
+The certificate check (``config.verify_certificate``) runs when the
+Certificate arrives, or, when the server acknowledged status_request (OCSP
+stapling, RFC 6066 section 8), once the optional CertificateStatus has
+arrived or the next message shows that it will not, so that the check can
+read the staple (``TLSClient.ocsp_staple``), as BoringSSL verifies after its
+read_certificate_status state.
 
 ChangeCipherSpec is not a handshake message; the facade calls ``on_ccs``,
 which is allowed only in WAIT_CCS.  Renegotiation (RFC 5746) is a new
@@ -56,6 +66,7 @@ from .messages import (
     find_ext,
     handshake_message,
     parse_alpn_list,
+    parse_certificate_status,
 )
 from .record import Protection12
 from .session import Session12, Transcript
@@ -70,6 +81,7 @@ class State12(StateEnum):
     START = "START"
     WAIT_SH = "WAIT_SH"
     WAIT_CERT = "WAIT_CERT"
+    WAIT_CERT_STATUS = "WAIT_CERT_STATUS"  # status_request acked: a CertificateStatus may come
     WAIT_SKE = "WAIT_SKE"
     WAIT_CR_SHD = "WAIT_CR_SHD"
     WAIT_SHD = "WAIT_SHD"
@@ -83,7 +95,11 @@ HT = HandshakeType
 S = State12
 TRANSITIONS: dict[State12, dict[int, tuple[str, tuple[State12, ...]]]] = {
     S.WAIT_SH: {HT.server_hello: ("_on_server_hello", (S.WAIT_CERT, S.WAIT_CCS))},
-    S.WAIT_CERT: {HT.certificate: ("_on_certificate", (S.WAIT_SKE,))},
+    S.WAIT_CERT: {HT.certificate: ("_on_certificate", (S.WAIT_SKE, S.WAIT_CERT_STATUS))},
+    S.WAIT_CERT_STATUS: {
+        HT.certificate_status: ("_on_certificate_status", (S.WAIT_SKE,)),
+        HT.server_key_exchange: ("_on_server_key_exchange_unstapled", (S.WAIT_CR_SHD,)),
+    },
     S.WAIT_SKE: {HT.server_key_exchange: ("_on_server_key_exchange", (S.WAIT_CR_SHD,))},
     S.WAIT_CR_SHD: {
         HT.certificate_request: ("_on_certificate_request", (S.WAIT_SHD,)),
@@ -142,6 +158,8 @@ class Handshake12:
     resumed_session: Session12 | None = None
     ticket_renewed = False
     scheme = 0  # the server's ServerKeyExchange signature scheme
+    #: The server acknowledged status_request: a CertificateStatus may follow its Certificate.
+    status_expected = False
     #: (message, its parse) of a ServerHello Handshake13 handed over.
     _parsed_server_hello: tuple[bytes, ServerHello] | None = None
 
@@ -275,6 +293,12 @@ class Handshake12:
                 raise decode_error("extended_master_secret must be empty")
             elif code == Ext.session_ticket and body:
                 raise decode_error("session_ticket in ServerHello must be empty")
+            elif code == Ext.status_request:
+                # RFC 6066 section 8: the server's acknowledgement is empty.  On an
+                # abbreviated handshake it promises nothing (no Certificate follows).
+                if body:
+                    raise decode_error("status_request in ServerHello must be empty")
+                self.status_expected = True
             elif code == Ext.alpn:
                 protos = parse_alpn_list(body)
                 if len(protos) != 1 or protos[0] not in self.offer.alpn:
@@ -330,6 +354,8 @@ class Handshake12:
         conn.peer_chain = list(session.peer_chain)
         self.leaf = conn.peer_certificate = leaf_certificate(conn.peer_chain)
         self.resumed_session = session
+        if session.ocsp_staple is not None:
+            conn.ocsp_staple = session.ocsp_staple
         reverify = conn.config.verify_resumed_certificate
         if reverify is not None:
             reverify(list(conn.peer_chain))
@@ -385,13 +411,36 @@ class Handshake12:
             # Before the check, so that it can read REMOTE_CERT_CONTEXT (as in TLS 1.3).
             self.conn.peer_chain = chain
             self.conn.peer_certificate = leaf
-        verifier = self.conn.config.verify_certificate
-        if verifier is not None:
-            verifier(chain)
         self.chain = chain
         self.leaf = leaf
+        if self.status_expected:
+            self._add(message)
+            return S.WAIT_CERT_STATUS, []  # the check waits for the staple
+        self._check_certificate(None)
         self._add(message)
         return S.WAIT_SKE, []
+
+    def _check_certificate(self, staple: bytes | None) -> None:
+        """Publish the staple (if any) and run config.verify_certificate on the chain."""
+        conn = self.conn
+        if staple is not None or self.renegotiation:
+            conn.ocsp_staple = staple
+        verifier = conn.config.verify_certificate
+        if verifier is not None:
+            verifier(self.chain)
+
+    def _on_certificate_status(self, message: bytes) -> tuple[State12, list[Event]]:
+        """The stapled OCSP response (RFC 6066 section 8); then the certificate check."""
+        self._check_certificate(parse_certificate_status(message[4:]))
+        self._add(message)
+        return S.WAIT_SKE, []
+
+    def _on_server_key_exchange_unstapled(self, message: bytes) -> tuple[State12, list[Event]]:
+        """The server acked status_request but sent no CertificateStatus, which RFC 6066
+        section 8 allows ("a server MAY also choose not to send" it): the certificate is
+        checked without a staple, then the ServerKeyExchange is processed."""
+        self._check_certificate(None)
+        return self._on_server_key_exchange(message)
 
     def _on_server_key_exchange(self, message: bytes) -> tuple[State12, list[Event]]:
         assert self.offer is not None and self.leaf is not None
@@ -612,6 +661,7 @@ class Handshake12:
             created_at=old.created_at if old is not None else conn.now(),
             peer_chain=list(self.chain),
             alpn=conn.alpn,
+            ocsp_staple=conn.ocsp_staple,
         )
 
     def _on_hello_request(self, message: bytes) -> tuple[State12, list[Event]]:

@@ -71,6 +71,7 @@ from .messages import (
     find_ext,
     handshake_message,
     parse_alpn_list,
+    parse_certificate_status,
     parse_extensions_only,
     parse_key_update,
     parse_u16_list,
@@ -413,6 +414,7 @@ class Handshake13:
             conn.resumed = True
             conn.peer_chain = list(self.psk_ticket.peer_chain)
             conn.peer_certificate = leaf_certificate(conn.peer_chain)
+            conn.ocsp_staple = self.psk_ticket.ocsp_staple
         self.schedule.enter_handshake(shared)
         self.c_hs, self.s_hs = self.schedule.handshake_traffic(self.transcript.digest())
         conn.secrets = self.schedule.secrets
@@ -582,14 +584,22 @@ class Handshake13:
             raise decode_error("server sent an empty certificate list")
         if len(cert.entries) > self.conn.config.max_chain_length:
             raise TLSError(AlertDescription.bad_certificate, "certificate chain too long")
-        for entry in cert.entries:
-            for code, _ in entry.extensions:
+        staple: bytes | None = None
+        for index, entry in enumerate(cert.entries):
+            for code, body in entry.extensions:
                 if code not in ALLOWED_CERT_ENTRY:
                     raise illegal(f"extension {code} not allowed in CertificateEntry")
                 if code not in self.offer_types():
                     raise TLSError(
                         AlertDescription.unsupported_extension, "unsolicited certificate extension"
                     )
+                if code == Ext.status_request:
+                    # RFC 8446 4.4.2.1: a CertificateStatus for the entry's certificate.
+                    # Checked in every entry; only the leaf's is kept (an intermediate's
+                    # is allowed and ignored, as BoringSSL and OpenSSL do).
+                    response = parse_certificate_status(body)
+                    if index == 0:
+                        staple = response
         chain = [e.cert_data for e in cert.entries]
         try:
             leaf = parse_certificate(chain[0])
@@ -599,6 +609,8 @@ class Handshake13:
             ) from None
         self.conn.peer_chain = chain
         self.conn.peer_certificate = leaf
+        if staple is not None:
+            self.conn.ocsp_staple = staple
         verifier = self.conn.config.verify_certificate
         if verifier is not None:
             verifier(chain)
@@ -713,6 +725,7 @@ class Handshake13:
             alpn=self.conn.alpn,
             extensions=nst.extensions,
             peer_chain=list(self.conn.peer_chain),
+            ocsp_staple=self.conn.ocsp_staple,
         )
         tickets = self.conn.tickets
         tickets.append(ticket)

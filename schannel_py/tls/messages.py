@@ -148,6 +148,33 @@ def find_ext(exts: Extensions, code: int) -> bytes | None:
     return None
 
 
+# --- OCSP stapling (RFC 6066 section 8) ---------------------------------------
+
+#: CertificateStatusType ocsp (RFC 6066 section 8); the only type there is.
+STATUS_TYPE_OCSP = 1
+#: The body of the status_request a client sends: status_type ocsp, an empty
+#: responder_id_list and empty request_extensions (RFC 6066 section 8).
+STATUS_REQUEST_OCSP = b"\x01\x00\x00\x00\x00"
+
+
+def parse_certificate_status(body: bytes) -> bytes:
+    """The OCSPResponse (DER) of a CertificateStatus structure: the body of the TLS 1.2
+    CertificateStatus message and of a TLS 1.3 CertificateEntry's status_request
+    (RFC 8446 section 4.4.2.1).
+
+    ``status_type`` must be ocsp and ``OCSPResponse<1..2^24-1>`` must fill the rest:
+    anything else is decode_error, as OpenSSL and BoringSSL answer (a status type
+    other than ocsp included: it is a value out of the range this structure
+    defines).  The response itself is not parsed here: the certificate check does.
+    """
+    r = Reader(body)
+    if r.uint8() != STATUS_TYPE_OCSP:
+        raise decode_error("CertificateStatus: status_type is not ocsp")
+    response = r.vector(3, 1)
+    r.expect_end("CertificateStatus")
+    return response
+
+
 # --- ClientHello --------------------------------------------------------------
 
 

@@ -70,6 +70,10 @@ class HandshakeResult(NamedTuple):
     session12: Session12 | None
     #: 0 for the connection's first handshake, n for its n-th TLS 1.2 renegotiation.
     renegotiation: int = 0
+    #: The OCSPResponse (DER) the server stapled for ``peer_chain``'s leaf when
+    #: ClientConfig.ocsp_stapling asked for one; on a resumption, the one kept with
+    #: the session; else None.
+    ocsp_staple: bytes | None = None
 
     @property
     def cipher_suite(self) -> int:

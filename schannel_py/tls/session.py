@@ -23,6 +23,8 @@ class Ticket13:
     alpn: bytes | None
     extensions: Extensions = field(default_factory=list)
     peer_chain: list[bytes] = field(default_factory=list)
+    #: The OCSP response stapled to peer_chain's leaf, if any (reported on resumption).
+    ocsp_staple: bytes | None = None
 
     def usable_at(self, now: float) -> bool:
         """Within the lifetime the server gave (RFC 8446 section 4.6.1)."""
@@ -44,6 +46,8 @@ class Session12:
     created_at: float
     peer_chain: list[bytes] = field(default_factory=list)
     alpn: bytes | None = None
+    #: The OCSP response stapled to peer_chain's leaf, if any (reported on resumption).
+    ocsp_staple: bytes | None = None
 
 
 #: hashlib constructors by name (hashlib.new goes through a Python-level lookup).

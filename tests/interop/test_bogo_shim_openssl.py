@@ -17,6 +17,7 @@ s_server's own no-context value.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
@@ -32,6 +33,7 @@ from tests.support.bogo_runner import (
     PING_ECHO,
     Leg,
     ShimResult,
+    assert_failure,
     assert_success,
     client_hello_extensions,
     echo_then_eof,
@@ -386,3 +388,32 @@ def test_accepted_hello_request_shows_in_the_server_trace(pki: peers.ServerPki, 
     (leg,) = legs
     assert client_hellos(leg) == 2
     assert PING_ECHO in leg.output()
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("version", ["1.3", "1.2"])
+def test_ocsp_stapling_flags(pki: peers.ServerPki, tmp_path: Path, version: str) -> None:
+    """OCSPStapling-Client-*: -enable-ocsp-stapling asks (a revocation flag on the
+    credential), s_server -status_file staples, and -expect-ocsp-response finds the bytes as
+    the certificate's property 70, on the resumed connection too."""
+    staple = bytes.fromhex("30030a0101")  # an OCSPResponse: malformedRequest
+    (tmp_path / "staple.der").write_bytes(staple)
+    flags = ["-enable-ocsp-stapling", "-expect-ocsp-response", base64.b64encode(staple).decode()]
+    legs: list[Leg] = []
+    with openssl_server(pki, version, ["-status_file", str(tmp_path / "staple.der")]) as srv:
+        result = run_shim(
+            [*flags, "-resume-count", "1"], relay(srv, echo_then_eof, legs), connections=2
+        )
+    assert_success(result)
+
+
+@pytest.mark.interop
+def test_ocsp_response_mismatch_fails(pki: peers.ServerPki, tmp_path: Path) -> None:
+    """-expect-ocsp-response with other bytes than the staple: :OCSP_RESPONSE_MISMATCH:."""
+    (tmp_path / "staple.der").write_bytes(bytes.fromhex("30030a0101"))
+    flags = ["-enable-ocsp-stapling", "-expect-ocsp-response"]
+    flags.append(base64.b64encode(bytes.fromhex("30030a0102")).decode())
+    legs: list[Leg] = []
+    with openssl_server(pki, "1.3", ["-status_file", str(tmp_path / "staple.der")]) as srv:
+        result = run_shim(flags, relay(srv, lambda leg: leg.wait(rb"CIPHER is"), legs))
+    assert_failure(result, ":OCSP_RESPONSE_MISMATCH:")

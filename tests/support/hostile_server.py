@@ -120,6 +120,11 @@ def u16(v: int) -> bytes:
     return v.to_bytes(2, "big")
 
 
+def certificate_status(response: bytes, status_type: int = 1) -> bytes:
+    """A CertificateStatus structure: status_type (1 = ocsp), OCSPResponse<1..2^24-1>."""
+    return bytes([status_type]) + len(response).to_bytes(3, "big") + response
+
+
 # --- identities ------------------------------------------------------------------------------
 
 
@@ -278,9 +283,20 @@ class Server13:
     def encrypted_extensions(self, exts: Exts = ()) -> bytes:  # type: ignore[assignment]
         return self.add(handshake_message(HT.encrypted_extensions, ext_block(list(exts))))
 
-    def certificate(self, chain: list[bytes] | None = None, context: bytes = b"") -> bytes:
+    def certificate(
+        self,
+        chain: list[bytes] | None = None,
+        context: bytes = b"",
+        entry_extensions: list[Exts] | None = None,
+    ) -> bytes:
+        """The server's Certificate; ``entry_extensions[i]`` goes into entry i (e.g. a
+        stapled OCSP response: ``[(Ext.status_request, certificate_status(der))]``)."""
         chain = self.ident.chain if chain is None else chain
-        entries = [CertificateEntry(c, []) for c in chain]
+        extras = list(entry_extensions or [])
+        entries = [
+            CertificateEntry(c, list(extras[i]) if i < len(extras) else [])
+            for i, c in enumerate(chain)
+        ]
         return self.add(Certificate13(context, entries).encode())
 
     def certificate_verify(
@@ -415,6 +431,15 @@ class Server12:
             for c in chain:
                 lst.vector(3, c)
         return self.add(handshake_message(HT.certificate, w.getvalue()))
+
+    def certificate_status(self, response: bytes = b"", *, body: bytes | None = None) -> bytes:
+        """A CertificateStatus message (RFC 6066 section 8) stapling ``response``, or
+        with ``body`` as its raw (possibly malformed) body."""
+        return self.add(
+            handshake_message(
+                HT.certificate_status, certificate_status(response) if body is None else body
+            )
+        )
 
     def server_key_exchange(
         self,
