@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING
 from .. import constants as C
 from .. import crypt32
 from ..constants import SecStatus
+from ..crypt32.revocation import RevocationParams, Scope
 from ..tls.alerts import AlertDescription, TLSError
+from .credentials import REVOCATION_CHECK_FLAGS
 
 if TYPE_CHECKING:
     from .context import Context
@@ -25,15 +27,50 @@ if TYPE_CHECKING:
 log = logging.getLogger("schannel_py.sspi.context")
 
 
-def validator(ctx: Context, target: str | None, manual: bool) -> Callable[[list[bytes]], None]:
-    """The certificate check ISC runs when the server's Certificate arrives:
-    the package's validation (unless manual), then the application's callback."""
+#: The SCH_CRED_REVOCATION_CHECK_* flags and the scope each stands for.
+REVOCATION_SCOPES: dict[int, Scope] = {
+    C.SCH_CRED_REVOCATION_CHECK_END_CERT: "end",
+    C.SCH_CRED_REVOCATION_CHECK_CHAIN: "chain",
+    C.SCH_CRED_REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT: "chain_exclude_root",
+}
 
-    def check(chain: list[bytes]) -> None:
+
+def revocation_params(flags: int) -> RevocationParams | None:
+    """The revocation check a credential's dwFlags ask for; None: no check at all.
+
+    AcquireCredentialsHandle refuses two CHECK flags at once, so at most one is set."""
+    scope = REVOCATION_SCOPES.get(flags & REVOCATION_CHECK_FLAGS)
+    if scope is None:
+        return None
+    return RevocationParams(scope, cache_only=bool(flags & C.SCH_CRED_REVOCATION_CHECK_CACHE_ONLY))
+
+
+def validator(ctx: Context, target: str | None, manual: bool) -> Callable[..., None]:
+    """The certificate check ISC runs when the server's Certificate arrives:
+    the package's validation (unless manual), then the application's callback.
+
+    ``staple`` is the server's stapled OCSP response for the leaf, if any."""
+
+    def check(chain: list[bytes], staple: bytes | None = None) -> None:
         if not manual:
             now = datetime.datetime.fromtimestamp(ctx.client.now(), datetime.timezone.utc)
-            check_name = not (ctx.cred.flags & C.SCH_CRED_NO_SERVERNAME_CHECK)
-            status = crypt32.verify_server_chain(chain, target, now, check_name=check_name)
+            flags = ctx.cred.flags
+            check_name = not (flags & C.SCH_CRED_NO_SERVERNAME_CHECK)
+            if not flags & REVOCATION_CHECK_FLAGS:  # the common case: no revocation work
+                status = crypt32.verify_server_chain(chain, target, now, check_name=check_name)
+            else:
+                events = ctx.revocation_events = []
+                status = crypt32.verify_server_chain(
+                    chain,
+                    target,
+                    now,
+                    check_name=check_name,
+                    revocation=revocation_params(flags),
+                    ignore_offline=bool(flags & C.SCH_CRED_IGNORE_REVOCATION_OFFLINE),
+                    ignore_no_check=bool(flags & C.SCH_CRED_IGNORE_NO_REVOCATION_CHECK),
+                    staple=staple,
+                    events=events,
+                )
             if status != C.SEC_E_OK:
                 ctx.validation_error = SecStatus(status)
                 raise TLSError(
