@@ -30,7 +30,8 @@ if it were absent.  The certificate's status is then one of:
 
 * ``"revoked"``: a verified source lists it;
 * ``"good"``: a verified source vouches for it, or it is a self-signed root
-  with no revocation information at all (roots are trusted, not checked);
+  naming no revocation source (then nothing, not even the cache, is consulted:
+  roots are trusted, not checked);
 * ``"no_check"``: it names no source at all (no CDP, no OCSP URL) and nothing
   is cached or stapled for it, or a responder answered "unknown" and nothing
   else answered (CRYPT_E_NO_REVOCATION_CHECK, CERT_TRUST_REVOCATION_STATUS_UNKNOWN);
@@ -299,7 +300,10 @@ class _Checker:
             if verdict.status in ("good", "revoked"):
                 self.note(cert, "ocsp", url, verdict.status, True, verdict.reason)
                 return verdict.status
-        for cached in _cached_crls(issuer, now):
+        cached_crls = _cached_crls(issuer, now)
+        if cert is issuer:  # a root: only the CRLs its own distribution points name
+            cached_crls = [c for c in cached_crls if c.url in crl_urls(cert)]
+        for cached in cached_crls:
             crl_verdict = evaluate_crl(cached.crl, cert, issuer, now)
             if crl_verdict.status in ("good", "revoked"):
                 self.note(cert, "crl", cached.url, crl_verdict.status, True, crl_verdict.reason)
@@ -427,10 +431,11 @@ def check_path(
                 checker.note(cert, "none", None, "no source", False, "issuer not found")
                 statuses[i] = "no_check"
                 continue
-            status = checker.check(cert, issuer, staple if i == 0 and staple else None)
-            if root and status == "no_check" and not ocsp_urls(cert) and not crl_urls(cert):
-                status = "good"  # a root names no revocation source: nothing to check
-            statuses[i] = status
+            if root and not ocsp_urls(cert) and not crl_urls(cert):
+                checker.note(cert, "none", None, "good", False, "a root without revocation sources")
+                statuses[i] = "good"
+                continue
+            statuses[i] = checker.check(cert, issuer, staple if i == 0 and staple else None)
     except Exception as e:
         sink.append(RevocationEvent("?", "none", None, "offline", False, f"{type(e).__name__}"))
         for i in range(len(path)):
