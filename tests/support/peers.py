@@ -704,7 +704,8 @@ class OpenSSLOcspResponder(_ProcessServer):
     written to its index (a certificate it does not list is "unknown");
     ``signer`` signs the responses (the issuing CA, or a delegated responder
     with the OCSP-signing EKU); ``ca`` is the issuing CA.  :attr:`url` is the
-    responder's URL.
+    responder's URL; pass ``port`` (e.g. from :func:`free_port`) to know it before
+    issuing certificates that name it.
     """
 
     name = "openssl ocsp"
@@ -717,6 +718,7 @@ class OpenSSLOcspResponder(_ProcessServer):
         signer: certgen.Issued | None = None,
         next_update_minutes: int = 60,
         host: str = "127.0.0.1",
+        port: int = 0,
         startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
         stop_timeout: float = DEFAULT_STOP_TIMEOUT,
     ) -> None:
@@ -747,7 +749,7 @@ class OpenSSLOcspResponder(_ProcessServer):
         inner += ["-port", str(_OCSP_INNER_PORT), "-CA", os.fspath(d / "ca.pem")]
         inner += ["-rsigner", os.fspath(d / "signer.pem"), "-rkey", os.fspath(d / "signer-key.pem")]
         inner += ["-nmin", str(next_update_minutes), "-ignore_err"]
-        listener = socket.create_server((self.host, 0), family=_family(self.host))
+        listener = socket.create_server((self.host, port), family=_family(self.host))
         try:
             self.port = listener.getsockname()[1]
             argv = [*prefix, "--", sys.executable, "-c", _NETNS_RELAY, str(listener.fileno())]
