@@ -244,3 +244,41 @@ def test_manual_validation_checks_nothing_in_isc(repo: HttpRepo, tmp_path: Path)
     flags = sc.SCH_CRED_MANUAL_CRED_VALIDATION | CHECK_CHAIN
     assert handshake(pki, tmp_path, flags)[0] == sc.SEC_E_OK
     assert repo.requests == []
+
+
+# --- the CLI and the trace ---------------------------------------------------------------------
+
+
+def test_cli_connect_revocation_shows_the_checks(
+    repo: HttpRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from schannel_py import cli
+
+    pki = crl_pki(repo, revoked_leaf=True)
+    trust(pki)
+    paths = pki.leaf.write(tmp_path)
+    with peers.OpenSSLServer(paths.cert, paths.key, chain_file=paths.chain) as server:
+        target = f"127.0.0.1:{server.port}"
+        args = ["connect", target, "--servername", "localhost", "--revocation", "chain"]
+        assert cli.main(args) == 1
+        out, err = capsys.readouterr()
+        assert "CRYPT_E_REVOKED" in err
+        assert f"crl {repo.url('/leaf.crl')} -> revoked (network)" in out
+        # The next run answers from the cache; --trace logs the checks too.
+        assert cli.main([*args, "--trace"]) == 1
+        out, _ = capsys.readouterr()
+        assert f"crl {repo.url('/leaf.crl')} -> revoked (cache)" in out
+    cert, key, chain = _files(make_rev_pki(), tmp_path / "nocdp")
+    with peers.OpenSSLServer(cert, key, chain_file=chain) as server:
+        target = f"127.0.0.1:{server.port}"
+        args = ["connect", target, "--servername", "localhost", "--revocation", "end"]
+        assert cli.main(args) == 1
+        assert "CRYPT_E_NO_REVOCATION_CHECK" in capsys.readouterr().err
+        assert cli.main([*args, "--ignore-no-check"]) == 0
+        assert "-> no source" in capsys.readouterr().out
+
+
+def _files(pki: RevPki, directory: Path) -> tuple[Path, Path, Path]:
+    trust(pki)
+    paths = pki.leaf.write(directory)
+    return paths.cert, paths.key, paths.chain
