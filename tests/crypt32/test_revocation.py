@@ -1,7 +1,7 @@
 """The revocation engine (crypt32/revocation.py, ocsp.py, crl.py, fetch.py) against a real
 HTTP repository on 127.0.0.1, through verify_server_chain (ISC's check) and the chain engine.
 
-The rows of REVOCATION.md that need a TLS server are in
+The rows of the revocation evidence (issue 22) that need a TLS server are in
 tests/interop/test_interop_revocation.py; here each source and each failure is
 checked with certificates, CRLs and OCSP responses made for the test.
 """
@@ -89,7 +89,7 @@ def verify(
     )
 
 
-# --- the rows of REVOCATION.md, at the engine ------------------------------------------------
+# --- the rows of the revocation evidence (issue 22), at the engine ------------------------------------------------
 
 
 def test_revoked_leaf_by_crl(repo: HttpRepo) -> None:
@@ -199,7 +199,7 @@ def test_no_check_requested_fetches_nothing(repo: HttpRepo) -> None:
 
 
 def test_cache_only_with_nothing_cached() -> None:
-    # Sources named but not fetched: offline; no source at all: no check (REVOCATION.md, weak).
+    # Sources named but not fetched: offline; no source at all: no check (the revocation evidence (issue 22), weak).
     named = make_rev_pki(leaf_crl=[closed_url()], inter_crl=[closed_url()])
     assert verify(named, cache_only=True) == C.CRYPT_E_REVOCATION_OFFLINE
     assert verify(make_rev_pki(), cache_only=True) == C.CRYPT_E_NO_REVOCATION_CHECK

@@ -1,4 +1,4 @@
-"""REVOCATION.md's table through InitializeSecurityContext, against real components on loopback:
+"""the revocation evidence (issue 22)'s table through InitializeSecurityContext, against real components on loopback:
 ``openssl s_server`` serving a PKI whose certificates name CRLs on a small HTTP server
 (tests/support/revocation.py) or a real ``openssl ocsp`` responder (in a loopback-only
 network namespace), and a closed port for "offline".
@@ -79,7 +79,7 @@ def handshake(
 pytestmark = [pytest.mark.interop, pytest.mark.usefixtures("isolated_stores")]
 
 
-# --- REVOCATION.md, row by row ---------------------------------------------------------------
+# --- the revocation evidence (issue 22), row by row ---------------------------------------------------------------
 
 
 @pytest.mark.parametrize("tls13", [True, False], ids=["tls13", "tls12"])
