@@ -26,6 +26,7 @@ from . import constants as C
 from . import crypt32, keylog
 from . import trace as T
 from .constants import SecStatus
+from .crypt32.revocation import RevocationEvent
 from .sspi import functions as F
 from .sspi import observe
 from .sspi.types import SecPkgContext_CipherInfo, SecPkgContext_ConnectionInfo
@@ -69,6 +70,7 @@ class Printer:
     def __init__(self, stream_ref: list[SChannelStream], out: TextIO | None = None) -> None:
         self.stream_ref = stream_ref
         self.pending: list[observe.Message] = []
+        self.checks: list[RevocationEvent] = []
         self.out: TextIO = out or sys.stdout
 
     def watching(self) -> observe.Registration:
@@ -81,6 +83,7 @@ class Printer:
         ctx = self.stream_ref[0].ctx
         if call.context == (ctx.dwLower, ctx.dwUpper):
             self.pending.extend(call.messages)
+            self.checks.extend(call.revocation)
 
     def __call__(self, event: str, details: dict[str, object]) -> None:
         write = self.out.write
@@ -100,7 +103,10 @@ class Printer:
     def messages(self) -> None:
         """Print the handshake messages observed since the last call."""
         pending, self.pending = self.pending, []
+        checks, self.checks = self.checks, []
         write = self.out.write
+        for check in checks:
+            write(f"    {T.revocation_line(check)}\n")
         for m in pending:
             name, size = m.name, len(m.data)
             if m.direction == "out":
@@ -222,6 +228,14 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+#: ``connect --revocation``: the SCH_CRED_REVOCATION_CHECK_* flag of each choice.
+REVOCATION_FLAGS = {
+    "end": C.SCH_CRED_REVOCATION_CHECK_END_CERT,
+    "chain": C.SCH_CRED_REVOCATION_CHECK_CHAIN,
+    "chain-exclude-root": C.SCH_CRED_REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT,
+}
+
+
 def connect_cmd(args: argparse.Namespace) -> int:
     host, _, port_text = args.target.rpartition(":")
     if not host or not port_text.isdigit():
@@ -230,6 +244,11 @@ def connect_cmd(args: argparse.Namespace) -> int:
         port = int(port_text)
     host = host.strip("[]")
     flags = C.SCH_CRED_MANUAL_CRED_VALIDATION if args.insecure else 0
+    flags |= REVOCATION_FLAGS.get(args.revocation or "", 0)
+    if args.ignore_offline:
+        flags |= C.SCH_CRED_IGNORE_REVOCATION_OFFLINE
+    if args.ignore_no_check:
+        flags |= C.SCH_CRED_IGNORE_NO_REVOCATION_CHECK
     cred = acquire_default_credential(flags)
     ref: list[SChannelStream] = []
     tracer = None  # --trace: the structured trace (installed by main) replaces the Printer
@@ -241,6 +260,13 @@ def connect_cmd(args: argparse.Namespace) -> int:
     alpn = [args.alpn.encode()] if args.alpn else None
     stream = SChannelStream(sock, args.servername or host, cred, alpn=alpn, tracer=tracer)
     ref.append(stream)
+
+    def print_checks(call: observe.SspiCall) -> None:
+        for event in call.revocation:
+            print(T.revocation_line(event))
+
+    # --trace logs the checks itself; otherwise they are printed as they happen.
+    checks = observe.add_observer(print_checks) if args.revocation and not args.trace else None
     try:
         stream.handshake()
         print(f"handshake complete: {describe_connection(stream)}")
@@ -261,6 +287,8 @@ def connect_cmd(args: argparse.Namespace) -> int:
         print(f"failed: {e}", file=sys.stderr)
         return 1
     finally:
+        if checks is not None:
+            checks()
         stream.close()
         sock.close()
         F.FreeCredentialsHandle(cred)
@@ -285,6 +313,21 @@ def main(argv: list[str] | None = None) -> int:
         "--insecure", action="store_true", help="skip server certificate validation"
     )
     p_conn.add_argument("--servername", help="target name (SNI and name check); default HOST")
+    p_conn.add_argument(
+        "--revocation",
+        choices=sorted(REVOCATION_FLAGS),
+        help="check revocation (SCH_CRED_REVOCATION_CHECK_END_CERT / _CHAIN / _CHAIN_EXCLUDE_ROOT)",
+    )
+    p_conn.add_argument(
+        "--ignore-offline",
+        action="store_true",
+        help="SCH_CRED_IGNORE_REVOCATION_OFFLINE: an unreachable CRL/OCSP server is not an error",
+    )
+    p_conn.add_argument(
+        "--ignore-no-check",
+        action="store_true",
+        help="SCH_CRED_IGNORE_NO_REVOCATION_CHECK: a certificate without revocation information passes",
+    )
     p_conn.add_argument(
         "--send", help="send this text (backslash escapes allowed) and print the reply"
     )

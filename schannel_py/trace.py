@@ -25,6 +25,7 @@ Two loggers, both at ``DEBUG``:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import sys
 import threading
@@ -34,6 +35,7 @@ from typing import Any, TextIO
 
 from . import constants as C
 from .constants import SecStatus
+from .crypt32.revocation import RevocationEvent
 from .sspi import observe
 from .tls.alerts import alert_name
 from .tls.codec import Reader
@@ -457,6 +459,24 @@ def _log_progress(call: observe.SspiCall) -> None:
         )
 
 
+def revocation_line(event: RevocationEvent) -> str:
+    """One revocation check, for people: certificate, source and URL, result, where from."""
+    if event.from_cache:
+        where = "cache"
+    elif event.source == "staple":
+        where = "handshake"
+    elif event.url and event.result != "skipped":
+        where = "network"
+    else:
+        where = "not fetched"
+    url = f" {event.url}" if event.url else ""
+    detail = f": {event.detail}" if event.detail else ""
+    return (
+        f"revocation check [{event.subject}] {event.source}{url} -> {event.result} "
+        f"({where}){detail}"
+    )
+
+
 def _short(value: str, limit: int = 60) -> str:
     return value if len(value) <= limit else value[: limit - 3] + "..."
 
@@ -503,6 +523,11 @@ def _observe(call: observe.SspiCall) -> None:
             }
         },
     )
+    for event in call.revocation:
+        sspi_log.debug(
+            "    " + revocation_line(event),
+            extra={"sspi": {"event": "revocation", **dataclasses.asdict(event)}},
+        )
     if not tls_log.isEnabledFor(logging.DEBUG):
         return
     if call.received:

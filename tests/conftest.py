@@ -115,6 +115,18 @@ def isolated_my_store(
     return directory
 
 
+@pytest.fixture(autouse=True)
+def fresh_revocation_state() -> Iterator[None]:
+    """An empty revocation cache, the HTTP fetcher and the default timeout, before and after."""
+    from schannel_py import crypt32
+
+    crypt32.clear_revocation_cache()
+    yield
+    crypt32.clear_revocation_cache()
+    crypt32.set_fetcher(None)
+    crypt32.set_default_timeout(None)
+
+
 @pytest.fixture
 def isolated_stores(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Empty in-process system stores and no env root file, before and after the test."""

@@ -22,6 +22,11 @@ with its PEM/DER private key (RSA 2048+, ECDSA P-256/P-384, Ed25519);
 :func:`find_client_certificate` and :func:`client_chain` pick a client
 certificate for a server's CA list and build the chain it sends
 (see :mod:`schannel_py.crypt32.client`).
+
+Revocation (CRLs and OCSP, for the SCH_CRED_REVOCATION_* and
+CERT_CHAIN_REVOCATION_* flags) is :mod:`schannel_py.crypt32.revocation`:
+:func:`set_fetcher` replaces the HTTP retrieval (:func:`offline_fetcher` never
+connects), :func:`preload_crl` / :func:`preload_ocsp_response` prime its cache.
 """
 
 from __future__ import annotations
@@ -79,6 +84,7 @@ from .encoding import (
     CryptStringToBinaryA,
     CryptStringToBinaryW,
 )
+from .fetch import FetchError, FetchRequest, offline_fetcher, set_default_timeout, set_fetcher
 from .mystore import load_my_directory, my_store_directory
 from .names import (
     CertGetNameString,
@@ -99,6 +105,8 @@ from .properties import (
     CertSetCertificateContextProperty,
 )
 from .query import CryptQueryObject
+from .revocation import RevocationEvent, RevocationParams, preload_crl, preload_ocsp_response
+from .revocation import clear_cache as clear_revocation_cache
 from .store import (
     HCERTSTORE,
     CertAddCertificateContextToStore,
@@ -210,4 +218,14 @@ __all__ = [
     "root_certificates_der",
     "status_to_alert",
     "verify_server_chain",
+    "FetchError",
+    "FetchRequest",
+    "RevocationEvent",
+    "RevocationParams",
+    "clear_revocation_cache",
+    "offline_fetcher",
+    "preload_crl",
+    "preload_ocsp_response",
+    "set_default_timeout",
+    "set_fetcher",
 ]

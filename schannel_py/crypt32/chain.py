@@ -16,9 +16,14 @@ that store's self-signed certificates (any of its certificates with
 trusted there.  Issuers are looked for in ``hAdditionalStore``, the engine's
 additional stores, the "CA" store and the engine's root store.
 
-Revocation is not checked: the CERT_CHAIN_REVOCATION_* flags are accepted
-and have no effect, so IS_REVOKED, REVOCATION_STATUS_UNKNOWN and
-IS_OFFLINE_REVOCATION are never set.
+Revocation: with a CERT_CHAIN_REVOCATION_CHECK_* flag the path is checked by
+:mod:`schannel_py.crypt32.revocation`, the engine ISC uses (the leaf's
+CERT_OCSP_RESPONSE_PROP_ID is its staple, ``dwUrlRetrievalTimeout`` the
+per-URL timeout, CERT_CHAIN_REVOCATION_CHECK_CACHE_ONLY stays off the
+network): a revoked certificate gets CERT_TRUST_IS_REVOKED, one whose status
+is unknown CERT_TRUST_REVOCATION_STATUS_UNKNOWN, plus
+CERT_TRUST_IS_OFFLINE_REVOCATION when its sources were unreachable
+(docs/windows-behaviour.md section 9).  Without such a flag nothing is checked.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ from schannel_py.constants import (
     TRUST_E_EXPLICIT_DISTRUST,
 )
 
+from . import revocation as _rev
 from . import verify as _v
 from ._lasterror import SetLastError
 from .constants import (
@@ -58,16 +64,24 @@ from .constants import (
     CERT_CHAIN_POLICY_BASE,
     CERT_CHAIN_POLICY_BASIC_CONSTRAINTS,
     CERT_CHAIN_POLICY_IGNORE_ALL_REV_UNKNOWN_FLAGS,
+    CERT_CHAIN_POLICY_IGNORE_CA_REV_UNKNOWN_FLAG,
+    CERT_CHAIN_POLICY_IGNORE_END_REV_UNKNOWN_FLAG,
     CERT_CHAIN_POLICY_IGNORE_INVALID_BASIC_CONSTRAINTS_FLAG,
     CERT_CHAIN_POLICY_IGNORE_INVALID_NAME_FLAG,
     CERT_CHAIN_POLICY_IGNORE_INVALID_POLICY_FLAG,
     CERT_CHAIN_POLICY_IGNORE_NOT_SUPPORTED_CRITICAL_EXT_FLAG,
     CERT_CHAIN_POLICY_IGNORE_NOT_TIME_VALID_FLAG,
+    CERT_CHAIN_POLICY_IGNORE_ROOT_REV_UNKNOWN_FLAG,
     CERT_CHAIN_POLICY_IGNORE_WRONG_USAGE_FLAG,
     CERT_CHAIN_POLICY_SSL,
+    CERT_CHAIN_REVOCATION_CHECK_CACHE_ONLY,
+    CERT_CHAIN_REVOCATION_CHECK_CHAIN,
+    CERT_CHAIN_REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT,
+    CERT_CHAIN_REVOCATION_CHECK_END_CERT,
     CERT_E_CRITICAL,
     CERT_E_INVALID_NAME,
     CERT_E_INVALID_POLICY,
+    CERT_OCSP_RESPONSE_PROP_ID,
     CERT_TRUST_HAS_EXACT_MATCH_ISSUER,
     CERT_TRUST_HAS_EXCLUDED_NAME_CONSTRAINT,
     CERT_TRUST_HAS_KEY_MATCH_ISSUER,
@@ -871,10 +885,56 @@ def _get_chain(
             candidates += _store_ders(store)
     candidates += engine_others + _v._ca_store_ders()
     outcome, anchored = _assess(leaf_der, candidates, snap, when, _usage_checker(*usage))
+    revocation = _revocation_params(dwFlags, pChainPara)
+    if revocation is not None:
+        _check_revocation(outcome, revocation, when, pCertContext)
     context = _context_for(outcome, anchored, exclusive, snap, pCertContext, hAdditionalStore)
     if ppChainContext is not None:
         ppChainContext.value = context
     return True
+
+
+#: Revocation scope of each CERT_CHAIN_REVOCATION_CHECK_* flag, the widest first.
+_REVOCATION_SCOPES: tuple[tuple[int, _rev.Scope], ...] = (
+    (CERT_CHAIN_REVOCATION_CHECK_CHAIN, "chain"),
+    (CERT_CHAIN_REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT, "chain_exclude_root"),
+    (CERT_CHAIN_REVOCATION_CHECK_END_CERT, "end"),
+)
+
+#: The trust bits of each revocation verdict.
+_REVOCATION_BITS: dict[str, int] = {
+    "revoked": CERT_TRUST_IS_REVOKED,
+    "no_check": CERT_TRUST_REVOCATION_STATUS_UNKNOWN,
+    "offline": CERT_TRUST_REVOCATION_STATUS_UNKNOWN | CERT_TRUST_IS_OFFLINE_REVOCATION,
+}
+
+
+def _revocation_params(flags: int, para: CERT_CHAIN_PARA) -> _rev.RevocationParams | None:
+    scope = next((name for bit, name in _REVOCATION_SCOPES if flags & bit), None)
+    if scope is None:
+        return None
+    timeout_ms = para.dwUrlRetrievalTimeout if para.cbSize >= 24 else 0
+    timeout = timeout_ms / 1000 if _is_int(timeout_ms) and timeout_ms > 0 else None
+    return _rev.RevocationParams(
+        scope, cache_only=bool(flags & CERT_CHAIN_REVOCATION_CHECK_CACHE_ONLY), timeout=timeout
+    )
+
+
+def _check_revocation(
+    outcome: _Outcome,
+    params: _rev.RevocationParams,
+    when: datetime.datetime,
+    leaf_ctx: CERT_CONTEXT,
+) -> None:
+    """Add the revocation bits of each element of the chosen path."""
+    staple = leaf_ctx._props.get(CERT_OCSP_RESPONSE_PROP_ID)
+    if isinstance(staple, (bytearray, memoryview)):
+        staple = bytes(staple)
+    verdicts = _rev.check_path(
+        outcome.path, params, when, staple if isinstance(staple, bytes) else None
+    )
+    for i, verdict in enumerate(verdicts):
+        outcome.errors[i] |= _REVOCATION_BITS.get(verdict, 0)
 
 
 def _context_for(
@@ -949,12 +1009,49 @@ _NAME_CONSTRAINT_BITS = (
 )
 
 
-def _find(context: CERT_CHAIN_CONTEXT, bits: int) -> tuple[int, int]:
+_REV_UNKNOWN = CERT_TRUST_REVOCATION_STATUS_UNKNOWN | CERT_TRUST_IS_OFFLINE_REVOCATION
+
+
+def _find(
+    context: CERT_CHAIN_CONTEXT,
+    bits: int,
+    skip: frozenset[tuple[int, int]] = frozenset(),
+) -> tuple[int, int]:
     for i, simple in enumerate(context.rgpChain):
         for j, element in enumerate(simple.rgpElement):
-            if element.TrustStatus.dwErrorStatus & bits:
+            if element.TrustStatus.dwErrorStatus & bits & ~(_REV_UNKNOWN if (i, j) in skip else 0):
                 return i, j
     return -1, -1
+
+
+def _without_ignored_unknowns(
+    chain: CERT_CHAIN_CONTEXT, errors: int, flags: int
+) -> tuple[int, frozenset[tuple[int, int]]]:
+    """The chain's error bits without the revocation-unknown bits of the elements the
+    CERT_CHAIN_POLICY_IGNORE_{END,CA,ROOT}_REV_UNKNOWN flags cover, and those elements."""
+    skip: set[tuple[int, int]] = set()
+    kept = 0
+    for i, simple in enumerate(chain.rgpChain):
+        last = len(simple.rgpElement) - 1
+        for j, element in enumerate(simple.rgpElement):
+            ctx = element.pCertContext
+            is_root = (
+                j == last
+                and j > 0
+                and isinstance(ctx, CERT_CONTEXT)
+                and _self_signed(ctx.certificate)
+            )
+            if j == 0:
+                flag = CERT_CHAIN_POLICY_IGNORE_END_REV_UNKNOWN_FLAG
+            elif is_root:
+                flag = CERT_CHAIN_POLICY_IGNORE_ROOT_REV_UNKNOWN_FLAG
+            else:
+                flag = CERT_CHAIN_POLICY_IGNORE_CA_REV_UNKNOWN_FLAG
+            if flags & flag:
+                skip.add((i, j))
+            else:
+                kept |= element.TrustStatus.dwErrorStatus & _REV_UNKNOWN
+    return (errors & ~_REV_UNKNOWN) | kept, frozenset(skip)
 
 
 def CertVerifyCertificateChainPolicy(
@@ -1024,9 +1121,10 @@ def _verify_policy(oid: Any, chain: Any, para: Any, status: Any) -> bool:
     def ignored(base_flag: int, ssl_flag: int = 0) -> bool:
         return bool(flags & base_flag) or bool(ssl and checks & ssl_flag)
 
-    rev_ignored = ignored(
-        CERT_CHAIN_POLICY_IGNORE_ALL_REV_UNKNOWN_FLAGS, SECURITY_FLAG_IGNORE_REVOCATION
-    )
+    rev_ignored = ignored(0, SECURITY_FLAG_IGNORE_REVOCATION)
+    skip = frozenset[tuple[int, int]]()
+    if not rev_ignored and flags & CERT_CHAIN_POLICY_IGNORE_ALL_REV_UNKNOWN_FLAGS:
+        errors, skip = _without_ignored_unknowns(chain, errors, flags)
     rules: list[tuple[int, int, bool]] = [
         (CERT_TRUST_IS_NOT_SIGNATURE_VALID, TRUST_E_CERT_SIGNATURE, False),
     ]
@@ -1060,7 +1158,7 @@ def _verify_policy(oid: Any, chain: Any, para: Any, status: Any) -> bool:
                 False,
             )
         )
-    _set(status, chain, errors, rules)
+    _set(status, chain, errors, rules, skip)
     if status.dwError != NO_ERROR or not ssl or extra is None:
         return True
     name = extra.pwszServerName
@@ -1093,6 +1191,7 @@ def _set(
     chain: CERT_CHAIN_CONTEXT,
     errors: int,
     rules: list[tuple[int, int, bool]],
+    skip: frozenset[tuple[int, int]] = frozenset(),
 ) -> None:
     """The first rule whose bits the chain has decides ``dwError`` and the indexes."""
     status.dwError = NO_ERROR
@@ -1105,5 +1204,5 @@ def _set(
                     _find(chain, bits)[0] if not bits & CERT_TRUST_IS_PARTIAL_CHAIN else 0
                 )
             else:
-                status.lChainIndex, status.lElementIndex = _find(chain, bits)
+                status.lChainIndex, status.lElementIndex = _find(chain, bits, skip)
             return

@@ -84,6 +84,7 @@ from schannel_py.constants import (
 )
 
 from .context import CERT_CONTEXT, _parse_der
+from .revocation import CertStatus, RevocationEvent, RevocationParams, check_path
 from .store import CertStore, _open_system, _root_base_entries, store_generation
 
 __all__ = ["name_matches", "status_to_alert", "verify_server_chain"]
@@ -107,6 +108,12 @@ def verify_server_chain(
     now: datetime.datetime,
     check_name: bool = True,
     extra_roots: CertStore | None = None,
+    *,
+    revocation: RevocationParams | None = None,
+    ignore_offline: bool = False,
+    ignore_no_check: bool = False,
+    staple: bytes | None = None,
+    events: list[RevocationEvent] | None = None,
 ) -> SecStatus:
     """Validate a server's certificate list (leaf first, DER) as SChannel would.
 
@@ -117,9 +124,19 @@ def verify_server_chain(
     checked when ``check_name`` is False or ``target_name`` is None or empty.
     Returns ``SEC_E_OK`` or a failure status (see the module docstring for the
     codes and their precedence).  Never raises.
+
+    ``revocation`` None (the default) checks no revocation at all.  Otherwise a
+    trusted path is checked by :mod:`.revocation` (``staple``: the leaf's stapled
+    OCSP response; each source consulted is appended to ``events``):
+    ``CRYPT_E_REVOKED``, else ``CRYPT_E_REVOCATION_OFFLINE`` unless
+    ``ignore_offline``, else ``CRYPT_E_NO_REVOCATION_CHECK`` unless
+    ``ignore_no_check``; the name is checked after.
     """
     try:
-        return _verify(chain, target_name, now, check_name, extra_roots)
+        return _verify(
+            chain, target_name, now, check_name, extra_roots, revocation,
+            ignore_offline, ignore_no_check, staple, events,
+        )  # fmt: skip
     except Exception:
         return SEC_E_CERT_UNKNOWN
 
@@ -144,6 +161,11 @@ def _verify(
     now: datetime.datetime,
     check_name: bool,
     extra_roots: CertStore | None,
+    revocation: RevocationParams | None = None,
+    ignore_offline: bool = False,
+    ignore_no_check: bool = False,
+    staple: bytes | None = None,
+    events: list[RevocationEvent] | None = None,
 ) -> SecStatus:
     if not isinstance(now, datetime.datetime) or isinstance(chain, (bytes, str)):
         return SEC_E_CERT_UNKNOWN
@@ -163,8 +185,26 @@ def _verify(
     status, path = select_path(snap, leaf_der, intermediates, when)
     if status != SEC_E_OK or path is None:
         return status
+    if revocation is not None:
+        verdicts = check_path(path, revocation, when, staple, events)
+        status = revocation_status(verdicts, ignore_offline, ignore_no_check)
+        if status != SEC_E_OK:
+            return status
     if check_name and target_name and not name_matches(path[0], target_name):
         return SEC_E_WRONG_PRINCIPAL
+    return SEC_E_OK
+
+
+def revocation_status(
+    verdicts: Sequence[CertStatus], ignore_offline: bool = False, ignore_no_check: bool = False
+) -> SecStatus:
+    """One status for a path's revocation verdicts: revoked first, then offline, then no check."""
+    if "revoked" in verdicts:
+        return CRYPT_E_REVOKED
+    if "offline" in verdicts and not ignore_offline:
+        return CRYPT_E_REVOCATION_OFFLINE
+    if "no_check" in verdicts and not ignore_no_check:
+        return CRYPT_E_NO_REVOCATION_CHECK
     return SEC_E_OK
 
 

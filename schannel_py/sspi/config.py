@@ -42,7 +42,7 @@ _cached_server_name_for = functools.lru_cache(maxsize=256)(_server_name_for)
 
 
 #: The dwFlags that ask for a revocation check; any of them makes the ClientHello ask
-#: for an OCSP staple (docs/windows-behaviour.md rule 9.x.1).
+#: for an OCSP staple (docs/windows-behaviour.md rule 9.4.1).
 REVOCATION_CHECK_FLAGS = (
     C.SCH_CRED_REVOCATION_CHECK_END_CERT
     | C.SCH_CRED_REVOCATION_CHECK_CHAIN

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from .. import constants as C
 from ..constants import SecStatus
 from ..crypt32 import CERT_CONTEXT
+from ..crypt32.revocation import RevocationEvent
 from ..tls.alerts import TLSError
 from ..tls.client import TLSClient
 from ..tls.session import Session12, Ticket13
@@ -70,6 +71,8 @@ class Context:
     # (start, end): what the call received, for observe.py.
     received: tuple[int, int] = (0, 0)
     validation_error: SecStatus | None = None
+    # The revocation sources the last validation consulted (observe.py reports them).
+    revocation_events: list[RevocationEvent] | None = None
     reconnects: bool = True  # SCHANNEL_SESSION token: may this session be cached?
     local_cert: CERT_CONTEXT | None = None  # the client certificate we use
     paused_prefix: bytes = b""  # input consumed before SEC_I_INCOMPLETE_CREDENTIALS

@@ -288,10 +288,26 @@ def _apply_supported_algs(cred: Credential, algs: list[object]) -> SecStatus | N
     return None
 
 
+#: The three SCH_CRED_REVOCATION_CHECK_* flags: one at most (rule 9.1.2).
+REVOCATION_CHECK_FLAGS = (
+    C.SCH_CRED_REVOCATION_CHECK_END_CERT
+    | C.SCH_CRED_REVOCATION_CHECK_CHAIN
+    | C.SCH_CRED_REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT
+)
+
+
+def _revocation_flags_bad(flags: object) -> bool:
+    """Two or more revocation CHECK flags at once (they are mutually exclusive)."""
+    check = int(flags or 0) & REVOCATION_CHECK_FLAGS  # type: ignore[call-overload]
+    return bool(check & (check - 1))
+
+
 def _from_schannel_cred(auth: SCHANNEL_CRED, use: int) -> Credential | SecStatus:
     if auth.dwVersion == C.SCH_CRED_V3:
         return C.SEC_E_INSUFFICIENT_MEMORY  # observed on Windows 10, odd as it is
     if auth.dwVersion != C.SCHANNEL_CRED_VERSION:
+        return C.SEC_E_UNKNOWN_CREDENTIALS
+    if _revocation_flags_bad(auth.dwFlags):
         return C.SEC_E_UNKNOWN_CREDENTIALS
     grbit = int(auth.grbitEnabledProtocols or 0) & 0xFFFFFFFF
     if grbit:
@@ -321,6 +337,8 @@ def _from_schannel_cred(auth: SCHANNEL_CRED, use: int) -> Credential | SecStatus
 
 def _from_sch_credentials(auth: SCH_CREDENTIALS, use: int) -> Credential | SecStatus:
     if auth.dwVersion != C.SCH_CREDENTIALS_VERSION:
+        return C.SEC_E_UNKNOWN_CREDENTIALS
+    if _revocation_flags_bad(auth.dwFlags):
         return C.SEC_E_UNKNOWN_CREDENTIALS
     params = _list(int(auth.cTlsParameters or 0), auth.pTlsParameters)
     if len(params) > MAX_TLS_PARAMETERS:

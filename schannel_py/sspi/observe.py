@@ -40,6 +40,7 @@ from typing import Any, NamedTuple
 
 from .. import constants as C
 from ..constants import SecStatus
+from ..crypt32.revocation import RevocationEvent
 from ..tls.messages import msg_name
 from . import buffers as B
 from . import context as X
@@ -141,6 +142,9 @@ class SspiCall:
     client_random: bytes = field(default=b"", repr=False)
     version: int = 0
     failure: Failure | None = None
+    #: The revocation sources the call's certificate validation consulted, in order
+    #: (which certificate, CRL / OCSP / staple, the URL, the result, cache or network).
+    revocation: tuple[RevocationEvent, ...] = ()
 
     @property
     def context(self) -> Handle | None:
@@ -402,7 +406,9 @@ class _Watch:
         self.secrets: dict[str, bytes] = {}
         self.phase_before = Phase.NEW
         self.reason: object = None
+        self.revocation_before: object = None
         if ctx is not None:
+            self.revocation_before = ctx.revocation_events
             client = ctx.client
             if client.message_log is None:  # kept only while a call is watched
                 client.message_log = []
@@ -436,8 +442,12 @@ class _Watch:
         received, sent = self._bytes(ctx, status, params, after, failure)
         messages: tuple[Message, ...] = ()
         secrets: tuple[Secret, ...] = ()
+        revocation: tuple[RevocationEvent, ...] = ()
         client_random, version = b"", 0
         if ctx is not None:
+            events = ctx.revocation_events
+            if events is not None and events is not self.revocation_before:
+                revocation = tuple(events)
             client = ctx.client
             log = client.message_log or []
             messages = tuple(Message(d, t, m) for d, t, m in log[self.logged :])
@@ -460,6 +470,7 @@ class _Watch:
             client_random=client_random,
             version=version,
             failure=failure,
+            revocation=revocation,
         )
 
     def _failure(self, ctx: X.Context, status: SecStatus) -> Failure | None:

@@ -10,15 +10,16 @@ whatever keys the client writes with at that point.
 from __future__ import annotations
 
 import datetime
-import inspect
 import logging
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import constants as C
 from .. import crypt32
 from ..constants import SecStatus
+from ..crypt32.revocation import RevocationParams, Scope
 from ..tls.alerts import AlertDescription, TLSError
+from .credentials import REVOCATION_CHECK_FLAGS
 
 if TYPE_CHECKING:
     from .context import Context
@@ -26,17 +27,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("schannel_py.sspi.context")
 
 
-def _takes_staple() -> bool:
-    """crypt32.verify_server_chain takes the stapled OCSP response (``staple=``)."""
-    try:
-        return "staple" in inspect.signature(crypt32.verify_server_chain).parameters
-    except (TypeError, ValueError):  # pragma: no cover - a builtin or a C function
-        return False
-
-
-#: Read once: whether the chain check can be given the staple (the revocation engine's
-#: keyword); without it the staple is still kept on the certificate (property 70).
-VERIFY_TAKES_STAPLE = _takes_staple()
+#: The SCH_CRED_REVOCATION_CHECK_* flags and the scope each stands for.
+REVOCATION_SCOPES: dict[int, Scope] = {
+    C.SCH_CRED_REVOCATION_CHECK_END_CERT: "end",
+    C.SCH_CRED_REVOCATION_CHECK_CHAIN: "chain",
+    C.SCH_CRED_REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT: "chain_exclude_root",
+}
 
 
 def server_cert_context(
@@ -56,21 +52,42 @@ def server_cert_context(
     return leaf
 
 
+def revocation_params(flags: int) -> RevocationParams | None:
+    """The revocation check a credential's dwFlags ask for; None: no check at all.
+
+    AcquireCredentialsHandle refuses two CHECK flags at once, so at most one is set."""
+    scope = REVOCATION_SCOPES.get(flags & REVOCATION_CHECK_FLAGS)
+    if scope is None:
+        return None
+    return RevocationParams(scope, cache_only=bool(flags & C.SCH_CRED_REVOCATION_CHECK_CACHE_ONLY))
+
+
 def validator(ctx: Context, target: str | None, manual: bool) -> Callable[[list[bytes]], None]:
     """The certificate check ISC runs when the server's Certificate arrives:
-    the package's validation (unless manual), then the application's callback."""
+    the package's validation (unless manual), then the application's callback.
+    The server's stapled OCSP response for the leaf, if any, is the TLS client's
+    ``ocsp_staple`` by then (the revocation check reads it first)."""
 
     def check(chain: list[bytes]) -> None:
         if not manual:
             now = datetime.datetime.fromtimestamp(ctx.client.now(), datetime.timezone.utc)
-            check_name = not (ctx.cred.flags & C.SCH_CRED_NO_SERVERNAME_CHECK)
-            if VERIFY_TAKES_STAPLE:  # the keyword is the revocation engine's
-                extra: dict[str, Any] = {"staple": ctx.client.ocsp_staple}
-                status = crypt32.verify_server_chain(
-                    chain, target, now, check_name=check_name, **extra
-                )
-            else:
+            flags = ctx.cred.flags
+            check_name = not (flags & C.SCH_CRED_NO_SERVERNAME_CHECK)
+            if not flags & REVOCATION_CHECK_FLAGS:  # the common case: no revocation work
                 status = crypt32.verify_server_chain(chain, target, now, check_name=check_name)
+            else:
+                events = ctx.revocation_events = []
+                status = crypt32.verify_server_chain(
+                    chain,
+                    target,
+                    now,
+                    check_name=check_name,
+                    revocation=revocation_params(flags),
+                    ignore_offline=bool(flags & C.SCH_CRED_IGNORE_REVOCATION_OFFLINE),
+                    ignore_no_check=bool(flags & C.SCH_CRED_IGNORE_NO_REVOCATION_CHECK),
+                    staple=ctx.client.ocsp_staple,
+                    events=events,
+                )
             if status != C.SEC_E_OK:
                 ctx.validation_error = SecStatus(status)
                 raise TLSError(

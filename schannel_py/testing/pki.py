@@ -31,7 +31,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509 import ocsp
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 KeyType = Literal["rsa2048", "rsa3072", "rsa4096", "p256", "p384", "p521", "ed25519"]
 IPLike = str | ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -257,10 +258,13 @@ def make_ca(
     path_length: int | None = None,
     eku: Sequence[EKULike] | None = None,
     organization: str | None = ORGANIZATION,
+    extra_extensions: Sequence[tuple[x509.ExtensionType, bool]] = (),
 ) -> Issued:
     """A CA certificate: self-signed root when ``issuer`` is None, else an intermediate.
 
-    ``eku`` None leaves the EKU extension out (the usual case for CAs).
+    ``eku`` None leaves the EKU extension out (the usual case for CAs);
+    ``extra_extensions`` (extension, critical) are added as given, e.g.
+    :func:`revocation_info`'s.
     """
     key = key if key is not None else new_key(key_type, key_label)
     subject = _name(name, organization)
@@ -299,8 +303,109 @@ def make_ca(
         )
     if eku is not None:
         builder = builder.add_extension(x509.ExtendedKeyUsage(_eku_oids(eku)), critical=False)
+    for ext, critical in extra_extensions:
+        builder = builder.add_extension(ext, critical=critical)
     cert = builder.sign(signer, _hash_for(signer))
     return Issued(cert=cert, key=key, issuer=issuer)
+
+
+def revocation_info(
+    crl_urls: Sequence[str] = (), ocsp_urls: Sequence[str] = ()
+) -> list[tuple[x509.ExtensionType, bool]]:
+    """The CRL distribution points and AIA (OCSP) extensions naming these URLs,
+    for ``make_ca`` / ``make_leaf``'s ``extra_extensions``."""
+    out: list[tuple[x509.ExtensionType, bool]] = []
+    if crl_urls:
+        points = [
+            x509.DistributionPoint([x509.UniformResourceIdentifier(u)], None, None, None)
+            for u in crl_urls
+        ]
+        out.append((x509.CRLDistributionPoints(points), False))
+    if ocsp_urls:
+        access = [
+            x509.AccessDescription(
+                AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(u)
+            )
+            for u in ocsp_urls
+        ]
+        out.append((x509.AuthorityInformationAccess(access), False))
+    return out
+
+
+def make_crl(
+    issuer: Issued,
+    revoked: Iterable[Issued | int] = (),
+    *,
+    this_update: datetime.datetime | None = None,
+    next_update: datetime.datetime | None = None,
+    signer: CertificateIssuerPrivateKeyTypes | None = None,
+) -> bytes:
+    """A DER CRL by ``issuer`` listing ``revoked`` (certificates or serial numbers).
+
+    Times default to a day before and a week after now; ``signer`` replaces the
+    issuer's key (a badly signed CRL).
+    """
+    now = datetime.datetime.now(datetime.timezone.utc)
+    this_update = this_update or now - datetime.timedelta(days=1)
+    next_update = next_update or now + datetime.timedelta(days=7)
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer.cert.subject)
+        .last_update(this_update)
+        .next_update(next_update)
+    )
+    serials = [r.cert.serial_number if isinstance(r, Issued) else r for r in revoked]
+    for serial in serials:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder()
+            .serial_number(serial)
+            .revocation_date(this_update)
+            .build()
+        )
+    key = signer if signer is not None else issuer.key
+    crl = builder.sign(key, _hash_for(key))
+    return crl.public_bytes(serialization.Encoding.DER)
+
+
+def make_ocsp_response(
+    cert: Issued,
+    status: Literal["good", "revoked", "unknown"] = "good",
+    *,
+    responder: Issued | None = None,
+    this_update: datetime.datetime | None = None,
+    next_update: datetime.datetime | None = None,
+    issuer: Issued | None = None,
+) -> bytes:
+    """A DER OCSP response about ``cert``, signed by its issuer or by ``responder``
+    (a delegated responder, included in the response).  ``issuer`` overrides the
+    CA named in the CertID (a response about another CA's certificate)."""
+    ca = issuer if issuer is not None else cert.issuer
+    if ca is None:
+        raise ValueError("a self-signed certificate has no issuer to answer for it")
+    now = datetime.datetime.now(datetime.timezone.utc)
+    this_update = this_update or now - datetime.timedelta(hours=1)
+    next_update = next_update or now + datetime.timedelta(days=1)
+    cert_status = {
+        "good": ocsp.OCSPCertStatus.GOOD,
+        "revoked": ocsp.OCSPCertStatus.REVOKED,
+        "unknown": ocsp.OCSPCertStatus.UNKNOWN,
+    }[status]
+    builder = ocsp.OCSPResponseBuilder().add_response(
+        cert=cert.cert,
+        issuer=ca.cert,
+        algorithm=hashes.SHA1(),
+        cert_status=cert_status,
+        this_update=this_update,
+        next_update=next_update,
+        revocation_time=this_update if status == "revoked" else None,
+        revocation_reason=None,
+    )
+    signer = responder if responder is not None else ca
+    builder = builder.responder_id(ocsp.OCSPResponderEncoding.HASH, signer.cert)
+    if responder is not None:
+        builder = builder.certificates([responder.cert])
+    response = builder.sign(signer.key, _hash_for(signer.key))
+    return response.public_bytes(serialization.Encoding.DER)
 
 
 def make_leaf(

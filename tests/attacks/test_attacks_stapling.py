@@ -23,7 +23,6 @@ import pytest
 
 import schannel_py as sc
 from schannel_py import crypt32
-from schannel_py.sspi import validation
 from schannel_py.tls.alerts import AlertDescription as A
 from schannel_py.tls.messages import Ext, HandshakeType, find_ext, handshake_message
 from schannel_py.tls.record import HANDSHAKE
@@ -472,7 +471,6 @@ def _callback_sees(version: int, monkeypatch: pytest.MonkeyPatch) -> list[bytes 
         original(*args, **kw)
         return sc.SEC_E_OK  # the hostile server's certificate is self-signed
 
-    monkeypatch.setattr(validation, "VERIFY_TAKES_STAPLE", True)
     monkeypatch.setattr(crypt32, "verify_server_chain", verify_server_chain)
 
     def callback(leaf: crypt32.CERT_CONTEXT) -> int:

@@ -110,7 +110,9 @@ def set_ssl_ciphers(cred: sc.SCHANNEL_CRED, ciphers: str) -> None:
     cred.cSupportedAlgs = len(alg_ids)
 
 
-def curl_credential(*, cacert: bool, no_revoke: bool, ciphers: str | None = None) -> sc.CredHandle:
+def curl_credential(
+    *, cacert: bool, no_revoke: bool, ciphers: str | None = None, best_effort: bool = False
+) -> sc.CredHandle:
     """schannel.c ``schannel_acquire_credential_handle`` + ``acquire_sspi_handle`` for
     ``curl [--cacert FILE] [--ssl-no-revoke] [--ciphers LIST]`` on Windows >= 20348:
     verifypeer on, verifyhost on, no automatic client certificate, TLS 1.2-1.3."""
@@ -120,6 +122,8 @@ def curl_credential(*, cacert: bool, no_revoke: bool, ciphers: str | None = None
         flags |= sc.SCH_CRED_IGNORE_NO_REVOCATION_CHECK | sc.SCH_CRED_IGNORE_REVOCATION_OFFLINE
     else:
         flags |= sc.SCH_CRED_REVOCATION_CHECK_CHAIN
+        if best_effort:  # --ssl-revoke-best-effort
+            flags |= sc.SCH_CRED_IGNORE_NO_REVOCATION_CHECK | sc.SCH_CRED_IGNORE_REVOCATION_OFFLINE
     flags &= ~sc.SCH_CRED_USE_DEFAULT_CREDS  # !auto_client_cert
     flags |= sc.SCH_CRED_NO_DEFAULT_CREDS
     enabled_protocols = sc.SP_PROT_TLS1_2_CLIENT | sc.SP_PROT_TLS1_3_CLIENT
@@ -394,9 +398,47 @@ def test_cacert_trusts_the_server(peer: Peer, pki: peers.ServerPki) -> None:
 
 def test_cacert_with_revocation_checking_flags(peer: Peer, pki: peers.ServerPki) -> None:
     # curl's default: SCH_CRED_REVOCATION_CHECK_CHAIN and CERT_CHAIN_REVOCATION_CHECK_CHAIN.
-    # The package checks no revocation (docs/windows-behaviour.md section 8), so the
-    # flags change nothing; Windows would look for CRLs the test PKI does not name.
-    run(peer, pki.ecdsa, "localhost", pki.root_ca, no_revoke=False)
+    # The test PKI names no CDP and no OCSP responder, so the chain engine sets
+    # CERT_TRUST_REVOCATION_STATUS_UNKNOWN and curl fails, as on Windows with a
+    # private CA (curl#12239); --ssl-no-revoke passes (test_cacert_trusts_the_server).
+    text = failure(peer, pki.ecdsa, "localhost", pki.root_ca, no_revoke=False)
+    assert text == "the revocation status is unknown"
+
+
+def curl_default_handshake(port: int, cred: sc.CredHandle) -> int:
+    """``curl https://localhost:PORT/`` with automatic validation: ISC's final status."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=IO_TIMEOUT)
+    s = stream.SChannelStream(sock, "localhost", cred, alpn=[b"http/1.1"])
+    try:
+        s.handshake()
+        return sc.SEC_E_OK
+    except stream.SChannelError as e:
+        return int(e.status)
+    finally:
+        s.close()
+        sock.close()
+        sc.FreeCredentialsHandle(cred)
+
+
+@pytest.mark.usefixtures("isolated_stores")
+def test_default_flags_against_a_private_ca_without_revocation_information(
+    pki: peers.ServerPki,
+) -> None:
+    # The "done when" of issue 22: curl's default credential (AUTO_CRED_VALIDATION |
+    # REVOCATION_CHECK_CHAIN), the private root trusted in "ROOT", a chain naming no
+    # CDP and no OCSP responder: ISC fails with CRYPT_E_NO_REVOCATION_CHECK, the error
+    # curl users meet on Windows ("next InitializeSecurityContext failed:
+    # CRYPT_E_NO_REVOCATION_CHECK (0x80092012)"); IGNORE_NO_REVOCATION_CHECK lets it pass.
+    root_store_trusts(pki.root)
+    with peers.OpenSSLServer(**pki.ecdsa.server_kwargs()) as srv:
+        cred = curl_credential(cacert=False, no_revoke=False)
+        assert curl_default_handshake(srv.port, cred) == sc.CRYPT_E_NO_REVOCATION_CHECK
+        # --ssl-revoke-best-effort: CHECK_CHAIN plus both IGNORE flags.
+        cred = curl_credential(cacert=False, no_revoke=False, best_effort=True)
+        assert curl_default_handshake(srv.port, cred) == sc.SEC_E_OK
+        # --ssl-no-revoke: no CHECK flag at all.
+        cred = curl_credential(cacert=False, no_revoke=True)
+        assert curl_default_handshake(srv.port, cred) == sc.SEC_E_OK
 
 
 def test_root_store_ca_not_in_the_file_is_not_trusted(peer: Peer, pki: peers.ServerPki) -> None:

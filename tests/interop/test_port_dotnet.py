@@ -87,8 +87,9 @@ class SslClientAuthenticationOptions:
     #: SslProtocols mapped to SP_PROT_*_CLIENT bits; 0 = the system's default.
     enabled_ssl_protocols: int = 0
     application_protocols: list[bytes] = field(default_factory=list)
-    #: X509RevocationMode; anything but "NoCheck" asks SChannel for OCSP stapling.
-    certificate_revocation_check_mode: str = "Online"
+    #: X509RevocationMode (.NET's default: NoCheck); anything else asks SChannel for
+    #: OCSP stapling and makes X509Chain check revocation (MapRevocationFlags).
+    certificate_revocation_check_mode: str = "NoCheck"
     allow_tls_resume: bool = True
     client_certificates: list[c.CERT_CONTEXT] = field(default_factory=list)
     #: LocalCertificateSelectionCallback(targetHost, remoteCert DER, issuers) -> index or None
@@ -391,7 +392,7 @@ class SslStream:
 
     def build_chain(self, leaf: bytes, extra: list[bytes]) -> c.CERT_CHAIN_CONTEXT | None:
         """ChainPal.BuildChain: the engine (CustomRootTrust: hExclusiveRoot), the extra
-        store, serverAuth (AND), the time, MapRevocationFlags(Online, ExcludeRoot)."""
+        store, serverAuth (AND), the time, MapRevocationFlags(mode, ExcludeRoot)."""
         engine: object = None
         custom = self.options.custom_trust_store
         if custom is not None:
@@ -429,7 +430,12 @@ class SslStream:
             now,
             extra_store,
             chain_para,
-            c.CERT_CHAIN_REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT,
+            {
+                "NoCheck": 0,
+                "Online": c.CERT_CHAIN_REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT,
+                "Offline": c.CERT_CHAIN_REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT
+                | c.CERT_CHAIN_REVOCATION_CHECK_CACHE_ONLY,
+            }[self.options.certificate_revocation_check_mode],
             None,
             out,
         )

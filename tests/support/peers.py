@@ -700,6 +700,87 @@ class GnuTLSServer(_ProcessServer):
         return self
 
 
+_OCSP_INNER_PORT = 5557
+
+
+def _index_time(when: datetime.datetime) -> str:
+    return when.astimezone(datetime.timezone.utc).strftime("%y%m%d%H%M%SZ")
+
+
+class OpenSSLOcspResponder(_ProcessServer):
+    """``openssl ocsp -index ... -port``: a real OCSP responder, reachable on our loopback.
+
+    ``openssl ocsp -port`` binds the wildcard addresses, so, like
+    :class:`GnuTLSServer`, it runs in a private network namespace (loopback
+    only) behind the relay.  ``certificates`` are (certificate, revoked?) pairs
+    written to its index (a certificate it does not list is "unknown");
+    ``signer`` signs the responses (the issuing CA, or a delegated responder
+    with the OCSP-signing EKU); ``ca`` is the issuing CA.  :attr:`url` is the
+    responder's URL; pass ``port`` (e.g. from :func:`free_port`) to know it before
+    issuing certificates that name it.
+    """
+
+    name = "openssl ocsp"
+
+    def __init__(
+        self,
+        ca: certgen.Issued,
+        certificates: Iterable[tuple[certgen.Issued, bool]],
+        *,
+        signer: certgen.Issued | None = None,
+        next_update_minutes: int = 60,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
+        stop_timeout: float = DEFAULT_STOP_TIMEOUT,
+    ) -> None:
+        super().__init__(host=host, startup_timeout=startup_timeout, stop_timeout=stop_timeout)
+        openssl = require_tool("openssl")
+        prefix = _netns_prefix()
+        if isinstance(prefix, str):
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            unavailable(f"openssl ocsp needs a private network namespace: {prefix}")
+        signer = signer if signer is not None else ca
+        lines = []
+        for issued, revoked in certificates:
+            cert = issued.cert
+            expiry = _index_time(cert.not_valid_after_utc)
+            when = _index_time(cert.not_valid_before_utc) if revoked else ""
+            subject = cert.subject.rfc4514_string()
+            serial = f"{cert.serial_number:X}"
+            serial = ("0" + serial) if len(serial) % 2 else serial
+            lines.append(
+                "\t".join(["R" if revoked else "V", expiry, when, serial, "unknown", subject])
+            )
+        d = self._tmpdir
+        (d / "index.txt").write_text("".join(line + "\n" for line in lines))
+        (d / "ca.pem").write_bytes(ca.pem)
+        (d / "signer.pem").write_bytes(signer.pem)
+        (d / "signer-key.pem").write_bytes(signer.key_pem)
+        inner = [openssl, "ocsp", "-index", os.fspath(d / "index.txt")]
+        inner += ["-port", str(_OCSP_INNER_PORT), "-CA", os.fspath(d / "ca.pem")]
+        inner += ["-rsigner", os.fspath(d / "signer.pem"), "-rkey", os.fspath(d / "signer-key.pem")]
+        inner += ["-nmin", str(next_update_minutes), "-ignore_err"]
+        listener = socket.create_server((self.host, port), family=_family(self.host))
+        try:
+            self.port = listener.getsockname()[1]
+            argv = [*prefix, "--", sys.executable, "-c", _NETNS_RELAY, str(listener.fileno())]
+            argv += [str(_OCSP_INNER_PORT), *inner]
+            self._spawn(argv, pass_fds=[listener.fileno()])
+        finally:
+            listener.close()
+        self.inner_argv = inner
+        m = self._await_ready(r"waiting for OCSP client connections")
+        self.ready_offset = m.end()
+
+    @property
+    def url(self) -> str:
+        return f"http://{_bracket(self.host)}:{self.port}/"
+
+    def __enter__(self) -> OpenSSLOcspResponder:
+        return self
+
+
 # --------------------------------------------------------------------------- #
 # Python ssl server
 # --------------------------------------------------------------------------- #
