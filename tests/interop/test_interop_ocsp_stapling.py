@@ -28,6 +28,7 @@ from cryptography.x509 import ocsp
 
 import schannel_py as sc
 from schannel_py import crypt32, stream
+from schannel_py.driver import SspiError
 from tests.support import peers
 from tests.support.sspi_driver import acquire
 
@@ -222,6 +223,33 @@ def test_openssl_good_staple_with_automatic_validation(
         finally:
             sc.FreeCredentialsHandle(cred)
     assert got.staple == responses.good.read_bytes()
+
+
+@pytest.mark.parametrize("version", ["tls13", "tls12"])
+def test_openssl_revoked_staple_with_automatic_validation(
+    pki: peers.ServerPki, root_certs_env: Path, responses: Responses, version: str
+) -> None:
+    """Automatic validation with a CHECK flag and a stapled response that says the leaf is
+    revoked: ISC fails with CRYPT_E_REVOKED (issue 22's table: "stapled revoked"), the
+    staple decided it (the leaf names no CRL or OCSP server to ask), and the server is
+    told with a certificate_revoked alert where the record is readable (TLS 1.2)."""
+    extra = ["-status_file", str(responses.revoked)]
+    with peers.OpenSSLServer(
+        **pki.ecdsa.server_kwargs(),
+        www=True,
+        tls13=version == "tls13",
+        tls12=version == "tls12",
+        extra_args=extra,
+    ) as srv:
+        cred = acquire(END_CERT)
+        try:
+            with pytest.raises(SspiError) as failed:
+                visit(srv.port, cred)
+        finally:
+            sc.FreeCredentialsHandle(cred)
+        if version == "tls12":
+            srv.wait_for_output("certificate revoked", start=srv.ready_offset)
+    assert failed.value.status == sc.CRYPT_E_REVOKED
 
 
 @pytest.mark.parametrize("version", ["tls13", "tls12"])
