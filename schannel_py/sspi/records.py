@@ -14,6 +14,7 @@ is the table's word (:data:`phases.PHASES`, ``ctx.may_encrypt`` /
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .. import constants as C
@@ -31,7 +32,6 @@ from ..tls.events import (
 from ..tls.record import (
     ALERT,
     APPLICATION_DATA,
-    HEADER_LEN,
     MAX_PLAINTEXT,
     RecordHeaderError,
     frame,
@@ -103,10 +103,11 @@ def decrypt(ctx: Context, pMessage: object) -> SecStatus:
     try:
         if target is not None:
             # In place, as SChannel decrypts: the content lands where the body was.
-            n, length, events = client.receive_in_place(view)
+            n, hl, length, events = client.receive_in_place(view)
         else:
             n = frame(view, 0)
             length, events = -1, (client.receive_record(view[:n]) if n > 0 else [])
+            hl = client.read_header_len
     except RecordHeaderError as e:  # bytes that cannot start a record
         move(ctx, Phase.FAILED)
         ctx.failure_alert = int(e.description)
@@ -117,9 +118,6 @@ def decrypt(ctx: Context, pMessage: object) -> SecStatus:
         dbuf.BufferType = dat.BufferType = C.SECBUFFER_MISSING
         dbuf.cbBuffer = dat.cbBuffer = -n
         return C.SEC_E_INCOMPLETE_MESSAGE
-    # client.read_header_len, read without its property call (on every record)
-    protection = client.read_protection
-    hl = protection.header_len if protection is not None else HEADER_LEN
     status = _OK
     if length < 0:  # not application data decrypted in place: what the record said
         status, plaintext = _events(ctx, events)
@@ -158,7 +156,7 @@ def _decrypt_buffers(
     return data[0], empties[0], empties[1], empties[2]
 
 
-def _events(ctx: Context, events: list[Event]) -> tuple[SecStatus, bytes]:
+def _events(ctx: Context, events: Sequence[Event]) -> tuple[SecStatus, bytes]:
     """(status, application data) for a record that was not application data
     opened in place; a post-handshake message or the peer's close_notify moves
     the context as the phase table says."""
@@ -263,8 +261,7 @@ def encrypt(ctx: Context, fQOP: int, pMessage: object) -> SecStatus:
         body = None
     if n > MAX_PLAINTEXT:
         return C.SEC_E_ENCRYPT_FAILURE
-    client = ctx.client
-    protection = client.write_protection
+    protection = ctx.client.write_protection
     if protection is None:
         return C.SEC_E_CONTEXT_EXPIRED
     need_header, need_trailer = protection.header_len, protection.trailer_len

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from cryptography import x509
@@ -59,6 +59,8 @@ from .sigalgs import DEFAULT_SCHEMES
 from .suites import DEFAULT_TLS12_SUITES, DEFAULT_TLS13_SUITES, CipherSuite
 
 MAX_HANDSHAKE_MESSAGE = 1 << 17
+#: receive_in_place's answer when a record brought no events (shared: never changed).
+_NO_EVENTS: tuple[Event, ...] = ()
 #: Protocol versions, as ``ClientConfig.versions`` and ``HandshakeResult.version`` give them.
 TLS1_2 = 0x0303
 TLS1_3 = 0x0304
@@ -264,15 +266,15 @@ class TLSClient:
             else None
         )
 
-    def receive_in_place(self, data: memoryview) -> tuple[int, int, list[Event]]:
+    def receive_in_place(self, data: memoryview) -> tuple[int, int, int, Sequence[Event]]:
         """Frame the first record of the caller's writable ``data`` and receive it there.
 
-        Returns (record length, content length, events).  A record length below
-        zero is the number of bytes still missing (nothing was done).  A
-        protected record is decrypted over itself: application data gives its
-        content length and no events, the content at
-        ``data[read_header_len:read_header_len + length]``, no copy made; any
-        other record gives a content length of -1 and its events.  A header
+        Returns (record length, content offset, content length, events).  A record
+        length below zero is the number of bytes still missing (nothing was done).
+        A protected record is decrypted over itself: application data gives its
+        content length and no events, the content at ``data[offset:offset +
+        length]``, no copy made; any other record gives a content length of -1 and
+        its events (the offset is then where the read protection puts content).  A header
         that cannot start a record raises :class:`~.record.RecordHeaderError`
         (as :func:`~.record.frame` does); everything else fails as
         :meth:`receive_record` fails.  The record is framed and checked here
@@ -289,20 +291,21 @@ class TLSClient:
         ):  # application data, now: opened with nothing else to decide
             try:
                 ctype, length = protection.open_in_place(data if n == have else data[:n])
-                if ctype == APPLICATION_DATA:
-                    return n, length, []
                 hl = protection.header_len
+                if ctype == APPLICATION_DATA:
+                    return n, hl, length, _NO_EVENTS
                 events = self._on_protected(ctype, bytes(data[hl : hl + length]))
             except TLSError:
                 self.failed = True
                 self.app_reader = None
                 raise
             self._refresh_reader()
-            return n, -1, events
+            return n, self.read_header_len, -1, events
         n = frame(data)
         if n < 0:
-            return n, -1, []
-        return n, -1, self.receive_record(data if n == have else data[:n])
+            return n, self.read_header_len, -1, _NO_EVENTS
+        events = self.receive_record(data if n == have else data[:n])
+        return n, self.read_header_len, -1, events
 
     def pause_for_credential(self, continuation: Callable[[], list[Event]]) -> None:
         """Stop until :meth:`provide_credential` (used by the handshake state machines)."""

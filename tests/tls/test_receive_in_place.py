@@ -49,7 +49,10 @@ def connect(pki: peers.ServerPki, version: ssl.TLSVersion) -> tuple[TLSClient, M
 
 
 def receive(client: TLSClient, data: bytearray) -> tuple[int, int, list[Event]]:
-    n, length, events = client.receive_in_place(memoryview(data))
+    """(record length, content length, events); the content offset is checked against
+    the read protection's header length on every call."""
+    n, offset, length, events = client.receive_in_place(memoryview(data))
+    assert offset == client.read_header_len
     return n, length, list(events)
 
 
