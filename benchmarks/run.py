@@ -154,8 +154,8 @@ class Bench:
         self.hellos: dict[tuple[int, bool], bytes] = {}
         #: Section (c) by kind (ms): per connection, do_handshake only; and the
         #: SSPI / Python per-connection ratio of paired blocks (see run_pairs).
-        self.py: dict[str, float] = {}
-        self.py_calls: dict[str, float] = {}
+        self.pyssl: dict[str, float] = {}
+        self.pyssl_calls: dict[str, float] = {}
         self.pair_ratios: dict[str, float] = {}
 
     def row(self, section: str, name: str, value: float, unit: str, note: str = "") -> float:
@@ -212,7 +212,7 @@ class Bench:
 
     def run_handshakes(self) -> dict[str, float]:
         """Section (a) and (c) together: see :meth:`run_pairs`."""
-        ours, self.py, self.py_calls, self.pair_ratios = self.run_pairs()
+        ours, self.pyssl, self.pyssl_calls, self.pair_ratios = self.run_pairs()
         return ours
 
     def run_pairs(
@@ -1215,7 +1215,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         ours = b.run_handshakes()
         floors, in_situ = b.run_floors()
-        py, py_calls = b.py, b.py_calls
+        py, py_calls = b.pyssl, b.pyssl_calls
         for key, label in (
             ("full13", "full TLS 1.3"),
             ("full12", "full TLS 1.2"),
