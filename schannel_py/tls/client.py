@@ -410,10 +410,15 @@ class TLSClient:
         return self.alert_record(AlertDescription.close_notify, AlertLevel.warning)
 
     def alert_record(self, description: int, level: int = AlertLevel.fatal) -> bytes:
-        """An alert record, protected if the write direction has keys."""
+        """An alert record, protected if the write direction has keys (TLS 1.3:
+        preceded by the compatibility CCS when that is still owed)."""
         payload = bytes([level, description])
         if self.write_protection is not None:
-            return self.write_protection.seal(ALERT, payload)
+            handshake = self.handshake
+            # A TLS 1.3 alert that is the first protected record still follows the
+            # compatibility CCS (RFC 8446 D.4): the server could not read it otherwise.
+            ccs = handshake.take_compat_ccs() if isinstance(handshake, Handshake13) else b""
+            return ccs + self.write_protection.seal(ALERT, payload)
         return plaintext_records(ALERT, payload, self._plaintext_version())
 
     @property
