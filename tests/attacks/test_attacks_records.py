@@ -70,12 +70,24 @@ def inner_plaintext_over_limit(s: Server13, h: Harness) -> sc.SecStatus:
 
 @attack(sc.SEC_E_OK, None)
 def maximal_padding_accepted(s: Server13, h: Harness) -> sc.SecStatus:
-    """Control: padding up to the ciphertext limit is legal (5.4); the handshake completes."""
+    """Control: padding up to an inner plaintext of 2^14 + 1 bytes is legal (5.4); the
+    handshake completes."""
     flight = s.sh_flight()
     ee = s.encrypted_extensions()
-    flight += s.prot(ee, padding=MAX_PLAINTEXT + 255 - 16 - len(ee))
+    flight += s.prot(ee, padding=MAX_PLAINTEXT - len(ee))
     flight += s.prot(s.auth_messages())
     return h.feed(flight)[0]
+
+
+@attack(ILLEGAL, A.record_overflow)
+def padding_over_the_inner_limit(s: Server13, h: Harness) -> sc.SecStatus:
+    """Padding that takes the inner plaintext (content, type, zeros) to 2^14 + 2 bytes, the
+    record still under the 2^14 + 256 ciphertext limit: "the full encoded TLSInnerPlaintext
+    MUST NOT exceed 2^14 + 1 octets" (5.4), record_overflow (BoGo's
+    LargePlaintext-TLS13-Padded-*)."""
+    flight = s.sh_flight()
+    ee = s.encrypted_extensions()
+    return h.feed(flight + s.prot(ee, padding=MAX_PLAINTEXT + 1 - len(ee)))[0]
 
 
 # --- fragments and padding -------------------------------------------------------------------
