@@ -59,6 +59,9 @@ from .sigalgs import DEFAULT_SCHEMES
 from .suites import DEFAULT_TLS12_SUITES, DEFAULT_TLS13_SUITES, CipherSuite
 
 MAX_HANDSHAKE_MESSAGE = 1 << 17
+#: Consecutive records without content (empty records; TLS 1.3 compatibility CCS)
+#: accepted before the peer is taken for a flood (BoringSSL's kMaxEmptyRecords).
+MAX_EMPTY_RECORDS = 32
 #: receive_in_place's answer when a record brought no events (shared: never changed).
 _NO_EVENTS: tuple[Event, ...] = ()
 #: Protocol versions, as ``ClientConfig.versions`` and ``HandshakeResult.version`` give them.
@@ -136,6 +139,8 @@ class TLSClient:
     write_protection: Protection | None = None
     _hs_rest = 0  # bytes after the message being handled, in its record
     warning_alerts = 0
+    # Records in a row that carried nothing (see MAX_EMPTY_RECORDS).
+    empty_records = 0
     # TLS 1.3 KeyUpdates since the last application data (bounded, see handshake13).
     key_updates_in_a_row = 0
     _previous_handshake: Handshake | None = None
@@ -262,6 +267,7 @@ class TLSClient:
                 or self.peer_closed
                 or self._hs_buf
                 or self.key_updates_in_a_row
+                or self.empty_records
             )
             else None
         )
@@ -292,7 +298,7 @@ class TLSClient:
             try:
                 ctype, length = protection.open_in_place(data if n == have else data[:n])
                 hl = protection.header_len
-                if ctype == APPLICATION_DATA:
+                if ctype == APPLICATION_DATA and length:
                     return n, hl, length, _NO_EVENTS
                 events = self._on_protected(ctype, bytes(data[hl : hl + length]))
             except TLSError:
@@ -546,6 +552,8 @@ class TLSClient:
             # TLS 1.3 (or the first TLS 1.2 handshake): CCS is never protected.
             if self._hs_buf:
                 raise unexpected("change_cipher_spec inside a fragmented handshake message")
+            if self.version != 0x0303:  # TLS 1.3 (or not yet known): a CCS carries nothing
+                self._count_empty_record()
             return self._on_ccs(bytes(record[HEADER_LEN:]))
         if self.read_protection is not None:
             ctype, payload = self.read_protection.open(record)
@@ -562,7 +570,17 @@ class TLSClient:
             raise unexpected("protected change_cipher_spec")  # RFC 8446 section 5
         return self._on_content(ctype, payload)
 
+    def _count_empty_record(self) -> None:
+        """One more record without content; too many in a row are a flood."""
+        self.empty_records += 1
+        if self.empty_records > MAX_EMPTY_RECORDS:
+            raise unexpected("too many empty records in a row")
+
     def _on_content(self, ctype: int, payload: bytes) -> list[Event]:
+        if not payload:
+            self._count_empty_record()
+        else:
+            self.empty_records = 0
         if ctype != HANDSHAKE and self._hs_buf:
             raise unexpected("record interleaved with a fragmented handshake message")
         if ctype == CHANGE_CIPHER_SPEC:
