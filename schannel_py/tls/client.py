@@ -629,17 +629,17 @@ class TLSClient:
             self.handshake = self._previous_handshake
             self._previous_handshake = None
             return [RenegotiationRefused()]
-        if (
-            self.version == 0x0303
-            and level == AlertLevel.warning
-            and desc != AlertDescription.user_canceled
+        if level == AlertLevel.warning and (
+            self.version != 0x0304 or desc == AlertDescription.user_canceled
         ):
-            # TLS 1.2 warnings (e.g. no_renegotiation) are survivable, but not in floods.
+            # TLS 1.2 warnings (e.g. no_renegotiation; also before the ServerHello, such as
+            # RFC 6066's unrecognized_name) and user_canceled, a closure alert in TLS 1.3
+            # too (RFC 8446 6.1: close_notify should follow), are survivable, but not in floods.
             self.warning_alerts += 1
             if self.warning_alerts > 4:
                 raise unexpected("too many warning alerts")
             return [Ignored()]
-        # TLS 1.3: every alert but close_notify ends the connection.
+        # TLS 1.3: every other alert is an error alert whatever its level (RFC 8446 6).
         raise TLSError(desc, "alert from the peer", remote=True)
 
     def _on_handshake_bytes(self, payload: bytes) -> list[Event]:

@@ -630,6 +630,33 @@ def server_warning_alert_in_tls13(s: Server13, h: Harness) -> sc.SecStatus:
     return h.feed(s.sh_flight() + s.prot(b"\x01\x70", ALERT))[0]
 
 
+@attack(sc.SEC_E_OK, None, via="decrypt")
+def user_canceled_warnings_tolerated(s: Server13, h: Harness) -> sc.SecStatus:
+    """Four warning user_canceled alerts after the handshake, then data: user_canceled is a
+    closure alert (6.1: close_notify should follow), not an error alert; ignored like TLS
+    1.2 warnings (BoGo SendUserCanceledAlerts-TLS13)."""
+    established(s, h)
+    alerts = b"".join(s.prot(b"\x01\x5a", ALERT) for _ in range(4))
+    got, plain = h.decrypt(alerts + s.prot(b"data", APPLICATION_DATA))
+    assert plain == b"data"
+    return got[-1]
+
+
+@attack(ILLEGAL, A.unexpected_message, via="decrypt")
+def user_canceled_warning_flood(s: Server13, h: Harness) -> sc.SecStatus:
+    """Five warning user_canceled alerts: the same bound as TLS 1.2 warnings, the fifth is
+    unexpected_message."""
+    established(s, h)
+    return h.decrypt(b"".join(s.prot(b"\x01\x5a", ALERT) for _ in range(5)))[0][-1]
+
+
+@attack(sc.SEC_E_UNFINISHED_CONTEXT_DELETED, None)
+def fatal_user_canceled_ends_the_handshake(s: Server13, h: Harness) -> sc.SecStatus:
+    """user_canceled sent as a fatal alert still ends the connection: nothing sent back,
+    SEC_E_UNFINISHED_CONTEXT_DELETED by section 0.4's table."""
+    return h.feed(s.sh_flight() + s.prot(b"\x02\x5a", ALERT))[0]
+
+
 @attack(ILLEGAL, A.decode_error)
 def alert_record_wrong_length(s: Server13, h: Harness) -> sc.SecStatus:
     """A three-byte alert: decode_error."""
