@@ -59,6 +59,9 @@ from .sigalgs import DEFAULT_SCHEMES
 from .suites import DEFAULT_TLS12_SUITES, DEFAULT_TLS13_SUITES, CipherSuite
 
 MAX_HANDSHAKE_MESSAGE = 1 << 17
+#: Consecutive records without content (empty records; TLS 1.3 compatibility CCS)
+#: accepted before the peer is taken for a flood (BoringSSL's kMaxEmptyRecords).
+MAX_EMPTY_RECORDS = 32
 #: receive_in_place's answer when a record brought no events (shared: never changed).
 _NO_EVENTS: tuple[Event, ...] = ()
 #: Protocol versions, as ``ClientConfig.versions`` and ``HandshakeResult.version`` give them.
@@ -136,6 +139,8 @@ class TLSClient:
     write_protection: Protection | None = None
     _hs_rest = 0  # bytes after the message being handled, in its record
     warning_alerts = 0
+    # Records in a row that carried nothing (see MAX_EMPTY_RECORDS).
+    empty_records = 0
     # TLS 1.3 KeyUpdates since the last application data (bounded, see handshake13).
     key_updates_in_a_row = 0
     _previous_handshake: Handshake | None = None
@@ -262,6 +267,7 @@ class TLSClient:
                 or self.peer_closed
                 or self._hs_buf
                 or self.key_updates_in_a_row
+                or self.empty_records
             )
             else None
         )
@@ -292,7 +298,7 @@ class TLSClient:
             try:
                 ctype, length = protection.open_in_place(data if n == have else data[:n])
                 hl = protection.header_len
-                if ctype == APPLICATION_DATA:
+                if ctype == APPLICATION_DATA and length:
                     return n, hl, length, _NO_EVENTS
                 events = self._on_protected(ctype, bytes(data[hl : hl + length]))
             except TLSError:
@@ -410,10 +416,15 @@ class TLSClient:
         return self.alert_record(AlertDescription.close_notify, AlertLevel.warning)
 
     def alert_record(self, description: int, level: int = AlertLevel.fatal) -> bytes:
-        """An alert record, protected if the write direction has keys."""
+        """An alert record, protected if the write direction has keys (TLS 1.3:
+        preceded by the compatibility CCS when that is still owed)."""
         payload = bytes([level, description])
         if self.write_protection is not None:
-            return self.write_protection.seal(ALERT, payload)
+            handshake = self.handshake
+            # A TLS 1.3 alert that is the first protected record still follows the
+            # compatibility CCS (RFC 8446 D.4): the server could not read it otherwise.
+            ccs = handshake.take_compat_ccs() if isinstance(handshake, Handshake13) else b""
+            return ccs + self.write_protection.seal(ALERT, payload)
         return plaintext_records(ALERT, payload, self._plaintext_version())
 
     @property
@@ -541,6 +552,8 @@ class TLSClient:
             # TLS 1.3 (or the first TLS 1.2 handshake): CCS is never protected.
             if self._hs_buf:
                 raise unexpected("change_cipher_spec inside a fragmented handshake message")
+            if self.version != 0x0303:  # TLS 1.3 (or not yet known): a CCS carries nothing
+                self._count_empty_record()
             return self._on_ccs(bytes(record[HEADER_LEN:]))
         if self.read_protection is not None:
             ctype, payload = self.read_protection.open(record)
@@ -557,7 +570,17 @@ class TLSClient:
             raise unexpected("protected change_cipher_spec")  # RFC 8446 section 5
         return self._on_content(ctype, payload)
 
+    def _count_empty_record(self) -> None:
+        """One more record without content; too many in a row are a flood."""
+        self.empty_records += 1
+        if self.empty_records > MAX_EMPTY_RECORDS:
+            raise unexpected("too many empty records in a row")
+
     def _on_content(self, ctype: int, payload: bytes) -> list[Event]:
+        if not payload:
+            self._count_empty_record()
+        else:
+            self.empty_records = 0
         if ctype != HANDSHAKE and self._hs_buf:
             raise unexpected("record interleaved with a fragmented handshake message")
         if ctype == CHANGE_CIPHER_SPEC:
@@ -606,17 +629,17 @@ class TLSClient:
             self.handshake = self._previous_handshake
             self._previous_handshake = None
             return [RenegotiationRefused()]
-        if (
-            self.version == 0x0303
-            and level == AlertLevel.warning
-            and desc != AlertDescription.user_canceled
+        if level == AlertLevel.warning and (
+            self.version != 0x0304 or desc == AlertDescription.user_canceled
         ):
-            # TLS 1.2 warnings (e.g. no_renegotiation) are survivable, but not in floods.
+            # TLS 1.2 warnings (e.g. no_renegotiation; also before the ServerHello, such as
+            # RFC 6066's unrecognized_name) and user_canceled, a closure alert in TLS 1.3
+            # too (RFC 8446 6.1: close_notify should follow), are survivable, but not in floods.
             self.warning_alerts += 1
             if self.warning_alerts > 4:
                 raise unexpected("too many warning alerts")
             return [Ignored()]
-        # TLS 1.3: every alert but close_notify ends the connection.
+        # TLS 1.3: every other alert is an error alert whatever its level (RFC 8446 6).
         raise TLSError(desc, "alert from the peer", remote=True)
 
     def _on_handshake_bytes(self, payload: bytes) -> list[Event]:

@@ -126,6 +126,9 @@ ALLOWED_SH12 = frozenset(
         Ext.signed_certificate_timestamp,
         Ext.encrypt_then_mac,
         Ext.record_size_limit,
+        # Not defined for a TLS 1.2 ServerHello, but we offered it and some servers
+        # echo it: tolerated and ignored (as BoringSSL, NSS and OpenSSL do).
+        Ext.supported_groups,
     }
 )
 NAMED_CURVE = 3

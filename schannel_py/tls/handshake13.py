@@ -314,10 +314,20 @@ class Handshake13:
         self.conn.send_handshake(message)
 
     def _send_ccs_once(self) -> None:
-        assert self.offer is not None
-        if self.offer.session_id and not self.ccs_sent:
-            self.ccs_sent = True
-            self.conn.queue(plaintext_records(CHANGE_CIPHER_SPEC, b"\x01"))
+        self.conn.queue(self.take_compat_ccs())
+
+    def take_compat_ccs(self) -> bytes:
+        """The middlebox-compatibility CCS record if it is still owed, else b"".
+
+        RFC 8446 D.4: in compatibility mode (a non-empty legacy_session_id) the
+        client sends one change_cipher_spec before its first protected record;
+        that record may be an alert, when the server's encrypted flight fails.
+        """
+        offer = self.offer
+        if offer is None or not offer.session_id or self.ccs_sent:
+            return b""
+        self.ccs_sent = True
+        return plaintext_records(CHANGE_CIPHER_SPEC, b"\x01")
 
     # --- ServerHello / HelloRetryRequest ----------------------------------------
 

@@ -85,10 +85,9 @@ _FULL_DATA_HEADER = _pack_header(APPLICATION_DATA, 0x0303, MAX_PLAINTEXT + 17)
 #: Whole TLS 1.3 protected records: the shortest (type byte and tag) and longest.
 _MIN_RECORD_13 = HEADER_LEN + 17
 _MAX_RECORD_13 = HEADER_LEN + MAX_CIPHERTEXT_13
-#: A TLS 1.3 record carrying a full 16 KiB of data (+ type + tag), no padding.
+#: A TLS 1.3 record carrying a full 16 KiB of data (+ type + tag), no padding; also
+#: the longest whose TLSInnerPlaintext (content, type, padding) is legal.
 _FULL_RECORD_13 = HEADER_LEN + MAX_PLAINTEXT + 17
-#: Longest TLSInnerPlaintext content plus its type byte.
-_MAX_INNER = MAX_PLAINTEXT + 1
 
 
 #: Records shorter than this are sealed and opened through new bytes (handshake
@@ -429,7 +428,7 @@ class Protection13:
             if m == 0:
                 raise TLSError(AlertDescription.unexpected_message, "record has no content type")
             ctype = out[m - 1]
-        if m > _MAX_INNER:
+        if n > _FULL_RECORD_13:  # RFC 8446 5.4: content, type and padding <= 2^14 + 1
             raise TLSError(AlertDescription.record_overflow, "inner plaintext too long")
         return ctype, m - 1
 

@@ -87,8 +87,10 @@ class Transcript:
 
     def restart_for_hrr(self, hash_name: str) -> None:
         """Replace everything so far (ClientHello1) by its message_hash message."""
-        first = b"".join(self._pending)
-        digest = _new_hash(hash_name, first).digest()
+        if self._hash is not None:  # the hash was already chosen: it holds ClientHello1
+            digest = self._hash.digest()
+        else:
+            digest = _new_hash(hash_name, b"".join(self._pending)).digest()
         self._pending = [handshake_message(HandshakeType.message_hash, digest)]
         self._hash = None
         self.set_hash(hash_name)

@@ -18,7 +18,13 @@ import pytest
 import schannel_py as sc
 from schannel_py.tls.alerts import AlertDescription as A
 from schannel_py.tls.messages import HandshakeType, handshake_message
-from schannel_py.tls.record import ALERT, APPLICATION_DATA, HANDSHAKE, MAX_PLAINTEXT
+from schannel_py.tls.record import (
+    ALERT,
+    APPLICATION_DATA,
+    CHANGE_CIPHER_SPEC,
+    HANDSHAKE,
+    MAX_PLAINTEXT,
+)
 from tests.support.hostile_server import (
     Attack,
     Harness,
@@ -70,12 +76,24 @@ def inner_plaintext_over_limit(s: Server13, h: Harness) -> sc.SecStatus:
 
 @attack(sc.SEC_E_OK, None)
 def maximal_padding_accepted(s: Server13, h: Harness) -> sc.SecStatus:
-    """Control: padding up to the ciphertext limit is legal (5.4); the handshake completes."""
+    """Control: padding up to an inner plaintext of 2^14 + 1 bytes is legal (5.4); the
+    handshake completes."""
     flight = s.sh_flight()
     ee = s.encrypted_extensions()
-    flight += s.prot(ee, padding=MAX_PLAINTEXT + 255 - 16 - len(ee))
+    flight += s.prot(ee, padding=MAX_PLAINTEXT - len(ee))
     flight += s.prot(s.auth_messages())
     return h.feed(flight)[0]
+
+
+@attack(ILLEGAL, A.record_overflow)
+def padding_over_the_inner_limit(s: Server13, h: Harness) -> sc.SecStatus:
+    """Padding that takes the inner plaintext (content, type, zeros) to 2^14 + 2 bytes, the
+    record still under the 2^14 + 256 ciphertext limit: "the full encoded TLSInnerPlaintext
+    MUST NOT exceed 2^14 + 1 octets" (5.4), record_overflow (BoGo's
+    LargePlaintext-TLS13-Padded-*)."""
+    flight = s.sh_flight()
+    ee = s.encrypted_extensions()
+    return h.feed(flight + s.prot(ee, padding=MAX_PLAINTEXT + 1 - len(ee)))[0]
 
 
 # --- fragments and padding -------------------------------------------------------------------
@@ -277,6 +295,47 @@ def empty_application_data_accepted(s: Server13, h: Harness) -> sc.SecStatus:
     got, plain = h.decrypt(s.prot(b"", APPLICATION_DATA) + s.prot(b"x", APPLICATION_DATA))
     assert plain == b"x"
     return got[-1]
+
+
+@attack(sc.SEC_E_OK, None, via="decrypt")
+def empty_records_up_to_the_limit_accepted(s: Server13, h: Harness) -> sc.SecStatus:
+    """Control: 32 empty application-data records in a row, then data, twice (the count
+    starts again after a record with content): legal, as BoringSSL allows."""
+    established(s, h)
+    got: list[sc.SecStatus] = []
+    plain = b""
+    for data in (b"x", b"y"):
+        flood = b"".join(s.prot(b"", APPLICATION_DATA) for _ in range(32))
+        statuses, out = h.decrypt(flood + s.prot(data, APPLICATION_DATA))
+        got += statuses
+        plain += out
+    assert plain == b"xy" and len(got) == 66
+    return got[-1]
+
+
+@attack(ILLEGAL, A.unexpected_message, via="decrypt")
+def empty_record_flood(s: Server13, h: Harness) -> sc.SecStatus:
+    """33 empty application-data records in a row: a peer that sends nothing but records is
+    stopped (BoringSSL's limit of 32, TOO_MANY_EMPTY_FRAGMENTS; BoGo SendEmptyRecords)."""
+    established(s, h)
+    got, plain = h.decrypt(b"".join(s.prot(b"", APPLICATION_DATA) for _ in range(33)))
+    assert plain == b""
+    return got[-1]
+
+
+@attack(sc.SEC_E_OK, None)
+def compat_ccs_up_to_the_limit_accepted(s: Server13, h: Harness) -> sc.SecStatus:
+    """Control: 32 compatibility CCS records before the encrypted flight are tolerated."""
+    flight = s.sh_flight()
+    flight += record(CHANGE_CIPHER_SPEC, b"\x01") * 32
+    return h.feed(flight + s.prot(s.encrypted_extensions() + s.auth_messages()))[0]
+
+
+@attack(ILLEGAL, A.unexpected_message)
+def compat_ccs_flood(s: Server13, h: Harness) -> sc.SecStatus:
+    """33 TLS 1.3 CCS records in a row: each carries nothing, so they count as empty records
+    (BoringSSL: TOO_MANY_EMPTY_FRAGMENTS; BoGo TooManyChangeCipherSpec-Client-TLS13)."""
+    return h.feed(s.sh_flight() + record(CHANGE_CIPHER_SPEC, b"\x01") * 33)[0]
 
 
 @attack(ILLEGAL, A.unexpected_message, via="decrypt")

@@ -140,6 +140,41 @@ def sh12_hello_retry_random(s: Server12, h: Harness) -> sc.SecStatus:
 
 
 @attack(sc.SEC_E_OK, None)
+def sh12_supported_groups_tolerated(s: Server12, h: Harness) -> sc.SecStatus:
+    """supported_groups echoed in a TLS 1.2 ServerHello: not defined there, but the client
+    offered it (so 7.4.1.4 allows it) and servers send it; ignored, the handshake completes
+    (BoGo SupportedCurves-ServerHello-TLS12)."""
+    status, token = h.feed(s.first_flight(extra=[(Ext.supported_groups, b"\x00\x02\x00\x17")]))
+    assert status == sc.SEC_I_CONTINUE_NEEDED
+    s.read_client_flight(token)
+    return h.feed(s.ccs() + s.prot(s.finished()))[0]
+
+
+@attack(sc.SEC_E_OK, None)
+def warning_alert_before_server_hello_tolerated(s: Server12, h: Harness) -> sc.SecStatus:
+    """A warning unrecognized_name before the ServerHello (RFC 6066 3 lets a server warn
+    about SNI): no version is known yet, so it is a survivable warning, as in TLS 1.2, and
+    the handshake completes (BoGo SendSNIWarningAlert)."""
+    status, token = h.feed(record(ALERT, b"\x01\x70") + s.first_flight())
+    assert status == sc.SEC_I_CONTINUE_NEEDED
+    s.read_client_flight(token)
+    return h.feed(s.ccs() + s.prot(s.finished()))[0]
+
+
+@attack(sc.SEC_E_OK, None)
+def warning_user_canceled_tolerated(s: Server12, h: Harness) -> sc.SecStatus:
+    """A warning user_canceled during the handshake: a closure alert that close_notify should
+    follow (RFC 5246 7.2.1), not an error; ignored like other warnings, and the handshake
+    completes."""
+    msgs = record(HANDSHAKE, s.server_hello()) + record(ALERT, b"\x01\x5a")
+    msgs += record(HANDSHAKE, s.certificate() + s.server_key_exchange() + s.server_hello_done())
+    status, token = h.feed(msgs)
+    assert status == sc.SEC_I_CONTINUE_NEEDED
+    s.read_client_flight(token)
+    return h.feed(s.ccs() + s.prot(s.finished()))[0]
+
+
+@attack(sc.SEC_E_OK, None)
 def missing_ems_allowed_but_not_resumable(s: Server12, h: Harness) -> sc.SecStatus:
     """No extended_master_secret: the handshake is allowed (as Windows allows it) but the
     session must not be resumable (RFC 7627 5.3): nothing is cached although the server gave

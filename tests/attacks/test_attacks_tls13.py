@@ -31,6 +31,7 @@ from schannel_py.tls.messages import (
 from schannel_py.tls.record import ALERT, APPLICATION_DATA, CHANGE_CIPHER_SPEC, HANDSHAKE
 from schannel_py.tls.sigalgs import RSA_PSS_RSAE_SHA256
 from tests.support.hostile_server import (
+    COMPAT_CCS,
     ECDSA_P256_SHA256,
     Attack,
     Harness,
@@ -629,6 +630,33 @@ def server_warning_alert_in_tls13(s: Server13, h: Harness) -> sc.SecStatus:
     return h.feed(s.sh_flight() + s.prot(b"\x01\x70", ALERT))[0]
 
 
+@attack(sc.SEC_E_OK, None, via="decrypt")
+def user_canceled_warnings_tolerated(s: Server13, h: Harness) -> sc.SecStatus:
+    """Four warning user_canceled alerts after the handshake, then data: user_canceled is a
+    closure alert (6.1: close_notify should follow), not an error alert; ignored like TLS
+    1.2 warnings (BoGo SendUserCanceledAlerts-TLS13)."""
+    established(s, h)
+    alerts = b"".join(s.prot(b"\x01\x5a", ALERT) for _ in range(4))
+    got, plain = h.decrypt(alerts + s.prot(b"data", APPLICATION_DATA))
+    assert plain == b"data"
+    return got[-1]
+
+
+@attack(ILLEGAL, A.unexpected_message, via="decrypt")
+def user_canceled_warning_flood(s: Server13, h: Harness) -> sc.SecStatus:
+    """Five warning user_canceled alerts: the same bound as TLS 1.2 warnings, the fifth is
+    unexpected_message."""
+    established(s, h)
+    return h.decrypt(b"".join(s.prot(b"\x01\x5a", ALERT) for _ in range(5)))[0][-1]
+
+
+@attack(sc.SEC_E_UNFINISHED_CONTEXT_DELETED, None)
+def fatal_user_canceled_ends_the_handshake(s: Server13, h: Harness) -> sc.SecStatus:
+    """user_canceled sent as a fatal alert still ends the connection: nothing sent back,
+    SEC_E_UNFINISHED_CONTEXT_DELETED by section 0.4's table."""
+    return h.feed(s.sh_flight() + s.prot(b"\x02\x5a", ALERT))[0]
+
+
 @attack(ILLEGAL, A.decode_error)
 def alert_record_wrong_length(s: Server13, h: Harness) -> sc.SecStatus:
     """A three-byte alert: decode_error."""
@@ -854,5 +882,56 @@ def test_ticket_flood_does_not_grow_the_session_cache() -> None:
         cache.CACHE.remove_sessions(ctx.cached)
         assert len(ctx.cached) <= ctx.client.config.max_tickets
         assert grown <= ctx.client.config.max_tickets
+    finally:
+        h.close()
+
+
+def _bad_encrypted_flight(s: Server13, sh: bytes) -> bytes:
+    """``sh`` then a protected Finished where EncryptedExtensions belongs."""
+    return sh + s.prot(handshake_message(HT.finished, bytes(32)))
+
+
+def test_encrypted_alert_follows_the_compatibility_ccs() -> None:
+    """RFC 8446 D.4: the alert for a bad encrypted server flight is the client's first
+    protected record, so the compatibility CCS goes out first, in the same ALERT output."""
+    s, h = Server13(), Harness()
+    try:
+        s.read_client_hello(h.start())
+        assert s.ch is not None and s.ch.session_id  # compatibility mode
+        status, token = h.feed(_bad_encrypted_flight(s, s.sh_flight()))
+        assert status == ILLEGAL and not token
+        assert h.alert.startswith(COMPAT_CCS)
+        rest = h.alert[len(COMPAT_CCS) :]
+        assert rest[0] == APPLICATION_DATA
+        assert s.open_alert(rest) == (2, A.unexpected_message)
+    finally:
+        h.close()
+
+
+def test_no_second_ccs_before_the_alert_after_hrr() -> None:
+    """After a HelloRetryRequest the CCS went out with the second ClientHello: the
+    alert is then the protected record alone."""
+    s, h = Server13(), Harness()
+    try:
+        s.read_client_hello(h.start())
+        status, token = h.feed(s.plain(s.hello_retry_request(cookie=b"c")))
+        assert status == sc.SEC_I_CONTINUE_NEEDED and token.startswith(COMPAT_CCS)
+        s.read_client_hello(token)
+        status, _ = h.feed(_bad_encrypted_flight(s, s.sh_flight()))
+        assert status == ILLEGAL
+        assert h.alert[0] == APPLICATION_DATA and CHANGE_CIPHER_SPEC not in h.alert[:1]
+        assert s.open_alert(h.alert) == (2, A.unexpected_message)
+    finally:
+        h.close()
+
+
+def test_plaintext_alert_has_no_ccs() -> None:
+    """A failure before any keys (a bad ServerHello) sends a plaintext alert, no CCS."""
+    s, h = Server13(), Harness()
+    try:
+        s.read_client_hello(h.start())
+        status, _ = h.feed(s.plain(s.server_hello(suite=0x1304)))
+        assert status == ILLEGAL and h.alert[0] == ALERT
+        assert s.open_alert(h.alert) == (2, A.illegal_parameter)
     finally:
         h.close()

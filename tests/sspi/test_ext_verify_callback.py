@@ -86,10 +86,12 @@ def all_in_store(leaf: crypt32.CERT_CONTEXT) -> list[bytes]:
 
 
 def check_alert_record(record: bytes, version: ssl.TLSVersion) -> None:
-    """TLS 1.3: protected (outer type application_data); TLS 1.2: plaintext fatal alert, 0x0303."""
+    """TLS 1.3: the compatibility CCS, then the alert protected (outer type
+    application_data; RFC 8446 D.4); TLS 1.2: plaintext fatal alert, 0x0303."""
     assert record[1:3] == b"\x03\x03"
     if version == TLS13:
-        assert record[0] == 23 and len(record) > 7
+        assert record[:6] == b"\x14\x03\x03\x00\x01\x01"
+        assert record[6] == 23 and len(record) > 13
     else:
         assert record[0] == 21 and record[5] == sc.TLS1_ALERT_FATAL and len(record) == 7
 

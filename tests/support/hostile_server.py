@@ -77,6 +77,8 @@ TLS13_AES128 = 0x1301
 TLS12_ECDHE_ECDSA_AES128 = 0xC02B
 
 Exts = list[tuple[int, bytes]]
+#: The TLS 1.3 middlebox-compatibility change_cipher_spec record (RFC 8446 D.4).
+COMPAT_CCS = bytes([CHANGE_CIPHER_SPEC, 3, 3, 0, 1, 1])
 
 # --- records ---------------------------------------------------------------------------------
 
@@ -346,6 +348,10 @@ class Server13:
     def open_alert(self, alert: bytes) -> tuple[int, int]:
         """(level, description) of the client's alert record, decrypting it if needed."""
         assert alert, "the client sent no alert"
+        if alert.startswith(COMPAT_CCS):
+            # RFC 8446 D.4: the compatibility CCS precedes the first protected record.
+            alert = alert[len(COMPAT_CCS) :]
+            assert alert[:1] == bytes([APPLICATION_DATA]), "a CCS before a plaintext alert"
         n = frame(alert)
         assert n == len(alert), "alert buffer is not exactly one record"
         if alert[0] == ALERT:
