@@ -539,6 +539,11 @@ class SSLContext(ssl.SSLContext):
             raise ValueError("check_hostname requires server_hostname")
         return SChannelObject(self, incoming, outgoing, server_hostname, owner, session)
 
+    def wrap_socket(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(
+            "schannel_py.ssl: wrap_socket is not built yet; use wrap_bio (asyncio, anyio, trio)"
+        )
+
     def _wrap_socket(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
             "schannel_py.ssl: wrap_socket is not built yet; use wrap_bio (asyncio, anyio, trio)"
@@ -781,8 +786,7 @@ class SChannelObject:
             raise _make_error(ssl.SSLError, 1, "SHUTDOWN_WHILE_IN_INIT", "shutdown while in init")
         if not self._shut:
             self._shut = True
-            if not self._closed:
-                self._driver.shutdown()
+            self._driver.shutdown()
         while not self._closed:
             self._plain = b""  # application data after our close_notify is dropped
             self._step()
