@@ -377,6 +377,7 @@ class SSLContext(ssl.SSLContext):
     _sch_roots: Any
     _sch_creds: dict[tuple[Any, ...], CredHandle]
     _sch_lock: threading.Lock
+    _sch_client_cert: Any
 
     def __new__(cls, protocol: int | None = None, *args: Any, **kwargs: Any) -> SSLContext:
         if protocol is None:
@@ -391,6 +392,7 @@ class SSLContext(ssl.SSLContext):
         self._sch_roots = None
         self._sch_creds = {}
         self._sch_lock = threading.Lock()
+        self._sch_client_cert = None
         return self
 
     def __init__(self, protocol: int | None = None, *args: Any, **kwargs: Any) -> None:
@@ -462,10 +464,35 @@ class SSLContext(ssl.SSLContext):
         _refuse_old(value, "maximum_version")
         _BASE_MAX.__set__(self, value)
 
-    def load_cert_chain(self, *args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError(
-            "schannel_py.ssl: client certificates (load_cert_chain) are not built yet"
-        )
+    def load_cert_chain(
+        self,
+        certfile: str | bytes | os.PathLike[str] | os.PathLike[bytes],
+        keyfile: str | bytes | os.PathLike[str] | os.PathLike[bytes] | None = None,
+        password: Any = None,
+    ) -> None:
+        """The client certificate (PEM: leaf, then its chain) and its key, for every
+        connection made after this call."""
+        if callable(password):
+            password = password()  # once, for both the stdlib's check and ours
+        super().load_cert_chain(certfile, keyfile, password)  # CPython's own errors
+        if isinstance(password, str):
+            password = password.encode("utf-8")
+        elif password is not None:
+            password = bytes(password)
+        cert = crypt32.CertContextFromKeyPair(
+            os.fsdecode(certfile), os.fsdecode(keyfile if keyfile is not None else certfile),
+            password,
+        )  # fmt: skip
+        if cert is None:
+            raise _make_error(
+                ssl.SSLError,
+                1,
+                "UNSUPPORTED_KEY_TYPE",
+                "client key not usable by schannel_py (RSA 2048+, ECDSA P-256/P-384, Ed25519)",
+            )
+        with self._sch_lock:
+            self._sch_client_cert = cert
+            self._sch_creds.clear()  # new connections get a credential carrying it
 
     # --- what SChannel is asked for ---
 
@@ -504,8 +531,11 @@ class SSLContext(ssl.SSLContext):
             if cred is not None:
                 return cred
             params = [TLS_PARAMETERS(grbitDisabledProtocols=disabled)] if disabled else None
+            certs = [self._sch_client_cert] if self._sch_client_cert is not None else None
             auth = SCH_CREDENTIALS(
                 dwVersion=C.SCH_CREDENTIALS_VERSION,
+                cCreds=len(certs or []),
+                paCred=certs,
                 # Validation is this module's verify callback (the context's own CAs).
                 dwFlags=C.SCH_USE_STRONG_CRYPTO | C.SCH_CRED_MANUAL_CRED_VALIDATION,
                 cTlsParameters=len(params or []),

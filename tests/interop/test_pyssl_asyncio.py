@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from schannel_py import ssl as sch_ssl
-from tests.support import peers
+from tests.support import certgen, peers
 
 pytestmark = pytest.mark.interop
 
@@ -272,3 +272,40 @@ def test_close_without_close_notify_matches_cpython(pki: peers.ServerPki) -> Non
         with peers.OpenSSLServer(**pki.ecdsa.server_kwargs()) as srv:
             results.append(run(go(srv.port, ctx, srv)))
     assert results[0] == results[1] == b""
+
+
+@pytest.mark.parametrize("tls13", [True, False], ids=["tls13", "tls12"])
+def test_client_certificate(pki: peers.ServerPki, tmp_path: Path, tls13: bool) -> None:
+    """load_cert_chain: s_server (-Verify, -verify_return_error) accepts the connection
+    with the certificate and refuses it without."""
+    issued = certgen.make_leaf(
+        pki.intermediate, dns_names=(), common_name="pyssl client", eku=("clientAuth",)
+    )
+    paths = issued.write(tmp_path, "client-")
+    with_cert = context(pki.root_ca)
+    with_cert.load_cert_chain(paths.fullchain, paths.key)
+    without = context(pki.root_ca)
+    server = peers.OpenSSLServer(
+        **pki.ecdsa.server_kwargs(),
+        tls13=tls13,
+        tls12=not tls13,
+        verify_client=True,
+        client_ca_file=pki.root_ca,
+        naccept=2,
+        www=True,
+    )
+    with server as srv:
+        data, _ = run(fetch(srv.port, with_cert))
+        assert data.startswith(b"HTTP/1.0 200 ok")
+        with pytest.raises((ssl.SSLError, ConnectionError)):
+            data, _ = run(fetch(srv.port, without))
+            assert not data.startswith(b"HTTP/1.0 200 ok")
+            raise ConnectionError("no page")
+
+
+def test_load_cert_chain_errors_as_cpython(pki: peers.ServerPki) -> None:
+    ctx = context(None)
+    with pytest.raises(ssl.SSLError):
+        ctx.load_cert_chain(pki.ecdsa.cert, pki.rsa.key)  # not its key: OpenSSL's own error
+    with pytest.raises(FileNotFoundError):
+        ctx.load_cert_chain(pki.ecdsa.cert.with_name("missing.pem"))
