@@ -309,3 +309,32 @@ def test_load_cert_chain_errors_as_cpython(pki: peers.ServerPki) -> None:
         ctx.load_cert_chain(pki.ecdsa.cert, pki.rsa.key)  # not its key: OpenSSL's own error
     with pytest.raises(FileNotFoundError):
         ctx.load_cert_chain(pki.ecdsa.cert.with_name("missing.pem"))
+
+
+def test_keyupdates_tickets_and_bulk_data(pki: peers.ServerPki) -> None:
+    """Mid-stream KeyUpdates (one asking for ours) and tickets, then 1 MiB each way."""
+    big = bytes(range(256)) * 4096
+
+    async def go(srv: peers.OpenSSLServer) -> None:
+        loop = asyncio.get_running_loop()
+        reader, writer = await asyncio.open_connection(
+            "127.0.0.1", srv.port, ssl=ctx, server_hostname="localhost"
+        )
+        for requested in (False, True):
+            await loop.run_in_executor(None, srv.key_update, requested)
+            await loop.run_in_executor(None, srv.send_line, f"after {requested}")
+            assert await reader.readline() == f"after {requested}\n".encode()
+        writer.write(b"client line\n")
+        await writer.drain()
+        await loop.run_in_executor(None, srv.wait_for_output, "client line")
+        writer.write(big + b"\n")
+        await writer.drain()
+        await loop.run_in_executor(None, srv.send_bytes, big)
+        assert await reader.readexactly(len(big)) == big
+        writer.close()
+        await writer.wait_closed()
+
+    ctx = context(pki.root_ca)
+    with peers.OpenSSLServer(**pki.ecdsa.server_kwargs(), num_tickets=2) as srv:
+        run(go(srv))
+        assert srv.output_bytes().count(big[:4096]) >= 1

@@ -263,3 +263,17 @@ def test_decode_certificate_matches_cpython(pki: peers.ServerPki) -> None:
         der = ssl.PEM_cert_to_DER_cert(cert.cert.read_text())
         expected = ssl._ssl._test_decode_cert(str(cert.cert))  # type: ignore[attr-defined]
         assert sch_ssl.decode_certificate(der) == expected
+
+
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2])
+def test_tampered_record_is_an_ssl_error(pki: peers.ServerPki, version: ssl.TLSVersion) -> None:
+    """A record that does not authenticate: SSLError (bad record MAC), never another type."""
+    pair = Pair(ctx_for(pki), pki, version)
+    pair.handshake()
+    pair.server.write(b"data")
+    record = bytearray(pair.sout.read())
+    record[-1] ^= 1
+    pair.cin.write(bytes(record))
+    with pytest.raises(ssl.SSLError) as info:
+        pair.client.read()
+    assert info.value.reason == "DECRYPTION_FAILED_OR_BAD_RECORD_MAC"
