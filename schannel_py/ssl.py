@@ -745,8 +745,10 @@ class SChannelObject:
         """Up to ``len`` bytes of plaintext (into ``buffer`` if given); b""/0 after close_notify."""
         if self._state != _DONE:
             self.do_handshake()
-        if buffer is not None and len <= 0:
-            len = memoryview(buffer).nbytes  # noqa: A001
+        if buffer is not None:
+            size = memoryview(buffer).nbytes
+            if len <= 0 or len > size:
+                len = size  # noqa: A001 (CPython's rule for read(n, buffer))
         if len < 0:
             raise ValueError("size should not be negative")
         if len == 0:
@@ -776,8 +778,8 @@ class SChannelObject:
         if status == C.SEC_E_INCOMPLETE_MESSAGE:
             self._fill()
             return
-        if status not in _DECRYPT_GOOD:
-            raise _status_error(status, self._chain, self.server_hostname)
+        if status not in _DECRYPT_GOOD:  # fatal, as in OpenSSL: later calls raise it again
+            raise self._fail(_status_error(status, self._chain, self.server_hostname))
         self._plain += data
         if status == C.SEC_I_RENEGOTIATE:
             self._reneg = True

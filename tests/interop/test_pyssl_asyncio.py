@@ -338,3 +338,26 @@ def test_keyupdates_tickets_and_bulk_data(pki: peers.ServerPki) -> None:
     with peers.OpenSSLServer(**pki.ecdsa.server_kwargs(), num_tickets=2) as srv:
         run(go(srv))
         assert srv.output_bytes().count(big[:4096]) >= 1
+
+
+@pytest.mark.parametrize("tls13", [True, False], ids=["tls13", "tls12"])
+def test_connections_of_a_context_resume(pki: peers.ServerPki, tls13: bool) -> None:
+    """One credential per context: SChannel's session cache resumes the second connection."""
+    ctx = context(pki.root_ca)
+
+    async def go(port: int) -> tuple[bytes, bool]:
+        reader, writer = await asyncio.open_connection(
+            "127.0.0.1", port, ssl=ctx, server_hostname="localhost"
+        )
+        reused = bool(writer.get_extra_info("ssl_object").session_reused)
+        writer.write(b"GET / HTTP/1.0\r\n\r\n")
+        data = await reader.read()
+        writer.close()
+        return data, reused
+
+    kwargs = pki.ecdsa.server_kwargs()
+    with peers.OpenSSLServer(**kwargs, tls13=tls13, tls12=not tls13, naccept=2, www=True) as srv:
+        first, reused1 = run(go(srv.port))
+        second, reused2 = run(go(srv.port))
+    assert b"New, " in first and not reused1
+    assert b"Reused, " in second and reused2

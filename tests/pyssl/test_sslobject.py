@@ -277,3 +277,6 @@ def test_tampered_record_is_an_ssl_error(pki: peers.ServerPki, version: ssl.TLSV
     with pytest.raises(ssl.SSLError) as info:
         pair.client.read()
     assert info.value.reason == "DECRYPTION_FAILED_OR_BAD_RECORD_MAC"
+    with pytest.raises(ssl.SSLError) as again:  # fatal: the connection stays failed
+        pair.client.read()
+    assert again.value is info.value
