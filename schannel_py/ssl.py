@@ -22,7 +22,7 @@ import ssl
 import struct
 import threading
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from cryptography import x509
 from cryptography.x509.oid import AuthorityInformationAccessOID
@@ -595,13 +595,19 @@ _DECRYPT_GOOD = (C.SEC_E_OK, C.SEC_I_RENEGOTIATE, C.SEC_I_CONTEXT_EXPIRED)
 _NEW, _HANDSHAKING, _DONE, _FAILED = range(4)
 
 
-def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
-    """Let ssl errors and ValueError through; anything else becomes SSLError(INTERNAL_ERROR)."""
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
-    def wrapper(self: SChannelObject, *args: Any, **kwargs: Any) -> Any:
+
+def _guarded(
+    method: Callable[Concatenate[SChannelObject, _P], _R],
+) -> Callable[Concatenate[SChannelObject, _P], _R]:
+    """Let ssl errors through; any other exception becomes SSLError(INTERNAL_ERROR)."""
+
+    def wrapper(self: SChannelObject, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         try:
             return method(self, *args, **kwargs)
-        except (ssl.SSLError, ValueError, TypeError, NotImplementedError):
+        except ssl.SSLError:
             raise
         except SspiEOFError:
             raise _eof_error() from None
@@ -740,29 +746,32 @@ class SChannelObject:
 
     # --- data ---
 
-    @_guarded
     def read(self, len: int = 1024, buffer: Any = None) -> bytes | int:  # noqa: A002
         """Up to ``len`` bytes of plaintext (into ``buffer`` if given); b""/0 after close_notify."""
-        if self._state != _DONE:
-            self.do_handshake()
-        if buffer is not None:
-            size = memoryview(buffer).nbytes
-            if len <= 0 or len > size:
-                len = size  # noqa: A001 (CPython's rule for read(n, buffer))
+        target = memoryview(buffer).cast("B") if buffer is not None else None
+        if target is not None and (len <= 0 or len > target.nbytes):
+            len = target.nbytes  # noqa: A001 (CPython's rule for read(n, buffer))
         if len < 0:
             raise ValueError("size should not be negative")
-        if len == 0:
-            return 0 if buffer is not None else b""
+        data = self._read(len)
+        if target is None:
+            return data
+        target[: data.__len__()] = data
+        return data.__len__()
+
+    @_guarded
+    def _read(self, n: int) -> bytes:
+        if self._state != _DONE:
+            self.do_handshake()
+        if n == 0:
+            return b""
         while not self._plain:
             if self._closed:
-                return 0 if buffer is not None else b""
+                return b""
             self._step()
-        data = self._plain[:len]
-        self._plain = self._plain[len:]
-        if buffer is None:
-            return data
-        memoryview(buffer).cast("B")[: data.__len__()] = data
-        return data.__len__()
+        data = self._plain[:n]
+        self._plain = self._plain[n:]
+        return data
 
     def _step(self) -> None:
         """One DecryptMessage (or the rest of a post-handshake ISC exchange)."""
@@ -795,17 +804,19 @@ class SChannelObject:
         elif status == C.SEC_I_CONTEXT_EXPIRED:
             self._closed = True
 
-    @_guarded
     def write(self, data: Any) -> int:
         """Encrypt all of ``data`` into ``outgoing``; continues the handshake first."""
+        return self._write(bytes(memoryview(data).cast("B")))
+
+    @_guarded
+    def _write(self, data: bytes) -> int:
         if self._state != _DONE:
             self.do_handshake()
-        view = memoryview(data).cast("B")
         if self._shut or self._closed:
             raise _make_error(ssl.SSLError, 1, "PROTOCOL_IS_SHUTDOWN", "protocol is shutdown")
-        if not view.nbytes:
+        if not data:
             return 0
-        return self._driver.send(bytes(view))
+        return self._driver.send(data)
 
     def pending(self) -> int:
         """Plaintext bytes decrypted and not yet read."""

@@ -280,3 +280,27 @@ def test_tampered_record_is_an_ssl_error(pki: peers.ServerPki, version: ssl.TLSV
     with pytest.raises(ssl.SSLError) as again:  # fatal: the connection stays failed
         pair.client.read()
     assert again.value is info.value
+
+
+def test_argument_errors_and_internal_failures(
+    pki: peers.ServerPki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Argument errors are CPython's; a failure inside the package surfaces as SSLError."""
+    pair = Pair(ctx_for(pki), pki)
+    pair.handshake()
+    with pytest.raises(TypeError):
+        pair.client.write("text")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="negative"):
+        pair.client.read(-1)
+    engine = pair.client._sslobj  # type: ignore[attr-defined]
+
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(engine._driver, "decrypt_record", broken)
+    pair.server.write(b"x")
+    pair.to_client()
+    with pytest.raises(ssl.SSLError) as info:
+        pair.client.read()
+    assert info.value.reason == "INTERNAL_ERROR"
+    assert type(info.value) is ssl.SSLError
