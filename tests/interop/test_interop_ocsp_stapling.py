@@ -202,54 +202,35 @@ def test_openssl_no_check_flag_no_request(
     assert got.staple is None and got.version == VERSIONS[version]
 
 
+@pytest.mark.parametrize("which", ["good", "revoked"])
 @pytest.mark.parametrize("version", ["tls13", "tls12"])
-def test_openssl_good_staple_with_automatic_validation(
-    pki: peers.ServerPki, root_certs_env: Path, responses: Responses, version: str
+def test_openssl_staple_with_automatic_validation(
+    pki: peers.ServerPki, root_certs_env: Path, responses: Responses, version: str, which: str
 ) -> None:
-    """curl-style automatic validation with a CHECK flag and a good staple: SEC_E_OK
-    (issue 22's table: "stapled good OCSP response, responder and CDP offline, _END_CERT")
-    and the staple kept."""
-    extra = ["-status_file", str(responses.good)]
+    """curl-style automatic validation with a CHECK flag (_END_CERT) and a staple; the leaf
+    names no CRL or OCSP server, so the staple decides (issue 22's table).  Good: SEC_E_OK
+    and the staple kept.  Revoked: ISC fails with CRYPT_E_REVOKED, and the server is told
+    with a certificate_revoked alert where the record is readable (TLS 1.2)."""
+    staple = responses.good if which == "good" else responses.revoked
     with peers.OpenSSLServer(
         **pki.ecdsa.server_kwargs(),
         www=True,
         tls13=version == "tls13",
         tls12=version == "tls12",
-        extra_args=extra,
+        extra_args=["-status_file", str(staple)],
     ) as srv:
         cred = acquire(END_CERT)
         try:
-            got = visit(srv.port, cred)
+            if which == "good":
+                assert visit(srv.port, cred).staple == staple.read_bytes()
+            else:
+                with pytest.raises(SspiError) as failed:
+                    visit(srv.port, cred)
+                assert failed.value.status == sc.CRYPT_E_REVOKED
         finally:
             sc.FreeCredentialsHandle(cred)
-    assert got.staple == responses.good.read_bytes()
-
-
-@pytest.mark.parametrize("version", ["tls13", "tls12"])
-def test_openssl_revoked_staple_with_automatic_validation(
-    pki: peers.ServerPki, root_certs_env: Path, responses: Responses, version: str
-) -> None:
-    """Automatic validation with a CHECK flag and a stapled response that says the leaf is
-    revoked: ISC fails with CRYPT_E_REVOKED (issue 22's table: "stapled revoked"), the
-    staple decided it (the leaf names no CRL or OCSP server to ask), and the server is
-    told with a certificate_revoked alert where the record is readable (TLS 1.2)."""
-    extra = ["-status_file", str(responses.revoked)]
-    with peers.OpenSSLServer(
-        **pki.ecdsa.server_kwargs(),
-        www=True,
-        tls13=version == "tls13",
-        tls12=version == "tls12",
-        extra_args=extra,
-    ) as srv:
-        cred = acquire(END_CERT)
-        try:
-            with pytest.raises(SspiError) as failed:
-                visit(srv.port, cred)
-        finally:
-            sc.FreeCredentialsHandle(cred)
-        if version == "tls12":
+        if which == "revoked" and version == "tls12":
             srv.wait_for_output("certificate revoked", start=srv.ready_offset)
-    assert failed.value.status == sc.CRYPT_E_REVOKED
 
 
 @pytest.mark.parametrize("version", ["tls13", "tls12"])

@@ -71,11 +71,12 @@ TARGETS = [
 ]
 
 
-def test_quick_benchmark_prints_the_table() -> None:
+def quick_run(*options: str) -> str:
+    """What ``python -m benchmarks.run --quick`` (and ``options``) prints; it must exit 0."""
     env = dict(os.environ)
     env.pop("SCHANNEL_PY_ROOT_CERTS", None)  # the harness trusts its own root via ROOT
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.run", "--quick"],
+        [sys.executable, "-m", "benchmarks.run", "--quick", *options],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -83,7 +84,11 @@ def test_quick_benchmark_prints_the_table() -> None:
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
-    out = proc.stdout
+    return proc.stdout
+
+
+def test_quick_benchmark_prints_the_table() -> None:
+    out = quick_run()
     rows = [line for line in out.splitlines() if line.startswith("| ")]
     for name in EXPECTED_ROWS:
         assert any(name in line for line in rows), f"missing row {name!r}\n{out}"
@@ -96,18 +101,7 @@ def test_quick_benchmark_prints_the_table() -> None:
 def test_profile_mode_prints_where_the_time_goes() -> None:
     """``--profile`` adds the sampled layer tables (benchmarks/layers.py) for resumed and
     full handshakes, each with the time per handshake it shares out."""
-    env = dict(os.environ)
-    env.pop("SCHANNEL_PY_ROOT_CERTS", None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.run", "--quick", "--profile"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    out = proc.stdout
+    out = quick_run("--profile")
     for kind in ("resumed", "full"):
         title = f"=== where the time goes: {kind} TLS 1.3 handshake"
         assert title in out, out
