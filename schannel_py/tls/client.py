@@ -177,9 +177,9 @@ class TLSClient:
     _continuation: Callable[[], list[Event]] | None = None
     #: The read protection while an application-data record may be opened with it
     #: and nothing else to decide (handshake complete; not failed, closed, paused
-    #: or inside a fragmented message; no KeyUpdate since the last data); else
-    #: None.  :meth:`receive_record_in_place` reads this one attribute instead of
-    #: those six, and every call that can change them recomputes it.
+    #: or inside a fragmented message; no KeyUpdate or empty record since the last
+    #: data); else None.  :meth:`receive_in_place` reads this one attribute instead
+    #: of those seven, and every call that can change them recomputes it.
     app_reader: Protection | None = None
     resumed = False
     #: The OCSPResponse (DER, as received) the server stapled to the certificate of
