@@ -15,6 +15,7 @@ built yet: docs/python-ssl.md.
 
 from __future__ import annotations
 
+import _socket
 import datetime
 import ipaddress
 import os
@@ -47,7 +48,7 @@ from .sspi.types import (
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
 
-__all__ = ["SChannelObject", "SSLContext", "STATUS_ERRORS"]
+__all__ = ["SChannelObject", "SChannelSocketObject", "SSLContext", "STATUS_ERRORS"]
 
 _PROTOCOL_TLS_CLIENT = ssl.PROTOCOL_TLS_CLIENT
 _ACCEPTED_PROTOCOLS = (ssl.PROTOCOL_TLS_CLIENT, ssl.PROTOCOL_TLS)
@@ -103,6 +104,15 @@ def _make_error(
 def _want_read() -> ssl.SSLError:
     return _make_error(
         ssl.SSLWantReadError, ssl.SSL_ERROR_WANT_READ, None, "The operation did not complete (read)"
+    )
+
+
+def _want_write() -> ssl.SSLError:
+    return _make_error(
+        ssl.SSLWantWriteError,
+        ssl.SSL_ERROR_WANT_WRITE,
+        None,
+        "The operation did not complete (write)",
     )
 
 
@@ -569,15 +579,22 @@ class SSLContext(ssl.SSLContext):
             raise ValueError("check_hostname requires server_hostname")
         return SChannelObject(self, incoming, outgoing, server_hostname, owner, session)
 
-    def wrap_socket(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError(
-            "schannel_py.ssl: wrap_socket is not built yet; use wrap_bio (asyncio, anyio, trio)"
-        )
+    # --- the hook ssl.SSLContext.wrap_socket (SSLSocket._create) calls ---
 
-    def _wrap_socket(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError(
-            "schannel_py.ssl: wrap_socket is not built yet; use wrap_bio (asyncio, anyio, trio)"
-        )
+    def _wrap_socket(
+        self,
+        sock: ssl.SSLSocket,
+        server_side: bool = False,
+        server_hostname: str | None = None,
+        *,
+        owner: Any = None,
+        session: Any = None,
+    ) -> SChannelSocketObject:
+        if server_side:
+            raise ValueError("schannel_py.ssl.SSLContext is client-side only (server_side=True)")
+        if self.check_hostname and not server_hostname:
+            raise ValueError("check_hostname requires server_hostname")
+        return SChannelSocketObject(self, sock, server_hostname, owner, session)
 
 
 def _refuse_old(value: ssl.TLSVersion, what: str) -> None:
@@ -590,6 +607,7 @@ def _refuse_old(value: ssl.TLSVersion, what: str) -> None:
 # --- the engine ------------------------------------------------------------------------------
 
 _REQ_FLAGS = CURL_REQ_FLAGS
+_RECV_SIZE = 16384 + 2048  # one full record and its header
 _DECRYPT_GOOD = (C.SEC_E_OK, C.SEC_I_RENEGOTIATE, C.SEC_I_CONTEXT_EXPIRED)
 
 _NEW, _HANDSHAKING, _DONE, _FAILED = range(4)
@@ -609,6 +627,10 @@ def _guarded(
             return method(self, *args, **kwargs)
         except ssl.SSLError:
             raise
+        except OSError:
+            if self._socket_errors:  # the socket's own errors (timeouts, resets), as CPython
+                raise
+            raise _make_error(ssl.SSLError, 1, "INTERNAL_ERROR", "internal error") from None
         except SspiEOFError:
             raise _eof_error() from None
         except SspiError as e:
@@ -624,6 +646,9 @@ def _guarded(
 class SChannelObject:
     """What ``ssl.SSLObject._sslobj`` is for :class:`SSLContext`: one SSPI client context
     over two memory BIOs (the engine behind every ``ssl.SSLObject`` method)."""
+
+    #: Let the transport's OSErrors out unchanged (the socket engine).
+    _socket_errors = False
 
     def __init__(
         self,
@@ -946,3 +971,76 @@ class SChannelObject:
         return self._query(C.SECPKG_ATTR_SESSION_INFO, info) and bool(
             info.dwFlags & C.SSL_SESSION_RECONNECT
         )
+
+
+class SChannelSocketObject(SChannelObject):
+    """What ``ssl.SSLSocket._sslobj`` is for :class:`SSLContext`: the same engine with
+    the socket itself as transport (its blocking mode and timeout apply).
+
+    Ciphertext goes out through the base socket's ``send`` (``SSLSocket.send`` would
+    recurse into the engine); what a non-blocking socket does not take at once stays
+    queued and is flushed before anything is read or written again.
+    """
+
+    _socket_errors = True
+
+    def __init__(
+        self,
+        context: SSLContext,
+        sock: ssl.SSLSocket,
+        server_hostname: str | None,
+        owner: Any,
+        session: Any,
+    ) -> None:
+        self._sock = sock
+        self._out = bytearray()
+        super().__init__(context, ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname, owner, session)
+
+    def _flush(self) -> bool:
+        """Send what is queued; False if a non-blocking socket would block."""
+        while self._out:
+            try:
+                n = _socket.socket.send(self._sock, self._out)
+            except BlockingIOError:
+                return False
+            del self._out[:n]
+        return True
+
+    def _send(self, data: bytes) -> None:
+        if data:
+            self._out += data
+            self._flush()
+
+    def _recv(self, n: int) -> bytes:
+        if not self._flush():
+            raise _want_write()
+        try:
+            return _socket.socket.recv(self._sock, n)
+        except BlockingIOError:
+            raise _want_read() from None
+
+    def _fill(self) -> None:
+        data = self._recv(_RECV_SIZE)
+        if not data:
+            raise _eof_error()
+        self._driver.feed(data)
+
+    def do_handshake(self) -> None:
+        """The handshake over the socket; what is left queued raises SSLWantWriteError."""
+        super().do_handshake()
+        if not self._flush():
+            raise _want_write()
+
+    def write(self, data: Any) -> int:
+        """Encrypt and send all of ``data`` (SSLWantWriteError, nothing taken, if the
+        previous write is still queued)."""
+        if not self._flush():
+            raise _want_write()
+        return super().write(data)
+
+    def shutdown(self) -> Any:
+        """close_notify both ways, then the socket (what ``SSLSocket.unwrap`` returns)."""
+        super().shutdown()
+        if not self._flush():
+            raise _want_write()
+        return self.owner
