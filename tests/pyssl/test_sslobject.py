@@ -6,7 +6,9 @@ hand, so every WantRead, EOF and close_notify case is under the test's control.
 
 from __future__ import annotations
 
+import socket
 import ssl
+import threading
 from pathlib import Path
 
 import pytest
@@ -98,12 +100,71 @@ def test_old_versions_refused() -> None:
     assert info.value.reason == "NO_PROTOCOLS_AVAILABLE"
 
 
-def test_wrap_socket_not_built_yet() -> None:
-    import socket
+def _python_server(
+    pki: peers.ServerPki, sock: socket.socket, unwrap: bool = True
+) -> threading.Thread:
+    """Python's ssl echoes one line over ``sock`` (TLS 1.3), then answers close_notify."""
+    sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    sctx.load_cert_chain(pki.ecdsa.fullchain, pki.ecdsa.key)
 
+    def serve() -> None:
+        with sctx.wrap_socket(sock, server_side=True) as tls:
+            line = tls.makefile("rb").readline()
+            tls.sendall(line)
+            if unwrap:
+                tls.unwrap()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_wrap_socket_over_socketpair(pki: peers.ServerPki) -> None:
+    ctx = ctx_for(pki)
+    a, b = socket.socketpair()
+    a.settimeout(10)
+    thread = _python_server(pki, b)
+    with ctx.wrap_socket(a, server_hostname=HOST) as tls:
+        assert isinstance(tls, ssl.SSLSocket)
+        assert tls.version() == "TLSv1.3"
+        tls.sendall(memoryview(b"echo me\n"))
+        assert tls.makefile("rb").readline() == b"echo me\n"
+        assert tls.unwrap() is tls
+    thread.join(10)
+
+
+def test_wrap_socket_then_connect(pki: peers.ServerPki) -> None:
+    """An unconnected socket: SSLSocket.connect builds the engine, then handshakes."""
+    ctx = ctx_for(pki)
+    listener = socket.create_server(("127.0.0.1", 0))
+    with listener:
+        sock = ctx.wrap_socket(socket.socket(), server_hostname=HOST)
+        sock.settimeout(10)
+        box: list[threading.Thread] = []
+        acceptor = threading.Thread(
+            target=lambda: box.append(_python_server(pki, listener.accept()[0], unwrap=False))
+        )
+        acceptor.start()
+        with sock:
+            sock.connect(listener.getsockname())
+            sock.sendall(b"x\n")
+            assert sock.recv(10) == b"x\n"
+        acceptor.join(10)
+
+
+@pytest.mark.parametrize(
+    "junk", [b"HTTP/1.1 400 Bad Request\r\n\r\n", b"\x16\x03\x03\x00\x05hello", b"\x15" * 7]
+)
+def test_wrap_socket_hostile_peer_raises_ssl_errors(junk: bytes) -> None:
+    """Whatever the peer sends back, only ssl exceptions come out of the handshake."""
     ctx = sch_ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    with socket.socket() as sock, pytest.raises(NotImplementedError):
-        ctx.wrap_socket(sock, server_hostname=HOST)
+    a, b = socket.socketpair()
+    with a, b:
+        a.settimeout(5)
+        b.sendall(junk)
+        b.shutdown(socket.SHUT_WR)
+        with pytest.raises(ssl.SSLError):
+            ctx.wrap_socket(a, server_hostname=HOST)
 
 
 def test_before_handshake(pki: peers.ServerPki) -> None:
