@@ -16,11 +16,13 @@ built yet: docs/python-ssl.md.
 from __future__ import annotations
 
 import _socket
+import _ssl
 import datetime
 import ipaddress
 import os
 import ssl
 import struct
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
@@ -48,7 +50,14 @@ from .sspi.types import (
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
 
-__all__ = ["SChannelObject", "SChannelSocketObject", "SSLContext", "STATUS_ERRORS"]
+__all__ = [
+    "SChannelObject",
+    "SChannelSocketObject",
+    "SSLContext",
+    "STATUS_ERRORS",
+    "extract_from_ssl",
+    "inject_into_ssl",
+]
 
 _PROTOCOL_TLS_CLIENT = ssl.PROTOCOL_TLS_CLIENT
 _ACCEPTED_PROTOCOLS = (ssl.PROTOCOL_TLS_CLIENT, ssl.PROTOCOL_TLS)
@@ -369,9 +378,21 @@ def _pem_ders(data: bytes) -> list[bytes]:
     return [c.public_bytes(Encoding.DER) for c in certs]
 
 
-#: The stdlib's version properties, which the overrides below call.
-_BASE_MIN: Any = vars(ssl.SSLContext)["minimum_version"]
-_BASE_MAX: Any = vars(ssl.SSLContext)["maximum_version"]
+#: ssl.SSLContext as the stdlib defines it (before any injection).
+_ORIGINAL_SSLCONTEXT: type[ssl.SSLContext] = ssl.SSLContext
+_INJECTED = False
+#: (module, attribute, value before inject_into_ssl) for extract_from_ssl.
+_SAVED: list[tuple[Any, str, Any]] = []
+
+#: The C type's descriptors.  The overrides below call them directly: the stdlib's
+#: Python properties call ``super(SSLContext, SSLContext)`` through the *module
+#: global* ``ssl.SSLContext``, which recurses forever once that name is this class.
+_C_TYPE: Any = _ssl._SSLContext
+_C_MIN: Any = vars(_C_TYPE)["minimum_version"]
+_C_MAX: Any = vars(_C_TYPE)["maximum_version"]
+_C_OPTIONS: Any = vars(_C_TYPE)["options"]
+_C_VERIFY_MODE: Any = vars(_C_TYPE)["verify_mode"]
+_C_VERIFY_FLAGS: Any = vars(_C_TYPE)["verify_flags"]
 
 # --- the context ----------------------------------------------------------------------------
 
@@ -392,6 +413,9 @@ class SSLContext(ssl.SSLContext):
     def __new__(cls, protocol: int | None = None, *args: Any, **kwargs: Any) -> SSLContext:
         if protocol is None:
             protocol = _PROTOCOL_TLS_CLIENT
+        if protocol == ssl.PROTOCOL_TLS_SERVER and _INJECTED and cls is SSLContext:
+            # Injected as ssl.SSLContext: servers in this process keep OpenSSL's.
+            return _ORIGINAL_SSLCONTEXT(protocol)  # type: ignore[return-value]
         if protocol not in _ACCEPTED_PROTOCOLS:
             raise ValueError(
                 "schannel_py.ssl.SSLContext is a TLS client: use ssl.PROTOCOL_TLS_CLIENT"
@@ -458,21 +482,55 @@ class SSLContext(ssl.SSLContext):
 
     @property  # type: ignore[override]
     def minimum_version(self) -> ssl.TLSVersion:
-        return ssl.TLSVersion(_BASE_MIN.__get__(self))
+        return ssl.TLSVersion(_C_MIN.__get__(self))
 
     @minimum_version.setter
     def minimum_version(self, value: ssl.TLSVersion) -> None:
         _refuse_old(value, "minimum_version")
-        _BASE_MIN.__set__(self, value)
+        _C_MIN.__set__(self, value)
 
     @property  # type: ignore[override]
     def maximum_version(self) -> ssl.TLSVersion:
-        return ssl.TLSVersion(_BASE_MAX.__get__(self))
+        return ssl.TLSVersion(_C_MAX.__get__(self))
 
     @maximum_version.setter
     def maximum_version(self, value: ssl.TLSVersion) -> None:
         _refuse_old(value, "maximum_version")
-        _BASE_MAX.__set__(self, value)
+        _C_MAX.__set__(self, value)
+
+    @property
+    def _msg_callback(self) -> Any:
+        """Stored, never called (no OpenSSL underneath); the stdlib's would recurse once
+        injected."""
+        return getattr(self, "_sch_msg_callback", None)
+
+    @_msg_callback.setter
+    def _msg_callback(self, callback: Any) -> None:
+        self._sch_msg_callback = callback
+
+    @property  # type: ignore[override]
+    def options(self) -> ssl.Options:
+        return ssl.Options(_C_OPTIONS.__get__(self))
+
+    @options.setter
+    def options(self, value: ssl.Options) -> None:
+        _C_OPTIONS.__set__(self, value)
+
+    @property  # type: ignore[override]
+    def verify_flags(self) -> ssl.VerifyFlags:
+        return ssl.VerifyFlags(_C_VERIFY_FLAGS.__get__(self))
+
+    @verify_flags.setter
+    def verify_flags(self, value: ssl.VerifyFlags) -> None:
+        _C_VERIFY_FLAGS.__set__(self, value)
+
+    @property  # type: ignore[override]
+    def verify_mode(self) -> ssl.VerifyMode:
+        return ssl.VerifyMode(_C_VERIFY_MODE.__get__(self))
+
+    @verify_mode.setter
+    def verify_mode(self, value: ssl.VerifyMode) -> None:
+        _C_VERIFY_MODE.__set__(self, value)
 
     def load_cert_chain(
         self,
@@ -595,6 +653,65 @@ class SSLContext(ssl.SSLContext):
         if self.check_hostname and not server_hostname:
             raise ValueError("check_hostname requires server_hostname")
         return SChannelSocketObject(self, sock, server_hostname, owner, session)
+
+
+# --- injection -------------------------------------------------------------------------------
+
+
+def _patch(module: Any, name: str, value: Any) -> None:
+    _SAVED.append((module, name, getattr(module, name)))
+    setattr(module, name, value)
+
+
+def inject_into_ssl() -> None:
+    """Make ``ssl.SSLContext`` this package's, as truststore does.
+
+    ``ssl.create_default_context()`` (and so urllib, http.client, and every
+    library that builds its context through it) then returns a
+    :class:`SSLContext`.  urllib3's module-level ``SSLContext`` and requests'
+    preloaded context are replaced too when those modules are already imported.
+    ``ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)`` keeps building the stdlib's
+    (OpenSSL) context.  Calling it again does nothing; :func:`extract_from_ssl`
+    undoes it.
+    """
+    global _INJECTED
+    with _INJECT_LOCK:
+        if _INJECTED:
+            return
+        if ssl.SSLContext is not _ORIGINAL_SSLCONTEXT:
+            raise RuntimeError(
+                "schannel_py.ssl.inject_into_ssl: ssl.SSLContext was already replaced"
+                f" by {ssl.SSLContext!r} (another injection, e.g. truststore's)"
+            )
+        _patch(ssl, "SSLContext", SSLContext)
+        urllib3_ssl = sys.modules.get("urllib3.util.ssl_")
+        if urllib3_ssl is not None and hasattr(urllib3_ssl, "SSLContext"):
+            _patch(urllib3_ssl, "SSLContext", SSLContext)
+        adapters = sys.modules.get("requests.adapters")
+        if adapters is not None and hasattr(adapters, "_preloaded_ssl_context"):
+            ctx = SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            certs = sys.modules.get("requests.certs")
+            where = getattr(certs, "where", None)
+            if callable(where):
+                try:
+                    ctx.load_verify_locations(cafile=where())
+                except (OSError, ValueError):
+                    pass
+            _patch(adapters, "_preloaded_ssl_context", ctx)
+        _INJECTED = True
+
+
+def extract_from_ssl() -> None:
+    """Undo :func:`inject_into_ssl`: every replaced name gets its value back."""
+    global _INJECTED
+    with _INJECT_LOCK:
+        while _SAVED:
+            module, name, value = _SAVED.pop()
+            setattr(module, name, value)
+        _INJECTED = False
+
+
+_INJECT_LOCK = threading.Lock()
 
 
 def _refuse_old(value: ssl.TLSVersion, what: str) -> None:
