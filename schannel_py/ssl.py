@@ -24,6 +24,7 @@ import ssl
 import struct
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
@@ -31,10 +32,11 @@ from cryptography import x509
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from . import constants as C
-from . import crypt32
+from . import crypt32, keylog
 from .constants import SecStatus
 from .driver import CURL_REQ_FLAGS, SspiDriver, SspiEOFError, SspiError
 from .sspi import functions as F
+from .sspi import observe
 from .sspi.types import (
     PVOID,
     SCH_CREDENTIALS,
@@ -721,6 +723,53 @@ def _refuse_old(value: ssl.TLSVersion, what: str) -> None:
         )
 
 
+# --- keylog_filename --------------------------------------------------------------------------
+
+#: Context handle -> the keylog_filename of the connection's SSLContext.
+_KEYLOG_PATHS: dict[observe.Handle, str] = {}
+_KEYLOG_LOCK = threading.Lock()
+#: The order OpenSSL (CPython's client, s_server) writes the TLS 1.3 lines in.
+_KEYLOG_ORDER = {
+    "SERVER_HANDSHAKE_TRAFFIC_SECRET": 0,
+    "CLIENT_HANDSHAKE_TRAFFIC_SECRET": 1,
+    "EXPORTER_SECRET": 2,
+    "SERVER_TRAFFIC_SECRET_0": 3,
+    "CLIENT_TRAFFIC_SECRET_0": 4,
+}
+
+
+class _Secrets:
+    """One ISC call's new secrets, in the shape keylog.lines_for reads."""
+
+    def __init__(self, call: observe.SspiCall) -> None:
+        self.version = call.version
+        self.client_random = call.client_random
+        self.secrets = {s.label: s.value for s in call.secrets}
+
+
+def _keylog_observer(call: observe.SspiCall) -> None:
+    """Append what this ISC call derived to its context's keylog_filename (NSS format)."""
+    if not call.secrets:
+        return
+    handle = call.params.get("phContext") or call.after.get("phNewContext")
+    path = _KEYLOG_PATHS.get(handle) if isinstance(handle, observe.Handle) else None
+    if path is None:
+        return
+    found = sorted(keylog.lines_for(_Secrets(call)), key=lambda item: _KEYLOG_ORDER.get(item[0], 9))
+    lines = "".join(line + "\n" for _, line in found)
+    if not lines:
+        return
+    with _KEYLOG_LOCK:
+        try:
+            with open(path, "a", encoding="ascii") as fh:
+                fh.write(lines)
+        except OSError:
+            pass  # as OpenSSL: a key log that cannot be written is skipped
+
+
+_KEYLOG_REGISTRATION = observe.add_handshake_observer(_keylog_observer, lambda: bool(_KEYLOG_PATHS))
+
+
 # --- the engine ------------------------------------------------------------------------------
 
 _REQ_FLAGS = CURL_REQ_FLAGS
@@ -830,6 +879,12 @@ class SChannelObject:
     # --- validation ---
 
     def _on_context(self, driver: SspiDriver) -> None:
+        path = self._context.keylog_filename
+        if path:
+            handle = observe.Handle(driver.ctx.dwLower, driver.ctx.dwUpper)
+            with _KEYLOG_LOCK:
+                _KEYLOG_PATHS[handle] = os.fspath(path)
+            weakref.finalize(self, _KEYLOG_PATHS.pop, handle, None)
         if not self._verify:
             return
         cb = SecPkgContext_PyVerifyCallback(pfnCallback=self._check_chain, fOnResumption=False)

@@ -231,3 +231,42 @@ def test_server_side_refused() -> None:
         c, d = socket.socketpair()
         with c, d, pytest.raises(ValueError, match="check_hostname requires server_hostname"):
             ctx.wrap_socket(c)
+
+
+@pytest.mark.parametrize("tls13", [True, False], ids=["tls13", "tls12"])
+def test_keylog_filename_matches_the_servers(
+    pki: peers.ServerPki, tmp_path: Path, tls13: bool
+) -> None:
+    """keylog_filename: after CPython's own header line, the file is line for line
+    what s_server -keylogfile wrote for the same connection."""
+    ctx = context(pki.root_ca)
+    mine, theirs = tmp_path / "client.log", tmp_path / "server.log"
+    ctx.keylog_filename = str(mine)
+    assert ctx.keylog_filename == str(mine)
+    with peers.OpenSSLServer(
+        **pki.ecdsa.server_kwargs(), keylog=theirs, tls13=tls13, tls12=not tls13, www=True
+    ) as srv:
+        with connect(srv.port, ctx) as sock:
+            sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            with sock.makefile("rb") as f:
+                assert f.read().startswith(b"HTTP/1.0 200 ok")
+    client_lines = mine.read_text().splitlines()
+    server_lines = theirs.read_text().splitlines()
+    assert client_lines[0].startswith("# ") and server_lines[0].startswith("# ")
+    assert client_lines[1:] == server_lines[1:]
+    assert len(client_lines[1:]) == (5 if tls13 else 1)
+
+
+def test_keylog_filename_is_per_context(pki: peers.ServerPki, tmp_path: Path) -> None:
+    """A context without keylog_filename writes nothing into another context's file."""
+    logged = context(pki.root_ca)
+    path = tmp_path / "keys.log"
+    logged.keylog_filename = str(path)
+    header = path.read_text()
+    with peers.OpenSSLServer(**pki.ecdsa.server_kwargs(), naccept=2, www=True) as srv:
+        with connect(srv.port, context(pki.root_ca)):
+            pass
+        assert path.read_text() == header
+        with connect(srv.port, logged):
+            pass
+    assert path.read_text().count("CLIENT_TRAFFIC_SECRET_0") == 1
