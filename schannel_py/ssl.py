@@ -842,6 +842,8 @@ class SChannelObject:
         self._shut = False  # ours was sent
         self._reneg = False
         self._after_reneg = False
+        self._keylog_handle: observe.Handle | None = None
+        self._keylog_finalizer: Any = None
         self._driver = SspiDriver(
             self._send,
             self._recv,
@@ -884,7 +886,9 @@ class SChannelObject:
             handle = observe.Handle(driver.ctx.dwLower, driver.ctx.dwUpper)
             with _KEYLOG_LOCK:
                 _KEYLOG_PATHS[handle] = os.fspath(path)
-            weakref.finalize(self, _KEYLOG_PATHS.pop, handle, None)
+            self._keylog_handle = handle
+            # An abandoned handshake: forget the handle when the engine goes.
+            self._keylog_finalizer = weakref.finalize(self, _KEYLOG_PATHS.pop, handle, None)
         if not self._verify:
             return
         cb = SecPkgContext_PyVerifyCallback(pfnCallback=self._check_chain, fOnResumption=False)
@@ -938,8 +942,20 @@ class SChannelObject:
             raise self._fail(_eof_error()) from None
         except SspiError as e:
             raise self._fail(_status_error(e.status, self._chain, self.server_hostname)) from None
+        finally:
+            if self._state == _FAILED:
+                self._keylog_done()
         self._state = _DONE
         self._after_reneg = bool(d.encdata)
+        self._keylog_done()
+
+    def _keylog_done(self) -> None:
+        """The handshake is over: its secrets are logged; stop watching its calls."""
+        if self._keylog_handle is not None:
+            with _KEYLOG_LOCK:
+                _KEYLOG_PATHS.pop(self._keylog_handle, None)
+            self._keylog_handle = None
+            self._keylog_finalizer.detach()
 
     # --- data ---
 

@@ -268,5 +268,6 @@ def test_keylog_filename_is_per_context(pki: peers.ServerPki, tmp_path: Path) ->
             pass
         assert path.read_text() == header
         with connect(srv.port, logged):
-            pass
+            # The handshake is over: nothing keeps the ISC observer switched on.
+            assert not sch_ssl._KEYLOG_PATHS
     assert path.read_text().count("CLIENT_TRAFFIC_SECRET_0") == 1
