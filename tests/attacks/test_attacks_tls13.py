@@ -290,6 +290,23 @@ def hrr_unsolicited_extension(s: Server13, h: Harness) -> sc.SecStatus:
 
 
 @attack(ILLEGAL, A.illegal_parameter)
+def hrr_duplicate_extension(s: Server13, h: Harness) -> sc.SecStatus:
+    """cookie twice in an HRR: illegal_parameter, as BoringSSL answers a duplicate in an HRR
+    (BoGo HelloRetryRequest-DuplicateCookie-TLS13; 4.2 names no alert)."""
+    cookie = (Ext.cookie, u16(1) + b"c")
+    return h.feed(s.plain(s.hello_retry_request(group=SECP256R1, extra=[cookie, cookie])))[0]
+
+
+@attack(ILLEGAL, A.decode_error)
+def hrr_without_extension_block(s: Server13, h: Harness) -> sc.SecStatus:
+    """An HRR that ends after its compression method: a TLS 1.3 message without its
+    extension block does not parse, decode_error."""
+    hrr = s.hello_retry_request(group=SECP256R1)
+    body = hrr[4 : -(2 + 6 + 6)]  # the block: supported_versions (6) and key_share (6)
+    return h.feed(s.plain(handshake_message(HT.server_hello, body)))[0]
+
+
+@attack(ILLEGAL, A.illegal_parameter)
 def hrr_forbidden_extension(s: Server13, h: Harness) -> sc.SecStatus:
     """signature_algorithms (offered, never allowed in an HRR): illegal_parameter (4.2)."""
     return h.feed(
@@ -348,6 +365,13 @@ def ee_attack(s: Server13, h: Harness, body: bytes) -> sc.SecStatus:
 def ee_forbidden_extension(s: Server13, h: Harness) -> sc.SecStatus:
     """key_share (offered) in EncryptedExtensions, where it is not allowed: illegal_parameter (4.2)."""
     return ee_attack(s, h, ext_block([(Ext.key_share, u16(X25519))]))
+
+
+@attack(ILLEGAL, A.decode_error)
+def ee_empty_body(s: Server13, h: Harness) -> sc.SecStatus:
+    """An EncryptedExtensions with no extension block at all (not even its length): decode_error
+    (BoGo EmptyEncryptedExtensions-TLS13)."""
+    return ee_attack(s, h, b"")
 
 
 @attack(ILLEGAL, A.illegal_parameter)
@@ -810,6 +834,25 @@ def new_session_ticket_forbidden_extension(s: Server13, h: Harness) -> sc.SecSta
     established(s, h)
     body = (7200).to_bytes(4, "big") + bytes(4) + b"\x00" + b"\x00\x01x"
     body += ext_block([(Ext.key_share, b"")])
+    return h.decrypt(s.prot(handshake_message(HT.new_session_ticket, body)))[0][-1]
+
+
+@attack(ILLEGAL, A.illegal_parameter, via="decrypt")
+def new_session_ticket_duplicate_early_data(s: Server13, h: Harness) -> sc.SecStatus:
+    """A NewSessionTicket with early_data twice: illegal_parameter, as BoringSSL answers
+    (BoGo TLS13-DuplicateTicketEarlyDataSupport)."""
+    established(s, h)
+    body = (7200).to_bytes(4, "big") + bytes(4) + b"\x00" + b"\x00\x01x"
+    early = (Ext.early_data, (16384).to_bytes(4, "big"))
+    body += ext_block([early, early])
+    return h.decrypt(s.prot(handshake_message(HT.new_session_ticket, body)))[0][-1]
+
+
+@attack(ILLEGAL, A.decode_error, via="decrypt")
+def new_session_ticket_without_extension_block(s: Server13, h: Harness) -> sc.SecStatus:
+    """A NewSessionTicket that ends after its ticket: decode_error (4.6.1 has the block)."""
+    established(s, h)
+    body = (7200).to_bytes(4, "big") + bytes(4) + b"\x00" + b"\x00\x01x"
     return h.decrypt(s.prot(handshake_message(HT.new_session_ticket, body)))[0][-1]
 
 
