@@ -336,7 +336,12 @@ class Handshake12:
             conn.server_random = sh.random
             conn.session_id = sh.session_id
         session = conn.config.resume_session12 if not self.renegotiation else None
-        if session is not None and sh.session_id and sh.session_id == self.offer.session_id:
+        if sh.session_id and sh.session_id == self.offer.session_id:
+            if session is None:
+                # The ClientHello's session ID resumes nothing (TLS 1.3 compatibility
+                # mode sends a random one): echoing it claims a resumption we never
+                # offered.
+                raise illegal("server echoed a session ID that resumes no session")
             return self._resume(session, suite), []
         return S.WAIT_CERT, []
 

@@ -97,6 +97,15 @@ def sh12_unoffered_alpn(s: Server12, h: Harness) -> sc.SecStatus:
     return sh_only(s, h, extra=[(Ext.alpn, b"\x00\x03\x02h2")])
 
 
+@attack(ILLEGAL, A.illegal_parameter)
+def sh12_echoes_compatibility_session_id(s: Server12, h: Harness) -> sc.SecStatus:
+    """The TLS 1.3 compatibility-mode session ID (random, resuming nothing) echoed in a full
+    TLS 1.2 handshake: a resumption the client never offered, illegal_parameter (BoGo
+    EchoTLS13CompatibilitySessionID)."""
+    assert s.ch is not None and len(s.ch.session_id) == 32
+    return sh_only(s, h, session_id=s.ch.session_id)
+
+
 @attack(ILLEGAL, A.decode_error)
 def sh12_duplicate_extension(s: Server12, h: Harness) -> sc.SecStatus:
     """extended_master_secret twice (7.4.1.4: at most one of each type): decode_error."""
