@@ -21,6 +21,7 @@ import pytest
 import schannel_py as sc
 from schannel_py.tls.alerts import AlertDescription as A
 from schannel_py.tls.groups import SECP256R1, SECP384R1, X25519
+from schannel_py.tls.keyschedule import next_traffic_secret
 from schannel_py.tls.messages import (
     DOWNGRADE_TLS11,
     DOWNGRADE_TLS12,
@@ -976,5 +977,42 @@ def test_plaintext_alert_has_no_ccs() -> None:
         status, _ = h.feed(s.plain(s.server_hello(suite=0x1304)))
         assert status == ILLEGAL and h.alert[0] == ALERT
         assert s.open_alert(h.alert) == (2, A.illegal_parameter)
+    finally:
+        h.close()
+
+
+def test_key_updates_while_silent_get_one_answer() -> None:
+    """Five KeyUpdates requesting ours, with no application data of ours between them, get a
+    single KeyUpdate (RFC 8446 4.6.3; BoGo KeyUpdate-RequestACK); once the client has written
+    under its new key, the next request is answered again."""
+    s, h = Server13(), Harness(cred=credential())
+    try:
+        s.read_client_hello(h.start())
+        established(s, h)
+        ku = handshake_message(HT.key_update, b"\x01")
+        answers: list[bytes] = []
+        for _ in range(5):
+            rec = s.prot(ku)
+            s.key_update_write()
+            h.token = b""
+            assert h.decrypt(rec) == ([sc.SEC_I_RENEGOTIATE], b"")
+            answers.append(h.token)
+        assert [bool(a) for a in answers] == [True, False, False, False, False]
+        assert s.client_ap is not None
+        assert s.client_ap.open(answers[0]) == (
+            HANDSHAKE,
+            handshake_message(HT.key_update, b"\x00"),
+        )
+        c_ap = next_traffic_secret(s.suite.hash_name, s.c_ap)
+        client = s._prot(c_ap)
+        status, data = h.encrypt(b"one update")
+        assert status == sc.SEC_E_OK
+        assert client.open(data) == (APPLICATION_DATA, b"one update")
+        # Data went out under the new key: a new request gets a new answer.
+        rec = s.prot(ku)
+        s.key_update_write()
+        h.token = b""
+        assert h.decrypt(rec) == ([sc.SEC_I_RENEGOTIATE], b"")
+        assert client.open(h.token) == (HANDSHAKE, handshake_message(HT.key_update, b"\x00"))
     finally:
         h.close()
