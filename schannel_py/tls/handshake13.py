@@ -761,18 +761,18 @@ class Handshake13:
         if answer and self._answer is not None and conn.write_protection is self._answer:
             answer = self._answer.seq != 0
         if answer:
-            self.send_key_update(False)
-            self._answer = conn.write_protection
+            self._answer = self.send_key_update(False)
         return State.CONNECTED, [KeyUpdated(answered=answer)]
 
-    def send_key_update(self, request_peer: bool) -> None:
-        """Queue our KeyUpdate and move our write direction to the next secret."""
+    def send_key_update(self, request_peer: bool) -> Protection13:
+        """Queue our KeyUpdate and move our write direction to the next secret (returned)."""
         conn = self.conn
         suite = conn.suite
         assert suite is not None
         conn.send_handshake(handshake_message(HT.key_update, b"\x01" if request_peer else b"\x00"))
         self.c_ap = next_traffic_secret(suite.hash_name, self.c_ap)
-        conn.write_protection = _protection(suite, self.c_ap)
+        conn.write_protection = protection = _protection(suite, self.c_ap)
+        return protection
 
 
 _DISPATCH = dispatch_table(Handshake13, TRANSITIONS)
