@@ -506,6 +506,9 @@ class Handshake12:
         assert self.suite is not None
         if len(message) != 4:
             raise decode_error("ServerHelloDone must be empty")
+        # The server's flight ends here; it must wait for ours (BoringSSL's
+        # EXCESS_HANDSHAKE_DATA): nothing may follow in its record.
+        self.conn.require_no_partial_message("handshake data after ServerHelloDone")
         self._add(message)
         cfg = self.conn.config
         if (

@@ -106,6 +106,27 @@ def sh12_echoes_compatibility_session_id(s: Server12, h: Harness) -> sc.SecStatu
     return sh_only(s, h, session_id=s.ch.session_id)
 
 
+@attack(ILLEGAL, A.unexpected_message)
+def shd12_followed_by_partial_message(s: Server12, h: Harness) -> sc.SecStatus:
+    """The first byte of a NewSessionTicket after ServerHelloDone in its record: the server
+    spoke before the client's flight, unexpected_message (BoGo
+    PartialNewSessionTicketWithServerHelloDone)."""
+    return h.feed(_shd_then(s, b"\x04"))[0]
+
+
+@attack(ILLEGAL, A.unexpected_message)
+def shd12_followed_by_message(s: Server12, h: Harness) -> sc.SecStatus:
+    """A whole NewSessionTicket after ServerHelloDone in its record, before the client's flight
+    could have arrived: unexpected_message."""
+    nst = handshake_message(HandshakeType.new_session_ticket, bytes(4) + b"\x00\x01x")
+    return h.feed(_shd_then(s, nst))[0]
+
+
+def _shd_then(s: Server12, extra: bytes) -> bytes:
+    msgs = s.server_hello() + s.certificate() + s.server_key_exchange() + s.server_hello_done()
+    return record(HANDSHAKE, msgs + extra)
+
+
 @attack(ILLEGAL, A.decode_error)
 def sh12_duplicate_extension(s: Server12, h: Harness) -> sc.SecStatus:
     """extended_master_secret twice (7.4.1.4: at most one of each type): decode_error."""
