@@ -536,10 +536,11 @@ class TLSClient:
         if log is not None:
             log.append((direction, msg_type, message))
 
-    def require_no_partial_message(self) -> None:
-        """Handshake messages must not span a key change (RFC 8446 section 5.1)."""
+    def require_no_partial_message(self, why: str = "handshake message spans a key change") -> None:
+        """Handshake messages must not span a key change (RFC 8446 section 5.1), nor
+        follow the end of the server's flight (``why`` says which)."""
         if self._hs_buf or self._hs_rest:
-            raise unexpected("handshake message spans a key change")
+            raise unexpected(why)
 
     # --- record demultiplexing ------------------------------------------------
 

@@ -55,7 +55,7 @@ from .events import (
     Ignored,
     RenegotiationRequested,
 )
-from .groups import HYBRIDS, KeyShare
+from .groups import HYBRIDS, SECP256R1, SECP384R1, KeyShare
 from .handshake_base import Handler, StateEnum, dispatch_table
 from .messages import (
     ClientHello,
@@ -111,6 +111,13 @@ TRANSITIONS: dict[State12, dict[int, tuple[str, tuple[State12, ...]]]] = {
     S.WAIT_CCS: {HT.new_session_ticket: ("_on_new_session_ticket", (S.WAIT_CCS,))},
     S.WAIT_FINISHED: {HT.finished: ("_on_finished", (S.CONNECTED,))},
     S.CONNECTED: {HT.hello_request: ("_on_hello_request", (S.CONNECTED,))},
+}
+
+#: TLS 1.2 ECDSA leaf curves that are also groups: an offer without the group
+#: refuses the certificate (RFC 8422 section 5.3; see _on_server_key_exchange).
+_LEAF_CURVES: dict[str, int] = {
+    "secp256r1": SECP256R1,
+    "secp384r1": SECP384R1,
 }
 
 ALLOWED_SH12 = frozenset(
@@ -336,7 +343,12 @@ class Handshake12:
             conn.server_random = sh.random
             conn.session_id = sh.session_id
         session = conn.config.resume_session12 if not self.renegotiation else None
-        if session is not None and sh.session_id and sh.session_id == self.offer.session_id:
+        if sh.session_id and sh.session_id == self.offer.session_id:
+            if session is None:
+                # The ClientHello's session ID resumes nothing (TLS 1.3 compatibility
+                # mode sends a random one): echoing it claims a resumption we never
+                # offered.
+                raise illegal("server echoed a session ID that resumes no session")
             return self._resume(session, suite), []
         return S.WAIT_CERT, []
 
@@ -461,6 +473,12 @@ class Handshake12:
             raise illegal("server chose a curve we did not offer")
         if group in HYBRIDS:
             raise illegal("server chose a TLS 1.3-only hybrid group for TLS 1.2")
+        curve = getattr(getattr(public_key_of(self.leaf), "curve", None), "name", None)
+        leaf_group = _LEAF_CURVES.get(curve) if curve is not None else None
+        if leaf_group is not None and leaf_group not in self.offer.groups:
+            # RFC 8422 5.3: an ECDSA certificate's curve is one the client offered.  A
+            # curve we never have as a group (secp521r1) is left to the signature check.
+            raise illegal("server certificate on a curve we did not offer")
         signed = self.client_random + self.server_random + body[:params_len]
         verify(
             scheme,
@@ -501,6 +519,9 @@ class Handshake12:
         assert self.suite is not None
         if len(message) != 4:
             raise decode_error("ServerHelloDone must be empty")
+        # The server's flight ends here; it must wait for ours (BoringSSL's
+        # EXCESS_HANDSHAKE_DATA): nothing may follow in its record.
+        self.conn.require_no_partial_message("handshake data after ServerHelloDone")
         self._add(message)
         cfg = self.conn.config
         if (

@@ -162,6 +162,8 @@ class Handshake13:
     # Immutable starting values on the class, as in TLSClient.
     state = State.START
     client_hello: ClientHello | None = None
+    #: The write protection our last KeyUpdate answer switched to (see _on_key_update).
+    _answer: Protection13 | None = None
     client_hello_message = b""  # as sent (the latest, after a HelloRetryRequest)
     offer: Offer | None = None
     hrr_seen = False
@@ -753,18 +755,24 @@ class Handshake13:
             raise unexpected("too many KeyUpdates without application data")
         self.s_ap = next_traffic_secret(suite.hash_name, self.s_ap)
         conn.read_protection = _protection(suite, self.s_ap)
-        if requested and not conn.local_closed:
-            self.send_key_update(False)
-        return State.CONNECTED, [KeyUpdated(answered=requested)]
+        # RFC 8446 4.6.3: KeyUpdates received while we are silent get a single
+        # answer; ours is still owed only if we wrote a record since the last one.
+        answer = requested and not conn.local_closed
+        if answer and self._answer is not None and conn.write_protection is self._answer:
+            answer = self._answer.seq != 0
+        if answer:
+            self._answer = self.send_key_update(False)
+        return State.CONNECTED, [KeyUpdated(answered=answer)]
 
-    def send_key_update(self, request_peer: bool) -> None:
-        """Queue our KeyUpdate and move our write direction to the next secret."""
+    def send_key_update(self, request_peer: bool) -> Protection13:
+        """Queue our KeyUpdate and move our write direction to the next secret (returned)."""
         conn = self.conn
         suite = conn.suite
         assert suite is not None
         conn.send_handshake(handshake_message(HT.key_update, b"\x01" if request_peer else b"\x00"))
         self.c_ap = next_traffic_secret(suite.hash_name, self.c_ap)
-        conn.write_protection = _protection(suite, self.c_ap)
+        conn.write_protection = protection = _protection(suite, self.c_ap)
+        return protection
 
 
 _DISPATCH = dispatch_table(Handshake13, TRANSITIONS)

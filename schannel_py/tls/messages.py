@@ -112,14 +112,17 @@ def write_extensions(w: Writer, exts: Extensions) -> None:
     w.raw(encode_extensions(exts))
 
 
-def read_extensions(r: Reader) -> Extensions:
-    """An extension block; duplicates are a decode_error.
+def read_extensions(r: Reader, *, required: bool = False, strict: bool = False) -> Extensions:
+    """An extension block; a duplicate is a decode_error (illegal_parameter if
+    ``strict``: HelloRetryRequest and NewSessionTicket, as BoringSSL answers).
 
+    Without ``required`` a missing block (the message ends) is an empty one, as
+    TLS 1.2 allows; TLS 1.3 messages always carry the block (RFC 8446 4).
     One loop over the block's bytes (no nested reader per extension): every
     message with extensions comes through here.
     """
     out: Extensions = []
-    if r.at_end():
+    if r.at_end() and not required:
         return out
     block = r.vector(2)
     seen: set[int] = set()
@@ -134,7 +137,8 @@ def read_extensions(r: Reader) -> Extensions:
             raise decode_error("truncated data")
         code = (block[pos] << 8) | block[pos + 1]
         if code in seen:
-            raise decode_error(f"duplicate extension {ext_name(code)}")
+            why = f"duplicate extension {ext_name(code)}"
+            raise illegal(why) if strict else decode_error(why)
         seen.add(code)
         out.append((code, block[start:stop]))
         pos = stop
@@ -399,14 +403,15 @@ class ServerHello:
         session_id = r.vector(1, 0, 32)
         suite = r.uint16()
         compression = r.uint8()
-        exts = read_extensions(r)
+        hrr = random == HRR_RANDOM
+        exts = read_extensions(r, required=hrr, strict=hrr)
         r.expect_end("ServerHello")
         return cls(legacy_version, random, session_id, suite, compression, exts)
 
 
 def parse_extensions_only(body: bytes, what: str) -> Extensions:
     r = Reader(body)
-    exts = read_extensions(r)
+    exts = read_extensions(r, required=True)
     r.expect_end(what)
     return exts
 
@@ -430,7 +435,7 @@ class Certificate13:
         with r.sub(3) as lst:
             while not lst.at_end():
                 data = lst.vector(3, 1)
-                exts = read_extensions(lst)
+                exts = read_extensions(lst, required=True)
                 entries.append(CertificateEntry(data, exts))
         r.expect_end("Certificate")
         return cls(ctx, entries)
@@ -454,7 +459,7 @@ class CertificateRequest13:
     def parse(cls, body: bytes) -> CertificateRequest13:
         r = Reader(body)
         ctx = r.vector(1)
-        exts = read_extensions(r)
+        exts = read_extensions(r, required=True)
         r.expect_end("CertificateRequest")
         return cls(ctx, exts)
 
@@ -494,7 +499,7 @@ class NewSessionTicket13:
         age_add = r.uint32()
         nonce = r.vector(1)
         ticket = r.vector(2, 1)
-        exts = read_extensions(r)
+        exts = read_extensions(r, required=True, strict=True)
         r.expect_end("NewSessionTicket")
         if lifetime > 604800:
             raise illegal("ticket lifetime over 7 days")

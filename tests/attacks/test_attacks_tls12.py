@@ -21,7 +21,7 @@ from schannel_py.sspi import cache
 from schannel_py.sspi import context as X
 from schannel_py.tls.alerts import AlertDescription as A
 from schannel_py.tls.groups import SECP256R1, X25519
-from schannel_py.tls.messages import Ext, HandshakeType, handshake_message
+from schannel_py.tls.messages import Ext, HandshakeType, find_ext, handshake_message
 from schannel_py.tls.record import ALERT, APPLICATION_DATA, CHANGE_CIPHER_SPEC, HANDSHAKE
 from schannel_py.tls.sigalgs import RSA_PSS_RSAE_SHA256
 from tests.support import certgen
@@ -95,6 +95,36 @@ def sh12_tls13_only_extension(s: Server12, h: Harness) -> sc.SecStatus:
 def sh12_unoffered_alpn(s: Server12, h: Harness) -> sc.SecStatus:
     """ALPN selected although none was offered: unsupported_extension (RFC 7301 3.1 / 5246)."""
     return sh_only(s, h, extra=[(Ext.alpn, b"\x00\x03\x02h2")])
+
+
+@attack(ILLEGAL, A.illegal_parameter)
+def sh12_echoes_compatibility_session_id(s: Server12, h: Harness) -> sc.SecStatus:
+    """The TLS 1.3 compatibility-mode session ID (random, resuming nothing) echoed in a full
+    TLS 1.2 handshake: a resumption the client never offered, illegal_parameter (BoGo
+    EchoTLS13CompatibilitySessionID)."""
+    assert s.ch is not None and len(s.ch.session_id) == 32
+    return sh_only(s, h, session_id=s.ch.session_id)
+
+
+@attack(ILLEGAL, A.unexpected_message)
+def shd12_followed_by_partial_message(s: Server12, h: Harness) -> sc.SecStatus:
+    """The first byte of a NewSessionTicket after ServerHelloDone in its record: the server
+    spoke before the client's flight, unexpected_message (BoGo
+    PartialNewSessionTicketWithServerHelloDone)."""
+    return h.feed(_shd_then(s, b"\x04"))[0]
+
+
+@attack(ILLEGAL, A.unexpected_message)
+def shd12_followed_by_message(s: Server12, h: Harness) -> sc.SecStatus:
+    """A whole NewSessionTicket after ServerHelloDone in its record, before the client's flight
+    could have arrived: unexpected_message."""
+    nst = handshake_message(HandshakeType.new_session_ticket, bytes(4) + b"\x00\x01x")
+    return h.feed(_shd_then(s, nst))[0]
+
+
+def _shd_then(s: Server12, extra: bytes) -> bytes:
+    msgs = s.server_hello() + s.certificate() + s.server_key_exchange() + s.server_hello_done()
+    return record(HANDSHAKE, msgs + extra)
 
 
 @attack(ILLEGAL, A.decode_error)
@@ -528,3 +558,50 @@ def test_data_held_during_a_renegotiation_is_bounded() -> None:
     assert ctx is not None and ctx.failure_alert == A.unexpected_message and h.alert
     assert h.isc(s.prot(chunk, APPLICATION_DATA))[0] == sc.SEC_E_ILLEGAL_MESSAGE
     h.close()
+
+
+@pytest.mark.parametrize("disabled", [None, "NISTP256"], ids=["offered", "not_offered"])
+def test_ecdsa_leaf_curve_must_be_offered(disabled: str | None) -> None:
+    """TLS 1.2: the server's ECDSA P-256 certificate when secp256r1 was not offered (a
+    CRYPTO_SETTINGS entry took it off) fails ISC with illegal_parameter (RFC 8422 5.3; BoGo
+    CheckLeafCurve); with it offered the same flight completes."""
+    crypto = [
+        sc.CRYPTO_SETTINGS(eAlgorithmUsage=sc.TlsParametersCngAlgUsageKeyExchange, strCngAlgId=d)
+        for d in ([disabled] if disabled else [])
+    ]
+    params = [
+        sc.TLS_PARAMETERS(
+            grbitDisabledProtocols=sc.SP_PROT_TLS1_3_CLIENT,
+            cDisabledCrypto=len(crypto),
+            pDisabledCrypto=crypto or None,
+        )
+    ]
+    auth = sc.SCH_CREDENTIALS(
+        dwVersion=sc.SCH_CREDENTIALS_VERSION,
+        dwFlags=sc.SCH_CRED_MANUAL_CRED_VALIDATION,
+        cTlsParameters=1,
+        pTlsParameters=params,
+    )
+    cred = sc.CredHandle()
+    assert (
+        sc.AcquireCredentialsHandle(
+            None, sc.UNISP_NAME, sc.SECPKG_CRED_OUTBOUND, None, auth, None, None, cred, None
+        )
+        == sc.SEC_E_OK
+    )
+    s, h = Server12(), Harness(cred=cred)
+    try:
+        ch = s.read_client_hello(h.start())
+        groups = find_ext(ch.extensions, Ext.supported_groups)
+        assert groups is not None
+        offered = [int.from_bytes(groups[i : i + 2], "big") for i in range(2, len(groups), 2)]
+        assert (SECP256R1 in offered) == (disabled is None)
+        status, _ = h.feed(s.first_flight())
+        if disabled is None:
+            assert status == sc.SEC_I_CONTINUE_NEEDED, status
+        else:
+            assert status == ILLEGAL
+            assert s.open_alert(h.alert) == (2, A.illegal_parameter)
+    finally:
+        h.close()
+        sc.FreeCredentialsHandle(cred)

@@ -21,6 +21,7 @@ import pytest
 import schannel_py as sc
 from schannel_py.tls.alerts import AlertDescription as A
 from schannel_py.tls.groups import SECP256R1, SECP384R1, X25519
+from schannel_py.tls.keyschedule import next_traffic_secret
 from schannel_py.tls.messages import (
     DOWNGRADE_TLS11,
     DOWNGRADE_TLS12,
@@ -290,6 +291,23 @@ def hrr_unsolicited_extension(s: Server13, h: Harness) -> sc.SecStatus:
 
 
 @attack(ILLEGAL, A.illegal_parameter)
+def hrr_duplicate_extension(s: Server13, h: Harness) -> sc.SecStatus:
+    """cookie twice in an HRR: illegal_parameter, as BoringSSL answers a duplicate in an HRR
+    (BoGo HelloRetryRequest-DuplicateCookie-TLS13; 4.2 names no alert)."""
+    cookie = (Ext.cookie, u16(1) + b"c")
+    return h.feed(s.plain(s.hello_retry_request(group=SECP256R1, extra=[cookie, cookie])))[0]
+
+
+@attack(ILLEGAL, A.decode_error)
+def hrr_without_extension_block(s: Server13, h: Harness) -> sc.SecStatus:
+    """An HRR that ends after its compression method: a TLS 1.3 message without its
+    extension block does not parse, decode_error."""
+    hrr = s.hello_retry_request(group=SECP256R1)
+    body = hrr[4 : -(2 + 6 + 6)]  # the block: supported_versions (6) and key_share (6)
+    return h.feed(s.plain(handshake_message(HT.server_hello, body)))[0]
+
+
+@attack(ILLEGAL, A.illegal_parameter)
 def hrr_forbidden_extension(s: Server13, h: Harness) -> sc.SecStatus:
     """signature_algorithms (offered, never allowed in an HRR): illegal_parameter (4.2)."""
     return h.feed(
@@ -348,6 +366,13 @@ def ee_attack(s: Server13, h: Harness, body: bytes) -> sc.SecStatus:
 def ee_forbidden_extension(s: Server13, h: Harness) -> sc.SecStatus:
     """key_share (offered) in EncryptedExtensions, where it is not allowed: illegal_parameter (4.2)."""
     return ee_attack(s, h, ext_block([(Ext.key_share, u16(X25519))]))
+
+
+@attack(ILLEGAL, A.decode_error)
+def ee_empty_body(s: Server13, h: Harness) -> sc.SecStatus:
+    """An EncryptedExtensions with no extension block at all (not even its length): decode_error
+    (BoGo EmptyEncryptedExtensions-TLS13)."""
+    return ee_attack(s, h, b"")
 
 
 @attack(ILLEGAL, A.illegal_parameter)
@@ -813,6 +838,25 @@ def new_session_ticket_forbidden_extension(s: Server13, h: Harness) -> sc.SecSta
     return h.decrypt(s.prot(handshake_message(HT.new_session_ticket, body)))[0][-1]
 
 
+@attack(ILLEGAL, A.illegal_parameter, via="decrypt")
+def new_session_ticket_duplicate_early_data(s: Server13, h: Harness) -> sc.SecStatus:
+    """A NewSessionTicket with early_data twice: illegal_parameter, as BoringSSL answers
+    (BoGo TLS13-DuplicateTicketEarlyDataSupport)."""
+    established(s, h)
+    body = (7200).to_bytes(4, "big") + bytes(4) + b"\x00" + b"\x00\x01x"
+    early = (Ext.early_data, (16384).to_bytes(4, "big"))
+    body += ext_block([early, early])
+    return h.decrypt(s.prot(handshake_message(HT.new_session_ticket, body)))[0][-1]
+
+
+@attack(ILLEGAL, A.decode_error, via="decrypt")
+def new_session_ticket_without_extension_block(s: Server13, h: Harness) -> sc.SecStatus:
+    """A NewSessionTicket that ends after its ticket: decode_error (4.6.1 has the block)."""
+    established(s, h)
+    body = (7200).to_bytes(4, "big") + bytes(4) + b"\x00" + b"\x00\x01x"
+    return h.decrypt(s.prot(handshake_message(HT.new_session_ticket, body)))[0][-1]
+
+
 @attack(ILLEGAL, A.unexpected_message, via="decrypt")
 def certificate_after_handshake(s: Server13, h: Harness) -> sc.SecStatus:
     """An unsolicited Certificate after the handshake: unexpected_message."""
@@ -933,5 +977,42 @@ def test_plaintext_alert_has_no_ccs() -> None:
         status, _ = h.feed(s.plain(s.server_hello(suite=0x1304)))
         assert status == ILLEGAL and h.alert[0] == ALERT
         assert s.open_alert(h.alert) == (2, A.illegal_parameter)
+    finally:
+        h.close()
+
+
+def test_key_updates_while_silent_get_one_answer() -> None:
+    """Five KeyUpdates requesting ours, with no application data of ours between them, get a
+    single KeyUpdate (RFC 8446 4.6.3; BoGo KeyUpdate-RequestACK); once the client has written
+    under its new key, the next request is answered again."""
+    s, h = Server13(), Harness(cred=credential())
+    try:
+        s.read_client_hello(h.start())
+        established(s, h)
+        ku = handshake_message(HT.key_update, b"\x01")
+        answers: list[bytes] = []
+        for _ in range(5):
+            rec = s.prot(ku)
+            s.key_update_write()
+            h.token = b""
+            assert h.decrypt(rec) == ([sc.SEC_I_RENEGOTIATE], b"")
+            answers.append(h.token)
+        assert [bool(a) for a in answers] == [True, False, False, False, False]
+        assert s.client_ap is not None
+        assert s.client_ap.open(answers[0]) == (
+            HANDSHAKE,
+            handshake_message(HT.key_update, b"\x00"),
+        )
+        c_ap = next_traffic_secret(s.suite.hash_name, s.c_ap)
+        client = s._prot(c_ap)
+        status, data = h.encrypt(b"one update")
+        assert status == sc.SEC_E_OK
+        assert client.open(data) == (APPLICATION_DATA, b"one update")
+        # Data went out under the new key: a new request gets a new answer.
+        rec = s.prot(ku)
+        s.key_update_write()
+        h.token = b""
+        assert h.decrypt(rec) == ([sc.SEC_I_RENEGOTIATE], b"")
+        assert client.open(h.token) == (HANDSHAKE, handshake_message(HT.key_update, b"\x00"))
     finally:
         h.close()
