@@ -395,6 +395,7 @@ _C_MAX: Any = vars(_C_TYPE)["maximum_version"]
 _C_OPTIONS: Any = vars(_C_TYPE)["options"]
 _C_VERIFY_MODE: Any = vars(_C_TYPE)["verify_mode"]
 _C_VERIFY_FLAGS: Any = vars(_C_TYPE)["verify_flags"]
+_C_MSG_CALLBACK: Any = vars(_C_TYPE)["_msg_callback"]
 
 # --- the context ----------------------------------------------------------------------------
 
@@ -417,7 +418,7 @@ class SSLContext(ssl.SSLContext):
             protocol = _PROTOCOL_TLS_CLIENT
         if protocol == ssl.PROTOCOL_TLS_SERVER and _INJECTED and cls is SSLContext:
             # Injected as ssl.SSLContext: servers in this process keep OpenSSL's.
-            return _ORIGINAL_SSLCONTEXT(protocol)  # type: ignore[return-value]
+            return _ServerContext(protocol)
         if protocol not in _ACCEPTED_PROTOCOLS:
             raise ValueError(
                 "schannel_py.ssl.SSLContext is a TLS client: use ssl.PROTOCOL_TLS_CLIENT"
@@ -658,6 +659,63 @@ class SSLContext(ssl.SSLContext):
 
 
 # --- injection -------------------------------------------------------------------------------
+
+
+class _ServerContext(_ORIGINAL_SSLCONTEXT):  # type: ignore[misc,valid-type]
+    """The stdlib's (OpenSSL) context, for servers built while injected.  The stdlib's
+    property setters call ``super(SSLContext, SSLContext)`` through the module global,
+    which then names :class:`SSLContext` and recurses (Python 3.13's
+    ``create_default_context`` sets ``verify_flags``): these set the C type's values
+    directly.  ``_msg_callback`` is given to OpenSSL as it is (the stdlib's wrapper,
+    which turns the numbers into enums, would recurse too)."""
+
+    @property
+    def minimum_version(self) -> ssl.TLSVersion:
+        return ssl.TLSVersion(_C_MIN.__get__(self))
+
+    @minimum_version.setter
+    def minimum_version(self, value: ssl.TLSVersion) -> None:
+        _C_MIN.__set__(self, value)
+
+    @property
+    def maximum_version(self) -> ssl.TLSVersion:
+        return ssl.TLSVersion(_C_MAX.__get__(self))
+
+    @maximum_version.setter
+    def maximum_version(self, value: ssl.TLSVersion) -> None:
+        _C_MAX.__set__(self, value)
+
+    @property
+    def options(self) -> ssl.Options:
+        return ssl.Options(_C_OPTIONS.__get__(self))
+
+    @options.setter
+    def options(self, value: ssl.Options) -> None:
+        _C_OPTIONS.__set__(self, value)
+
+    @property
+    def verify_flags(self) -> ssl.VerifyFlags:
+        return ssl.VerifyFlags(_C_VERIFY_FLAGS.__get__(self))
+
+    @verify_flags.setter
+    def verify_flags(self, value: ssl.VerifyFlags) -> None:
+        _C_VERIFY_FLAGS.__set__(self, value)
+
+    @property
+    def verify_mode(self) -> ssl.VerifyMode:
+        return ssl.VerifyMode(_C_VERIFY_MODE.__get__(self))
+
+    @verify_mode.setter
+    def verify_mode(self, value: ssl.VerifyMode) -> None:
+        _C_VERIFY_MODE.__set__(self, value)
+
+    @property
+    def _msg_callback(self) -> Any:
+        return _C_MSG_CALLBACK.__get__(self)
+
+    @_msg_callback.setter
+    def _msg_callback(self, callback: Any) -> None:
+        _C_MSG_CALLBACK.__set__(self, callback)
 
 
 def _patch(module: Any, name: str, value: Any) -> None:

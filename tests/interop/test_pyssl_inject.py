@@ -47,10 +47,25 @@ def test_create_default_context_is_ours_while_injected(injected: None) -> None:
     assert ctx.verify_mode == ssl.CERT_NONE
     unverified = ssl._create_unverified_context()
     assert type(unverified) is sch_ssl.SSLContext and unverified.verify_mode == ssl.CERT_NONE
-    # Servers in the process keep the stdlib's (OpenSSL) context.
-    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    assert type(server) is ORIGINAL
-    assert type(ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)) is ORIGINAL
+    # Servers in the process keep the stdlib's (OpenSSL) context, and its setters do
+    # not recurse through the injected name either (Python 3.13's
+    # create_default_context sets verify_flags on it).
+    for server in (
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH),
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER),
+    ):
+        assert isinstance(server, ORIGINAL) and not isinstance(server, sch_ssl.SSLContext)
+        server.options |= ssl.OP_NO_COMPRESSION
+        assert server.options & ssl.OP_NO_COMPRESSION
+        server.verify_flags |= ssl.VERIFY_X509_STRICT
+        assert server.verify_flags & ssl.VERIFY_X509_STRICT
+        server.minimum_version = ssl.TLSVersion.TLSv1_2
+        server.maximum_version = ssl.TLSVersion.TLSv1_3
+        assert server.minimum_version == ssl.TLSVersion.TLSv1_2
+        server.verify_mode = ssl.CERT_OPTIONAL
+        assert server.verify_mode == ssl.CERT_OPTIONAL
+        server._msg_callback = None  # type: ignore[attr-defined]
+        assert server._msg_callback is None  # type: ignore[attr-defined]
     sch_ssl.inject_into_ssl()  # again: nothing changes
     assert ssl.SSLContext is sch_ssl.SSLContext
 
