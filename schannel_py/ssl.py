@@ -397,6 +397,22 @@ _C_VERIFY_MODE: Any = vars(_C_TYPE)["verify_mode"]
 _C_VERIFY_FLAGS: Any = vars(_C_TYPE)["verify_flags"]
 _C_MSG_CALLBACK: Any = vars(_C_TYPE)["_msg_callback"]
 
+
+def _direct(descriptor: Any, convert: Callable[[Any], Any], refuse: str = "") -> Any:
+    """A property over one of the C type's descriptors, read through ``convert``;
+    ``refuse`` names a version setting whose TLS 1.1-and-older values are refused."""
+
+    def get(self: Any) -> Any:
+        return convert(descriptor.__get__(self))
+
+    def put(self: Any, value: Any) -> None:
+        if refuse:
+            _refuse_old(value, refuse)
+        descriptor.__set__(self, value)
+
+    return property(get, put)
+
+
 # --- the context ----------------------------------------------------------------------------
 
 
@@ -483,23 +499,8 @@ class SSLContext(ssl.SSLContext):
                     None,
                 )
 
-    @property  # type: ignore[override]
-    def minimum_version(self) -> ssl.TLSVersion:
-        return ssl.TLSVersion(_C_MIN.__get__(self))
-
-    @minimum_version.setter
-    def minimum_version(self, value: ssl.TLSVersion) -> None:
-        _refuse_old(value, "minimum_version")
-        _C_MIN.__set__(self, value)
-
-    @property  # type: ignore[override]
-    def maximum_version(self) -> ssl.TLSVersion:
-        return ssl.TLSVersion(_C_MAX.__get__(self))
-
-    @maximum_version.setter
-    def maximum_version(self, value: ssl.TLSVersion) -> None:
-        _refuse_old(value, "maximum_version")
-        _C_MAX.__set__(self, value)
+    minimum_version = _direct(_C_MIN, ssl.TLSVersion, "minimum_version")
+    maximum_version = _direct(_C_MAX, ssl.TLSVersion, "maximum_version")
 
     @property
     def _msg_callback(self) -> Any:
@@ -511,29 +512,9 @@ class SSLContext(ssl.SSLContext):
     def _msg_callback(self, callback: Any) -> None:
         self._sch_msg_callback = callback
 
-    @property  # type: ignore[override]
-    def options(self) -> ssl.Options:
-        return ssl.Options(_C_OPTIONS.__get__(self))
-
-    @options.setter
-    def options(self, value: ssl.Options) -> None:
-        _C_OPTIONS.__set__(self, value)
-
-    @property  # type: ignore[override]
-    def verify_flags(self) -> ssl.VerifyFlags:
-        return ssl.VerifyFlags(_C_VERIFY_FLAGS.__get__(self))
-
-    @verify_flags.setter
-    def verify_flags(self, value: ssl.VerifyFlags) -> None:
-        _C_VERIFY_FLAGS.__set__(self, value)
-
-    @property  # type: ignore[override]
-    def verify_mode(self) -> ssl.VerifyMode:
-        return ssl.VerifyMode(_C_VERIFY_MODE.__get__(self))
-
-    @verify_mode.setter
-    def verify_mode(self, value: ssl.VerifyMode) -> None:
-        _C_VERIFY_MODE.__set__(self, value)
+    options = _direct(_C_OPTIONS, ssl.Options)
+    verify_flags = _direct(_C_VERIFY_FLAGS, ssl.VerifyFlags)
+    verify_mode = _direct(_C_VERIFY_MODE, ssl.VerifyMode)
 
     def load_cert_chain(
         self,
@@ -669,53 +650,12 @@ class _ServerContext(_ORIGINAL_SSLCONTEXT):  # type: ignore[misc,valid-type]
     directly.  ``_msg_callback`` is given to OpenSSL as it is (the stdlib's wrapper,
     which turns the numbers into enums, would recurse too)."""
 
-    @property
-    def minimum_version(self) -> ssl.TLSVersion:
-        return ssl.TLSVersion(_C_MIN.__get__(self))
-
-    @minimum_version.setter
-    def minimum_version(self, value: ssl.TLSVersion) -> None:
-        _C_MIN.__set__(self, value)
-
-    @property
-    def maximum_version(self) -> ssl.TLSVersion:
-        return ssl.TLSVersion(_C_MAX.__get__(self))
-
-    @maximum_version.setter
-    def maximum_version(self, value: ssl.TLSVersion) -> None:
-        _C_MAX.__set__(self, value)
-
-    @property
-    def options(self) -> ssl.Options:
-        return ssl.Options(_C_OPTIONS.__get__(self))
-
-    @options.setter
-    def options(self, value: ssl.Options) -> None:
-        _C_OPTIONS.__set__(self, value)
-
-    @property
-    def verify_flags(self) -> ssl.VerifyFlags:
-        return ssl.VerifyFlags(_C_VERIFY_FLAGS.__get__(self))
-
-    @verify_flags.setter
-    def verify_flags(self, value: ssl.VerifyFlags) -> None:
-        _C_VERIFY_FLAGS.__set__(self, value)
-
-    @property
-    def verify_mode(self) -> ssl.VerifyMode:
-        return ssl.VerifyMode(_C_VERIFY_MODE.__get__(self))
-
-    @verify_mode.setter
-    def verify_mode(self, value: ssl.VerifyMode) -> None:
-        _C_VERIFY_MODE.__set__(self, value)
-
-    @property
-    def _msg_callback(self) -> Any:
-        return _C_MSG_CALLBACK.__get__(self)
-
-    @_msg_callback.setter
-    def _msg_callback(self, callback: Any) -> None:
-        _C_MSG_CALLBACK.__set__(self, callback)
+    minimum_version = _direct(_C_MIN, ssl.TLSVersion)
+    maximum_version = _direct(_C_MAX, ssl.TLSVersion)
+    options = _direct(_C_OPTIONS, ssl.Options)
+    verify_flags = _direct(_C_VERIFY_FLAGS, ssl.VerifyFlags)
+    verify_mode = _direct(_C_VERIFY_MODE, ssl.VerifyMode)
+    _msg_callback = _direct(_C_MSG_CALLBACK, lambda callback: callback)
 
 
 def _patch(module: Any, name: str, value: Any) -> None:
