@@ -57,6 +57,7 @@ from schannel_py.constants import (
 from . import revocation as _rev
 from . import verify as _v
 from ._lasterror import SetLastError
+from ._time import as_utc
 from .constants import (
     AUTHTYPE_SERVER,
     CERT_CHAIN_EXCLUSIVE_ENABLE_CA_FLAG,
@@ -343,7 +344,7 @@ def _time_of(pTime: Any) -> datetime.datetime | None:
     if pTime is None:
         return datetime.datetime.now(datetime.timezone.utc)
     if isinstance(pTime, datetime.datetime):
-        return _v._as_utc(pTime)
+        return as_utc(pTime)
     ticks: Any = None
     if _is_int(pTime):
         ticks = pTime

@@ -16,6 +16,7 @@ from typing import Literal
 
 from cryptography import x509
 
+from ._time import as_utc
 from .ocsp import CLOCK_SKEW
 
 __all__ = ["CrlResult", "evaluate_crl", "load_crl"]
@@ -41,12 +42,6 @@ def load_crl(data: bytes) -> x509.CertificateRevocationList | None:
         return x509.load_der_x509_crl(raw)
     except Exception:
         return None
-
-
-def _utc(when: datetime.datetime) -> datetime.datetime:
-    if when.tzinfo is None:
-        return when.replace(tzinfo=datetime.timezone.utc)
-    return when.astimezone(datetime.timezone.utc)
 
 
 def crl_usable(
@@ -90,7 +85,7 @@ def evaluate_crl(
         crl = data if isinstance(data, x509.CertificateRevocationList) else load_crl(data)
         if crl is None:
             return CrlResult("invalid", None, "not a CRL (DER or PEM)")
-        when = _utc(now)
+        when = as_utc(now)
         why = crl_usable(crl, issuer, when)
         if why is not None:
             return CrlResult("invalid", crl.next_update_utc, why)

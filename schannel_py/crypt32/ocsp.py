@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, paddin
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, SignatureAlgorithmOID
 
+from ._time import as_utc
+
 __all__ = ["CLOCK_SKEW", "OcspResult", "build_request", "evaluate_response", "request_url"]
 
 OcspStatus = Literal["good", "revoked", "unknown", "invalid"]
@@ -41,12 +43,6 @@ class OcspResult:
     status: OcspStatus
     next_update: datetime.datetime | None = None
     reason: str = ""
-
-
-def _utc(when: datetime.datetime) -> datetime.datetime:
-    if when.tzinfo is None:
-        return when.replace(tzinfo=datetime.timezone.utc)
-    return when.astimezone(datetime.timezone.utc)
 
 
 def build_request(cert: x509.Certificate, issuer: x509.Certificate) -> bytes:
@@ -174,7 +170,7 @@ def evaluate_response(
     verified; "invalid" (with the reason) for anything unusable.  Never raises.
     """
     try:
-        return _evaluate(bytes(der), cert, issuer, _utc(now))
+        return _evaluate(bytes(der), cert, issuer, as_utc(now))
     except Exception as e:
         return OcspResult("invalid", None, f"unusable response: {type(e).__name__}")
 

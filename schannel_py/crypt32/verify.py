@@ -83,6 +83,7 @@ from schannel_py.constants import (
     SecStatus,
 )
 
+from ._time import as_utc
 from .context import CERT_CONTEXT, _parse_der
 from .revocation import CertStatus, RevocationEvent, RevocationParams, check_path
 from .store import CertStore, _open_system, _root_base_entries, store_generation
@@ -149,12 +150,6 @@ def _der_of(item: Any) -> bytes | None:
     return None
 
 
-def _as_utc(now: datetime.datetime) -> datetime.datetime:
-    if now.tzinfo is None:
-        return now.replace(tzinfo=datetime.timezone.utc)
-    return now.astimezone(datetime.timezone.utc)
-
-
 def _verify(
     chain: Sequence[bytes],
     target_name: str | None,
@@ -177,7 +172,7 @@ def _verify(
         ders.append(der)
     if not ders:
         return SEC_E_CERT_UNKNOWN
-    when = _as_utc(now)
+    when = as_utc(now)
 
     snap = _anchor_snapshot(extra_roots if isinstance(extra_roots, CertStore) else None)
     leaf_der = ders[0]
