@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import _socket
 import _ssl
+import binascii
 import datetime
 import ipaddress
 import os
+import re
 import ssl
 import struct
 import sys
@@ -370,14 +372,25 @@ def _split_der(data: bytes) -> list[bytes]:
     return out
 
 
-def _pem_ders(data: bytes) -> list[bytes]:
-    from cryptography.hazmat.primitives.serialization import Encoding
+_PEM_CERT = re.compile(
+    rb"-----BEGIN (?:X509 |TRUSTED )?CERTIFICATE-----([A-Za-z0-9+/=\s]*?)"
+    rb"-----END (?:X509 |TRUSTED )?CERTIFICATE-----"
+)
 
-    try:
-        certs = x509.load_pem_x509_certificates(data)
-    except ValueError:
-        return []
-    return [c.public_bytes(Encoding.DER) for c in certs]
+
+def _pem_ders(data: bytes) -> list[bytes]:
+    """The DER of each PEM certificate block, not parsed here (a CA bundle such as
+    certifi's holds certificates cryptography warns about; the chain engine reads
+    what it uses)."""
+    out = []
+    for m in _PEM_CERT.finditer(data):
+        try:
+            der = binascii.a2b_base64(m.group(1))
+            # A TRUSTED CERTIFICATE block carries OpenSSL's trust settings after it.
+            out.append(_split_der(der)[0] if b"TRUSTED" in m.group(0)[:30] else der)
+        except (binascii.Error, ValueError, IndexError):
+            continue
+    return out
 
 
 #: ssl.SSLContext as the stdlib defines it (before any injection).
