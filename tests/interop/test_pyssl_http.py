@@ -207,9 +207,7 @@ FAILURES = pytest.mark.parametrize(
 
 @LIBRARIES
 @FAILURES
-def test_verification_failures(
-    pki: peers.ServerPki, library: str, which: str, code: int
-) -> None:
+def test_verification_failures(pki: peers.ServerPki, library: str, which: str, code: int) -> None:
     cert: peers.ServerCert = getattr(pki, which)
     with peers.OpenSSLServer(**cert.server_kwargs(), www=True) as srv:
         url = f"https://127.0.0.1:{srv.port}/"

@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import socket
 import ssl
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.serialization import Encoding
 
 import schannel_py
 from schannel_py import ssl as sch_ssl
@@ -85,7 +86,7 @@ def test_session_attributes_as_cpython(pki: peers.ServerPki, tls13: bool) -> Non
                 hash(s)
             found.append((before, handshake, s.has_ticket, s.ticket_lifetime_hint, len(s.id)))
             assert s.timeout == 7200  # s_server's ticket lifetime (OpenSSL's default)
-            assert abs(s.time - __import__("time").time()) < 60
+            assert abs(s.time - time.time()) < 60
     mine, theirs = found
     assert mine == theirs
     assert mine[0] is None and mine[2] is True
@@ -148,12 +149,16 @@ def test_foreign_sessions_raise_as_cpython(pki: peers.ServerPki) -> None:
                 errors.append((type(e).__name__, str(e)))
             get_page(done)
             results.append(errors)
-    assert results[0] == results[1] == [
-        ("TypeError", "Value is not a SSLSession."),
-        ("TypeError", "Value is not a SSLSession."),
-        ("ValueError", "Session refers to a different SSLContext."),
-        ("ValueError", "Cannot set session after handshake."),
-    ]
+    assert (
+        results[0]
+        == results[1]
+        == [
+            ("TypeError", "Value is not a SSLSession."),
+            ("TypeError", "Value is not a SSLSession."),
+            ("ValueError", "Session refers to a different SSLContext."),
+            ("ValueError", "Cannot set session after handshake."),
+        ]
+    )
 
 
 # --- channel bindings -----------------------------------------------------------------------
@@ -211,7 +216,7 @@ def test_tls_server_end_point_rfc5929(pki: peers.ServerPki, tls13: bool) -> None
     cert = x509.load_pem_x509_certificate(pki.ecdsa.cert.read_bytes())
     algorithm = cert.signature_hash_algorithm
     name = "sha256" if algorithm is None or algorithm.name in ("md5", "sha1") else algorithm.name
-    expected = hashlib.new(name, cert.public_bytes(x509_der())).digest()
+    expected = hashlib.new(name, cert.public_bytes(Encoding.DER)).digest()
     with www(pki, tls13) as srv:
         sock = connect(srv.port, context(pki.root_ca))
         assert sock.get_channel_binding("tls-server-end-point") == expected
@@ -227,15 +232,6 @@ def test_tls_server_end_point_rfc5929(pki: peers.ServerPki, tls13: bool) -> None
     )
     assert unwrapped.get_channel_binding() is None
     assert unwrapped.get_channel_binding("tls-server-end-point") is None
-
-
-def x509_der() -> Any:
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    return Encoding.DER
-
-
-assert hashes  # the RFC's hash names are cryptography's
 
 
 # --- set_ciphers / get_ciphers ----------------------------------------------------------------
