@@ -902,25 +902,9 @@ def _keylog_observer(call: observe.SspiCall) -> None:
 _KEYLOG_REGISTRATION = observe.add_handshake_observer(_keylog_observer, lambda: bool(_KEYLOG_PATHS))
 
 
-# --- the TLS 1.3 Finished messages (tls-unique) -----------------------------------------------
-
-#: Context handle -> the Finished verify_data seen so far, ("out" | "in", verify_data),
-#: for each connection whose handshake runs (TLS 1.3's tls-unique; the SSPI attribute
-#: SECPKG_ATTR_UNIQUE_BINDINGS defines it for TLS 1.2 only).
-_FINISHED: dict[observe.Handle, list[tuple[str, bytes]]] = {}
-_FINISHED_TYPE = 20  # HandshakeType.finished
-
-
-def _finished_observer(call: observe.SspiCall) -> None:
-    found = _FINISHED.get(call.context) if call.context is not None else None
-    if found is None:
-        return
-    for message in call.messages:
-        if message.type == _FINISHED_TYPE:
-            found.append((message.direction, bytes(message.data[4:])))
-
-
-_FINISHED_REGISTRATION = observe.add_handshake_observer(_finished_observer, lambda: bool(_FINISHED))
+#: HandshakeType.finished: the TLS 1.3 tls-unique is a Finished message's verify_data
+#: (SECPKG_ATTR_UNIQUE_BINDINGS defines it for TLS 1.2 only).
+_FINISHED_TYPE = 20
 
 
 # --- sessions ---------------------------------------------------------------------------------
@@ -1003,13 +987,6 @@ _BINDINGS = {
 }
 
 
-def _forget_handle(handle: observe.Handle) -> None:
-    """The handshake of ``handle`` is over (or abandoned): stop watching its calls."""
-    with _KEYLOG_LOCK:
-        _KEYLOG_PATHS.pop(handle, None)
-        _FINISHED.pop(handle, None)
-
-
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
@@ -1076,6 +1053,8 @@ class SChannelObject:
         self._keylog_handle: observe.Handle | None = None
         self._keylog_finalizer: Any = None
         self._finished: list[tuple[str, bytes]] = []
+        self._message_log: Any = None  # the TLS client whose message_log we read
+        self._own_log = False  # we switched that log on (and switch it off)
         self._session: SSLSession | None = None
         self._done_at = 0.0
         if session is not None:
@@ -1121,13 +1100,20 @@ class SChannelObject:
     def _on_context(self, driver: SspiDriver) -> None:
         path = self._context.keylog_filename
         handle = observe.Handle(driver.ctx.dwLower, driver.ctx.dwUpper)
-        with _KEYLOG_LOCK:
-            if path:
+        if path:
+            with _KEYLOG_LOCK:
                 _KEYLOG_PATHS[handle] = os.fspath(path)
-            _FINISHED[handle] = self._finished
-        self._keylog_handle = handle
-        # An abandoned handshake: forget the handle when the engine goes.
-        self._keylog_finalizer = weakref.finalize(self, _forget_handle, handle)
+            self._keylog_handle = handle
+            # An abandoned handshake: forget the handle when the engine goes.
+            self._keylog_finalizer = weakref.finalize(self, _KEYLOG_PATHS.pop, handle, None)
+        # The TLS client's message log (what observers read) for this handshake's
+        # Finished messages: a list append per message, read when the handshake is done.
+        ctx = sspi_context.CONTEXTS.get(driver.ctx)
+        if ctx is not None:
+            self._message_log = ctx.client
+            if ctx.client.message_log is None:  # else an observer keeps it
+                ctx.client.message_log = []
+                self._own_log = True
         if not self._verify:
             return
         cb = SecPkgContext_PyVerifyCallback(pfnCallback=self._check_chain, fOnResumption=False)
@@ -1184,16 +1170,24 @@ class SChannelObject:
             raise self._fail(_status_error(e.status, self._chain, self.server_hostname)) from None
         finally:
             if self._state == _FAILED:
-                self._keylog_done()
+                self._handshake_over()
         self._state = _DONE
         self._done_at = time.time()
         self._after_reneg = bool(d.encdata)
-        self._keylog_done()
+        self._handshake_over()
 
-    def _keylog_done(self) -> None:
-        """The handshake is over: its secrets are logged; stop watching its calls."""
+    def _handshake_over(self) -> None:
+        """The handshake is over: its Finished messages are kept, its secrets logged;
+        stop watching its calls."""
+        client, self._message_log = self._message_log, None
+        if client is not None:
+            log = client.message_log or []
+            self._finished = [(d, bytes(m[4:])) for d, t, m in log if t == _FINISHED_TYPE]
+            if self._own_log:
+                client.message_log = None
         if self._keylog_handle is not None:
-            _forget_handle(self._keylog_handle)
+            with _KEYLOG_LOCK:
+                _KEYLOG_PATHS.pop(self._keylog_handle, None)
             self._keylog_handle = None
             self._keylog_finalizer.detach()
 

@@ -183,6 +183,20 @@ def binding_server(pki: peers.ServerPki, tls13: bool, connections: int) -> peers
 
 
 @TLS
+def test_tls_unique_while_observed(pki: peers.ServerPki, tmp_path: Path, tls13: bool) -> None:
+    """With keylog_filename set (an SSPI observer watches the handshake) as without."""
+    ctx = context(pki.root_ca)
+    ctx.keylog_filename = str(tmp_path / "keys.log")
+    with binding_server(pki, tls13, 1) as srv:
+        sock = connect(srv.port, ctx)
+        assert sock.recv(3) == b"ok\n"
+        mine = sock.get_channel_binding("tls-unique")
+        sock.close()
+        (record,) = srv.wait_connections(1, timeout=TIMEOUT)
+    assert mine is not None and mine == bytes(record.received)
+
+
+@TLS
 def test_tls_unique_as_cpython(pki: peers.ServerPki, tls13: bool) -> None:
     """CPython gives a client and its server the same tls-unique (RFC 5929: the first
     Finished; TLS 1.3 under OpenSSL 3: the client's Finished for a new session, the
