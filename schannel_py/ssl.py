@@ -7,10 +7,12 @@ wrappers: ``ctx.wrap_bio(incoming, outgoing, server_hostname=...)`` returns a
 real :class:`ssl.SSLObject` whose ``_sslobj`` is :class:`SChannelObject`, which
 drives this package's SSPI functions (the ISC loop, EncryptMessage,
 DecryptMessage, ApplyControlToken) over the two memory BIOs.  asyncio's
-``open_connection(ssl=ctx)`` and ``loop.start_tls`` use exactly that path.
+``open_connection(ssl=ctx)`` and ``loop.start_tls`` use exactly that path; the
+hook ``_wrap_socket`` gives ``wrap_socket`` (http.client, urllib3, requests,
+httpx) a real :class:`ssl.SSLSocket` over :class:`SChannelSocketObject`.
 
-Client side only; TLS 1.2 and 1.3 only.  What is honoured, refused and not
-built yet: docs/python-ssl.md.
+Client side only; TLS 1.2 and 1.3 only.  What is honoured and what is refused:
+docs/python-ssl.md.
 """
 
 from __future__ import annotations
