@@ -1055,7 +1055,7 @@ class SChannelObject:
         self._keylog_handle: observe.Handle | None = None
         self._keylog_finalizer: Any = None
         self._finished: list[tuple[str, bytes]] = []
-        self._message_log: Any = None  # the TLS client whose message_log we read
+        self._logging_client: Any = None  # the TLS client whose message_log we read
         self._own_log = False  # we switched that log on (and switch it off)
         self._session: SSLSession | None = None
         self._done_at = 0.0
@@ -1112,7 +1112,7 @@ class SChannelObject:
         # Finished messages: a list append per message, read when the handshake is done.
         ctx = sspi_context.CONTEXTS.get(driver.ctx)
         if ctx is not None:
-            self._message_log = ctx.client
+            self._logging_client = ctx.client
             if ctx.client.message_log is None:  # else an observer keeps it
                 ctx.client.message_log = []
                 self._own_log = True
@@ -1181,7 +1181,7 @@ class SChannelObject:
     def _handshake_over(self) -> None:
         """The handshake is over: its Finished messages are kept, its secrets logged;
         stop watching its calls."""
-        client, self._message_log = self._message_log, None
+        client, self._logging_client = self._logging_client, None
         if client is not None:
             log = client.message_log or []
             self._finished = [(d, bytes(m[4:])) for d, t, m in log if t == _FINISHED_TYPE]
