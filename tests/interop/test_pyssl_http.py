@@ -251,8 +251,8 @@ def test_requests_after_injection(pki: peers.ServerPki, injected: None, tls13: b
             r = requests.get(f"https://127.0.0.1:{srv.port}/", verify=str(pki.root_ca), timeout=10)
         assert r.status_code == 200 and protocol(tls13) in r.content
         assert_on_schannel(calls)
-        # verify=True: requests' preloaded context (certifi) is ours too, and does not
-        # trust the test root; the name the failure carries is SChannel's verdict.
+        # verify=True: requests' preloaded context (certifi's roots) is ours too, and
+        # runs on SChannel; it does not trust the test root.
         with sspi_calls() as calls, pytest.raises(requests.exceptions.SSLError) as caught:
             requests.get(f"https://127.0.0.1:{srv.port}/", timeout=10)
         assert "InitializeSecurityContext" in calls
