@@ -42,12 +42,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bogo.shim import UNIMPLEMENTED_LOG_ENV
+
 HERE = Path(__file__).resolve().parent
 SHIM = HERE / "shim.py"
 DEFAULT_CONFIG = HERE / "config.json"
 #: The runner revision the config and the docs describe.
 RUNNER_COMMIT = "88a537fe"
-UNIMPLEMENTED_LOG_ENV = "SCHANNEL_PY_BOGO_UNIMPLEMENTED_LOG"
 
 #: Families for the docs table: the first pattern that matches a test's name wins.
 FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (
