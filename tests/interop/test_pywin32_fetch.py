@@ -205,3 +205,41 @@ def test_incomplete_message_is_raised_then_the_same_call_succeeds(
         # pInput is never copied back: its EMPTY buffer stays as the script made it.
         assert inp[1].BufferType == sspicon.SECBUFFER_EMPTY and inp[1].BufferSize == 0
         assert client._isc(False, flight) in (0, SEC_I_CONTINUE_NEEDED)
+
+
+def test_extras_alpn_and_peer_certificate_against_s_server(
+    script: ModuleType, pki: peers.ServerPki
+) -> None:
+    """ALPN through a hand-made SECBUFFER_APPLICATION_PROTOCOLS buffer on the first ISC
+    (what pywin32 code has to do), read back with extras.negotiated_alpn."""
+    import sspicon
+    import win32security
+
+    from schannel_py.pywin32 import extras
+
+    with (
+        peers.OpenSSLServer(**pki.ecdsa.server_kwargs(), alpn="http/1.1") as srv,
+        socket.create_connection(srv.address, timeout=5.0) as sock,
+    ):
+        client = script.PywinClient(sock, "localhost")
+        out = win32security.PySecBufferDescType()
+        out.append(win32security.PySecBufferType(client.max_token, sspicon.SECBUFFER_TOKEN))
+        inp = win32security.PySecBufferDescType()
+        inp.append(extras.application_protocols_buffer([b"h2", b"http/1.1"]))
+        err, _, _ = win32security.InitializeSecurityContext(
+            client.cred, None, "localhost", client.flags, 0, inp, client.ctxt, out
+        )
+        assert err == SEC_I_CONTINUE_NEEDED
+        sock.sendall(out[0].Buffer)
+        data = b""
+        while err != 0:
+            data += client._recv()
+            try:
+                err = client._isc(False, data)
+            except win32security.error as e:
+                if e.winerror == SEC_E_INCOMPLETE_MESSAGE:
+                    continue
+                raise
+            data = b""
+        assert extras.negotiated_alpn(client.ctxt) == b"http/1.1"
+        assert extras.peer_certificate(client.ctxt) == pki.ecdsa.issued.der
