@@ -1,7 +1,7 @@
 """``sspi``: pywin32's helper classes (``ClientAuth``, ``ServerAuth``), re-implemented.
 
 Written from the documented behaviour of pywin32's ``win32/Lib/sspi.py``
-(PYTHON_ECOSYSTEM.md 1.4), over this front's ``win32security``:
+(docs/pywin32.md), over this front's ``win32security``:
 
 * ``ClientAuth(pkg_name, client_name=None, auth_info=None, targetspn=None,
   scflags=None, datarep=SECURITY_NETWORK_DREP)`` looks the package up

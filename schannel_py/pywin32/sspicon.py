@@ -6,7 +6,7 @@ with the top bit of its 32 bits set is the **signed** ``LONG`` (``SEC_E_*``,
 ``SECBUFFER_READONLY``, ``SECBUFFER_ATTRMASK``, ``SECPKG_CRED_RESERVED``,
 ``SECQOP_WRAP_NO_ENCRYPT``), so ``e.winerror == sspicon.SEC_E_INCOMPLETE_MESSAGE``
 holds for the signed ``winerror`` of :class:`pywintypes.error`
-(``win32/Lib/sspicon.py``; PYTHON_ECOSYSTEM.md 1.1).
+(pywin32's ``win32/Lib/sspicon.py``; docs/pywin32.md).
 
 The second block holds the SSPI header values pywin32's module has and the package
 does not (server-side ``ASC_*``, Kerberos statuses, ``SEC_WINNT_AUTH_IDENTITY_*``

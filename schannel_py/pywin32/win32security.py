@@ -1,8 +1,8 @@
 """``win32security``'s SSPI part, as pywin32 binds it, over this package's SSPI functions.
 
 Signatures, return shapes, exceptions and quirks follow pywin32's binding
-(``win32/src/win32security.i`` and ``win32/src/win32security_sspi.cpp`` at
-``mhammond/pywin32@3cc9680c2e22``; PYTHON_ECOSYSTEM.md sections 1.2 and 1.3):
+(pywin32's ``win32/src/win32security.i`` and ``win32/src/win32security_sspi.cpp``
+at ``mhammond/pywin32@3cc9680c2e22``; docs/pywin32.md cites the lines):
 
 * module functions take positional arguments only; integers are C ``long``
   (32-bit: outside ``[-2**31, 2**31)`` is ``OverflowError``);

@@ -3,7 +3,7 @@ against ``openssl s_server`` on 127.0.0.1.
 
 The client (``tests/support/pywin32_script.py``) imports only ``win32security``,
 ``sspicon`` and ``pywintypes``; what it sees is checked against pywin32's documented
-behaviour (PYTHON_ECOSYSTEM.md 1.2-1.4; docs/pywin32.md), not against this package.
+behaviour (docs/pywin32.md), not against this package.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Interop: ``sspi.ClientAuth`` (pywin32's helper class, re-implemented by
 ``schannel_py.pywin32``) drives an SChannel handshake against ``openssl s_server``.
 
-ClientAuth was written for NTLM/Kerberos (PYTHON_ECOSYSTEM.md 1.4): one TOKEN
+ClientAuth was written for NTLM/Kerberos (docs/pywin32.md): one TOKEN
 buffer of MaxToken bytes in, one out, no EXTRA; so the caller reads each whole
 server flight before ``authorize``, and catches ``error`` with
 ``winerror == SEC_E_INCOMPLETE_MESSAGE`` to read more.  Once ``authenticated``,

@@ -1,9 +1,9 @@
 """``schannel_py.pywin32``: pywin32's SSPI surface, quirk by quirk, in memory.
 
-Every expectation is pywin32's documented behaviour (PYTHON_ECOSYSTEM.md sections
-1.2-1.5, which cite ``win32/src/win32security.i``, ``win32/src/win32security_sspi.cpp``,
+Every expectation is pywin32's documented behaviour (docs/pywin32.md, which cites
+pywin32's ``win32/src/win32security.i``, ``win32/src/win32security_sspi.cpp``,
 ``win32/src/PyWinTypesmodule.cpp``, ``win32/src/PyTime.cpp`` and
-``win32/Lib/sspicon.py`` of ``mhammond/pywin32@3cc9680c2e22``), written out here as
+pywin32's ``win32/Lib/sspicon.py`` at ``mhammond/pywin32@3cc9680c2e22``), written out here as
 numbers and messages, never read back from the front itself.  The peer is Python's
 ``ssl`` over memory BIOs (``tests/support/memserver.py``).
 """

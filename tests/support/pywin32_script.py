@@ -3,7 +3,7 @@
 
 Import it only after ``schannel_py.pywin32.install()`` (the imports below are
 pywin32's module names).  Nothing here knows about schannel_py: the loop is the
-one PYTHON_ECOSYSTEM.md section 1.4 says pywin32 can express:
+one docs/pywin32.md says pywin32 can express:
 
 * AcquireCredentialsHandle with ``AuthData=None``;
 * InitializeSecurityContext with a caller-sized ``TOKEN`` output and a
