@@ -425,6 +425,11 @@ def test_incomplete_message_raises(pw: types.SimpleNamespace, server: MemoryServ
         w.InitializeSecurityContext(cred, ctxt, "localhost", FLAGS, 0, inp, ctxt, out)
     assert e.value.winerror == SEC_E_INCOMPLETE_MESSAGE == pw.sspicon.SEC_E_INCOMPLETE_MESSAGE
     assert out[0].BufferSize == MAX_TOKEN  # not synced: the call failed
+    # SChannel's SECBUFFER_MISSING in input buffer 1 never reaches pywin32's caller.
+    assert [(b.BufferType, b.BufferSize) for b in inp] == [
+        (SECBUFFER_TOKEN, 10),
+        (SECBUFFER_EMPTY, 0),
+    ]
 
 
 def test_partial_flight_continues_and_its_extra_is_invisible(
@@ -539,6 +544,59 @@ def test_encrypt_then_decrypt_through_the_server(
         extra = [b.Buffer for b in desc if b.BufferType == SECBUFFER_EXTRA]
         pending = extra[0] if extra else b""
     assert renegotiations == 2 and plain == b"world"
+
+
+def test_decrypt_incomplete_record_raises_after_syncing_missing(
+    pw: types.SimpleNamespace, server: MemoryServer
+) -> None:
+    """A partial record: error(SEC_E_INCOMPLETE_MESSAGE), and the SECBUFFER_MISSING
+    SChannel wrote into buffer 0 is visible, copied back before the raise."""
+    w = pw.win32security
+    _, ctxt = _handshake(w, server)
+    server.client_recv(1 << 20)  # the tickets: not needed here
+    record = server.write(b"hello world")
+    part = record[:8]
+    desc = _desc(
+        w,
+        (len(part), SECBUFFER_DATA, part),
+        (0, SECBUFFER_EMPTY, None),
+        (0, SECBUFFER_EMPTY, None),
+        (0, SECBUFFER_EMPTY, None),
+    )
+    with pytest.raises(w.error) as e:
+        ctxt.DecryptMessage(desc, 0)
+    assert e.value.winerror == SEC_E_INCOMPLETE_MESSAGE
+    assert desc[0].BufferType == 4  # SECBUFFER_MISSING
+    assert desc[0].BufferSize == len(record) - len(part)
+
+
+def test_bad_layouts_are_pywintypes_errors(pw: types.SimpleNamespace, server: MemoryServer) -> None:
+    """Layouts SChannel refuses come back as error, never another Python exception."""
+    w = pw.win32security
+    cred, ctxt = _handshake(w, server)
+    layouts = [
+        [(5, SECBUFFER_DATA, b"x" * 5)],
+        [(5, SECBUFFER_TOKEN, b"x" * 5)] * 4,
+        [(0, SECBUFFER_EMPTY, None)] * 4,
+        [(5, SECBUFFER_DATA, b"x" * 5), (5, SECBUFFER_DATA, b"y" * 5)] * 2,
+    ]
+    for layout in layouts:
+        for call in (
+            lambda d: ctxt.DecryptMessage(d, 0),
+            lambda d: ctxt.EncryptMessage(0, d, 0),
+        ):
+            with pytest.raises(w.error) as e:
+                call(_desc(w, *layout))
+            assert e.value.winerror < 0
+    out = w.PySecBufferDescType()  # no output buffer at all
+    with pytest.raises(w.error) as e:
+        w.InitializeSecurityContext(cred, None, "localhost", FLAGS, 0, None, w.PyCtxtHandle(), out)
+    assert e.value.winerror < 0 and e.value.funcname == "InitializeSecurityContext"
+    big = _desc(w, (5, SECBUFFER_DATA, b"x" * 5))
+    big[0].BufferSize = 100000  # larger than its memory: C would read past it
+    with pytest.raises(w.error):
+        ctxt.DecryptMessage(big, 0)
+    assert big[0].Buffer == b"x" * 5
 
 
 def test_encrypt_and_decrypt_failures_raise(pw: types.SimpleNamespace) -> None:
