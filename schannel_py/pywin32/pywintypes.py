@@ -68,6 +68,9 @@ class datetime(_dt.datetime):  # noqa: N801 - pywin32's name (pywintypes.datetim
 
 TimeType = datetime
 
+# pywin32 defines these classes in a module named "pywintypes" (PyWinTypesmodule.cpp:825).
+error.__module__ = com_error.__module__ = datetime.__module__ = "pywintypes"
+
 
 def signed32(value: SupportsIndex) -> int:
     """The signed 32-bit reading of a status (what pywin32's ``"i"`` format builds)."""

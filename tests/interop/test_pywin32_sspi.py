@@ -44,7 +44,7 @@ def sspi(root_certs_env: Path) -> Iterator[ModuleType]:
 def _read_flight(sock: socket.socket) -> bytes:
     data = sock.recv(65536)
     assert data, "server closed the connection"
-    while select.select([sock], [], [], 0.05)[0]:
+    while select.select([sock], [], [], 0.1)[0]:
         more = sock.recv(65536)
         if not more:
             break

@@ -185,6 +185,7 @@ def test_pywintypes_error_and_time(pw: types.SimpleNamespace) -> None:
     e = p.error(-2146893032, "DecryptMessage", "text")
     assert (e.winerror, e.funcname, e.strerror) == (-2146893032, "DecryptMessage", "text")
     assert e.args == (-2146893032, "DecryptMessage", "text")
+    assert p.error.__module__ == "pywintypes" and issubclass(p.error, Exception)
     bare = p.error()
     assert (bare.winerror, bare.funcname, bare.strerror) == (None, None, None)
     assert p.TimeStamp(0x7FFFFFFFFFFFFFFF) == datetime.datetime.max  # year 30828

@@ -58,11 +58,11 @@ class PywinClient:
 
     # -- I/O --
     def _recv(self) -> bytes:
-        """What the server has sent: one recv, then whatever follows within 50 ms."""
+        """What the server has sent: one recv, then whatever follows within 100 ms (the flight's EXTRA is invisible)."""
         data = self.sock.recv(65536)
         if not data:
             raise ConnectionError("server closed the connection")
-        while select.select([self.sock], [], [], 0.05)[0]:
+        while select.select([self.sock], [], [], 0.1)[0]:
             more = self.sock.recv(65536)
             if not more:
                 break
