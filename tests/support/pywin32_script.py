@@ -58,7 +58,8 @@ class PywinClient:
 
     # -- I/O --
     def _recv(self) -> bytes:
-        """What the server has sent: one recv, then whatever follows within 100 ms (the flight's EXTRA is invisible)."""
+        """What the server has sent: one recv, then whatever follows within 100 ms
+        (a flight must be read whole: ISC's EXTRA is invisible through pywin32)."""
         data = self.sock.recv(65536)
         if not data:
             raise ConnectionError("server closed the connection")
