@@ -748,7 +748,7 @@ def _package_dict(info: SecPkgInfo) -> dict[str, Any]:
 
 
 def QuerySecurityPackageInfo(PackageName: str, /) -> dict[str, Any]:
-    """The package's SecPkgInfo as a dict (Capabilities, Version, RPCID, MaxToken, Name, Comment)."""
+    """The package's SecPkgInfo as a dict: Capabilities, Version, RPCID, MaxToken, Name, Comment."""
     name = _wchar(PackageName, False)
     holder = PVOID()
     status = F.QuerySecurityPackageInfo(name, holder)

@@ -645,4 +645,5 @@ def test_extras_shutdown_certificate_and_alpn(
     server.feed(out[0].Buffer)
     assert server.read() == b""  # the close_notify: end of data for the server
     with pytest.raises(TypeError):
-        extras.AcquireCredentialsHandle(None, UNISP, 2, None, ("u", "d", "p"))  # type: ignore[arg-type]
+        bad: Any = ("u", "d", "p")
+        extras.AcquireCredentialsHandle(None, UNISP, 2, None, bad)
