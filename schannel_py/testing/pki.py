@@ -423,8 +423,12 @@ def make_leaf(
     san: bool = True,
     extra_extensions: Sequence[tuple[x509.ExtensionType, bool]] = (),
     organization: str | None = ORGANIZATION,
+    key_usage: x509.KeyUsage | None = None,
 ) -> Issued:
     """An end-entity certificate signed by ``issuer`` (self-signed when None).
+
+    ``key_usage`` replaces the default KeyUsage (digitalSignature, and
+    keyEncipherment for RSA keys).
 
     SAN holds ``dns_names`` then ``ip_addresses``; it is left out when both are
     empty or ``san`` is False.  ``eku`` None leaves the EKU extension out.  The
@@ -450,7 +454,8 @@ def make_leaf(
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(
+            key_usage
+            or x509.KeyUsage(
                 digital_signature=True,
                 content_commitment=False,
                 key_encipherment=is_rsa,

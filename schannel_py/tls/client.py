@@ -117,7 +117,7 @@ class ClientConfig:
     # Resumption: a TLS 1.3 ticket to offer as a PSK, and/or a TLS 1.2 session.
     resume_ticket: Ticket13 | None = None
     resume_session12: Session12 | None = None
-    max_chain_length: int = 10
+    max_chain_length: int = 100
     # OCSP stapling: send status_request (RFC 6066 section 8) and accept the
     # server's stapled OCSPResponse (TLS 1.2 CertificateStatus; TLS 1.3 the leaf's
     # CertificateEntry), kept in TLSClient.ocsp_staple.  Without it a staple is

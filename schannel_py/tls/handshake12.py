@@ -70,7 +70,7 @@ from .messages import (
 )
 from .record import Protection12
 from .session import Session12, Transcript
-from .sigalgs import leaf_certificate, parse_certificate, public_key_of, verify
+from .sigalgs import check_signing_usage, leaf_certificate, parse_certificate, public_key_of, verify
 from .suites import SUITES, CipherSuite
 
 if TYPE_CHECKING:
@@ -422,6 +422,7 @@ class Handshake12:
             raise TLSError(
                 AlertDescription.unsupported_certificate, "certificate key does not match the suite"
             )
+        check_signing_usage(leaf)
         if not self.renegotiation:
             # Before the check, so that it can read REMOTE_CERT_CONTEXT (as in TLS 1.3).
             self.conn.peer_chain = chain

@@ -78,7 +78,7 @@ from .messages import (
 )
 from .record import CHANGE_CIPHER_SPEC, Protection13, plaintext_records
 from .session import Ticket13, Transcript
-from .sigalgs import leaf_certificate, parse_certificate, verify
+from .sigalgs import check_signing_usage, leaf_certificate, parse_certificate, verify
 from .suites import SUITES, CipherSuite
 
 if TYPE_CHECKING:
@@ -441,6 +441,9 @@ class Handshake13:
         assert self.offer is not None and self.client_hello is not None
         if self.hrr_seen:
             raise unexpected("second HelloRetryRequest")
+        # The server must wait for the second ClientHello: nothing may follow the
+        # HelloRetryRequest in its record (BoGo's PartialServerHelloWithHelloRetryRequest).
+        self.conn.require_no_partial_message("handshake data after HelloRetryRequest")
         self.hrr_seen = True
         self.conn.hrr_seen = True
         self.hrr_suite = sh.cipher_suite
@@ -619,6 +622,7 @@ class Handshake13:
             raise TLSError(
                 AlertDescription.bad_certificate, "cannot parse the server certificate"
             ) from None
+        check_signing_usage(leaf)
         self.conn.peer_chain = chain
         self.conn.peer_certificate = leaf
         if staple is not None:
@@ -780,8 +784,13 @@ _NOTHING: dict[int, tuple[Handler[State], tuple[State, ...]]] = {}
 
 
 def _request_schemes(cr: CertificateRequest13) -> list[int]:
-    """The signature_algorithms of a CertificateRequest (checked present by the caller)."""
-    return parse_u16_list(find_ext(cr.extensions, Ext.signature_algorithms) or b"\x00\x00")
+    """The signature_algorithms of a CertificateRequest (checked present by the caller);
+    an empty list is decode_error, as the vector is ``<2..2^16-2>`` (RFC 8446 4.2.3;
+    BoGo ClientAuth-NoFallback-TLS13)."""
+    schemes = parse_u16_list(find_ext(cr.extensions, Ext.signature_algorithms) or b"\x00\x00")
+    if not schemes:
+        raise decode_error("CertificateRequest with an empty signature_algorithms list")
+    return schemes
 
 
 def _authorities(cr: CertificateRequest13) -> list[bytes]:

@@ -128,6 +128,26 @@ def parse_certificate(der: bytes) -> x509.Certificate:
     return found[0]
 
 
+def check_signing_usage(cert: x509.Certificate) -> None:
+    """The server signs the handshake with this certificate's key, so a key usage
+    extension, when present, must allow digitalSignature (RFC 8446 4.4.2.2, RFC 5246
+    7.4.2 for the ECDHE suites): otherwise unsupported_certificate, as for a key
+    that does not fit the suite."""
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return
+    except ValueError:  # a malformed extension block
+        raise TLSError(
+            AlertDescription.bad_certificate, "malformed certificate extensions"
+        ) from None
+    if not usage.digital_signature:
+        raise TLSError(
+            AlertDescription.unsupported_certificate,
+            "the certificate's key usage does not allow digitalSignature",
+        )
+
+
 def leaf_certificate(chain: list[bytes]) -> x509.Certificate | None:
     """The parsed first certificate of a stored chain (resumed sessions), or None."""
     try:

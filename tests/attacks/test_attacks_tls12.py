@@ -22,9 +22,16 @@ from schannel_py.sspi import context as X
 from schannel_py.tls.alerts import AlertDescription as A
 from schannel_py.tls.groups import SECP256R1, X25519
 from schannel_py.tls.messages import Ext, HandshakeType, find_ext, handshake_message
-from schannel_py.tls.record import ALERT, APPLICATION_DATA, CHANGE_CIPHER_SPEC, HANDSHAKE
+from schannel_py.tls.record import (
+    ALERT,
+    APPLICATION_DATA,
+    CHANGE_CIPHER_SPEC,
+    HANDSHAKE,
+    plaintext_records,
+)
 from schannel_py.tls.sigalgs import RSA_PSS_RSAE_SHA256
 from tests.support import certgen
+from tests.support.certgen import KEY_AGREEMENT_ONLY
 from tests.support.hostile_server import (
     ECDSA_P256_SHA256,
     Attack,
@@ -240,7 +247,7 @@ def flight_with(s: Server12, *builders: str, **kw: dict[str, Any]) -> bytes:
     msgs = s.server_hello()
     for b in builders:
         msgs += getattr(s, b)(**kw.get(b, {}))
-    return record(HANDSHAKE, msgs)
+    return plaintext_records(HANDSHAKE, msgs)  # in records of at most 2^14 bytes
 
 
 @attack(ILLEGAL, A.decode_error)
@@ -252,8 +259,8 @@ def cert12_empty_list(s: Server12, h: Harness) -> sc.SecStatus:
 
 @attack(sc.SEC_E_CERT_UNKNOWN, A.bad_certificate)
 def cert12_chain_too_deep(s: Server12, h: Harness) -> sc.SecStatus:
-    """Eleven certificates, beyond the limit of ten: bad_certificate, SEC_E_CERT_UNKNOWN."""
-    return h.feed(flight_with(s, "certificate", certificate={"chain": identity().chain * 11}))[0]
+    """101 certificates, beyond the limit of 100: bad_certificate, SEC_E_CERT_UNKNOWN."""
+    return h.feed(flight_with(s, "certificate", certificate={"chain": identity().chain * 101}))[0]
 
 
 @attack(sc.SEC_E_CERT_UNKNOWN, A.unsupported_certificate)
@@ -262,6 +269,15 @@ def cert12_rsa_key_for_ecdsa_suite(s: Server12, h: Harness) -> sc.SecStatus:
     SEC_E_CERT_UNKNOWN (section 0.4)."""
     rsa_leaf = certgen.make_self_signed(("localhost",), key_type="rsa2048", key_label="h-rsa")
     return h.feed(flight_with(s, "certificate", certificate={"chain": [rsa_leaf.der]}))[0]
+
+
+@attack(sc.SEC_E_CERT_UNKNOWN, A.unsupported_certificate)
+def cert12_key_usage_without_signature(s: Server12, h: Harness) -> sc.SecStatus:
+    """An ECDSA leaf whose key usage is keyAgreement only, for an ECDHE_ECDSA suite: the
+    key may not sign the ServerKeyExchange (RFC 5246 7.4.2), unsupported_certificate
+    (BoGo ECDSAKeyUsage-Client-TLS12)."""
+    leaf = certgen.make_self_signed(key_label="h-ku", key_usage=KEY_AGREEMENT_ONLY)
+    return h.feed(flight_with(s, "certificate", certificate={"chain": [leaf.der]}))[0]
 
 
 # --- ServerKeyExchange -------------------------------------------------------------------------

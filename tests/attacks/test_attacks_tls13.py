@@ -31,6 +31,7 @@ from schannel_py.tls.messages import (
 )
 from schannel_py.tls.record import ALERT, APPLICATION_DATA, CHANGE_CIPHER_SPEC, HANDSHAKE
 from schannel_py.tls.sigalgs import RSA_PSS_RSAE_SHA256
+from tests.support.certgen import KEY_AGREEMENT_ONLY, make_self_signed
 from tests.support.hostile_server import (
     COMPAT_CCS,
     ECDSA_P256_SHA256,
@@ -315,6 +316,15 @@ def hrr_forbidden_extension(s: Server13, h: Harness) -> sc.SecStatus:
     )[0]
 
 
+@attack(ILLEGAL, A.unexpected_message)
+def hrr_with_partial_server_hello(s: Server13, h: Harness) -> sc.SecStatus:
+    """The first byte of a ServerHello in the HelloRetryRequest's record: the server must
+    wait for the second ClientHello, so unexpected_message, in plaintext (BoGo
+    PartialServerHelloWithHelloRetryRequest)."""
+    hrr = s.hello_retry_request(group=SECP256R1)
+    return h.feed(s.plain(hrr + bytes([HT.server_hello])))[0]
+
+
 @attack(ILLEGAL, A.illegal_parameter)
 def hrr_then_server_hello_other_suite(s: Server13, h: Harness) -> sc.SecStatus:
     """The ServerHello after an HRR chooses another suite: illegal_parameter (4.1.4)."""
@@ -418,7 +428,8 @@ def auth_flight(s: Server13, *after_ee: Callable[[], bytes]) -> bytes:
     msgs = s.encrypted_extensions()
     for build in after_ee:
         msgs += build()
-    return sh + s.prot(msgs)
+    step = 1 << 14  # the largest plaintext a record may carry
+    return sh + b"".join(s.prot(msgs[i : i + step]) for i in range(0, len(msgs), step))
 
 
 @attack(sc.SEC_E_DECRYPT_FAILURE, A.decrypt_error)
@@ -491,9 +502,26 @@ def certificate_empty_list(s: Server13, h: Harness) -> sc.SecStatus:
 
 @attack(sc.SEC_E_CERT_UNKNOWN, A.bad_certificate)
 def certificate_chain_too_deep(s: Server13, h: Harness) -> sc.SecStatus:
-    """Eleven certificates, beyond the limit of ten (ClientConfig.max_chain_length):
+    """101 certificates, beyond the limit of 100 (ClientConfig.max_chain_length):
     bad_certificate, SEC_E_CERT_UNKNOWN (section 0.4)."""
-    return h.feed(auth_flight(s, lambda: s.certificate(chain=identity().chain * 11)))[0]
+    return h.feed(auth_flight(s, lambda: s.certificate(chain=identity().chain * 101)))[0]
+
+
+@attack(sc.SEC_E_CERT_UNKNOWN, A.unsupported_certificate)
+def certificate_key_usage_without_signature(s: Server13, h: Harness) -> sc.SecStatus:
+    """A leaf whose key usage is keyAgreement only: the key may not sign the
+    CertificateVerify (RFC 8446 4.4.2.2), unsupported_certificate (BoGo
+    ECDSAKeyUsage-Client-TLS13)."""
+    leaf = make_self_signed(key_label="h-ku", key_usage=KEY_AGREEMENT_ONLY)
+    return h.feed(auth_flight(s, lambda: s.certificate(chain=[leaf.der])))[0]
+
+
+@attack(ILLEGAL, A.decode_error)
+def certificate_request_empty_signature_algorithms(s: Server13, h: Harness) -> sc.SecStatus:
+    """A CertificateRequest whose signature_algorithms list is empty: the vector is
+    <2..2^16-2> (4.2.3), decode_error (BoGo ClientAuth-NoFallback-TLS13)."""
+    body = b"\x00" + ext_block([(Ext.signature_algorithms, u16(0))])
+    return h.feed(auth_flight(s, lambda: handshake_message(HT.certificate_request, body)))[0]
 
 
 @attack(sc.SEC_E_CERT_UNKNOWN, A.bad_certificate)

@@ -507,6 +507,23 @@ def test_missing_close_notify_is_unclean_shutdown(server_files: certgen.PemPaths
     assert_failure(result, "Unexpected SSL_shutdown result: -1 != 1")
 
 
+def test_data_after_the_shims_close_notify_fails_as_ssl_shutdown(
+    server_files: certgen.PemPaths,
+) -> None:
+    """BoringSSL's SSL_shutdown, waiting for the peer's close_notify, fails on application
+    data (BoGo Shutdown-Shim-ApplicationData-*); the shim applies that rule itself."""
+    ctx = server_context(server_files, "1.2")
+
+    def handler(sock: socket.socket, i: int, rec: dict[str, Any]) -> None:
+        tls = ctx.wrap_socket(sock, server_side=True, suppress_ragged_eofs=True)
+        rec["data"] = tls.recv(100)  # b"": the shim's close_notify
+        tls.sendall(b"late data")
+        rec["done"] = True
+
+    result = run_shim(["-shim-shuts-down", "-check-close-notify"], handler)
+    assert_failure(result, ":APPLICATION_DATA_ON_SHUTDOWN:")
+
+
 def test_shim_shuts_down_without_check(server_files: certgen.PemPaths) -> None:
     ctx = server_context(server_files, "1.2")
     result = run_shim(["-shim-shuts-down"], shuts_down_handler(ctx, reply_close_notify=False))

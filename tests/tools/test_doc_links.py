@@ -50,7 +50,9 @@ FILE_MENTION = re.compile(
 URL = re.compile(r"[a-z][a-z0-9+.-]*://\S+")
 #: A mention of another project's repository ("curl's", "BoringSSL's ..."): a file
 #: named in the same line after it is that project's, not ours.
-EXTERNAL_OWNER = re.compile(r"\b(?:curl|BoringSSL|OpenSSL|Wine|schannel-rs|cryptography)'s\b")
+EXTERNAL_OWNER = re.compile(
+    r"\b(?:curl|BoringSSL|OpenSSL|Wine|schannel-rs|cryptography|pywin32)'s\b"
+)
 #: Names that are legitimately not files of this repository and that the rules above
 #: (URLs, another project's files, /path/to/ placeholders) do not already cover.  Empty
 #: today; C headers and sources (sspi.h, curl's lib/vtls/schannel.c) are not scanned.
