@@ -32,7 +32,7 @@ def runner_json(tests: dict[str, str]) -> dict[str, object]:
 
 
 def test_results_are_read_from_the_runners_json(tmp_path: Path) -> None:
-    path = tmp_path / "out.json"
+    path = tmp_path / "out"
     data = runner_json({"Basic-Client-Sync": "PASS", "LargeMessage": "FAIL"})
     data["tests"]["Group"] = {"Inner": {"actual": "SKIP"}}  # type: ignore[index]
     path.write_text(json.dumps(data))
@@ -41,9 +41,9 @@ def test_results_are_read_from_the_runners_json(tmp_path: Path) -> None:
         "LargeMessage": "FAIL",
         "Group/Inner": "SKIP",
     }
-    assert run.load_results(tmp_path / "missing.json") == {}
-    (tmp_path / "bad.json").write_text("{not json")
-    assert run.load_results(tmp_path / "bad.json") == {}
+    assert run.load_results(tmp_path / "missing") == {}
+    (tmp_path / "bad").write_text("{not json")
+    assert run.load_results(tmp_path / "bad") == {}
 
 
 def test_summary_line_and_table_count_each_outcome() -> None:
