@@ -8,7 +8,10 @@ both print the full structured trace (:mod:`schannel_py.trace`); with
 ``--keylog FILE`` they write an NSS key log (:mod:`schannel_py.keylog`).
 ``replay`` walks a published TLS 1.3 trace (RFC 8448, The Illustrated TLS 1.3
 Connection) message by message with every derived secret; ``diagram`` prints
-the handshake state machines as Mermaid.
+the handshake state machines as Mermaid.  ``--html FILE`` on ``demo``,
+``connect`` and ``replay`` writes the illustrated connection as one
+self-contained page (:mod:`schannel_py.illustrate`); secret values are on it
+only with ``--show-secrets``.
 """
 
 from __future__ import annotations
@@ -351,12 +354,29 @@ def main(argv: list[str] | None = None) -> int:
         choices=["rfc8448", "illustrated13"],
         help="which trace (default rfc8448: RFC 8448 section 3)",
     )
+    for p in (p_demo, p_conn, p_replay):
+        p.add_argument(
+            "--html",
+            metavar="FILE",
+            help="write the illustrated connection to FILE: one self-contained HTML page",
+        )
+        p.add_argument(
+            "--show-secrets",
+            action="store_true",
+            help="with --html: print secret values (traffic secrets, keys, IVs) on the page",
+        )
     sub.add_parser("diagram", help="print the handshake state machines as Mermaid text")
     args = parser.parse_args(argv)
     if args.command == "replay":
         from . import replay
 
         replay.print_replay(args.trace_name, sys.stdout)
+        if args.html:
+            from . import illustrate
+
+            ill = illustrate.from_replay(args.trace_name)
+            illustrate.write_html(ill, args.html, args.show_secrets)
+            sys.stdout.write(f"illustrated connection written to {args.html}\n")
         return 0
     if args.command == "diagram":
         from . import diagram
@@ -369,6 +389,11 @@ def main(argv: list[str] | None = None) -> int:
 def _with_trace_and_keylog(args: argparse.Namespace) -> int:
     """Run demo or connect with ``--trace`` / ``--keylog`` in effect for the call."""
     handler = None
+    recorder = None
+    if args.html:
+        from .illustrate import Recorder
+
+        recorder = Recorder().start()
     if args.keylog:
         keylog.set_keylog_file(args.keylog)
     if args.trace:
@@ -386,6 +411,26 @@ def _with_trace_and_keylog(args: argparse.Namespace) -> int:
                 T.log.removeHandler(handler)
         if args.keylog:
             keylog.set_keylog_file(None)
+        if recorder is not None:
+            recorder.stop()
+            _write_page(args, recorder)
+
+
+def _write_page(args: argparse.Namespace, recorder: object) -> None:
+    """``--html FILE``: the page of the connection the recorder saw (a failed one too)."""
+    from .illustrate import Recorder, write_html
+
+    assert isinstance(recorder, Recorder)
+    if args.command == "demo":
+        title = "schannel-py demo: the SSPI client against a local TLS 1.3 server"
+    else:
+        title = f"schannel-py connect {args.target}"
+    try:
+        write_html(recorder.illustration(title), args.html, args.show_secrets)
+    except Exception as e:  # the connection's own result stands; say why the page is missing
+        print(f"--html: could not write {args.html}: {e!r}", file=sys.stderr)
+        return
+    sys.stdout.write(f"illustrated connection written to {args.html}\n")
 
 
 if __name__ == "__main__":  # pragma: no cover
