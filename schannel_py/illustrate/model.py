@@ -288,29 +288,37 @@ class _Wire:
     data: bytes
 
 
-def _hello_info(messages: list[HandshakeMessage]) -> tuple[int, CipherSuite | None, bytes, bytes, bool, bytes]:
-    """(version, suite, client_random, server_random, extended master secret, server key share)."""
-    from ..tls.messages import ClientHello, ServerHello, find_ext
+def _extensions(message: bytes) -> dict[int, bytes]:
+    """A hello's extensions by type, read with the dissector (empty if it cannot)."""
+    out: dict[int, bytes] = {}
+    for f in D.walk([D.handshake_message(message, 0)]):
+        if f.name.startswith("extension: ") and len(f.children) >= 2:
+            code = int.from_bytes(message[f.start : f.start + 2], "big")
+            out[code] = message[f.start + 4 : f.end]
+    return out
 
+
+def _hello_info(
+    messages: list[HandshakeMessage],
+) -> tuple[int, CipherSuite | None, bytes, bytes, bool, bytes]:
+    """(version, suite, client_random, server_random, extended master secret, server key share)."""
     version, suite, cr, sr, ems, share = 0, None, b"", b"", False, b""
     ch_ems = False
     for m in messages:
-        try:
-            if m.type == 1 and m.direction == "out":
-                ch = ClientHello.parse(m.data[4:])
-                cr = ch.random
-                ch_ems = find_ext(ch.extensions, 23) is not None
-            elif m.type == 2 and m.direction == "in" and m.data[6:38] != HRR_RANDOM:
-                sh = ServerHello.parse(m.data[4:])
-                sr = sh.random
-                suite = SUITES.get(sh.cipher_suite)
-                sv = find_ext(sh.extensions, 43)
-                version = int.from_bytes(sv, "big") if sv and len(sv) == 2 else sh.legacy_version
-                ems = ch_ems and find_ext(sh.extensions, 23) is not None
-                ks = find_ext(sh.extensions, 51)
-                share = ks[4:] if ks and len(ks) > 4 else b""
-        except Exception:  # a message the parser refuses: leave what it would have told
-            continue
+        if m.type == 1 and m.direction == "out" and len(m.data) >= 38:
+            cr = m.data[6:38]
+            ch_ems = 23 in _extensions(m.data)
+        elif m.type == 2 and m.direction == "in" and len(m.data) >= 39 and m.data[6:38] != HRR_RANDOM:
+            sr = m.data[6:38]
+            sid = m.data[38]
+            code = int.from_bytes(m.data[39 + sid : 41 + sid], "big")
+            suite = SUITES.get(code)
+            exts = _extensions(m.data)
+            sv = exts.get(43, b"")
+            version = int.from_bytes(sv, "big") if len(sv) == 2 else int.from_bytes(m.data[4:6], "big")
+            ems = ch_ems and 23 in exts
+            ks = exts.get(51, b"")
+            share = ks[4:] if len(ks) > 4 else b""
     return version, suite, cr, sr, ems, share
 
 
@@ -332,13 +340,16 @@ def _messages_from(records: list[tuple[str, int, bytes]]) -> list[HandshakeMessa
 
 def _decrypt(
     pieces: list[tuple[_Wire, bytes]], chains: dict[str, _Keys], tls13: bool
-) -> tuple[list[_Opened | None], list[tuple[str, int, bytes]]]:
-    """Each record opened (or None), and every record's (direction, real type, content) known."""
+) -> tuple[list[_Opened | None], list[bool], list[tuple[str, int, bytes]]]:
+    """Each record opened (or None), whether it is protected, and every record's
+    (direction, real type, content) known."""
     opened_all: list[_Opened | None] = []
+    protected_all: list[bool] = []
     clear: list[tuple[str, int, bytes]] = []
     ccs_seen = {"out": False, "in": False}
     for w, rec in pieces:
         opened = None
+        protected = False
         if len(rec) >= 5:
             protected = (tls13 and rec[0] == 23) or (not tls13 and ccs_seen[w.direction] and rec[0] != 20)
             keys = chains.get(w.direction)
@@ -358,7 +369,8 @@ def _decrypt(
             if rec[0] == 20:
                 ccs_seen[w.direction] = True
         opened_all.append(opened)
-    return opened_all, clear
+        protected_all.append(protected)
+    return opened_all, protected_all, clear
 
 
 @dataclass
@@ -383,6 +395,7 @@ def _build(
     messages: list[HandshakeMessage] = list(logged) if logged is not None else _plain_messages(pieces)
     schedule = K.Schedule([], {})
     opened: list[_Opened | None] = [None] * len(pieces)
+    protected = [False] * len(pieces)
     version, suite = version_hint, None
     # Decrypt with what is known, derive what that allows, and again until nothing is new
     # (a published trace starts from the private key alone; a traced connection from its secrets).
@@ -392,7 +405,7 @@ def _build(
         if suite is None:
             break
         tls13 = version == 0x0304
-        opened, clear = _decrypt(pieces, _chains(suite, known, tls13, reported), tls13)
+        opened, protected, clear = _decrypt(pieces, _chains(suite, known, tls13, reported), tls13)
         if logged is None:
             messages = _messages_from(clear)
         shared = None
@@ -407,7 +420,9 @@ def _build(
         if all(known.get(k) == v for k, v in schedule.values.items()):
             break
         known = dict(schedule.values)
-    return _assemble(title, pieces, opened, calls, messages, schedule, version, suite, reported)
+    return _assemble(
+        title, pieces, opened, protected, calls, messages, schedule, version, suite, reported
+    )
 
 
 def _plain_messages(pieces: list[tuple[_Wire, bytes]]) -> list[HandshakeMessage]:
@@ -433,6 +448,7 @@ def _assemble(
     title: str,
     pieces: list[tuple[_Wire, bytes]],
     decrypted: list[_Opened | None],
+    protected_flags: list[bool],
     calls: list[Call],
     messages: list[HandshakeMessage],
     schedule: K.Schedule,
@@ -446,7 +462,7 @@ def _assemble(
     app_shown = {"out": 0, "in": 0}
     current: Flight | None = None
     last_wire: _Wire | None = None
-    for (w, rec), opened in zip(pieces, decrypted, strict=True):
+    for (w, rec), opened, protected in zip(pieces, decrypted, protected_flags, strict=True):
         if current is None or w is not last_wire and (w.call is not None or w.direction != current.direction):
             current = Flight(w.direction, w.call)
             flights.append(current)
@@ -468,7 +484,6 @@ def _assemble(
                 current.elided += 1
                 current.elided_bytes += len(rec)
                 continue
-        protected = opened is not None or (len(rec) >= 5 and rec[0] == 23 and version != 0)
         explicit = 8 if (not tls13 and suite is not None and suite.cipher != "CHACHA20") else 0
         if len(rec) < 5:
             wire = View(rec, [Field("partial record", 0, len(rec), f"{len(rec)} bytes")])

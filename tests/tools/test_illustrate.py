@@ -1,0 +1,403 @@
+"""The illustrated connection (issue 26): the model behind the page, and the page.
+
+Checked against data the renderer does not produce: the TLS client's own
+message log and secrets (the observer's events), the server's key log
+(OpenSSL's, through Python's ssl), the bytes the test itself sent and
+received, RFC 8448's published values and the Illustrated TLS 1.3 key log.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import ssl
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from schannel_py import illustrate
+from schannel_py.illustrate import dissect as D
+from schannel_py.illustrate.model import APP_RECORDS_SHOWN, Illustration
+from schannel_py.sspi import observe
+from schannel_py.stream import SChannelStream, acquire_default_credential
+from schannel_py.sspi import functions as F
+from tests.support import peers, vectors
+
+# RFC 8448 section 3, as printed in the RFC.
+RFC8448_SECRETS = {
+    "early_secret": "33ad0a1c607ec03b09e6cd9893680ce210adf300aa1f2660e1b22e10f170f92a",
+    "handshake_secret": "1dc826e93606aa6fdc0aadc12f741b01046aa6b99f691ed221a9f0ca043fbeac",
+    "client_handshake_traffic_secret": "b3eddb126e067f35a780b3abf45e2d8f3b1a950738f52e9600746a0e27a55a21",
+    "server_handshake_traffic_secret": "b67b7d690cc16c4e75e54213cb2d37b4e9c912bcded9105d42befd59d391ad38",
+    "master_secret": "18df06843d13a08bf2a449844c5f8a478001bc4d4c627984d5a41da8d0402919",
+    "client_application_traffic_secret_0": "9e40646ce79a7f9dc05af8889bce6552875afa0b06df0087f792ebb7c17504a5",
+    "server_application_traffic_secret_0": "a11af9f05531f856ad47116b45a950328204b4f44bfb6b3a4b4f1f3fcb631643",
+    "exporter_master_secret": "fe22f881176eda18eb8f44529e6792c50c9a3f89452f68d8ae311b4309d3cf50",
+    "resumption_master_secret": "7df235f2031d2a051287d02b0241b0bfdaf86cc856231f2d5aba46c434ec196c",
+    # The record keys of section 3 ("derive write traffic keys for handshake data").
+    "server_handshake_write_key": "3fce516009c21727d0f2e4e86ee403bc",
+    "server_handshake_write_iv": "5d313eb2671276ee13000b30",
+    "client_handshake_write_key": "dbfaa693d1762c5b666af5d950258d01",
+    "client_handshake_write_iv": "5bd3c71b836e0b76bb73265f",
+}
+#: NSS key log labels (the server's and Illustrated TLS's key logs) -> the page's names.
+KEYLOG_NAMES = {
+    "CLIENT_HANDSHAKE_TRAFFIC_SECRET": "client_handshake_traffic_secret",
+    "SERVER_HANDSHAKE_TRAFFIC_SECRET": "server_handshake_traffic_secret",
+    "CLIENT_TRAFFIC_SECRET_0": "client_application_traffic_secret_0",
+    "SERVER_TRAFFIC_SECRET_0": "server_application_traffic_secret_0",
+    "EXPORTER_SECRET": "exporter_master_secret",
+}
+
+
+def _keylog(text: str) -> dict[str, bytes]:
+    out = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            out[parts[0]] = bytes.fromhex(parts[2])
+    return out
+
+
+def _nodes(ill: Illustration) -> dict[str, bytes]:
+    return {n.name: n.value for root in ill.key_schedule for n in root.walk() if n.value is not None}
+
+
+def _all_checks(ill: Illustration) -> list[tuple[str, bool | None]]:
+    return [(n.name, n.check) for root in ill.key_schedule for n in root.walk() if n.check is not None]
+
+
+def _assert_partitioned(ill: Illustration) -> None:
+    """Every byte of every record (and decrypted plaintext) is in exactly one named leaf."""
+    assert ill.records
+    for r in ill.records:
+        for view in (r.wire, r.plaintext):
+            if view is None:
+                continue
+            assert D.covers(view.fields, 0, len(view.data)), (r.index, r.title)
+            owners = [0] * len(view.data)
+            for leaf in D.leaves(view.fields):
+                assert leaf.name
+                for i in range(leaf.start, leaf.end):
+                    owners[i] += 1
+            assert owners == [1] * len(view.data), r.index
+            # Every message these connections carry is one the dissector reads in full.
+            names = {leaf.name for leaf in D.leaves(view.fields)}
+            assert not names & {"body (not parsed)", "unparsed rest", "partial record"}, r.index
+
+
+def _handshake_bytes(ill: Illustration, direction: str) -> bytes:
+    """The handshake content of every record one way, as the page decrypted (or read) it."""
+    out = b""
+    for r in ill.records:
+        if r.direction != direction or r.content_type != 22:
+            continue
+        view = r.plaintext if r.plaintext is not None else r.wire
+        for f in view.fields:
+            if f.name not in ("record header", "inner content type", "padding (zeros)"):
+                out += view.data[f.start : f.end]
+    return out
+
+
+def _app_data(ill: Illustration, direction: str) -> bytes:
+    out = b""
+    for r in ill.records:
+        if r.direction == direction and r.content_type == 23 and r.plaintext is not None:
+            for f in r.plaintext.fields:
+                if f.name == "application data":
+                    out += r.plaintext.data[f.start : f.end]
+    return out
+
+
+class Run:
+    """One connection through SSPI to a Python ssl echo server, recorded."""
+
+    def __init__(self, calls: list[observe.SspiCall], received: bytes, keylog: dict[str, bytes]) -> None:
+        self.calls = calls
+        self.received = received
+        self.keylog = keylog
+
+    def logged(self, direction: str) -> bytes:
+        return b"".join(
+            m.data for c in self.calls for m in c.messages if m.direction == direction
+        )
+
+
+def _run(pki: peers.ServerPki, tmp_path: Path, payload: bytes, max_version: ssl.TLSVersion) -> Run:
+    keylog = tmp_path / "server-keys.log"
+    with peers.PythonTLSServer(
+        **pki.ecdsa.server_kwargs(), max_version=max_version, keylog=keylog
+    ) as server:
+        with illustrate.Recorder() as rec:
+            cred = acquire_default_credential()
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            stream = SChannelStream(sock, "localhost", cred)
+            try:
+                stream.handshake()
+                stream.send(payload)
+                got = b""
+                while len(got) < len(payload):
+                    data = stream.recv()
+                    assert data, "the echo server closed early"
+                    got += data
+                stream.shutdown()
+                while stream.recv():  # up to the server's close_notify
+                    pass
+            finally:
+                stream.close()
+                sock.close()
+                F.FreeCredentialsHandle(cred)
+        server.wait_connections(1)
+    return Run(rec.calls, got, _keylog(keylog.read_text()))
+
+
+@pytest.fixture(scope="module")
+def tls13_run(pki: peers.ServerPki, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SCHANNEL_PY_ROOT_CERTS", str(pki.root_ca))
+    try:
+        return _run(pki, tmp_path_factory.mktemp("tls13"), b"hello, illustrated", ssl.TLSVersion.TLSv1_3)
+    finally:
+        mp.undo()
+
+
+@pytest.fixture(scope="module")
+def tls12_run(pki: peers.ServerPki, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SCHANNEL_PY_ROOT_CERTS", str(pki.root_ca))
+    try:
+        return _run(pki, tmp_path_factory.mktemp("tls12"), b"hello, TLS 1.2", ssl.TLSVersion.TLSv1_2)
+    finally:
+        mp.undo()
+
+
+# --- TLS 1.3, a live connection ---------------------------------------------------------
+
+
+@pytest.mark.interop
+def test_tls13_records_are_partitioned_and_decrypted_as_the_trace_says(tls13_run: Run) -> None:
+    ill = illustrate.from_calls(tls13_run.calls)
+    assert ill.version == 0x0304
+    _assert_partitioned(ill)
+    # The handshake messages the page decrypted are the ones the TLS client logged.
+    assert _handshake_bytes(ill, "out") == tls13_run.logged("out")
+    assert _handshake_bytes(ill, "in") == tls13_run.logged("in")
+    assert _app_data(ill, "out") == b"hello, illustrated"
+    assert _app_data(ill, "in") == tls13_run.received == b"hello, illustrated"
+    # Every protected record was opened; both close_notify alerts are on the page.
+    assert all(r.plaintext is not None for r in ill.records if r.protected)
+    alerts = [r.direction for r in ill.records if r.content_type == 21]
+    assert sorted(alerts) == ["in", "out"]
+    # The records are exactly the bytes the calls moved, in order, each way.
+    for direction, attr in (("out", "sent"), ("in", "received")):
+        wire = b"".join(r.wire.data for r in ill.records if r.direction == direction)
+        assert wire == b"".join(getattr(c, attr) for c in tls13_run.calls)
+
+
+@pytest.mark.interop
+def test_tls13_key_schedule_equals_the_servers_key_log(tls13_run: Run) -> None:
+    ill = illustrate.from_calls(tls13_run.calls)
+    nodes = _nodes(ill)
+    for label, name in KEYLOG_NAMES.items():
+        assert nodes[name] == tls13_run.keylog[label], name
+    checks = _all_checks(ill)
+    assert ("server Finished verify_data", True) in checks
+    assert ("client Finished verify_data", True) in checks
+    assert all(ok for _, ok in checks), checks
+
+
+@pytest.mark.interop
+def test_tls13_ladder_names_every_call_and_what_it_meant(tls13_run: Run) -> None:
+    ill = illustrate.from_calls(tls13_run.calls)
+    functions = [c.function for c in ill.calls]
+    assert functions[0] == "AcquireCredentialsHandle"
+    isc = [c for c in ill.calls if c.function == "InitializeSecurityContext"]
+    assert str(isc[0].status) == "SEC_I_CONTINUE_NEEDED"
+    assert "call InitializeSecurityContext again" in isc[0].meaning
+    # The first ISC's flight is the ClientHello, client to server.
+    first = ill.flights[isc[0].flights[0]]
+    assert first.direction == "out"
+    assert ill.records[first.records[0]].title == "client_hello"
+    assert any(n.startswith("pOutput: TOKEN") for n in isc[0].notes)
+
+
+@pytest.mark.interop
+def test_page_hides_secrets_unless_asked(tls13_run: Run) -> None:
+    ill = illustrate.from_calls(tls13_run.calls)
+    page = illustrate.render_html(ill)
+    secrets = [v for v in ill.secrets.values() if v] + list(tls13_run.keylog.values())
+    secrets += [n.value for root in ill.key_schedule for n in root.walk() if n.secret and n.value]
+    assert len(secrets) > 10
+    for value in secrets:
+        assert value.hex() not in page
+        assert " ".join(f"{b:02x}" for b in value) not in page
+    assert 'class="banner hidden"' in page
+    shown = illustrate.render_html(ill, show_secrets=True)
+    assert 'class="banner shown"' in shown
+    for value in tls13_run.keylog.values():
+        assert value.hex() in shown
+
+
+@pytest.mark.interop
+def test_page_is_self_contained(tls13_run: Run) -> None:
+    page = illustrate.render_html(illustrate.from_calls(tls13_run.calls))
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<link" not in page and "@import" not in page and "url(" not in page
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:|//)""", page)
+    assert "<script src" not in page
+
+
+# --- TLS 1.2 --------------------------------------------------------------------------
+
+
+@pytest.mark.interop
+def test_tls12_records_decrypt_and_prf_steps_check(tls12_run: Run) -> None:
+    ill = illustrate.from_calls(tls12_run.calls)
+    assert ill.version == 0x0303
+    _assert_partitioned(ill)
+    assert _handshake_bytes(ill, "out") == tls12_run.logged("out")
+    assert _handshake_bytes(ill, "in") == tls12_run.logged("in")
+    assert _app_data(ill, "out") == b"hello, TLS 1.2"
+    assert _app_data(ill, "in") == b"hello, TLS 1.2"
+    nodes = _nodes(ill)
+    assert nodes["master_secret"] == tls12_run.keylog["CLIENT_RANDOM"]
+    checks = dict(_all_checks(ill))
+    assert checks == {"client Finished verify_data": True, "server Finished verify_data": True}
+
+
+# --- the page of a long connection ------------------------------------------------------
+
+
+@pytest.mark.interop
+def test_a_1mib_connection_page_stays_small(
+    pki: peers.ServerPki, tmp_path: Path, root_certs_env: Path
+) -> None:
+    payload = bytes(range(256)) * 4096  # 1 MiB
+    run = _run(pki, tmp_path, payload, ssl.TLSVersion.TLSv1_3)
+    assert run.received == payload
+    ill = illustrate.from_calls(run.calls)
+    page = illustrate.render_html(ill, show_secrets=True)
+    assert len(page.encode()) < 2_000_000
+    for direction in ("out", "in"):
+        shown = [r for r in ill.records if r.direction == direction and r.content_type == 23]
+        assert len(shown) == APP_RECORDS_SHOWN
+        elided = sum(f.elided_bytes for f in ill.flights if f.direction == direction)
+        assert elided > 900_000
+    assert "more application_data records" in page
+    # The close_notify after the long transfer is still decrypted and shown.
+    assert [r.direction for r in ill.records if r.content_type == 21] == ["out", "in"]
+
+
+# --- published traces -----------------------------------------------------------------
+
+
+def test_rfc8448_page_values_are_the_rfcs() -> None:
+    d = vectors.load_json("rfc8448")["Simple_1RTT_Handshake"]
+    ill = illustrate.from_replay("rfc8448")
+    _assert_partitioned(ill)
+    nodes = _nodes(ill)
+    for name, value in RFC8448_SECRETS.items():
+        assert nodes[name].hex() == value, name
+    assert all(ok for _, ok in _all_checks(ill))
+    # The decrypted messages and application data are the RFC's.
+    server = _handshake_bytes(ill, "in")
+    expected = (
+        d["Message_ServerHello"]
+        + d["Message_EncryptedExtensions"]
+        + d["Message_Server_Certificate"]
+        + d["Message_Server_CertificateVerify"]
+        + d["Message_Server_Finished"]
+    )
+    assert server.hex().startswith(expected)
+    assert _app_data(ill, "out").hex() == d["Client_AppData"]
+    assert _app_data(ill, "in").hex() == d["Server_AppData"]
+    # On the page (secrets asked for), each value is printed.
+    page = illustrate.render_html(ill, show_secrets=True)
+    for value in RFC8448_SECRETS.values():
+        assert value in page
+    assert d["Client_Random"] in page.replace(" ", "").replace("</span><span", "")
+
+
+def test_rfc8448_client_hello_extensions_are_named_with_their_bytes() -> None:
+    d = vectors.load_json("rfc8448")["Simple_1RTT_Handshake"]
+    ill = illustrate.from_replay("rfc8448")
+    ch = ill.records[0]
+    assert ch.wire.data.hex() == d["Record_ClientHello_1"]
+    exts = [f for f in D.walk(ch.wire.fields) if f.name.startswith("extension: ")]
+    names = [f.name.removeprefix("extension: ") for f in exts]
+    assert names == [
+        "server_name",
+        "renegotiation_info",
+        "supported_groups",
+        "session_ticket",
+        "key_share",
+        "supported_versions",
+        "signature_algorithms",
+        "psk_key_exchange_modes",
+        "record_size_limit",
+    ]
+    sni = exts[0]
+    # RFC 8448: server_name "server": type 00 00, length 00 0b, list length 00 09,
+    # host_name 00, name length 00 06, "server".
+    assert ch.wire.data[sni.start : sni.end].hex() == "0000000b000900000673657276657200"[:30]
+    assert sni.value == "server"
+    key_share = exts[4]
+    x25519 = d["Message_ClientHello_1"]
+    public = ch.wire.data[key_share.end - 32 : key_share.end].hex()
+    assert public in x25519 and "x25519" in key_share.value
+
+
+def test_illustrated13_page_matches_its_key_log() -> None:
+    data = vectors.load_json("illustrated_tls13")
+    keylog = _keylog(data["keylog_text"])
+    ill = illustrate.from_replay("illustrated13")
+    _assert_partitioned(ill)
+    nodes = _nodes(ill)
+    for label, name in KEYLOG_NAMES.items():
+        assert nodes[name] == keylog[label], name
+    assert _app_data(ill, "out") == bytes.fromhex(data["captures"]["clientdata"])[:-1]
+    assert _app_data(ill, "in") == bytes.fromhex(data["captures"]["serverdata"])[:-1]
+
+
+# --- the command line ---------------------------------------------------------------------
+
+
+def test_replay_html_writes_one_page(tmp_path: Path) -> None:
+    target = tmp_path / "rfc8448.html"
+    proc = subprocess.run(
+        [sys.executable, "-m", "schannel_py.cli", "replay", "rfc8448", "--html", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    page = target.read_text(encoding="utf-8")
+    assert "RFC 8448" in page and 'class="banner hidden"' in page
+    assert RFC8448_SECRETS["master_secret"] not in page
+    assert f"illustrated connection written to {target}" in proc.stdout
+
+
+def test_demo_html_writes_the_connection(tmp_path: Path) -> None:
+    target = tmp_path / "demo.html"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "schannel_py.cli",
+            "demo",
+            "--html",
+            str(target),
+            "--show-secrets",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    page = target.read_text(encoding="utf-8")
+    for text in ("InitializeSecurityContext", "SEC_I_CONTINUE_NEEDED", "client_hello", "\u2713 checked"):
+        assert text in page
+    assert 'class="banner shown"' in page
+    assert "\u2717 differs" not in page
