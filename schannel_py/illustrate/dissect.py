@@ -21,7 +21,13 @@ from ..tls.record import CONTENT_TYPE_NAMES
 from ..tls.sigalgs import scheme_name
 from ..tls.suites import SUITES
 
-VERSION_NAMES = {0x0300: "SSL 3.0", 0x0301: "TLS 1.0", 0x0302: "TLS 1.1", 0x0303: "TLS 1.2", 0x0304: "TLS 1.3"}
+VERSION_NAMES = {
+    0x0300: "SSL 3.0",
+    0x0301: "TLS 1.0",
+    0x0302: "TLS 1.1",
+    0x0303: "TLS 1.2",
+    0x0304: "TLS 1.3",
+}
 ALERT_NAMES = {
     0: "close_notify",
     10: "unexpected_message",
@@ -120,7 +126,9 @@ class _Cut:
         self.pos += n
         return f
 
-    def number(self, n: int, name: str, names: Callable[[int], str] | None = None) -> tuple[Field, int]:
+    def number(
+        self, n: int, name: str, names: Callable[[int], str] | None = None
+    ) -> tuple[Field, int]:
         if self.pos + n > self.end:
             raise _Short(name)
         v = int.from_bytes(self.data[self.pos : self.pos + n], "big")
@@ -163,7 +171,13 @@ def group_name(v: int) -> str:
     return GROUP_NAMES.get(v, f"0x{v:04x}")
 
 
-def _vector(cut: _Cut, len_bytes: int, name: str, item: Callable[[_Cut], Field] | None = None, value: str = "") -> Field:
+def _vector(
+    cut: _Cut,
+    len_bytes: int,
+    name: str,
+    item: Callable[[_Cut], Field] | None = None,
+    value: str = "",
+) -> Field:
     """A vector: its length field, then its items (or one leaf of its contents)."""
     length_f, n = cut.number(len_bytes, f"{name} length")
     if n == 0:
@@ -207,6 +221,7 @@ def _ext_body(code: int, cut: _Cut, msg_type: int) -> list[Field]:
         label, names = ("group", group_name) if code == 10 else ("signature scheme", scheme_name)
         return [_vector(cut, 2, f"{label}s", _u16_item(label, names))]
     if code == 16:  # alpn
+
         def proto(c: _Cut) -> Field:
             f = _vector(c, 1, "protocol")
             f.value = c.data[f.start + 1 : f.end].decode("ascii", "replace")
@@ -218,6 +233,7 @@ def _ext_body(code: int, cut: _Cut, msg_type: int) -> list[Field]:
             return [_vector(cut, 1, "versions", _u16_item("version", version_name))]
         return [cut.number(2, "selected version", version_name)[0]]
     if code == 51:  # key_share
+
         def share(c: _Cut) -> Field:
             g, gv = c.number(2, "group", group_name)
             key = _vector(c, 2, "key_exchange (public key)")
@@ -229,12 +245,16 @@ def _ext_body(code: int, cut: _Cut, msg_type: int) -> list[Field]:
             return [cut.number(2, "selected group", group_name)[0]]
         return [share(cut)]
     if code in (11, 45):  # ec_point_formats, psk_key_exchange_modes
-        names = {0: "uncompressed"} if code == 11 else {0: "psk_ke", 1: "psk_dhe_ke"}
-        return [_vector(cut, 1, "list", lambda c: c.number(1, "item", _named(names))[0])]
+        table = {0: "uncompressed"} if code == 11 else {0: "psk_ke", 1: "psk_dhe_ke"}
+        return [_vector(cut, 1, "list", lambda c: c.number(1, "item", _named(table))[0])]
     if code == 0xFF01:  # renegotiation_info
         return [_vector(cut, 1, "renegotiated connection")]
     if code == 21:  # padding
-        return [cut.take(cut.end - cut.pos, "padding (zeros)", lambda b: f"{len(b)} bytes")] if not cut.at_end() else []
+        return (
+            [cut.take(cut.end - cut.pos, "padding (zeros)", lambda b: f"{len(b)} bytes")]
+            if not cut.at_end()
+            else []
+        )
     if code == 28:  # record_size_limit
         return [cut.number(2, "record size limit")[0]]
     if code == 44:  # cookie
@@ -308,7 +328,14 @@ def _body(msg_type: int, cut: _Cut, tls13: bool) -> list[Field]:
         take(cut.take(32, "random", lambda b: b.hex()))
         take(_vector(cut, 1, "legacy_session_id"))
         take(_vector(cut, 2, "cipher_suites", _u16_item("cipher suite", suite_name)))
-        take(_vector(cut, 1, "legacy_compression_methods", lambda c: c.number(1, "method", _named({0: "null"}))[0]))
+        take(
+            _vector(
+                cut,
+                1,
+                "legacy_compression_methods",
+                lambda c: c.number(1, "method", _named({0: "null"}))[0],
+            )
+        )
         if not cut.at_end():
             take(_extensions(cut, 1))
         return out
@@ -354,7 +381,11 @@ def _body(msg_type: int, cut: _Cut, tls13: bool) -> list[Field]:
             take(_extensions(cut, 4))
         return out
     if msg_type == 24:  # key_update
-        return [cut.number(1, "request_update", _named({0: "update_not_requested", 1: "update_requested"}))[0]]
+        return [
+            cut.number(
+                1, "request_update", _named({0: "update_not_requested", 1: "update_requested"})
+            )[0]
+        ]
     if msg_type == 13 and tls13:  # certificate_request
         take(_vector(cut, 1, "certificate_request_context"))
         take(_extensions(cut, 13))
@@ -373,7 +404,9 @@ def _body(msg_type: int, cut: _Cut, tls13: bool) -> list[Field]:
     return [cut.take(cut.end - cut.pos, "body", _hex)]
 
 
-def handshake_messages(data: bytes, base: int = 0, end: int | None = None, tls13: bool = True) -> list[Field]:
+def handshake_messages(
+    data: bytes, base: int = 0, end: int | None = None, tls13: bool = True
+) -> list[Field]:
     """The handshake messages in ``data[base:end]``; a message cut short by the
     end becomes a "handshake fragment" leaf."""
     end = len(data) if end is None else end
@@ -381,7 +414,14 @@ def handshake_messages(data: bytes, base: int = 0, end: int | None = None, tls13
     pos = base
     while pos < end:
         if end - pos < 4 or pos + 4 + int.from_bytes(data[pos + 1 : pos + 4], "big") > end:
-            out.append(Field("handshake fragment (continues in another record)", pos, end, f"{end - pos} bytes"))
+            out.append(
+                Field(
+                    "handshake fragment (continues in another record)",
+                    pos,
+                    end,
+                    f"{end - pos} bytes",
+                )
+            )
             break
         out.append(handshake_message(data, pos, tls13))
         pos = out[-1].end
@@ -400,24 +440,45 @@ def handshake_message(data: bytes, pos: int, tls13: bool = True) -> Field:
     try:
         body = _body(msg_type, body_cut, tls13)
         if body_cut.pos != cut.end:
-            body.append(Field("unparsed rest", body_cut.pos, cut.end, f"{cut.end - body_cut.pos} bytes"))
+            body.append(
+                Field("unparsed rest", body_cut.pos, cut.end, f"{cut.end - body_cut.pos} bytes")
+            )
     except _Short:
         body = [Field("body (not parsed)", cut.pos, cut.end, f"{n} bytes")] if n else []
     return group(msg_name(msg_type), [header, *body], f"{4 + n} bytes")
 
 
-def content(content_type: int, data: bytes, start: int, end: int, tls13: bool = True) -> list[Field]:
+def content(
+    content_type: int, data: bytes, start: int, end: int, tls13: bool = True
+) -> list[Field]:
     """The fields of a record's (or inner plaintext's) content of ``content_type``."""
     if start >= end:
         return []
     if content_type == 22:
         return handshake_messages(data, start, end, tls13)
     if content_type == 21 and end - start == 2:
-        level = Field("alert level", start, start + 1, {1: "warning", 2: "fatal"}.get(data[start], str(data[start])))
-        desc = Field("alert description", start + 1, end, ALERT_NAMES.get(data[start + 1], str(data[start + 1])))
+        level = Field(
+            "alert level",
+            start,
+            start + 1,
+            {1: "warning", 2: "fatal"}.get(data[start], str(data[start])),
+        )
+        desc = Field(
+            "alert description",
+            start + 1,
+            end,
+            ALERT_NAMES.get(data[start + 1], str(data[start + 1])),
+        )
         return [group("alert", [level, desc], desc.value)]
     if content_type == 20:
-        return [Field("change_cipher_spec", start, end, "middlebox compatibility, ignored" if tls13 else "")]
+        return [
+            Field(
+                "change_cipher_spec",
+                start,
+                end,
+                "middlebox compatibility, ignored" if tls13 else "",
+            )
+        ]
     if content_type == 23:
         return [Field("application data", start, end, f"{end - start} bytes")]
     return [Field("content", start, end, f"{end - start} bytes")]
@@ -430,7 +491,9 @@ def record_header(data: bytes, start: int = 0) -> Field:
     return group(
         "record header",
         [
-            Field("content type", start, start + 1, f"{CONTENT_TYPE_NAMES.get(ct, str(ct))} ({ct})"),
+            Field(
+                "content type", start, start + 1, f"{CONTENT_TYPE_NAMES.get(ct, str(ct))} ({ct})"
+            ),
             Field("legacy record version", start + 1, start + 3, version_name(version)),
             Field("record length", start + 3, start + 5, str(length)),
         ],
@@ -447,18 +510,29 @@ def protected_record(record: bytes, explicit_nonce: int = 0) -> list[Field]:
     out = [record_header(record)]
     pos = 5
     if explicit_nonce and len(record) >= 5 + explicit_nonce + 16:
-        out.append(Field("explicit nonce", pos, pos + explicit_nonce, record[pos : pos + explicit_nonce].hex()))
+        out.append(
+            Field(
+                "explicit nonce",
+                pos,
+                pos + explicit_nonce,
+                record[pos : pos + explicit_nonce].hex(),
+            )
+        )
         pos += explicit_nonce
     if len(record) - pos >= 16:
         if len(record) - 16 > pos:
-            out.append(Field("encrypted data", pos, len(record) - 16, f"{len(record) - 16 - pos} bytes"))
+            out.append(
+                Field("encrypted data", pos, len(record) - 16, f"{len(record) - 16 - pos} bytes")
+            )
         out.append(Field("authentication tag", len(record) - 16, len(record), record[-16:].hex()))
     elif len(record) > pos:
         out.append(Field("encrypted data", pos, len(record), f"{len(record) - pos} bytes"))
     return out
 
 
-def inner_plaintext(plain: bytes, inner_type: int, content_len: int, tls13: bool = True) -> list[Field]:
+def inner_plaintext(
+    plain: bytes, inner_type: int, content_len: int, tls13: bool = True
+) -> list[Field]:
     """A decrypted record: its content, then (TLS 1.3) the real content type and the zero padding."""
     out = content(inner_type, plain, 0, content_len, tls13)
     if tls13:
@@ -471,5 +545,12 @@ def inner_plaintext(plain: bytes, inner_type: int, content_len: int, tls13: bool
             )
         )
         if len(plain) > content_len + 1:
-            out.append(Field("padding (zeros)", content_len + 1, len(plain), f"{len(plain) - content_len - 1} bytes"))
+            out.append(
+                Field(
+                    "padding (zeros)",
+                    content_len + 1,
+                    len(plain),
+                    f"{len(plain) - content_len - 1} bytes",
+                )
+            )
     return out

@@ -91,7 +91,9 @@ def _transcript(messages: list[HandshakeMessage], upto: int, hash_name: str) -> 
     return hashlib.new(hash_name, data).digest()
 
 
-def _find(messages: list[HandshakeMessage], direction: str, msg_type: int, start: int = 0) -> int | None:
+def _find(
+    messages: list[HandshakeMessage], direction: str, msg_type: int, start: int = 0
+) -> int | None:
     for i in range(start, len(messages)):
         if messages[i].direction == direction and messages[i].type == msg_type:
             return i
@@ -101,7 +103,9 @@ def _find(messages: list[HandshakeMessage], direction: str, msg_type: int, start
 def _span(messages: list[HandshakeMessage], upto: int) -> str:
     first = messages[0].name if messages else "?"
     return f"{_title(first)}..{_title(messages[upto].name)}" + (
-        f" ({'client' if messages[upto].direction == 'out' else 'server'})" if messages[upto].type == 20 else ""
+        f" ({'client' if messages[upto].direction == 'out' else 'server'})"
+        if messages[upto].type == 20
+        else ""
     )
 
 
@@ -142,7 +146,14 @@ def tls13(
             [index[id(m)] for m in messages[: upto + 1]],
         )
 
-    def expand(parent: KeyNode, name: str, label: str, length: int, context: bytes = b"", ctx_text: str = '""') -> KeyNode:
+    def expand(
+        parent: KeyNode,
+        name: str,
+        label: str,
+        length: int,
+        context: bytes = b"",
+        ctx_text: str = '""',
+    ) -> KeyNode:
         assert parent.value is not None
         value = KS.hkdf_expand_label(h, parent.value, label.encode(), context, length)
         node = KeyNode(
@@ -160,6 +171,7 @@ def tls13(
 
     def derive(parent: KeyNode, name: str, label: str, upto: int | None) -> KeyNode:
         assert parent.value is not None
+        covered: list[int]
         if upto is None:
             ctx, ctx_text, covered = empty, '""  (hash of no messages)', []
         else:
@@ -181,7 +193,9 @@ def tls13(
 
     zeros = bytes(hl)
     early_value = KS.hkdf_extract(h, b"", zeros)
-    early = KeyNode("early_secret", "HKDF-Extract", "HKDF-Extract(salt=0, IKM=0: no PSK)", value=early_value)
+    early = KeyNode(
+        "early_secret", "HKDF-Extract", "HKDF-Extract(salt=0, IKM=0: no PSK)", value=early_value
+    )
     if reported.get("early_secret") not in (None, early_value):
         early = KeyNode(
             "early_secret",
@@ -201,7 +215,12 @@ def tls13(
         sh = _find(messages, "in", 2, sh + 1)
     reported_hs = reported.get("handshake_secret")
     if shared_secret is not None:
-        shared = KeyNode("(EC)DHE shared secret", "input", "the key exchange's output (from the published private key)", value=shared_secret)
+        shared = KeyNode(
+            "(EC)DHE shared secret",
+            "input",
+            "the key exchange's output (from the published private key)",
+            value=shared_secret,
+        )
         roots.append(shared)
         hs_value: bytes | None = KS.hkdf_extract(h, derived.value or b"", shared_secret)
         formula = "HKDF-Extract(salt=derived (early), IKM=(EC)DHE shared secret)"
@@ -231,7 +250,12 @@ def tls13(
     derived2 = derive(hs, "derived (handshake)", "derived", None)
     master_value = KS.hkdf_extract(h, derived2.value or b"", zeros)
     master = _compare(
-        KeyNode("master_secret", "HKDF-Extract", "HKDF-Extract(salt=derived (handshake), IKM=0)", value=master_value),
+        KeyNode(
+            "master_secret",
+            "HKDF-Extract",
+            "HKDF-Extract(salt=derived (handshake), IKM=0)",
+            value=master_value,
+        ),
         reported,
     )
     derived2.children.append(master)
@@ -272,8 +296,20 @@ def tls13(
         for m in all_messages:
             if m.type == 4 and m.direction == "in" and len(m.data) >= 13:
                 nonce = m.data[13 : 13 + m.data[12]]
-                expand(res, f"ticket PSK (nonce {nonce.hex() or 'empty'})", "resumption", hl, nonce, "ticket_nonce")
+                expand(
+                    res,
+                    f"ticket PSK (nonce {nonce.hex() or 'empty'})",
+                    "resumption",
+                    hl,
+                    nonce,
+                    "ticket_nonce",
+                )
     return Schedule(roots, values)
+
+
+def traffic_keys(suite: CipherSuite, secret: bytes) -> tuple[bytes, bytes]:
+    """A TLS 1.3 traffic secret's record key and IV (RFC 8446 section 7.3)."""
+    return KS.traffic_keys(suite.hash_name, secret, suite.key_len)
 
 
 def next_traffic_secret(suite: CipherSuite, secret: bytes) -> bytes:
@@ -299,6 +335,7 @@ def tls12(
 
     def covered_upto(upto: int) -> list[int]:
         return [index[id(m)] for m in messages[: upto + 1]]
+
     ckx = _find(messages, "out", 16)
     if extended_master_secret:
         ctx_text = "session_hash = Hash(ClientHello..ClientKeyExchange)"
@@ -313,7 +350,8 @@ def tls12(
     master = KeyNode(
         "master_secret",
         "PRF",
-        formula + "; the pre-master secret never leaves the TLS client, so this value is the one it reported",
+        formula
+        + "; the pre-master secret never leaves the TLS client, so this value is the one it reported",
         label,
         ctx_text,
         ctx,

@@ -68,7 +68,11 @@ class Record:
 
     @property
     def title(self) -> str:
-        names = [f.name for f in (self.plaintext or self.wire).fields if f.children and f.children[0].name == "handshake header"]
+        names = [
+            f.name
+            for f in (self.plaintext or self.wire).fields
+            if f.children and f.children[0].name == "handshake header"
+        ]
         kind = {20: "change_cipher_spec", 21: "alert", 22: "handshake", 23: "application_data"}.get(
             self.content_type, "record"
         )
@@ -131,22 +135,58 @@ class Illustration:
 # --- what SSPI statuses and buffers mean ---------------------------------------------
 
 _MEANINGS: dict[tuple[str, int], str] = {
-    ("AcquireCredentialsHandle", C.SEC_E_OK): "The credential is ready: it says which protocols, suites and certificate checks the client will accept.",
-    ("InitializeSecurityContext", C.SEC_I_CONTINUE_NEEDED): "Send the output TOKEN to the server, then call InitializeSecurityContext again with what the server answers.",
-    ("InitializeSecurityContext", C.SEC_E_OK): "The handshake step is done: send the output TOKEN if there is one; the context can now encrypt and decrypt.",
-    ("InitializeSecurityContext", C.SEC_E_INCOMPLETE_MESSAGE): "The input does not hold a whole record yet: read more from the socket and call again with all the bytes.",
-    ("InitializeSecurityContext", C.SEC_I_INCOMPLETE_CREDENTIALS): "The server asked for a client certificate: supply one (or none) and call again.",
-    ("InitializeSecurityContext", C.SEC_I_CONTEXT_EXPIRED): "The context is shut down: the output TOKEN (a close_notify) goes to the server.",
-    ("DecryptMessage", C.SEC_E_OK): "A record was opened: the DATA buffer now points at its plaintext.",
-    ("DecryptMessage", C.SEC_E_INCOMPLETE_MESSAGE): "The buffer does not hold a whole record: read more bytes and call again (MISSING says how many, if known).",
-    ("DecryptMessage", C.SEC_I_RENEGOTIATE): "A handshake message arrived after the handshake (in TLS 1.3 a NewSessionTicket or KeyUpdate): call InitializeSecurityContext with the bytes it left.",
-    ("DecryptMessage", C.SEC_I_CONTEXT_EXPIRED): "The server sent close_notify: it will send nothing more.",
-    ("EncryptMessage", C.SEC_E_OK): "The plaintext was sealed in place into one record: header, data and trailer go to the server.",
-    ("QueryContextAttributes", C.SEC_E_OK): "The attribute was filled in (the negotiated protocol, suite, certificate ...).",
-    ("ApplyControlToken", C.SEC_E_OK): "The token is queued: the next InitializeSecurityContext acts on it (SCHANNEL_SHUTDOWN: it produces close_notify).",
-    ("FreeContextBuffer", C.SEC_E_OK): "A buffer SSPI allocated (ISC_REQ_ALLOCATE_MEMORY) is released.",
-    ("DeleteSecurityContext", C.SEC_E_OK): "The context and its keys are gone.",
-    ("FreeCredentialsHandle", C.SEC_E_OK): "The credential is released.",
+    ("AcquireCredentialsHandle", C.SEC_E_OK): (
+        "The credential is ready: it says which protocols, suites and certificate checks the "
+        "client will accept."
+    ),
+    ("InitializeSecurityContext", C.SEC_I_CONTINUE_NEEDED): (
+        "Send the output TOKEN to the server, then call InitializeSecurityContext again with "
+        "what the server answers."
+    ),
+    ("InitializeSecurityContext", C.SEC_E_OK): (
+        "The handshake step is done: send the output TOKEN if there is one; the context can "
+        "now encrypt and decrypt."
+    ),
+    ("InitializeSecurityContext", C.SEC_E_INCOMPLETE_MESSAGE): (
+        "The input does not hold a whole record yet: read more from the socket and call again "
+        "with all the bytes."
+    ),
+    ("InitializeSecurityContext", C.SEC_I_INCOMPLETE_CREDENTIALS): (
+        "The server asked for a client certificate: supply one (or none) and call again."
+    ),
+    ("InitializeSecurityContext", C.SEC_I_CONTEXT_EXPIRED): (
+        "The context is shut down: the output TOKEN (a close_notify) goes to the server."
+    ),
+    ("DecryptMessage", C.SEC_E_OK): (
+        "A record was opened: the DATA buffer now points at its plaintext."
+    ),
+    ("DecryptMessage", C.SEC_E_INCOMPLETE_MESSAGE): (
+        "The buffer does not hold a whole record: read more bytes and call again (MISSING "
+        "says how many, if known)."
+    ),
+    ("DecryptMessage", C.SEC_I_RENEGOTIATE): (
+        "A handshake message arrived after the handshake (in TLS 1.3 a NewSessionTicket or "
+        "KeyUpdate): call InitializeSecurityContext with the bytes it left."
+    ),
+    ("DecryptMessage", C.SEC_I_CONTEXT_EXPIRED): (
+        "The server sent close_notify: it will send nothing more."
+    ),
+    ("EncryptMessage", C.SEC_E_OK): (
+        "The plaintext was sealed in place into one record: header, data and trailer go to "
+        "the server."
+    ),
+    ("QueryContextAttributes", C.SEC_E_OK): (
+        "The attribute was filled in (the negotiated protocol, suite, certificate ...)."
+    ),
+    ("ApplyControlToken", C.SEC_E_OK): (
+        "The token is queued: the next InitializeSecurityContext acts on it "
+        "(SCHANNEL_SHUTDOWN: it produces close_notify)."
+    ),
+    ("FreeContextBuffer", C.SEC_E_OK): (
+        "A buffer SSPI allocated (ISC_REQ_ALLOCATE_MEMORY) is released."
+    ),
+    ("DeleteSecurityContext", C.SEC_E_OK): ("The context and its keys are gone."),
+    ("FreeCredentialsHandle", C.SEC_E_OK): ("The credential is released."),
 }
 
 _BUFFER_NOTES = {
@@ -207,7 +247,9 @@ def _notes(call: observe.SspiCall) -> list[str]:
                     continue
                 notes.append(f"{pname}: " + _BUFFER_NOTES[kind].format(n=b.size))
             if pname == "pOutput" and kind == C.SECBUFFER_TOKEN and b.size:
-                notes.append(f"pOutput: TOKEN ({b.size} bytes): records for the caller to send to the server.")
+                notes.append(
+                    f"pOutput: TOKEN ({b.size} bytes): records for the caller to send to the server."
+                )
     if call.received:
         notes.append(f"The package consumed {len(call.received)} bytes of the server's records.")
     return notes
@@ -239,10 +281,7 @@ class _Keys:
     def _key_iv(self, secret: bytes) -> tuple[bytes, bytes]:
         if not self.tls13:  # TLS 1.2: the "secret" is key + fixed IV
             return secret[: self.suite.key_len], secret[self.suite.key_len :]
-        return (
-            K.KS.hkdf_expand_label(self.suite.hash_name, secret, b"key", b"", self.suite.key_len),
-            K.KS.hkdf_expand_label(self.suite.hash_name, secret, b"iv", b"", 12),
-        )
+        return K.traffic_keys(self.suite, secret)
 
     def _open(self, secret: bytes, seq: int, record: bytes) -> bytes:
         key, iv = self._key_iv(secret)
@@ -266,7 +305,11 @@ class _Keys:
             if self.tls13 and at == len(self.chain) and "application" in self.chain[-1][0]:
                 name, secret = self.chain[-1]
                 base = name.rsplit("_", 1)
-                nxt = f"{base[0]}_{int(base[1]) + 1}" if len(base) == 2 and base[1].isdigit() else name + "+1"
+                nxt = (
+                    f"{base[0]}_{int(base[1]) + 1}"
+                    if len(base) == 2 and base[1].isdigit()
+                    else name + "+1"
+                )
                 self.chain.append((nxt, K.next_traffic_secret(self.suite, secret)))
             if at >= len(self.chain):
                 return None
@@ -308,14 +351,18 @@ def _hello_info(
         if m.type == 1 and m.direction == "out" and len(m.data) >= 38:
             cr = m.data[6:38]
             ch_ems = 23 in _extensions(m.data)
-        elif m.type == 2 and m.direction == "in" and len(m.data) >= 39 and m.data[6:38] != HRR_RANDOM:
+        elif (
+            m.type == 2 and m.direction == "in" and len(m.data) >= 39 and m.data[6:38] != HRR_RANDOM
+        ):
             sr = m.data[6:38]
             sid = m.data[38]
             code = int.from_bytes(m.data[39 + sid : 41 + sid], "big")
             suite = SUITES.get(code)
             exts = _extensions(m.data)
             sv = exts.get(43, b"")
-            version = int.from_bytes(sv, "big") if len(sv) == 2 else int.from_bytes(m.data[4:6], "big")
+            version = (
+                int.from_bytes(sv, "big") if len(sv) == 2 else int.from_bytes(m.data[4:6], "big")
+            )
             ems = ch_ems and 23 in exts
             ks = exts.get(51, b"")
             share = ks[4:] if len(ks) > 4 else b""
@@ -351,7 +398,9 @@ def _decrypt(
         opened = None
         protected = False
         if len(rec) >= 5:
-            protected = (tls13 and rec[0] == 23) or (not tls13 and ccs_seen[w.direction] and rec[0] != 20)
+            protected = (tls13 and rec[0] == 23) or (
+                not tls13 and ccs_seen[w.direction] and rec[0] != 20
+            )
             keys = chains.get(w.direction)
             if not protected:
                 clear.append((w.direction, rec[0], rec[5:]))
@@ -392,7 +441,9 @@ def _build(
 ) -> Illustration:
     pieces = [(w, rec) for w in wires for rec in split_records(w.data)]
     known: dict[str, bytes] = {}
-    messages: list[HandshakeMessage] = list(logged) if logged is not None else _plain_messages(pieces)
+    messages: list[HandshakeMessage] = (
+        list(logged) if logged is not None else _plain_messages(pieces)
+    )
     schedule = K.Schedule([], {})
     opened: list[_Opened | None] = [None] * len(pieces)
     protected = [False] * len(pieces)
@@ -426,10 +477,14 @@ def _build(
 
 
 def _plain_messages(pieces: list[tuple[_Wire, bytes]]) -> list[HandshakeMessage]:
-    return _messages_from([(w.direction, rec[0], rec[5:]) for w, rec in pieces if rec[:1] == b"\x16"])
+    return _messages_from(
+        [(w.direction, rec[0], rec[5:]) for w, rec in pieces if rec[:1] == b"\x16"]
+    )
 
 
-def _chains(suite: CipherSuite, known: dict[str, bytes], tls13: bool, reported: dict[str, bytes]) -> dict[str, _Keys]:
+def _chains(
+    suite: CipherSuite, known: dict[str, bytes], tls13: bool, reported: dict[str, bytes]
+) -> dict[str, _Keys]:
     out = {}
     for direction, who in (("out", "client"), ("in", "server")):
         if tls13:
@@ -463,7 +518,11 @@ def _assemble(
     current: Flight | None = None
     last_wire: _Wire | None = None
     for (w, rec), opened, protected in zip(pieces, decrypted, protected_flags, strict=True):
-        if current is None or w is not last_wire and (w.call is not None or w.direction != current.direction):
+        if (
+            current is None
+            or w is not last_wire
+            and (w.call is not None or w.direction != current.direction)
+        ):
             current = Flight(w.direction, w.call)
             flights.append(current)
             if w.call is not None and w.call < len(calls):
@@ -498,14 +557,18 @@ def _assemble(
         records.append(record)
     # Link each handshake message to the record that holds its first byte.
     _link(messages, records)
-    secrets = {n.name: n.value for root in schedule.roots for n in root.walk() if n.secret and n.value}
+    secrets = {
+        n.name: n.value for root in schedule.roots for n in root.walk() if n.secret and n.value
+    }
     secrets.update(reported)
     facts = []
     if version:
         facts.append(("protocol", D.version_name(version)))
     if suite is not None:
         facts.append(("cipher suite", suite.name))
-    return Illustration(title, version, suite, calls, records, flights, messages, schedule.roots, secrets, facts)
+    return Illustration(
+        title, version, suite, calls, records, flights, messages, schedule.roots, secrets, facts
+    )
 
 
 def _link(messages: list[HandshakeMessage], records: list[Record]) -> None:
@@ -532,7 +595,11 @@ def from_calls(calls: Iterable[observe.SspiCall], title: str = "TLS connection")
     InitializeSecurityContext created, with the credential calls around it)."""
     calls = list(calls)
     context = next(
-        (c.context for c in calls if c.function == "InitializeSecurityContext" and c.context is not None),
+        (
+            c.context
+            for c in calls
+            if c.function == "InitializeSecurityContext" and c.context is not None
+        ),
         None,
     )
     chosen = [c for c in calls if c.context is None or c.context == context]

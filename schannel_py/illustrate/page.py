@@ -174,7 +174,9 @@ def _record(r: Record) -> str:
         parts.append(f'<p class="note">{_e(r.note)}</p>')
     parts.append('<div class="views">')
     label = "on the wire (ciphertext)" if r.protected else "on the wire"
-    parts.append(f'<div class="view" data-view="wire"><h4>{label}</h4>{_dump(r.wire, f"r{r.index}w")}</div>')
+    parts.append(
+        f'<div class="view" data-view="wire"><h4>{label}</h4>{_dump(r.wire, f"r{r.index}w")}</div>'
+    )
     if r.plaintext is not None:
         parts.append(
             f'<div class="view" data-view="plain"><h4>decrypted with the keys of {_e(r.key)}</h4>'
@@ -257,7 +259,9 @@ def _key(ill: Illustration, node: KeyNode, show_secrets: bool, depth: int) -> st
         if node.context_value:
             ctx += f' = <code class="val">{node.context_value.hex()}</code>'
         if node.messages:
-            links = ", ".join(f'<a href="#msg-{i}">{_e(ill.messages[i].name)}</a>' for i in node.messages)
+            links = ", ".join(
+                f'<a href="#msg-{i}">{_e(ill.messages[i].name)}</a>' for i in node.messages
+            )
             ctx += f"<br>covers: {links}"
         body.append(ctx + "</div>")
     body.append(f"<div>output: {value}</div>")
@@ -267,7 +271,7 @@ def _key(ill: Illustration, node: KeyNode, show_secrets: bool, depth: int) -> st
     opened = " open" if depth == 0 else ""
     return (
         f'<details class="key" id="{_anchor(node.name)}"{opened}><summary><b>{_e(node.name)}</b> '
-        f"<span class=\"len\">{_e(node.op)}</span>{check}</summary>"
+        f'<span class="len">{_e(node.op)}</span>{check}</summary>'
         f'<div class="keybody">{"".join(body)}</div>{children}</details>'
     )
 
@@ -275,8 +279,12 @@ def _key(ill: Illustration, node: KeyNode, show_secrets: bool, depth: int) -> st
 def _messages(ill: Illustration) -> str:
     items = []
     for i, m in enumerate(ill.messages):
-        where = f' in <a href="#rec-{m.record}">record #{m.record}</a>' if m.record is not None else ""
-        items.append(f'<li id="msg-{i}">{_direction_text(m.direction)}: <b>{_e(m.name)}</b> ({len(m.data)} bytes){where}</li>')
+        where = (
+            f' in <a href="#rec-{m.record}">record #{m.record}</a>' if m.record is not None else ""
+        )
+        items.append(
+            f'<li id="msg-{i}">{_direction_text(m.direction)}: <b>{_e(m.name)}</b> ({len(m.data)} bytes){where}</li>'
+        )
     return f'<ol class="messages" start="0">{"".join(items)}</ol>'
 
 
@@ -304,9 +312,9 @@ def render_html(ill: Illustration, show_secrets: bool = False) -> str:
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(ill.title)}</title><style>{_CSS}</style></head><body>"
-        f"<header><h1>{_e(ill.title)}</h1><dl class=\"facts\">{facts}"
+        f'<header><h1>{_e(ill.title)}</h1><dl class="facts">{facts}'
         f"<dt>records</dt><dd>{shown_app} shown, {elided} more application_data records counted only</dd></dl>"
-        f"{banner}{notes}<nav><a href=\"#ladder\">ladder</a><a href=\"#records\">records</a>"
+        f'{banner}{notes}<nav><a href="#ladder">ladder</a><a href="#records">records</a>'
         '<a href="#messages">handshake messages</a><a href="#keys">key schedule</a></nav></header>'
         f'<section id="ladder"><h2>The ladder</h2>{_ladder(ill)}</section>'
         '<section id="records"><h2>Records, byte by byte</h2><p>Click a field name or a byte: the field\'s '

@@ -20,9 +20,9 @@ import pytest
 from schannel_py import illustrate
 from schannel_py.illustrate import dissect as D
 from schannel_py.illustrate.model import APP_RECORDS_SHOWN, Illustration
+from schannel_py.sspi import functions as F
 from schannel_py.sspi import observe
 from schannel_py.stream import SChannelStream, acquire_default_credential
-from schannel_py.sspi import functions as F
 from tests.support import peers, vectors
 
 # RFC 8448 section 3, as printed in the RFC.
@@ -62,11 +62,15 @@ def _keylog(text: str) -> dict[str, bytes]:
 
 
 def _nodes(ill: Illustration) -> dict[str, bytes]:
-    return {n.name: n.value for root in ill.key_schedule for n in root.walk() if n.value is not None}
+    return {
+        n.name: n.value for root in ill.key_schedule for n in root.walk() if n.value is not None
+    }
 
 
 def _all_checks(ill: Illustration) -> list[tuple[str, bool | None]]:
-    return [(n.name, n.check) for root in ill.key_schedule for n in root.walk() if n.check is not None]
+    return [
+        (n.name, n.check) for root in ill.key_schedule for n in root.walk() if n.check is not None
+    ]
 
 
 def _assert_partitioned(ill: Illustration) -> None:
@@ -114,15 +118,15 @@ def _app_data(ill: Illustration, direction: str) -> bytes:
 class Run:
     """One connection through SSPI to a Python ssl echo server, recorded."""
 
-    def __init__(self, calls: list[observe.SspiCall], received: bytes, keylog: dict[str, bytes]) -> None:
+    def __init__(
+        self, calls: list[observe.SspiCall], received: bytes, keylog: dict[str, bytes]
+    ) -> None:
         self.calls = calls
         self.received = received
         self.keylog = keylog
 
     def logged(self, direction: str) -> bytes:
-        return b"".join(
-            m.data for c in self.calls for m in c.messages if m.direction == direction
-        )
+        return b"".join(m.data for c in self.calls for m in c.messages if m.direction == direction)
 
 
 def _run(pki: peers.ServerPki, tmp_path: Path, payload: bytes, max_version: ssl.TLSVersion) -> Run:
@@ -158,7 +162,9 @@ def tls13_run(pki: peers.ServerPki, tmp_path_factory: pytest.TempPathFactory) ->
     mp = pytest.MonkeyPatch()
     mp.setenv("SCHANNEL_PY_ROOT_CERTS", str(pki.root_ca))
     try:
-        return _run(pki, tmp_path_factory.mktemp("tls13"), b"hello, illustrated", ssl.TLSVersion.TLSv1_3)
+        return _run(
+            pki, tmp_path_factory.mktemp("tls13"), b"hello, illustrated", ssl.TLSVersion.TLSv1_3
+        )
     finally:
         mp.undo()
 
@@ -168,7 +174,9 @@ def tls12_run(pki: peers.ServerPki, tmp_path_factory: pytest.TempPathFactory) ->
     mp = pytest.MonkeyPatch()
     mp.setenv("SCHANNEL_PY_ROOT_CERTS", str(pki.root_ca))
     try:
-        return _run(pki, tmp_path_factory.mktemp("tls12"), b"hello, TLS 1.2", ssl.TLSVersion.TLSv1_2)
+        return _run(
+            pki, tmp_path_factory.mktemp("tls12"), b"hello, TLS 1.2", ssl.TLSVersion.TLSv1_2
+        )
     finally:
         mp.undo()
 
@@ -397,7 +405,12 @@ def test_demo_html_writes_the_connection(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     page = target.read_text(encoding="utf-8")
-    for text in ("InitializeSecurityContext", "SEC_I_CONTINUE_NEEDED", "client_hello", "\u2713 checked"):
+    for text in (
+        "InitializeSecurityContext",
+        "SEC_I_CONTINUE_NEEDED",
+        "client_hello",
+        "\u2713 checked",
+    ):
         assert text in page
     assert 'class="banner shown"' in page
     assert "\u2717 differs" not in page
