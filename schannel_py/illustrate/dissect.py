@@ -167,8 +167,23 @@ def suite_name(v: int) -> str:
     return f"0x{v:04x}"
 
 
+#: Groups the TLS client does not implement but peers name (RFC 8422, RFC 7919).
+OTHER_GROUPS = {
+    0x0019: "secp521r1",
+    0x001E: "x448",
+    0x0100: "ffdhe2048",
+    0x0101: "ffdhe3072",
+    0x0102: "ffdhe4096",
+    0x0103: "ffdhe6144",
+    0x0104: "ffdhe8192",
+}
+
+
 def group_name(v: int) -> str:
-    return GROUP_NAMES.get(v, f"0x{v:04x}")
+    name = GROUP_NAMES.get(v) or OTHER_GROUPS.get(v)
+    if name is None and v & 0x0F0F == 0x0A0A:
+        return f"GREASE 0x{v:04x}"
+    return name or f"0x{v:04x}"
 
 
 def _vector(

@@ -58,10 +58,11 @@ ul.notes { margin: .2rem 0; padding-left: 1.1rem; color: var(--muted); font-size
 .record { border: 1px solid #ddd; border-left: 6px solid var(--out); border-radius: 6px; padding: .4rem .8rem .8rem; margin: 1rem 0; }
 .record.in { border-left-color: var(--in); }
 .record h3 { margin: .3rem 0; font-size: 1.05rem; }
-.views { display: flex; flex-wrap: wrap; gap: 1.2rem; }
-.view { flex: 1 1 440px; min-width: 0; }
-.view h4 { margin: .4rem 0; font-size: .95rem; }
-.hex { width: 49ch; line-height: 1.6; word-spacing: -0.2ch; }
+.view { display: grid; grid-template-columns: 50ch minmax(0, 1fr); gap: 0 1.2rem; margin-top: .6rem; }
+.view h4 { grid-column: 1 / -1; margin: .4rem 0; font-size: .95rem; }
+.view .info { grid-column: 1 / -1; }
+.hex { width: 50ch; line-height: 1.6; word-spacing: -0.2ch; max-height: 36em; overflow-y: auto; }
+.view ul.fields { max-height: 36em; overflow-y: auto; }
 .hex span { padding: 1px 0; cursor: pointer; }
 .hex .c0 { background: #e8f0fe; } .hex .c1 { background: #fce8e6; } .hex .c2 { background: #e6f4ea; }
 .hex .c3 { background: #fef7e0; } .hex .c4 { background: #f3e8fd; } .hex .c5 { background: #e0f7fa; }
@@ -162,7 +163,7 @@ def _dump(view: View, prefix: str) -> str:
 
     items.append(tree(view.fields, prefix))
     return (
-        f'<div class="hex">{" ".join(spans)}</div><div class="info"></div>'
+        f'<div class="info">Click a field or a byte.</div><div class="hex">{" ".join(spans)}</div>'
         f'<ul class="fields">{"".join(items)}</ul>'
     )
 
@@ -172,7 +173,6 @@ def _record(r: Record) -> str:
     parts = [f'<section class="record {r.direction}" id="rec-{r.index}"><h3>{head}</h3>']
     if r.note:
         parts.append(f'<p class="note">{_e(r.note)}</p>')
-    parts.append('<div class="views">')
     label = "on the wire (ciphertext)" if r.protected else "on the wire"
     parts.append(
         f'<div class="view" data-view="wire"><h4>{label}</h4>{_dump(r.wire, f"r{r.index}w")}</div>'
@@ -182,7 +182,7 @@ def _record(r: Record) -> str:
             f'<div class="view" data-view="plain"><h4>decrypted with the keys of {_e(r.key)}</h4>'
             f"{_dump(r.plaintext, f'r{r.index}p')}</div>"
         )
-    parts.append("</div></section>")
+    parts.append("</section>")
     return "".join(parts)
 
 
