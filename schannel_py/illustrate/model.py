@@ -17,7 +17,6 @@ connection's model (and page) stays small.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -78,6 +77,9 @@ class Record:
         )
         if self.content_type == 22:
             kind = ", ".join(names) or kind
+        if self.content_type == 21:
+            alert = [f.value for f in (self.plaintext or self.wire).fields if f.name == "alert"]
+            kind += f" ({alert[0]})" if alert else ""
         return ("protected " if self.protected else "") + kind
 
 
@@ -242,9 +244,11 @@ def _notes(call: observe.SspiCall) -> list[str]:
         for i, b in enumerate(after or ()):
             kind = b.type & 0x0FFFFFFF
             was = before[i].type & 0x0FFFFFFF if i < len(before) else None
-            if kind in _BUFFER_NOTES and (kind != was or kind == C.SECBUFFER_ALERT and b.size):
-                if kind == C.SECBUFFER_ALERT and not b.size:
-                    continue
+            if kind == C.SECBUFFER_ALERT and b.size:  # an alert the package wrote
+                notes.append(f"{pname}: " + _BUFFER_NOTES[kind].format(n=b.size))
+            elif (
+                kind in (C.SECBUFFER_EXTRA, C.SECBUFFER_MISSING) and kind != was
+            ):  # set by the call
                 notes.append(f"{pname}: " + _BUFFER_NOTES[kind].format(n=b.size))
             if pname == "pOutput" and kind == C.SECBUFFER_TOKEN and b.size:
                 notes.append(
@@ -445,6 +449,7 @@ def _build(
         list(logged) if logged is not None else _plain_messages(pieces)
     )
     schedule = K.Schedule([], {})
+    chains: dict[str, _Keys] = {}
     opened: list[_Opened | None] = [None] * len(pieces)
     protected = [False] * len(pieces)
     version, suite = version_hint, None
@@ -456,7 +461,8 @@ def _build(
         if suite is None:
             break
         tls13 = version == 0x0304
-        opened, protected, clear = _decrypt(pieces, _chains(suite, known, tls13, reported), tls13)
+        chains = _chains(suite, known, tls13, reported)
+        opened, protected, clear = _decrypt(pieces, chains, tls13)
         if logged is None:
             messages = _messages_from(clear)
         shared = None
@@ -471,9 +477,51 @@ def _build(
         if all(known.get(k) == v for k, v in schedule.values.items()):
             break
         known = dict(schedule.values)
+    if suite is not None and version == 0x0304:
+        _key_updates(schedule, chains, suite)
     return _assemble(
         title, pieces, opened, protected, calls, messages, schedule, version, suite, reported
     )
+
+
+def _key_updates(schedule: K.Schedule, chains: dict[str, _Keys], suite: CipherSuite) -> None:
+    """Add the traffic secrets a KeyUpdate moved to (the ones that opened records) to the tree."""
+    nodes = {n.name: n for root in schedule.roots for n in root.walk()}
+    for keys in chains.values():
+        for (prev, _), (name, value) in zip(keys.chain[1:], keys.chain[2:]):
+            parent = nodes.get(prev)
+            if parent is None or keys.at < keys.chain.index((name, value)):
+                continue
+            node = KeyNode(
+                name,
+                "HKDF-Expand-Label",
+                f'HKDF-Expand-Label({prev}, "traffic upd", "", {suite.hash_len}): after a KeyUpdate',
+                "traffic upd",
+                '""',
+                value=value,
+            )
+            parent.children.append(node)
+            nodes[name] = node
+            schedule.values[name] = value
+
+
+def _facts(messages: list[HandshakeMessage]) -> list[tuple[str, str]]:
+    """Server name, key exchange group and ALPN, read from the hellos."""
+    facts = []
+    for m in messages:
+        exts = _extensions(m.data) if m.type in (1, 2, 8) else {}
+        if m.type == 1 and 0 in exts and len(exts[0]) > 5:
+            facts.append(("server name (SNI)", exts[0][5:].decode("ascii", "replace")))
+        if m.type == 2 and 51 in exts and len(exts[51]) >= 2:
+            facts.append(("key exchange group", D.group_name(int.from_bytes(exts[51][:2], "big"))))
+        if m.type == 12 and len(m.data) >= 7 and m.data[4] == 3:
+            facts.append(("key exchange group", D.group_name(int.from_bytes(m.data[5:7], "big"))))
+        if m.type in (2, 8) and 16 in exts and len(exts[16]) > 3:
+            facts.append(("ALPN", exts[16][3:].decode("ascii", "replace")))
+    first: dict[str, str] = {}
+    for name, value in facts:
+        first.setdefault(name, value)
+    return list(first.items())
 
 
 def _plain_messages(pieces: list[tuple[_Wire, bytes]]) -> list[HandshakeMessage]:
@@ -566,6 +614,7 @@ def _assemble(
         facts.append(("protocol", D.version_name(version)))
     if suite is not None:
         facts.append(("cipher suite", suite.name))
+    facts += _facts(messages)
     return Illustration(
         title, version, suite, calls, records, flights, messages, schedule.roots, secrets, facts
     )
@@ -652,12 +701,3 @@ def from_replay(name: str) -> Illustration:
         "The client's x25519 private key is published, so every secret is recomputed from it."
     )
     return ill
-
-
-def secret_values(ill: Illustration) -> list[bytes]:
-    """Every secret the model holds, for checking a page does not print them."""
-    return [v for v in ill.secrets.values() if v]
-
-
-def digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:16]

@@ -8,6 +8,7 @@ received, RFC 8448's published values and the Illustrated TLS 1.3 key log.
 
 from __future__ import annotations
 
+import hmac
 import re
 import socket
 import ssl
@@ -129,7 +130,13 @@ class Run:
         return b"".join(m.data for c in self.calls for m in c.messages if m.direction == direction)
 
 
-def _run(pki: peers.ServerPki, tmp_path: Path, payload: bytes, max_version: ssl.TLSVersion) -> Run:
+def _run(
+    pki: peers.ServerPki,
+    tmp_path: Path,
+    payload: bytes,
+    max_version: ssl.TLSVersion,
+    key_update: bool = False,
+) -> Run:
     keylog = tmp_path / "server-keys.log"
     with peers.PythonTLSServer(
         **pki.ecdsa.server_kwargs(), max_version=max_version, keylog=keylog
@@ -140,12 +147,16 @@ def _run(pki: peers.ServerPki, tmp_path: Path, payload: bytes, max_version: ssl.
             stream = SChannelStream(sock, "localhost", cred)
             try:
                 stream.handshake()
-                stream.send(payload)
                 got = b""
-                while len(got) < len(payload):
-                    data = stream.recv()
-                    assert data, "the echo server closed early"
-                    got += data
+                for _ in range(2 if key_update else 1):
+                    stream.send(payload)
+                    want = len(got) + len(payload)
+                    while len(got) < want:
+                        data = stream.recv()
+                        assert data, "the echo server closed early"
+                        got += data
+                    if key_update:  # a KeyUpdate after each round, asking for the server's
+                        stream.key_update(requested=True)
                 stream.shutdown()
                 while stream.recv():  # up to the server's close_notify
                     pass
@@ -255,6 +266,59 @@ def test_page_is_self_contained(tls13_run: Run) -> None:
     assert "<link" not in page and "@import" not in page and "url(" not in page
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:|//)""", page)
     assert "<script src" not in page
+
+
+def _expand_label(secret: bytes, label: bytes, length: int) -> bytes:
+    """RFC 8446 HKDF-Expand-Label with an empty context, written out from RFC 5869 (SHA-256,
+    SHA-384: the output fits one HMAC block)."""
+    name = {32: "sha256", 48: "sha384"}[len(secret)]
+    full = b"tls13 " + label
+    info = length.to_bytes(2, "big") + bytes([len(full)]) + full + b"\x00"
+    return hmac.new(secret, info + b"\x01", name).digest()[:length]
+
+
+@pytest.mark.interop
+def test_key_update_moves_to_the_next_traffic_secret(
+    pki: peers.ServerPki, tmp_path: Path, root_certs_env: Path
+) -> None:
+    run = _run(pki, tmp_path, b"before and after", ssl.TLSVersion.TLSv1_3, key_update=True)
+    assert run.received == b"before and after" * 2
+    ill = illustrate.from_calls(run.calls)
+    _assert_partitioned(ill)
+    assert _app_data(ill, "out") == b"before and after" * 2
+    assert _app_data(ill, "in") == b"before and after" * 2
+    # The client's two KeyUpdates (update_requested, RFC 8446 section 4.6.3) follow its
+    # logged messages (the TLS client does not log the KeyUpdates it sends); the server's
+    # answer (update_not_requested) is logged.
+    assert _handshake_bytes(ill, "out") == run.logged("out") + bytes.fromhex("1800000101") * 2
+    assert _handshake_bytes(ill, "in") == run.logged("in")
+    assert run.logged("in").endswith(bytes.fromhex("1800000100"))
+    nodes = _nodes(ill)
+    for who, label in (
+        ("client", "CLIENT_TRAFFIC_SECRET_0"),
+        ("server", "SERVER_TRAFFIC_SECRET_0"),
+    ):
+        updated = _expand_label(run.keylog[label], b"traffic upd", len(run.keylog[label]))
+        assert nodes[f"{who}_application_traffic_secret_1"] == updated, who
+    client_1 = nodes["client_application_traffic_secret_1"]
+    twice = _expand_label(client_1, b"traffic upd", len(client_1))
+    assert nodes["client_application_traffic_secret_2"] == twice
+
+    def keys(direction: str) -> list[tuple[int, str]]:
+        return [(r.content_type, r.key) for r in ill.records if r.direction == direction]
+
+    assert keys("out")[-4:] == [
+        (22, "client_application_traffic_secret_0"),  # KeyUpdate
+        (23, "client_application_traffic_secret_1"),
+        (22, "client_application_traffic_secret_1"),  # KeyUpdate
+        (21, "client_application_traffic_secret_2"),  # close_notify
+    ]
+    # The server's answer, then its echo under its next secret (its close_notify may
+    # follow one more KeyUpdate, or not: the server's choice).
+    server = keys("in")
+    at = server.index((22, "server_application_traffic_secret_0"))
+    assert server[at + 1] == (23, "server_application_traffic_secret_1")
+    assert server[-1][0] == 21
 
 
 # --- TLS 1.2 --------------------------------------------------------------------------
