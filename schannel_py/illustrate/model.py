@@ -488,7 +488,7 @@ def _key_updates(schedule: K.Schedule, chains: dict[str, _Keys], suite: CipherSu
     """Add the traffic secrets a KeyUpdate moved to (the ones that opened records) to the tree."""
     nodes = {n.name: n for root in schedule.roots for n in root.walk()}
     for keys in chains.values():
-        for (prev, _), (name, value) in zip(keys.chain[1:], keys.chain[2:]):
+        for (prev, _), (name, value) in zip(keys.chain[1:], keys.chain[2:], strict=False):
             parent = nodes.get(prev)
             if parent is None or keys.at < keys.chain.index((name, value)):
                 continue

@@ -304,21 +304,21 @@ def test_key_update_moves_to_the_next_traffic_secret(
     twice = _expand_label(client_1, b"traffic upd", len(client_1))
     assert nodes["client_application_traffic_secret_2"] == twice
 
-    def keys(direction: str) -> list[tuple[int, str]]:
-        return [(r.content_type, r.key) for r in ill.records if r.direction == direction]
+    def keys(direction: str) -> list[tuple[str, str]]:
+        return [(r.title, r.key) for r in ill.records if r.direction == direction]
 
     assert keys("out")[-4:] == [
-        (22, "client_application_traffic_secret_0"),  # KeyUpdate
-        (23, "client_application_traffic_secret_1"),
-        (22, "client_application_traffic_secret_1"),  # KeyUpdate
-        (21, "client_application_traffic_secret_2"),  # close_notify
+        ("protected key_update", "client_application_traffic_secret_0"),
+        ("protected application_data", "client_application_traffic_secret_1"),
+        ("protected key_update", "client_application_traffic_secret_1"),
+        ("protected alert (close_notify)", "client_application_traffic_secret_2"),
     ]
     # The server's answer, then its echo under its next secret (its close_notify may
     # follow one more KeyUpdate, or not: the server's choice).
     server = keys("in")
-    at = server.index((22, "server_application_traffic_secret_0"))
-    assert server[at + 1] == (23, "server_application_traffic_secret_1")
-    assert server[-1][0] == 21
+    at = server.index(("protected key_update", "server_application_traffic_secret_0"))
+    assert server[at + 1] == ("protected application_data", "server_application_traffic_secret_1")
+    assert server[-1][0] == "protected alert (close_notify)"
 
 
 # --- TLS 1.2 --------------------------------------------------------------------------
