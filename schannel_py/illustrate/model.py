@@ -333,6 +333,7 @@ class _Wire:
     direction: str
     call: int | None
     data: bytes
+    note: str = ""
 
 
 def _extensions(message: bytes) -> dict[int, bytes]:
@@ -599,6 +600,7 @@ def _assemble(
         else:
             wire = View(rec, D.plain_record(rec, tls13 or version == 0))
         record = Record(len(records), w.direction, w.call, wire, protected, plain_view, ctype, key)
+        record.note = w.note
         if protected and opened is None:
             record.note = "not decrypted: the keys for this record are unknown"
         current.records.append(record.index)
@@ -639,6 +641,27 @@ def _link(messages: list[HandshakeMessage], records: list[Record]) -> None:
 # --- entry points -------------------------------------------------------------------
 
 
+def _unconsumed(call: observe.SspiCall) -> bytes:
+    """The whole records of a failed InitializeSecurityContext's input TOKEN after the
+    ones it consumed (the record that failed it, such as a rejected Certificate)."""
+    token = next(
+        (b for b in call.buffers("pInput") or () if b.type & 0x0FFFFFFF == C.SECBUFFER_TOKEN),
+        None,
+    )
+    if token is None:
+        return b""
+    data = token.data
+    start = data.find(call.received) if call.received else 0
+    if start < 0:
+        return b""
+    pos = end = start + len(call.received)
+    while pos + 5 <= len(data) and pos + 5 + int.from_bytes(data[pos + 3 : pos + 5], "big") <= len(
+        data
+    ):
+        pos += 5 + int.from_bytes(data[pos + 3 : pos + 5], "big")
+    return data[end:pos]
+
+
 def from_calls(calls: Iterable[observe.SspiCall], title: str = "TLS connection") -> Illustration:
     """The illustration of the connection in ``calls`` (the first context an
     InitializeSecurityContext created, with the credential calls around it)."""
@@ -676,6 +699,13 @@ def from_calls(calls: Iterable[observe.SspiCall], title: str = "TLS connection")
         views.append(view)
         if c.received:
             wires.append(_Wire("in", i, c.received))
+        if c.failure is not None and c.function == "InitializeSecurityContext":
+            rest = _unconsumed(c)
+            if rest:
+                note = (
+                    "in the call's input; the call failed before counting this record as consumed"
+                )
+                wires.append(_Wire("in", i, rest, note))
         if c.sent:
             wires.append(_Wire("out", i, c.sent))
         for s in c.secrets:

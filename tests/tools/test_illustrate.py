@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from schannel_py import illustrate
+from schannel_py import cli, illustrate
 from schannel_py.illustrate import dissect as D
 from schannel_py.illustrate.model import APP_RECORDS_SHOWN, Illustration
 from schannel_py.sspi import functions as F
@@ -478,3 +478,39 @@ def test_demo_html_writes_the_connection(tmp_path: Path) -> None:
         assert text in page
     assert 'class="banner shown"' in page
     assert "\u2717 differs" not in page
+
+
+@pytest.mark.interop
+def test_connect_html_writes_the_page(
+    pki: peers.ServerPki, tmp_path: Path, root_certs_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "connect.html"
+    with peers.PythonTLSServer(**pki.ecdsa.server_kwargs(), alpn=["http/1.1"]) as server:
+        argv = ["connect", f"127.0.0.1:{server.port}", "--servername", "localhost"]
+        rc = cli.main([*argv, "--alpn", "http/1.1", "--send", "ping\\n", "--html", str(target)])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert f"illustrated connection written to {target}" in out
+    page = target.read_text(encoding="utf-8")
+    assert f"schannel-py connect 127.0.0.1:{server.port}" in page
+    assert "<dt>ALPN</dt><dd>http/1.1</dd>" in page
+    assert "\u2717 differs" not in page and "\u2713 checked" in page
+
+
+@pytest.mark.interop
+def test_connect_html_shows_a_failed_handshake(
+    pki: peers.ServerPki, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The root is not trusted: the page still shows the calls, the failure and the alert."""
+    target = tmp_path / "failed.html"
+    with peers.PythonTLSServer(**pki.ecdsa.server_kwargs()) as server:
+        argv = ["connect", f"127.0.0.1:{server.port}", "--servername", "localhost"]
+        rc = cli.main([*argv, "--html", str(target)])
+    assert rc == 1
+    assert "SEC_E_UNTRUSTED_ROOT" in capsys.readouterr().err
+    page = target.read_text(encoding="utf-8")
+    assert 'class="status failed">SEC_E_UNTRUSTED_ROOT' in page
+    assert "SEC_E_UNTRUSTED_ROOT: the client&#x27;s unknown_ca alert" in page
+    # The rejected Certificate is on the page, decrypted, and so is the client's alert.
+    assert "protected certificate (" in page
+    assert "protected alert (unknown_ca)" in page
