@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .dissect import Field
 from .keys import KeyNode
-from .model import Illustration, Record, View
+from .model import Call, Illustration, Record, View
 
 #: At most this many bytes of one field are printed in a dump; the rest is counted.
 MAX_FIELD_BYTES = 4096
@@ -55,6 +55,7 @@ ul.notes { margin: .2rem 0; padding-left: 1.1rem; color: var(--muted); font-size
 .wire a.in::before { content: "client \\2190  "; }
 .wire a:hover { background: #f2f2f2; }
 .elided { color: var(--muted); font-style: italic; font-size: 13px; }
+.elided.in { text-align: right; }
 .record { border: 1px solid #ddd; border-left: 6px solid var(--out); border-radius: 6px; padding: .4rem .8rem .8rem; margin: 1rem 0; }
 .record.in { border-left-color: var(--in); }
 .record h3 { margin: .3rem 0; font-size: 1.05rem; }
@@ -205,24 +206,77 @@ def _flight_links(ill: Illustration, index: int) -> str:
     return "".join(out)
 
 
+def _quiet(ill: Illustration, c: Call) -> bool:
+    """A record call that drew nothing: its records are all beyond the first few (or it
+    moved none, such as a DecryptMessage waiting for more bytes)."""
+    return (
+        c.function in ("EncryptMessage", "DecryptMessage")
+        and not c.failure
+        and not any(ill.flights[i].records for i in c.flights)
+    )
+
+
+def _summary_row(ill: Illustration, calls: list[Call]) -> str:
+    counts: dict[str, int] = {}
+    for c in calls:
+        key = f"{c.function} \u21d2 {c.status}"
+        counts[key] = counts.get(key, 0) + 1
+    what = "; ".join(f"{n} \u00d7 {_e(k)}" for k, n in counts.items())
+    moved = []
+    for direction in ("out", "in"):
+        flights = [ill.flights[i] for c in calls for i in c.flights]
+        n = sum(f.elided for f in flights if f.direction == direction)
+        size = sum(f.elided_bytes for f in flights if f.direction == direction)
+        if n:
+            moved.append(
+                f'<div class="elided {direction}">{n} application_data records ({size} bytes), '
+                f"{_direction_text(direction)}, not drawn</div>"
+            )
+    return (
+        f'<tr class="calls-summary"><td class="sspi">{what}'
+        f'<p class="meaning">The same calls again, moving application data; only the first '
+        f"records each way are drawn.</p></td>"
+        f'<td class="wire">{"".join(moved)}</td></tr>'
+    )
+
+
+def _call_row(ill: Illustration, c: Call) -> str:
+    failed = " failed" if c.status.failed else ""
+    params = ", ".join(f"{_e(k)}={_e(v)}" for k, v in c.params)
+    after = ", ".join(f"{_e(k)}={_e(v)}" for k, v in c.after)
+    notes = "".join(f"<li>{_e(n)}</li>" for n in c.notes)
+    failure = f'<p class="note">{_e(c.failure)}</p>' if c.failure else ""
+    flights = "".join(_flight_links(ill, i) for i in c.flights)
+    return (
+        f'<tr class="call" id="call-{c.index}"><td class="sspi"><b>{_e(c.function)}</b> \u21d2 '
+        f'<span class="status{failed}">{_e(c.status)}</span>'
+        f'<p class="meaning">{_e(c.meaning)}</p>{failure}'
+        f'<details><summary>parameters</summary><div class="mono">({params})'
+        f"{'<br>after: ' + after if after else ''}</div></details>"
+        f'<ul class="notes">{notes}</ul></td><td class="wire">{flights}</td></tr>'
+    )
+
+
 def _ladder(ill: Illustration) -> str:
     rows = []
     if ill.calls:
+        run: list[Call] = []
+
+        def flush() -> None:
+            elided = any(ill.flights[i].elided for c in run for i in c.flights)
+            if len(run) > 1 and elided:
+                rows.append(_summary_row(ill, run))
+            else:
+                rows.extend(_call_row(ill, c) for c in run)
+            run.clear()
+
         for c in ill.calls:
-            failed = " failed" if c.status.failed else ""
-            params = ", ".join(f"{_e(k)}={_e(v)}" for k, v in c.params)
-            after = ", ".join(f"{_e(k)}={_e(v)}" for k, v in c.after)
-            notes = "".join(f"<li>{_e(n)}</li>" for n in c.notes)
-            failure = f'<p class="note">{_e(c.failure)}</p>' if c.failure else ""
-            flights = "".join(_flight_links(ill, i) for i in c.flights)
-            rows.append(
-                f'<tr class="call" id="call-{c.index}"><td class="sspi"><b>{_e(c.function)}</b> \u21d2 '
-                f'<span class="status{failed}">{_e(c.status)}</span>'
-                f'<p class="meaning">{_e(c.meaning)}</p>{failure}'
-                f'<details><summary>parameters</summary><div class="mono">({params})'
-                f"{'<br>after: ' + after if after else ''}</div></details>"
-                f'<ul class="notes">{notes}</ul></td><td class="wire">{flights}</td></tr>'
-            )
+            if _quiet(ill, c):
+                run.append(c)
+                continue
+            flush()
+            rows.append(_call_row(ill, c))
+        flush()
     else:
         for i, f in enumerate(ill.flights):
             rows.append(
