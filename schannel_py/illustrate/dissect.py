@@ -276,6 +276,17 @@ def _ext_body(code: int, cut: _Cut, msg_type: int) -> list[Field]:
         return [_vector(cut, 2, "cookie")]
     if code == 41 and msg_type == 2:  # pre_shared_key (server)
         return [cut.number(2, "selected identity")[0]]
+    if code == 41 and msg_type == 1:  # pre_shared_key (client): identities, then binders
+
+        def identity(c: _Cut) -> Field:
+            ticket = _vector(c, 2, "identity (ticket)")
+            age = c.take(4, "obfuscated_ticket_age", lambda b: b.hex())
+            return group("PSK identity", [ticket, age])
+
+        return [
+            _vector(cut, 2, "identities", identity),
+            _vector(cut, 2, "binders", lambda c: _vector(c, 1, "binder")),
+        ]
     if cut.at_end():
         return []
     return [cut.take(cut.end - cut.pos, "extension data", _hex)]

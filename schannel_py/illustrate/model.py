@@ -77,6 +77,8 @@ class Record:
         )
         if self.content_type == 22:
             kind = ", ".join(names) or kind
+        if self.protected and self.plaintext is None:
+            return "protected record (not decrypted)"
         if self.content_type == 21:
             alert = [f.value for f in (self.plaintext or self.wire).fields if f.name == "alert"]
             kind += f" ({alert[0]})" if alert else ""
@@ -662,19 +664,53 @@ def _unconsumed(call: observe.SspiCall) -> bytes:
     return data[end:pos]
 
 
-def from_calls(calls: Iterable[observe.SspiCall], title: str = "TLS connection") -> Illustration:
-    """The illustration of the connection in ``calls`` (the first context an
-    InitializeSecurityContext created, with the credential calls around it)."""
-    calls = list(calls)
-    context = next(
-        (
-            c.context
-            for c in calls
-            if c.function == "InitializeSecurityContext" and c.context is not None
-        ),
-        None,
-    )
-    chosen = [c for c in calls if c.context is None or c.context == context]
+def connections(calls: list[observe.SspiCall]) -> list[list[observe.SspiCall]]:
+    """The calls of each connection in ``calls``, in the order the connections began.
+
+    A connection begins with the InitializeSecurityContext that created its context
+    (phContext NULL) and ends with that context's DeleteSecurityContext (a handle
+    may be reused after it); calls without a context (credentials, FreeContextBuffer)
+    go to the connection whose window they fall in: after the previous one ended.
+    """
+    owner: list[int | None] = []
+    live: dict[observe.Handle, int] = {}
+    ends: list[int] = []
+    count = 0
+    for i, c in enumerate(calls):
+        handle = c.context
+        k: int | None = None
+        if c.function == "InitializeSecurityContext" and c.params.get("phContext") is None:
+            if handle is not None:
+                live[handle] = k = count
+                count += 1
+                ends.append(len(calls))
+        elif handle is not None:
+            k = live.get(handle)
+            if c.function == "DeleteSecurityContext" and k is not None:
+                del live[handle]
+                ends[k] = i
+        owner.append(k)
+    out: list[list[observe.SspiCall]] = [[] for _ in range(count)]
+    for i, (c, k) in enumerate(zip(calls, owner, strict=True)):
+        if k is not None:
+            out[k].append(c)
+        elif c.context is None:
+            for n in range(count):
+                if i <= ends[n] and (n == 0 or i > ends[n - 1]):
+                    out[n].append(c)
+                    break
+    return out
+
+
+def from_calls(
+    calls: Iterable[observe.SspiCall], title: str = "TLS connection", connection: int = 0
+) -> Illustration:
+    """The illustration of one connection in ``calls``: the first by default, or the
+    ``connection``-th one begun (see :func:`connections`), with the calls around it."""
+    found = connections(list(calls))
+    if not found:
+        raise ValueError("no InitializeSecurityContext created a context in these calls")
+    chosen = found[connection]
     views: list[Call] = []
     wires: list[_Wire] = []
     reported: dict[str, bytes] = {}

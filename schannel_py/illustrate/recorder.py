@@ -37,6 +37,6 @@ class Recorder:
     ) -> None:
         self.stop()
 
-    def illustration(self, title: str = "TLS connection") -> Illustration:
-        """The model of the first connection recorded."""
-        return from_calls(self.calls, title)
+    def illustration(self, title: str = "TLS connection", connection: int = 0) -> Illustration:
+        """The model of the first connection recorded (or of the ``connection``-th)."""
+        return from_calls(self.calls, title, connection)

@@ -15,12 +15,13 @@ import ssl
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from schannel_py import cli, illustrate
+from schannel_py import CredHandle, cli, illustrate
 from schannel_py.illustrate import dissect as D
-from schannel_py.illustrate.model import APP_RECORDS_SHOWN, Illustration
+from schannel_py.illustrate.model import APP_RECORDS_SHOWN, Illustration, connections
 from schannel_py.sspi import functions as F
 from schannel_py.sspi import observe
 from schannel_py.stream import SChannelStream, acquire_default_credential
@@ -136,36 +137,52 @@ def _run(
     payload: bytes,
     max_version: ssl.TLSVersion,
     key_update: bool = False,
+    connections: int = 1,
+    **server_options: Any,
 ) -> Run:
+    """``connections`` connections one after the other on one credential (the later ones
+    resume), each echoing ``payload``; ``received`` is the last one's echo."""
     keylog = tmp_path / "server-keys.log"
     with peers.PythonTLSServer(
-        **pki.ecdsa.server_kwargs(), max_version=max_version, keylog=keylog
+        **pki.ecdsa.server_kwargs(),
+        max_version=max_version,
+        keylog=keylog,
+        max_connections=connections,
+        **server_options,
     ) as server:
         with illustrate.Recorder() as rec:
             cred = acquire_default_credential()
-            sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
-            stream = SChannelStream(sock, "localhost", cred)
             try:
-                stream.handshake()
-                got = b""
-                for _ in range(2 if key_update else 1):
-                    stream.send(payload)
-                    want = len(got) + len(payload)
-                    while len(got) < want:
-                        data = stream.recv()
-                        assert data, "the echo server closed early"
-                        got += data
-                    if key_update:  # a KeyUpdate after each round, asking for the server's
-                        stream.key_update(requested=True)
-                stream.shutdown()
-                while stream.recv():  # up to the server's close_notify
-                    pass
+                for _ in range(connections):
+                    got = _echo(server.port, cred, payload, key_update)
             finally:
-                stream.close()
-                sock.close()
                 F.FreeCredentialsHandle(cred)
-        server.wait_connections(1)
+        server.wait_connections(connections)
     return Run(rec.calls, got, _keylog(keylog.read_text()))
+
+
+def _echo(port: int, cred: CredHandle, payload: bytes, key_update: bool) -> bytes:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    stream = SChannelStream(sock, "localhost", cred)
+    try:
+        stream.handshake()
+        got = b""
+        for _ in range(2 if key_update else 1):
+            stream.send(payload)
+            want = len(got) + len(payload)
+            while len(got) < want:
+                data = stream.recv()
+                assert data, "the echo server closed early"
+                got += data
+            if key_update:  # a KeyUpdate after each round, asking for the server's
+                stream.key_update(requested=True)
+        stream.shutdown()
+        while stream.recv():  # up to the server's close_notify
+            pass
+        return got
+    finally:
+        stream.close()
+        sock.close()
 
 
 @pytest.fixture(scope="module")
@@ -337,6 +354,75 @@ def test_tls12_records_decrypt_and_prf_steps_check(tls12_run: Run) -> None:
     assert nodes["master_secret"] == tls12_run.keylog["CLIENT_RANDOM"]
     checks = dict(_all_checks(ill))
     assert checks == {"client Finished verify_data": True, "server Finished verify_data": True}
+
+
+@pytest.mark.interop
+def test_tls12_chacha20_records_decrypt(
+    pki: peers.ServerPki, tmp_path: Path, root_certs_env: Path
+) -> None:
+    """ChaCha20-Poly1305 in TLS 1.2: no explicit nonce, the IV XORed with the sequence number."""
+    run = _run(
+        pki,
+        tmp_path,
+        b"chacha",
+        ssl.TLSVersion.TLSv1_2,
+        ciphers="ECDHE-ECDSA-CHACHA20-POLY1305",
+    )
+    ill = illustrate.from_calls(run.calls)
+    assert ill.suite is not None and ill.suite.cipher == "CHACHA20"
+    _assert_partitioned(ill)
+    assert _handshake_bytes(ill, "in") == run.logged("in")
+    assert _app_data(ill, "out") == _app_data(ill, "in") == b"chacha"
+    assert all(r.plaintext is not None for r in ill.records if r.protected)
+    names = {leaf.name for r in ill.records for leaf in D.leaves(r.wire.fields)}
+    assert "explicit nonce" not in names
+
+
+@pytest.mark.interop
+def test_hello_retry_request_transcript(
+    pki: peers.ServerPki, tmp_path: Path, root_certs_env: Path
+) -> None:
+    """The server wants secp384r1, which the client offers without a key share: a
+    HelloRetryRequest, whose transcript starts with message_hash (RFC 8446 4.4.1)."""
+    run = _run(pki, tmp_path, b"retry", ssl.TLSVersion.TLSv1_3, ecdh_curve="secp384r1")
+    ill = illustrate.from_calls(run.calls)
+    _assert_partitioned(ill)
+    hellos = [r for r in ill.records if r.title in ("client_hello", "server_hello")]
+    assert [r.direction for r in hellos] == ["out", "in", "out", "in"]
+    hrr = hellos[1].wire
+    randoms = {f.value for f in D.walk(hrr.fields) if f.name == "random"}
+    assert randoms == {"HelloRetryRequest"}
+    assert "secp384r1" in {f.value for f in D.walk(hrr.fields) if f.name == "selected group"}
+    nodes = _nodes(ill)
+    for label, name in KEYLOG_NAMES.items():
+        assert nodes[name] == run.keylog[label], name
+    assert all(ok for _, ok in _all_checks(ill))
+    assert ("key exchange group", "secp384r1") in ill.facts
+
+
+@pytest.mark.interop
+def test_resumed_connection_is_the_second_page(
+    pki: peers.ServerPki, tmp_path: Path, root_certs_env: Path
+) -> None:
+    """Two connections on one credential: the second resumes with a ticket (a PSK), so its
+    early secret is not the no-PSK one; each connection is its own page."""
+    run = _run(pki, tmp_path, b"again", ssl.TLSVersion.TLSv1_3, connections=2)
+    assert len(connections(run.calls)) == 2
+    first = illustrate.from_calls(run.calls)
+    second = illustrate.from_calls(run.calls, connection=1)
+    names = [f.name for f in D.walk(second.records[0].wire.fields)]
+    assert "extension: pre_shared_key" in names
+    assert {"PSK identity", "obfuscated_ticket_age", "binder"} <= set(names)
+    assert "extension: pre_shared_key" not in [f.name for f in D.walk(first.records[0].wire.fields)]
+    _assert_partitioned(second)
+    early = {n.name: n for root in second.key_schedule for n in root.walk()}["early_secret"]
+    assert "PSK" in early.formula
+    nodes = _nodes(second)
+    for label, name in KEYLOG_NAMES.items():  # the key log's last lines: the second connection
+        assert nodes[name] == run.keylog[label], name
+    assert all(ok for _, ok in _all_checks(second))
+    assert _app_data(second, "in") == b"again"
+    assert all(r.plaintext is not None for r in second.records if r.protected)
 
 
 # --- the page of a long connection ------------------------------------------------------
