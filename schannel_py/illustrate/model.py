@@ -193,6 +193,12 @@ _MEANINGS: dict[tuple[str, int], str] = {
     ("FreeCredentialsHandle", C.SEC_E_OK): ("The credential is released."),
 }
 
+_AFTER_HANDSHAKE = (
+    "After the handshake: ISC took what DecryptMessage handed back (a NewSessionTicket or "
+    "KeyUpdate) or a queued control token (SCHANNEL_SHUTDOWN: close_notify); send the output "
+    "TOKEN if there is one."
+)
+
 _BUFFER_NOTES = {
     C.SECBUFFER_EXTRA: "SECBUFFER_EXTRA ({n} bytes): input this call did not consume; keep it and pass it first to the next call.",
     C.SECBUFFER_MISSING: "SECBUFFER_MISSING ({n}): how many more bytes the next record needs.",
@@ -716,12 +722,18 @@ def from_calls(
     reported: dict[str, bytes] = {}
     logged: list[HandshakeMessage] = []
     failures = []
+    established = False
     for i, c in enumerate(chosen):
+        text = meaning(c.function, c.status)
+        if c.function == "InitializeSecurityContext" and c.status == C.SEC_E_OK:
+            if established:
+                text = _AFTER_HANDSHAKE
+            established = True
         view = Call(
             i,
             c.function,
             c.status,
-            meaning(c.function, c.status),
+            text,
             [(k, _param_text(k, v)) for k, v in c.params.items()],
             [(k, _param_text(k, v)) for k, v in c.after.items()],
             _notes(c),

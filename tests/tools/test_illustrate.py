@@ -257,6 +257,12 @@ def test_tls13_ladder_names_every_call_and_what_it_meant(tls13_run: Run) -> None
     assert first.direction == "out"
     assert ill.records[first.records[0]].title == "client_hello"
     assert any(n.startswith("pOutput: TOKEN") for n in isc[0].notes)
+    # Later ISC calls (the tickets DecryptMessage handed back, the shutdown) say so.
+    assert isc[-1].meaning.startswith("After the handshake")
+    last = [c for c in ill.calls if c.function == "DecryptMessage"][-1]
+    assert str(last.status) == "SEC_I_CONTEXT_EXPIRED" and "close_notify" in last.meaning
+    renegotiate = [c for c in ill.calls if str(c.status) == "SEC_I_RENEGOTIATE"]
+    assert renegotiate and all("NewSessionTicket" in c.meaning for c in renegotiate)
 
 
 @pytest.mark.interop
