@@ -367,6 +367,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     sub.add_parser("diagram", help="print the handshake state machines as Mermaid text")
     args = parser.parse_args(argv)
+    if getattr(args, "show_secrets", False) and not args.html:
+        parser.error("--show-secrets only applies to the page: add --html FILE")
     if args.command == "replay":
         from . import replay
 

@@ -547,6 +547,12 @@ def test_replay_html_writes_one_page(tmp_path: Path) -> None:
     assert f"illustrated connection written to {target}" in proc.stdout
 
 
+def test_show_secrets_needs_html(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["replay", "rfc8448", "--show-secrets"])
+    assert "--show-secrets only applies to the page" in capsys.readouterr().err
+
+
 def test_demo_html_writes_the_connection(tmp_path: Path) -> None:
     target = tmp_path / "demo.html"
     proc = subprocess.run(
