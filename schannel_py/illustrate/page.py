@@ -59,6 +59,7 @@ ul.notes { margin: .2rem 0; padding-left: 1.1rem; color: var(--muted); font-size
 .record { border: 1px solid #ddd; border-left: 6px solid var(--out); border-radius: 6px; padding: .4rem .8rem .8rem; margin: 1rem 0; }
 .record.in { border-left-color: var(--in); }
 .record h3 { margin: .3rem 0; font-size: 1.05rem; }
+.moved { margin: 0; font-size: 13px; color: var(--muted); }
 .view { display: grid; grid-template-columns: 50ch minmax(0, 1fr); gap: 0 1.2rem; margin-top: .6rem; }
 .view h4 { grid-column: 1 / -1; margin: .4rem 0; font-size: .95rem; }
 .view .info { grid-column: 1 / -1; }
@@ -68,6 +69,7 @@ ul.notes { margin: .2rem 0; padding-left: 1.1rem; color: var(--muted); font-size
 .hex .c0 { background: #e8f0fe; } .hex .c1 { background: #fce8e6; } .hex .c2 { background: #e6f4ea; }
 .hex .c3 { background: #fef7e0; } .hex .c4 { background: #f3e8fd; } .hex .c5 { background: #e0f7fa; }
 .hex span.hl, button.hl { background: var(--hl) !important; outline: 1px solid #c90; }
+.hex span.hov, button.hov { outline: 1px dashed #c90; }
 .hex .more { color: var(--muted); font-style: italic; }
 .info { min-height: 1.4em; font-size: 13px; color: #333; margin: .3rem 0; }
 ul.fields, ul.fields ul { list-style: none; padding-left: 1rem; margin: 0; }
@@ -108,6 +110,19 @@ _SCRIPT = """
   document.addEventListener('click', function (e) {
     var el = e.target.closest('[data-f]');
     if (el) select(el);
+  });
+  var hovered = [];
+  document.addEventListener('mouseover', function (e) {
+    hovered.forEach(function (x) { x.classList.remove('hov'); });
+    hovered = [];
+    var el = e.target.closest('[data-f]');
+    var view = el && el.closest('.view');
+    if (!view) return;
+    var id = el.getAttribute('data-f');
+    view.querySelectorAll('[data-f]').forEach(function (x) {
+      var f = x.getAttribute('data-f');
+      if (f === id || f.indexOf(id + '-') === 0) { x.classList.add('hov'); hovered.push(x); }
+    });
   });
 })();
 """
@@ -169,9 +184,15 @@ def _dump(view: View, prefix: str) -> str:
     )
 
 
-def _record(r: Record) -> str:
+def _record(r: Record, calls: list[Call]) -> str:
     head = f"#{r.index} {_direction_text(r.direction)}: {_e(r.title)} ({len(r.wire.data)} bytes)"
     parts = [f'<section class="record {r.direction}" id="rec-{r.index}"><h3>{head}</h3>']
+    if r.call is not None and r.call < len(calls):
+        verb = "sent" if r.direction == "out" else "received"
+        parts.append(
+            f'<p class="moved">{verb} by <a href="#call-{r.call}">{_e(calls[r.call].function)}'
+            f" \u21d2 {_e(calls[r.call].status)}</a></p>"
+        )
     if r.note:
         parts.append(f'<p class="note">{_e(r.note)}</p>')
     label = "on the wire (ciphertext)" if r.protected else "on the wire"
@@ -360,7 +381,7 @@ def render_html(ill: Illustration, show_secrets: bool = False) -> str:
     shown_app = sum(len(f.records) for f in ill.flights)
     elided = sum(f.elided for f in ill.flights)
     keys = "".join(_key(ill, root, show_secrets, 0) for root in ill.key_schedule)
-    records = "".join(_record(r) for r in ill.records)
+    records = "".join(_record(r, ill.calls) for r in ill.records)
     kind = "TLS 1.2 PRF" if ill.version == 0x0303 else "TLS 1.3 key schedule (RFC 8446 section 7.1)"
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'

@@ -119,6 +119,18 @@ class Browser:
         self.script("arguments[0].scrollIntoView({block: 'center'})", element)
         self.cmd("POST", f"/element/{element[ELEMENT]}/click", {})
 
+    def hover(self, element: dict[str, str]) -> None:
+        """Move the mouse onto ``element`` (its centre)."""
+        self.script("arguments[0].scrollIntoView({block: 'center'})", element)
+        move = {"type": "pointerMove", "duration": 0, "origin": element, "x": 0, "y": 0}
+        pointer = {
+            "type": "pointer",
+            "id": "mouse",
+            "parameters": {"pointerType": "mouse"},
+            "actions": [move],
+        }
+        self.cmd("POST", "/actions", {"actions": [pointer]})
+
     def console(self) -> list[dict[str, Any]]:
         """The browser console's entries since the last call (chromedriver's log)."""
         entries: list[dict[str, Any]] = self.cmd("POST", "/se/log", {"type": "browser"})

@@ -87,6 +87,14 @@ def test_clicking_a_client_hello_extension_highlights_exactly_its_bytes(
         assert bytes.fromhex("".join(shown)) == spans[code], name
         info = browser.script("return arguments[0].querySelector('.info').textContent", view)
         assert info == f"extension: {name} ({len(spans[code])} bytes)"
+    # Hovering a field outlines its bytes the same way, without selecting it.
+    browser.hover(browser.find('#rec-0 button[data-name="extension: supported_versions"]'))
+    hovered = browser.script(
+        "return Array.from(arguments[0].querySelectorAll('.hex span.hov'))"
+        ".map(function (s) { return s.textContent; }).join(' ');",
+        view,
+    )
+    assert bytes.fromhex("".join(hovered.split())) == spans[43]
     # Clicking one byte selects its leaf field alone: the record header's content type.
     first = browser.find('#rec-0 .hex span[data-f="r0w-0-0"]')
     browser.click(first)
