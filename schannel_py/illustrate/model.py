@@ -760,7 +760,8 @@ def from_calls(
             reported[s.label] = s.value
         logged.extend(HandshakeMessage(m.direction, m.type, m.data) for m in c.messages)
     version = next((c.version for c in reversed(chosen) if c.version), 0)
-    ill = _build(title, wires, views, reported, logged, version_hint=version)
+    # Without a message log (an observer that missed it) the messages come from the records.
+    ill = _build(title, wires, views, reported, logged or None, version_hint=version)
     ill.notes.extend(failures)
     return ill
 

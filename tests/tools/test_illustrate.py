@@ -8,6 +8,7 @@ received, RFC 8448's published values and the Illustrated TLS 1.3 key log.
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import re
 import socket
@@ -242,6 +243,17 @@ def test_tls13_key_schedule_equals_the_servers_key_log(tls13_run: Run) -> None:
     assert ("server Finished verify_data", True) in checks
     assert ("client Finished verify_data", True) in checks
     assert all(ok for _, ok in checks), checks
+
+
+@pytest.mark.interop
+def test_without_the_message_log_the_records_tell_the_same(tls13_run: Run) -> None:
+    """Events without their message log: the messages come from the decrypted records."""
+    bare = [dataclasses.replace(c, messages=()) for c in tls13_run.calls]
+    ill = illustrate.from_calls(bare)
+    assert b"".join(m.data for m in ill.messages if m.direction == "in") == tls13_run.logged("in")
+    assert b"".join(m.data for m in ill.messages if m.direction == "out") == tls13_run.logged("out")
+    assert _nodes(ill) == _nodes(illustrate.from_calls(tls13_run.calls))
+    assert all(ok for _, ok in _all_checks(ill))
 
 
 @pytest.mark.interop
