@@ -500,6 +500,28 @@ def test_rfc8448_page_values_are_the_rfcs() -> None:
     assert d["Client_Random"] in page.replace(" ", "").replace("</span><span", "")
 
 
+def test_rfc8448_page_hides_the_rfcs_secrets_unless_asked() -> None:
+    ill = illustrate.from_replay("rfc8448")
+    page = illustrate.render_html(ill)
+    for name, value in RFC8448_SECRETS.items():
+        assert value not in page, name
+    shared = bytes.fromhex("8bd4054fb55b9d63fdfbacf9f04b9f0d35e6d63f537563efd46272900f89492d")
+    assert shared.hex() not in page  # RFC 8448's x25519 shared secret
+    assert shared.hex() in illustrate.render_html(ill, show_secrets=True)
+
+
+@pytest.mark.interop
+def test_tls12_page_hides_the_master_secret_and_keys(tls12_run: Run) -> None:
+    ill = illustrate.from_calls(tls12_run.calls)
+    page = illustrate.render_html(ill)
+    hidden = [tls12_run.keylog["CLIENT_RANDOM"]]
+    hidden += [v for k, v in _nodes(ill).items() if "write" in k or k == "key_block"]
+    assert len(hidden) == 6
+    for value in hidden:
+        assert value.hex() not in page
+        assert " ".join(f"{b:02x}" for b in value) not in page
+
+
 def test_rfc8448_client_hello_extensions_are_named_with_their_bytes() -> None:
     d = vectors.load_json("rfc8448")["Simple_1RTT_Handshake"]
     ill = illustrate.from_replay("rfc8448")
