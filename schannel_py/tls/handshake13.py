@@ -773,7 +773,9 @@ class Handshake13:
         conn = self.conn
         suite = conn.suite
         assert suite is not None
-        conn.send_handshake(handshake_message(HT.key_update, b"\x01" if request_peer else b"\x00"))
+        message = handshake_message(HT.key_update, b"\x01" if request_peer else b"\x00")
+        conn.log_message("out", HT.key_update, message)
+        conn.send_handshake(message)
         self.c_ap = next_traffic_secret(suite.hash_name, self.c_ap)
         conn.write_protection = protection = _protection(suite, self.c_ap)
         return protection
