@@ -464,6 +464,8 @@ class TlsServer:
                     return
                 self._reset_handshake()
             self._client_hello(msg)
+        elif self.version is None or state in ("CH", "CH2"):
+            raise self._unexpected(mtype)
         elif self.version == 0x0304:
             self._message13(mtype, body, msg)
         else:

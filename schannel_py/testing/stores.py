@@ -113,19 +113,34 @@ def certificate_in_my(
     issued: Issued, directory: str | os.PathLike[str] | None = None
 ) -> Iterator[crypt32.CERT_CONTEXT]:
     """``issued`` with its key in "MY" inside the block (SChannel's automatic choice
-    finds it there).
+    finds it there), its intermediate CAs in "CA" (where Windows keeps them).
 
     "MY" is a directory (``SCHANNEL_PY_MY_STORE``): ``directory``, or a new
-    temporary one, for the duration; the variable and the directory's files are
-    restored afterwards.
+    temporary one, for the duration; the variable is restored and what was
+    added removed afterwards.
     """
     previous = os.environ.get(MY_STORE_ENV)
     with tempfile.TemporaryDirectory(prefix="schannel-py-my-") as tmp:
         os.environ[MY_STORE_ENV] = os.fspath(directory) if directory is not None else tmp
         store = crypt32.CertOpenSystemStore(None, "MY")
+        ca_store = crypt32.CertOpenSystemStore(None, "CA")
         out = crypt32.PCCERT_CONTEXT()
+        added_cas: list[crypt32.CERT_CONTEXT] = []
         try:
-            assert store is not None
+            assert store is not None and ca_store is not None
+            for inter in issued.intermediates:
+                held = crypt32.PCCERT_CONTEXT()
+                der = inter.der
+                if crypt32.CertAddEncodedCertificateToStore(
+                    ca_store,
+                    crypt32.X509_ASN_ENCODING,
+                    der,
+                    len(der),
+                    crypt32.CERT_STORE_ADD_NEW,
+                    held,
+                ):
+                    assert held.value is not None
+                    added_cas.append(held.value)
             ok = crypt32.CertAddCertificateContextToStore(
                 store,
                 client_certificate_context(issued),
@@ -138,8 +153,11 @@ def certificate_in_my(
         finally:
             if out.value is not None:
                 crypt32.CertDeleteCertificateFromStore(out.value)
-            if store is not None:
-                crypt32.CertCloseStore(store)
+            for held_ca in added_cas:
+                crypt32.CertDeleteCertificateFromStore(held_ca)
+            for opened in (store, ca_store):
+                if opened is not None:
+                    crypt32.CertCloseStore(opened)
             if previous is None:
                 os.environ.pop(MY_STORE_ENV, None)
             else:
