@@ -18,7 +18,9 @@ def test_ticket_then_data(
     schannel_server.send_ticket()
     schannel_server.send_data(b"welcome")
 
-    client = MyClient(schannel_transport.send, schannel_transport.recv, schannel_credential, "localhost")
+    client = MyClient(
+        schannel_transport.send, schannel_transport.recv, schannel_credential, "localhost"
+    )
     client.connect()
     assert client.recv() == b"welcome"
     # The ticket surfaced as SEC_I_RENEGOTIATE, which the loop answered with ISC.
@@ -35,7 +37,9 @@ def test_ticket_and_data_in_one_read(
 ) -> None:
     schannel_server.send_ticket()
     schannel_server.send_data(b"welcome")
-    client = MyClient(schannel_transport.send, schannel_transport.recv, schannel_credential, "localhost")
+    client = MyClient(
+        schannel_transport.send, schannel_transport.recv, schannel_credential, "localhost"
+    )
     client.connect()
     reads_before = len(schannel_transport.reads)
     assert client.recv() == b"welcome"
