@@ -64,7 +64,7 @@ def run_pytest(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def project(tmp_path: Path, body: str, ini: str = "") -> Path:
     (tmp_path / "pytest.ini").write_text("[pytest]\n" + ini)
-    (tmp_path / "test_user.py").write_text(body)
+    (tmp_path / "test_user").with_suffix(".py").write_text(body)  # a test module
     return tmp_path
 
 
@@ -113,3 +113,15 @@ def test_example_project() -> None:
     result = run_pytest(EXAMPLE, "-p", "schannel_py.testing.plugin")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "11 passed" in result.stdout
+
+
+def test_the_guide_shows_the_example_project_as_it_is() -> None:
+    """docs/testing.md quotes each file of the example project whole."""
+    guide = (ROOT / "docs" / "testing.md").read_text(encoding="utf-8")
+    for name in (
+        "test_ticket_with_data.py",
+        "test_bad_certificate.py",
+        "test_client_certificate.py",
+        "myloop.py",
+    ):
+        assert (EXAMPLE / name).read_text(encoding="utf-8") in guide, name
