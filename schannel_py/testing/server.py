@@ -724,6 +724,10 @@ class TlsServer:
         if group is None:
             raise TlsServerError(AlertDescription.handshake_failure, "no common group")
         self.group = group
+        ri = find_ext(ch.extensions, Ext.renegotiation_info)
+        if self.handshakes and ri != _vec(1, self._client_vd):
+            # RFC 5746 3.7: a renegotiating ClientHello carries the last client verify_data.
+            raise TlsServerError(AlertDescription.handshake_failure, "renegotiation_info")
         self._server_random = self.random(32)
         self._ems = find_ext(ch.extensions, Ext.extended_master_secret) is not None
         exts: list[tuple[int, bytes]] = [

@@ -313,3 +313,41 @@ def test_queued_actions_are_one_flight_after_the_handshake() -> None:
     client, _ = connect(server)
     # TLS 1.2: the data rides with the server's Finished (EXTRA of the last ISC).
     assert client.recv() + client.recv() == b"ab"
+
+
+def test_client_initiated_tls12_renegotiation() -> None:
+    server = TlsServer(versions=("1.2",), echo=True)
+    client, _ = connect(server)
+    assert client.renegotiate() == sc.SEC_E_OK
+    assert server.handshakes == 2
+    client.send(b"after")
+    assert client.recv() == b"after"
+
+
+def test_tickets_are_never_accepted_back() -> None:
+    """The client offers the ticket on its next connection; the server ignores it (a
+    full handshake, which SChannel accepts)."""
+    cred = acquire_credential(manual_validation=True)
+    first = TlsServer(tickets=1)
+    client, _ = connect(first, cred=cred)
+    first.send_data(b"x")
+    assert client.recv() == b"x"
+    info = sc.SecPkgContext_PyHandshakeInfo()
+    client.query(sc.SECPKG_ATTR_PY_HANDSHAKE_INFO, info)
+    assert info.cTicketsReceived == 1
+    second = TlsServer()
+    connect(second, cred=cred)
+    assert second.client_hello is not None
+    assert any(code == 41 for code, _ in second.client_hello.extensions)  # pre_shared_key
+    assert second.handshake_complete
+
+
+def test_tls12_ticket_during_the_handshake() -> None:
+    server = TlsServer(versions=("1.2",), tickets=1, echo=True)
+    client, _ = connect(server)
+    info = sc.SecPkgContext_PyHandshakeInfo()
+    client.query(sc.SECPKG_ATTR_PY_HANDSHAKE_INFO, info)
+    assert info.cTicketsReceived == 1 and info.fExtendedMasterSecret
+    assert info.fSecureRenegotiation
+    client.send(b"t")
+    assert client.recv() == b"t"
