@@ -7,7 +7,9 @@
   with the server's bytes cut, coalesced, truncated or corrupted, seeded.
 * :func:`trusted_root`, :func:`certificate_in_my`, :func:`client_certificate_context`,
   :func:`acquire_credential`: trust and credentials for the duration of a test.
-* :func:`deterministic`: seeded random and a fixed clock for new contexts.
+* :func:`deterministic`: seeded random and a fixed clock for new contexts;
+  :func:`save_transcript` / :func:`assert_same_transcript` record a run's bytes
+  and compare a later run with them.
 * :mod:`~schannel_py.testing.pki`: a throwaway PKI (:func:`make_pki`,
   :func:`make_ca`, :func:`make_leaf`, :func:`make_self_signed`).
 * :mod:`~schannel_py.testing.plugin`: pytest fixtures (``-p schannel_py.testing.plugin``
@@ -32,7 +34,15 @@ from .stores import (
     deterministic,
     trusted_root,
 )
-from .transport import CHUNKINGS, Chunking, Stalled, Transport
+from .transport import (
+    CHUNKINGS,
+    Chunking,
+    Stalled,
+    TranscriptMismatch,
+    Transport,
+    assert_same_transcript,
+    save_transcript,
+)
 
 __all__ = [
     "CHUNKINGS",
@@ -44,9 +54,11 @@ __all__ = [
     "Stalled",
     "TlsServer",
     "TlsServerError",
+    "TranscriptMismatch",
     "Transport",
     "Version",
     "acquire_credential",
+    "assert_same_transcript",
     "certificate_in_my",
     "client_certificate_context",
     "deterministic",
@@ -55,5 +67,6 @@ __all__ = [
     "make_pki",
     "make_self_signed",
     "reference_client",
+    "save_transcript",
     "trusted_root",
 ]

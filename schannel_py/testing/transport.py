@@ -16,6 +16,8 @@ for data the server will not send) unless ``idle_eof=True``, which returns
 
 from __future__ import annotations
 
+import json
+import os
 import random as _random
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -27,7 +29,10 @@ __all__ = [
     "Chunking",
     "Peer",
     "Stalled",
+    "TranscriptMismatch",
     "Transport",
+    "assert_same_transcript",
+    "save_transcript",
 ]
 
 ChunkingKind = Literal["whole", "records", "bytes", "fixed", "random"]
@@ -196,3 +201,45 @@ class Transport:
         if kind == "random":
             return self.rng.randint(1, self.chunking.size)
         return self.chunking.size
+
+
+class TranscriptMismatch(AssertionError):
+    """A run's bytes differ from a recorded transcript (the message says where)."""
+
+
+def _transcript(transport: Transport) -> dict[str, object]:
+    return {
+        "transport": repr(transport),
+        "sent": bytes(transport.sent).hex(),
+        "delivered": bytes(transport.delivered).hex(),
+        "reads": list(transport.reads),
+    }
+
+
+def save_transcript(transport: Transport, path: str | os.PathLike[str]) -> None:
+    """Write what went through ``transport`` (both directions, the read sizes) as JSON."""
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(_transcript(transport), f, indent=1)
+        f.write("\n")
+
+
+def assert_same_transcript(transport: Transport, path: str | os.PathLike[str]) -> None:
+    """Raise :class:`TranscriptMismatch` unless ``transport`` carried exactly the bytes,
+    in the same reads, that :func:`save_transcript` recorded in ``path``.  Runs repeat
+    byte for byte under :func:`~schannel_py.testing.deterministic`."""
+    with open(path, encoding="utf-8") as f:
+        want = json.load(f)
+    got = _transcript(transport)
+    for key in ("sent", "delivered"):
+        a, b = bytes.fromhex(str(want[key])), bytes.fromhex(str(got[key]))
+        if a != b:
+            at = next(
+                (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
+                min(len(a), len(b)),
+            )
+            raise TranscriptMismatch(
+                f"{key}: first difference at byte {at} of {len(b)} (recorded: {len(a)} bytes; "
+                f"recorded with {want['transport']}, now {got['transport']})"
+            )
+    if want["reads"] != got["reads"]:
+        raise TranscriptMismatch(f"same bytes, other reads: {want['reads']} != {got['reads']}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import schannel_py as sc
@@ -10,14 +12,17 @@ from schannel_py.testing import (
     CHUNKINGS,
     Chunking,
     TlsServer,
+    TranscriptMismatch,
     Transport,
     acquire_credential,
+    assert_same_transcript,
     client_certificate_context,
     deterministic,
     make_leaf,
     make_pki,
     make_self_signed,
     reference_client,
+    save_transcript,
 )
 from schannel_py.tls.alerts import AlertDescription
 from schannel_py.tls.groups import SECP256R1, SECP384R1, X25519, X25519MLKEM768
@@ -351,3 +356,21 @@ def test_tls12_ticket_during_the_handshake() -> None:
     assert info.fSecureRenegotiation
     client.send(b"t")
     assert client.recv() == b"t"
+
+
+def test_transcript_recorded_then_compared(tmp_path: Path) -> None:
+    identity = make_self_signed(key_type="ed25519", key_label="deterministic")
+
+    def run(seed: int) -> Transport:
+        with deterministic(seed=seed) as det:
+            server = TlsServer(identity, group=X25519, random=det.server_random, echo=True)
+            client, transport = connect(server, Chunking.fixed(100))
+            client.send(b"same every time")
+            assert client.recv() == b"same every time"
+        return transport
+
+    path = tmp_path / "run.json"
+    save_transcript(run(3), path)
+    assert_same_transcript(run(3), path)
+    with pytest.raises(TranscriptMismatch, match="sent: first difference at byte"):
+        assert_same_transcript(run(4), path)
