@@ -369,7 +369,7 @@ def test_transcript_recorded_then_compared(tmp_path: Path) -> None:
             assert client.recv() == b"same every time"
         return transport
 
-    path = tmp_path / "run.json"
+    path = tmp_path / "transcript"
     save_transcript(run(3), path)
     assert_same_transcript(run(3), path)
     with pytest.raises(TranscriptMismatch, match="sent: first difference at byte"):
