@@ -243,7 +243,8 @@ class TlsServer:
         self.client_closed = False
         #: KeyUpdates received from the client.
         self.key_updates_received = 0
-        #: Why the server gave up (it sent a fatal alert), or None.
+        #: Why the connection failed (``alert``: the fatal alert the server sent, or the
+        #: one it received), or None.
         self.error: TlsServerError | None = None
         #: The server has closed: after what is pending, the client reads end of file.
         self.closed = False
@@ -421,7 +422,9 @@ class TlsServer:
             elif self.version == 0x0303 or rec[HEADER_LEN:] != b"\x01":
                 raise TlsServerError(AlertDescription.unexpected_message, "unexpected CCS")
             return
-        if self._read is not None:
+        if self._read is not None and not (self.version == 0x0304 and ctype != APPLICATION_DATA):
+            # (TLS 1.3 protects everything as application_data: anything else is plaintext,
+            # e.g. an alert the client sent before it had the handshake keys.)
             ctype, payload = self._read.open(rec)
         else:
             payload = rec[HEADER_LEN:]

@@ -374,3 +374,16 @@ def test_transcript_recorded_then_compared(tmp_path: Path) -> None:
     assert_same_transcript(run(3), path)
     with pytest.raises(TranscriptMismatch, match="sent: first difference at byte"):
         assert_same_transcript(run(4), path)
+
+
+def test_a_plaintext_alert_after_the_server_flight_is_read() -> None:
+    """A client that fails on the ServerHello answers in plaintext (it has no keys yet)."""
+    server = TlsServer(suite=0x1302)
+    transport = Transport(server)
+    client = reference_client(transport)
+    hello = client.first_call()
+    transport.send(hello)
+    assert server.take()  # ServerHello and the encrypted flight
+    server.receive(b"\x15\x03\x03\x00\x02\x02\x2f")  # illegal_parameter, in the clear
+    assert server.alerts == [(2, 47)] and server.closed
+    client.close()
