@@ -2,7 +2,8 @@
 
 * :class:`TlsServer`: a scriptable in-memory TLS 1.3 / 1.2 server, normal by
   default (version, suite, group, HelloRetryRequest, ALPN, client certificates,
-  tickets, KeyUpdate, HelloRequest, alerts, close with or without close_notify).
+  tickets, KeyUpdate, HelloRequest, alerts, close with or without close_notify),
+  or one that misbehaves on purpose, by name (:data:`MISBEHAVIOURS`).
 * :class:`Transport` and :class:`Chunking`: ``send`` / ``recv`` for your loop,
   with the server's bytes cut, coalesced, truncated or corrupted, seeded.
 * :func:`trusted_root`, :func:`certificate_in_my`, :func:`client_certificate_context`,
@@ -25,7 +26,14 @@ from __future__ import annotations
 
 from .client import reference_client
 from .pki import Issued, Pki, make_ca, make_leaf, make_pki, make_self_signed
-from .server import ClientAuth, TlsServer, TlsServerError, Version
+from .server import (
+    MISBEHAVIOURS,
+    ClientAuth,
+    Misbehaviour,
+    TlsServer,
+    TlsServerError,
+    Version,
+)
 from .stores import (
     Determinism,
     acquire_credential,
@@ -46,10 +54,12 @@ from .transport import (
 
 __all__ = [
     "CHUNKINGS",
+    "MISBEHAVIOURS",
     "ClientAuth",
     "Chunking",
     "Determinism",
     "Issued",
+    "Misbehaviour",
     "Pki",
     "Stalled",
     "TlsServer",

@@ -75,7 +75,7 @@ from ..tls.suites import SUITES, CipherSuite
 from .builders import COMPAT_CCS, record
 from .pki import Issued, make_self_signed
 
-__all__ = ["ClientAuth", "TlsServer", "TlsServerError", "Version"]
+__all__ = ["MISBEHAVIOURS", "ClientAuth", "Misbehaviour", "TlsServer", "TlsServerError", "Version"]
 
 HT = HandshakeType
 Version = Literal["1.3", "1.2"]
@@ -99,6 +99,26 @@ _ACCEPTED_SCHEMES = (
     sigalgs.RSA_PKCS1_SHA384,
 )
 _MAX_FRAGMENT = 16384
+
+Misbehaviour = Literal[
+    "bad_finished",
+    "bad_signature",
+    "unoffered_suite",
+    "downgrade_sentinel",
+    "no_renegotiation_info",
+    "oversized_record",
+]
+#: What each misbehaviour does; the client's answer to each is in docs/testing.md.
+MISBEHAVIOURS: dict[str, str] = {
+    "bad_finished": "the server's Finished has one bit wrong",
+    "bad_signature": "the server's CertificateVerify (TLS 1.3) or ServerKeyExchange (TLS 1.2) "
+    "signature has one bit wrong",
+    "unoffered_suite": "the ServerHello names a cipher suite the client did not offer",
+    "downgrade_sentinel": "TLS 1.2 with RFC 8446's downgrade sentinel in the server random, "
+    "to a client that offered TLS 1.3",
+    "no_renegotiation_info": "TLS 1.2 without renegotiation_info (RFC 5746)",
+    "oversized_record": "application data in records of 2^14 + 1 bytes of plaintext",
+}
 
 _hash_of: dict[int, type[hashes.SHA256 | hashes.SHA384 | hashes.SHA512]] = {
     sigalgs.ECDSA_SECP256R1_SHA256: hashes.SHA256,
@@ -187,8 +207,10 @@ class TlsServer:
     refused with certificate_required (TLS 1.3) / handshake_failure (TLS 1.2).
     ``tickets``: NewSessionTickets after the handshake.  ``echo``: send received
     application data back.  ``renegotiation``: accept a TLS 1.2 renegotiation
-    (else answer it with a no_renegotiation warning).  ``random``: the server's
-    random source (``os.urandom``), for reproducible runs.
+    (else answer it with a no_renegotiation warning).  ``misbehave``: one of
+    :data:`MISBEHAVIOURS`, on purpose (the two TLS 1.2 ones make it a TLS 1.2
+    server).  ``random``: the server's random source (``os.urandom``), for
+    reproducible runs.
     """
 
     def __init__(
@@ -205,8 +227,11 @@ class TlsServer:
         tickets: int = 0,
         echo: bool = False,
         renegotiation: bool = True,
+        misbehave: Misbehaviour | None = None,
         random: Callable[[int], bytes] = os.urandom,
     ) -> None:
+        if misbehave is not None and misbehave not in MISBEHAVIOURS:
+            raise ValueError(f"unknown misbehaviour {misbehave!r}; see MISBEHAVIOURS")
         self.identity = identity if identity is not None else _default_identity()
         self.key = self.identity.key
         self.chain = [self.identity.der, *(i.der for i in self.identity.intermediates)]
@@ -220,6 +245,9 @@ class TlsServer:
         self.tickets = tickets
         self.echo = echo
         self.renegotiation = renegotiation
+        self.misbehave = misbehave
+        if misbehave in ("downgrade_sentinel", "no_renegotiation_info"):
+            self.versions = ("1.2",)
         self.random = random
         # --- what happened (read these in tests) ---
         #: The negotiated version (0x0304 / 0x0303), suite, group, ALPN protocol.
@@ -411,8 +439,11 @@ class TlsServer:
             return
         if not payload:
             self._out += self._seal(ctype, payload)
-        for i in range(0, len(payload), _MAX_FRAGMENT):
-            self._out += self._seal(ctype, payload[i : i + _MAX_FRAGMENT])
+        size = _MAX_FRAGMENT
+        if ctype == APPLICATION_DATA and self.misbehave == "oversized_record":
+            size += 1
+        for i in range(0, len(payload), size):
+            self._out += self._seal(ctype, payload[i : i + size])
 
     def _record(self, rec: bytes) -> None:
         ctype = rec[0]
@@ -545,11 +576,21 @@ class TlsServer:
             _u16(0x0303)
             + random
             + _vec(1, session_id)
-            + _u16(self._suite.code)
+            + _u16(self._hello_suite(session_id))
             + b"\x00"
             + encode_extensions(list(exts))
         )
         return handshake_message(HT.server_hello, body)
+
+    def _hello_suite(self, session_id: bytes) -> int:
+        assert self._suite is not None and self.client_hello is not None
+        if self.misbehave != "unoffered_suite":
+            return self._suite.code
+        candidates = _SUITES13 if self.version == 0x0304 else _SUITES12_ECDSA + _SUITES12_RSA
+        return next(
+            (c for c in candidates if c not in self.client_hello.cipher_suites),
+            0x1304 if self.version == 0x0304 else 0x009C,  # AES-128-CCM; RSA key exchange
+        )
 
     def _certificate_request_names(self) -> bytes:
         return _vec(2, b"".join(_vec(2, n) for n in self.client_ca_names))
@@ -634,8 +675,11 @@ class TlsServer:
         flight += self._add(Certificate13(b"", entries).encode())
         scheme = self._pick_scheme(ch, tls12=False)
         signed = certificate_verify_input(self._transcript.digest(), server=True)
-        flight += self._add(CertificateVerify(scheme, _sign(self.key, scheme, signed)).encode())
-        vd = finished_verify_data(h, self._s_hs, self._transcript.digest())
+        signature = self._tampered("bad_signature", _sign(self.key, scheme, signed))
+        flight += self._add(CertificateVerify(scheme, signature).encode())
+        vd = self._tampered(
+            "bad_finished", finished_verify_data(h, self._s_hs, self._transcript.digest())
+        )
         flight += self._add(handshake_message(HT.finished, vd))
         self._send_fragments(HANDSHAKE, flight)
         self._schedule.enter_master()
@@ -703,6 +747,12 @@ class TlsServer:
             scheme, cert, message, signature, _ACCEPTED_SCHEMES, allow_pkcs1=tls12, tls12=tls12
         )
 
+    def _tampered(self, misbehaviour: str, data: bytes) -> bytes:
+        """``data`` with its last bit flipped if the server misbehaves that way."""
+        if self.misbehave != misbehaviour:
+            return data
+        return data[:-1] + bytes([data[-1] ^ 1])
+
     def _handshake_done(self, tickets: int = 0) -> None:
         self._state = "DONE"
         self.handshakes += 1
@@ -732,10 +782,12 @@ class TlsServer:
             # RFC 5746 3.7: a renegotiating ClientHello carries the last client verify_data.
             raise TlsServerError(AlertDescription.handshake_failure, "renegotiation_info")
         self._server_random = self.random(32)
+        if self.misbehave == "downgrade_sentinel":
+            self._server_random = self._server_random[:24] + b"DOWNGRD\x01"
         self._ems = find_ext(ch.extensions, Ext.extended_master_secret) is not None
-        exts: list[tuple[int, bytes]] = [
-            (Ext.renegotiation_info, _vec(1, self._client_vd + self._server_vd))
-        ]
+        exts: list[tuple[int, bytes]] = []
+        if self.misbehave != "no_renegotiation_info":
+            exts.append((Ext.renegotiation_info, _vec(1, self._client_vd + self._server_vd)))
         if self._ems:
             exts.append((Ext.extended_master_secret, b""))
         offers_ticket = find_ext(ch.extensions, Ext.session_ticket) is not None
@@ -749,7 +801,9 @@ class TlsServer:
         self._share = ServerShare(group, b"", self.random)
         params = b"\x03" + _u16(group) + _vec(1, self._share.public)
         scheme = self._pick_scheme(ch, tls12=True)
-        sig = _sign(key, scheme, ch.random + self._server_random + params)
+        sig = self._tampered(
+            "bad_signature", _sign(key, scheme, ch.random + self._server_random + params)
+        )
         flight += self._add(
             handshake_message(HT.server_key_exchange, params + _u16(scheme) + _vec(2, sig))
         )
@@ -820,6 +874,7 @@ class TlsServer:
                 suite.hash_name, self._master, b"server finished", self._transcript.digest()
             )
             self._server_vd = vd
+            vd = self._tampered("bad_finished", vd)
             self._send_fragments(HANDSHAKE, self._add(handshake_message(HT.finished, vd)))
             self._handshake_done()
         else:

@@ -10,6 +10,7 @@ import schannel_py as sc
 from schannel_py.driver import CURL_REQ_FLAGS, SspiEOFError, SspiError
 from schannel_py.testing import (
     CHUNKINGS,
+    MISBEHAVIOURS,
     Chunking,
     TlsServer,
     TranscriptMismatch,
@@ -387,3 +388,41 @@ def test_a_plaintext_alert_after_the_server_flight_is_read() -> None:
     server.receive(b"\x15\x03\x03\x00\x02\x02\x2f")  # illegal_parameter, in the clear
     assert server.alerts == [(2, 47)] and server.closed
     client.close()
+
+
+#: Each misbehaviour, and what SChannel makes of it: (status, the call that returns it,
+#: the alert the server reads, or the alert the context failed on when the call has no
+#: ALERT buffer).
+MISBEHAVING = {
+    "bad_finished": (sc.SEC_E_DECRYPT_FAILURE, "InitializeSecurityContext", 51),
+    "bad_signature": (sc.SEC_E_DECRYPT_FAILURE, "InitializeSecurityContext", 51),
+    "unoffered_suite": (sc.SEC_E_ILLEGAL_MESSAGE, "InitializeSecurityContext", 47),
+    "downgrade_sentinel": (sc.SEC_E_DOWNGRADE_DETECTED, "InitializeSecurityContext", 47),
+    "no_renegotiation_info": (sc.SEC_E_ALGORITHM_MISMATCH, "InitializeSecurityContext", 40),
+    "oversized_record": (sc.SEC_E_ILLEGAL_MESSAGE, "DecryptMessage", 22),
+}
+
+
+def test_every_misbehaviour_is_tested() -> None:
+    assert set(MISBEHAVING) == set(MISBEHAVIOURS)
+    with pytest.raises(ValueError, match="unknown misbehaviour"):
+        TlsServer(misbehave="nonsense")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("versions", VERSIONS, ids=["tls13", "tls12"])
+@pytest.mark.parametrize("name", sorted(MISBEHAVING))
+def test_misbehaviour(name: str, versions: tuple) -> None:
+    status, call, alert = MISBEHAVING[name]
+    server = TlsServer(versions=versions, misbehave=name)  # type: ignore[arg-type]
+    client = reference_client(Transport(server))
+    with pytest.raises(SspiError) as failure:
+        client.handshake()
+        server.send_data(b"x" * 20000)
+        client.recv()
+    assert (failure.value.call, failure.value.status) == (call, status)
+    if call == "InitializeSecurityContext":
+        assert server.alerts == [(2, alert)]
+    else:
+        info = sc.SecPkgContext_PyHandshakeInfo()
+        client.query(sc.SECPKG_ATTR_PY_HANDSHAKE_INFO, info)
+        assert info.fFailureAlert and info.bFailureAlert == alert
