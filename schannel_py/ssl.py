@@ -7,23 +7,29 @@ wrappers: ``ctx.wrap_bio(incoming, outgoing, server_hostname=...)`` returns a
 real :class:`ssl.SSLObject` whose ``_sslobj`` is :class:`SChannelObject`, which
 drives this package's SSPI functions (the ISC loop, EncryptMessage,
 DecryptMessage, ApplyControlToken) over the two memory BIOs.  asyncio's
-``open_connection(ssl=ctx)`` and ``loop.start_tls`` use exactly that path.
+``open_connection(ssl=ctx)`` and ``loop.start_tls`` use exactly that path; the
+hook ``_wrap_socket`` gives ``wrap_socket`` (http.client, urllib3, requests,
+httpx) a real :class:`ssl.SSLSocket` over :class:`SChannelSocketObject`.
 
-Client side only; TLS 1.2 and 1.3 only.  What is honoured, refused and not
-built yet: docs/python-ssl.md.
+Client side only; TLS 1.2 and 1.3 only.  What is honoured and what is refused:
+docs/python-ssl.md.
 """
 
 from __future__ import annotations
 
 import _socket
 import _ssl
+import binascii
 import datetime
+import hashlib
 import ipaddress
 import os
+import re
 import ssl
 import struct
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
@@ -35,19 +41,26 @@ from . import constants as C
 from . import crypt32, keylog
 from .constants import SecStatus
 from .driver import CURL_REQ_FLAGS, SspiDriver, SspiEOFError, SspiError
+from .sspi import cache as sspi_cache
+from .sspi import context as sspi_context
+from .sspi import credentials as sspi_credentials
 from .sspi import functions as F
 from .sspi import observe
 from .sspi.types import (
+    CRYPTO_SETTINGS,
     PVOID,
     SCH_CREDENTIALS,
     TLS_PARAMETERS,
     CredHandle,
+    SecPkgContext_Bindings,
     SecPkgContext_CipherInfo,
     SecPkgContext_ConnectionInfo,
     SecPkgContext_PyVerifyCallback,
     SecPkgContext_SessionInfo,
     TimeStamp,
+    parse_channel_bindings,
 )
+from .tls.session import Session12, Ticket13
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
@@ -56,6 +69,7 @@ __all__ = [
     "SChannelObject",
     "SChannelSocketObject",
     "SSLContext",
+    "SSLSession",
     "STATUS_ERRORS",
     "extract_from_ssl",
     "inject_into_ssl",
@@ -344,6 +358,41 @@ _OPENSSL_NAMES = {
 }
 
 
+#: The TLS 1.2 suites of this package by OpenSSL name: (cipher, signature algorithm),
+#: the two things CRYPTO_SETTINGS can disable.
+_SUITE_SHAPES: dict[str, tuple[str, str]] = {
+    "ECDHE-ECDSA-AES128-GCM-SHA256": ("AES128", "ECDSA"),
+    "ECDHE-ECDSA-AES256-GCM-SHA384": ("AES256", "ECDSA"),
+    "ECDHE-ECDSA-CHACHA20-POLY1305": ("CHACHA20", "ECDSA"),
+    "ECDHE-RSA-AES128-GCM-SHA256": ("AES128", "RSA"),
+    "ECDHE-RSA-AES256-GCM-SHA384": ("AES256", "RSA"),
+    "ECDHE-RSA-CHACHA20-POLY1305": ("CHACHA20", "RSA"),
+}
+_OPENSSL_NAME_OF = {shape: name for name, shape in _SUITE_SHAPES.items()}
+
+
+def _suite_names() -> dict[int, str]:
+    from .tls import suites
+
+    return {
+        code: _OPENSSL_NAMES.get(suite.name, suite.name) for code, suite in suites.SUITES.items()
+    }
+
+
+#: IANA code -> the name CPython reports (IANA for TLS 1.3, OpenSSL's for TLS 1.2).
+_SUITE_NAMES = _suite_names()
+_DESCRIBED: dict[str, dict[str, Any]] = {}
+
+
+def _described_suites() -> dict[str, dict[str, Any]]:
+    """OpenSSL's get_ciphers() entry of every suite it knows, by name (computed once)."""
+    if not _DESCRIBED:
+        scratch = _C_TYPE(_PROTOCOL_TLS_CLIENT)
+        scratch.set_ciphers("ALL:@SECLEVEL=0")
+        _DESCRIBED.update({c["name"]: c for c in scratch.get_ciphers()})
+    return _DESCRIBED
+
+
 # --- trust material -----------------------------------------------------------------------
 
 
@@ -370,14 +419,25 @@ def _split_der(data: bytes) -> list[bytes]:
     return out
 
 
-def _pem_ders(data: bytes) -> list[bytes]:
-    from cryptography.hazmat.primitives.serialization import Encoding
+_PEM_CERT = re.compile(
+    rb"-----BEGIN (?:X509 |TRUSTED )?CERTIFICATE-----([A-Za-z0-9+/=\s]*?)"
+    rb"-----END (?:X509 |TRUSTED )?CERTIFICATE-----"
+)
 
-    try:
-        certs = x509.load_pem_x509_certificates(data)
-    except ValueError:
-        return []
-    return [c.public_bytes(Encoding.DER) for c in certs]
+
+def _pem_ders(data: bytes) -> list[bytes]:
+    """The DER of each PEM certificate block, not parsed here (a CA bundle such as
+    certifi's holds certificates cryptography warns about; the chain engine reads
+    what it uses)."""
+    out = []
+    for m in _PEM_CERT.finditer(data):
+        try:
+            der = binascii.a2b_base64(m.group(1))
+            # A TRUSTED CERTIFICATE block carries OpenSSL's trust settings after it.
+            out.append(_split_der(der)[0] if b"TRUSTED" in m.group(0)[:30] else der)
+        except (binascii.Error, ValueError, IndexError):
+            continue
+    return out
 
 
 #: ssl.SSLContext as the stdlib defines it (before any injection).
@@ -428,6 +488,8 @@ class SSLContext(ssl.SSLContext):
     _sch_creds: dict[tuple[Any, ...], CredHandle]
     _sch_lock: threading.Lock
     _sch_client_cert: Any
+    _sch_crypto: tuple[tuple[int, str, int, int], ...]
+    _sch_tls12: frozenset[str] | None
 
     def __new__(cls, protocol: int | None = None, *args: Any, **kwargs: Any) -> SSLContext:
         if protocol is None:
@@ -446,6 +508,8 @@ class SSLContext(ssl.SSLContext):
         self._sch_creds = {}
         self._sch_lock = threading.Lock()
         self._sch_client_cert = None
+        self._sch_crypto = ()  # CRYPTO_SETTINGS from set_ciphers: (usage, alg, min, max)
+        self._sch_tls12 = None  # the TLS 1.2 suites set_ciphers left (OpenSSL names)
         return self
 
     def __init__(self, protocol: int | None = None, *args: Any, **kwargs: Any) -> None:
@@ -516,6 +580,63 @@ class SSLContext(ssl.SSLContext):
     verify_flags = _direct(_C_VERIFY_FLAGS, ssl.VerifyFlags)
     verify_mode = _direct(_C_VERIFY_MODE, ssl.VerifyMode)
 
+    def set_ciphers(self, cipherlist: str, /) -> None:
+        """OpenSSL's cipher string, evaluated by OpenSSL itself, then expressed as the
+        CRYPTO_SETTINGS that disable the rest of this package's TLS 1.2 suites (AES-128,
+        AES-256, ChaCha20-Poly1305; ECDSA or RSA signatures).  As SChannel's settings,
+        they apply to TLS 1.3 too.  ``ssl.SSLError`` when no suite of this package is
+        left (CPython's "No cipher can be selected.") or when the choice cannot be
+        expressed that way."""
+        scratch = _C_TYPE(_PROTOCOL_TLS_CLIENT)
+        scratch.set_ciphers(cipherlist)  # CPython's own error for a string OpenSSL refuses
+        chosen = {c["name"] for c in scratch.get_ciphers() if c["protocol"] == "TLSv1.2"}
+        kept = {_SUITE_SHAPES[name] for name in chosen if name in _SUITE_SHAPES}
+        if not kept:
+            raise ssl.SSLError("No cipher can be selected.")
+        ciphers = {c for c, _ in kept}
+        auths = {a for _, a in kept}
+        if kept != {(c, a) for c in ciphers for a in auths}:
+            raise ssl.SSLError(
+                "No cipher can be selected. (schannel_py: SChannel's CRYPTO_SETTINGS disable"
+                " a cipher or a signature algorithm for every suite, not one suite: "
+                f"{sorted(_OPENSSL_NAME_OF[k] for k in kept)} cannot be chosen alone)"
+            )
+        crypto: list[tuple[int, str, int, int]] = []
+        usage = C.TlsParametersCngAlgUsageCipher
+        if "AES128" not in ciphers and "AES256" not in ciphers:
+            crypto.append((usage, "AES", 0, 0))
+        elif "AES128" not in ciphers:
+            crypto.append((usage, "AES", 256, 0))
+        elif "AES256" not in ciphers:
+            crypto.append((usage, "AES", 0, 128))
+        if "CHACHA20" not in ciphers:
+            crypto.append((usage, "CHACHA20_POLY1305", 0, 0))
+        for auth in ("ECDSA", "RSA"):
+            if auth not in auths:
+                crypto.append((C.TlsParametersCngAlgUsageSignature, auth, 0, 0))
+        super().set_ciphers(cipherlist)
+        with self._sch_lock:
+            self._sch_crypto = tuple(crypto)
+            self._sch_tls12 = frozenset(_OPENSSL_NAME_OF[k] for k in kept)
+
+    def get_ciphers(self) -> list[dict[str, Any]]:  # type: ignore[override]
+        """The suites this context's connections offer, in their order, each described
+        as CPython describes it (OpenSSL's own entry for the suite)."""
+        cred = sspi_credentials.CREDENTIALS.get(self._credential())
+        codes = cred.cipher_suites if cred is not None else ()
+        described = _described_suites()
+        out = []
+        for code in codes:
+            name = _SUITE_NAMES.get(code)
+            if name is None or name not in described:
+                continue
+            entry = described[name]
+            if entry["protocol"] == "TLSv1.2" and self._sch_tls12 is not None:
+                if name not in self._sch_tls12:
+                    continue  # its signature algorithm is disabled
+            out.append(dict(entry))
+        return out
+
     def load_cert_chain(
         self,
         certfile: str | bytes | os.PathLike[str] | os.PathLike[bytes],
@@ -577,12 +698,27 @@ class SSLContext(ssl.SSLContext):
     def _credential(self) -> CredHandle:
         """The shared outbound credential for the current settings (acquired once each)."""
         disabled = self._disabled_protocols()
-        key = (disabled,)
         with self._sch_lock:
+            crypto = self._sch_crypto
+            key = (disabled, crypto)
             cred = self._sch_creds.get(key)
             if cred is not None:
                 return cred
-            params = [TLS_PARAMETERS(grbitDisabledProtocols=disabled)] if disabled else None
+            settings = [
+                CRYPTO_SETTINGS(
+                    eAlgorithmUsage=usage, strCngAlgId=alg, dwMinBitLength=lo, dwMaxBitLength=hi
+                )
+                for usage, alg, lo, hi in crypto
+            ]
+            params = None
+            if disabled or settings:
+                params = [
+                    TLS_PARAMETERS(
+                        grbitDisabledProtocols=disabled,
+                        cDisabledCrypto=len(settings),
+                        pDisabledCrypto=settings or None,
+                    )
+                ]
             certs = [self._sch_client_cert] if self._sch_client_cert is not None else None
             auth = SCH_CREDENTIALS(
                 dwVersion=C.SCH_CREDENTIALS_VERSION,
@@ -768,6 +904,78 @@ def _keylog_observer(call: observe.SspiCall) -> None:
 _KEYLOG_REGISTRATION = observe.add_handshake_observer(_keylog_observer, lambda: bool(_KEYLOG_PATHS))
 
 
+#: HandshakeType.finished: the TLS 1.3 tls-unique is a Finished message's verify_data
+#: (SECPKG_ATTR_UNIQUE_BINDINGS defines it for TLS 1.2 only).
+_FINISHED_TYPE = 20
+
+
+# --- sessions ---------------------------------------------------------------------------------
+
+
+class SSLSession:
+    """What ``SSLObject.session`` is for :class:`SSLContext`: one resumable session of
+    SChannel's session cache (CPython's ``ssl.SSLSession`` cannot be built from Python).
+
+    Read-only, with ``ssl.SSLSession``'s attributes (``id``, ``time``, ``timeout``,
+    ``ticket_lifetime_hint``, ``has_ticket``); equal when the ids are, unhashable, as
+    CPython's.  Given back to ``wrap_bio(session=)`` / ``wrap_socket(session=)`` /
+    ``obj.session =`` of a connection of the same context before its handshake, it
+    puts the session back in SChannel's cache under that connection's key (target
+    name, process, logon session, credential), newest, so the ClientHello offers it.
+    """
+
+    __slots__ = ("_context", "_material", "id", "time", "timeout", "ticket_lifetime_hint",
+                 "has_ticket")  # fmt: skip
+
+    _context: SSLContext
+    _material: Ticket13 | Session12 | None
+    id: bytes
+    time: int
+    timeout: int
+    ticket_lifetime_hint: int
+    has_ticket: bool
+
+    def __init__(self) -> None:
+        raise TypeError("cannot create 'schannel_py.ssl.SSLSession' instances")
+
+    @classmethod
+    def _make(
+        cls,
+        context: SSLContext,
+        material: Ticket13 | Session12 | None,
+        session_id: bytes,
+        created: float,
+        lifespan_s: int,
+    ) -> SSLSession:
+        self = object.__new__(cls)
+        self._context = context
+        self._material = material
+        ticket = b""
+        hint = 0
+        if isinstance(material, Ticket13):
+            ticket, hint, created = material.ticket, material.lifetime, material.received_at
+        elif isinstance(material, Session12):
+            ticket, hint, created = material.ticket, material.ticket_lifetime, material.created_at
+            session_id = material.session_id
+        # As OpenSSL's client: a ticket's session is named by the ticket's SHA-256.
+        self.id = hashlib.sha256(ticket).digest() if ticket else session_id
+        self.time = int(created)
+        self.timeout = min(hint, lifespan_s) if hint else lifespan_s
+        self.ticket_lifetime_hint = hint
+        self.has_ticket = bool(ticket)
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SSLSession):
+            return NotImplemented
+        return self.id == other.id
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<schannel_py.ssl.SSLSession id={self.id.hex()} has_ticket={self.has_ticket}>"
+
+
 # --- the engine ------------------------------------------------------------------------------
 
 _REQ_FLAGS = CURL_REQ_FLAGS
@@ -775,6 +983,10 @@ _RECV_SIZE = 16384 + 2048  # one full record and its header
 _DECRYPT_GOOD = (C.SEC_E_OK, C.SEC_I_RENEGOTIATE, C.SEC_I_CONTEXT_EXPIRED)
 
 _NEW, _HANDSHAKING, _DONE, _FAILED = range(4)
+_BINDINGS = {
+    "tls-unique": C.SECPKG_ATTR_UNIQUE_BINDINGS,
+    "tls-server-end-point": C.SECPKG_ATTR_ENDPOINT_BINDINGS,
+}
 
 
 _P = ParamSpec("_P")
@@ -842,6 +1054,13 @@ class SChannelObject:
         self._after_reneg = False
         self._keylog_handle: observe.Handle | None = None
         self._keylog_finalizer: Any = None
+        self._finished: list[tuple[str, bytes]] = []
+        self._logging_client: Any = None  # the TLS client whose message_log we read
+        self._own_log = False  # we switched that log on (and switch it off)
+        self._session: SSLSession | None = None
+        self._done_at = 0.0
+        if session is not None:
+            self.session = session
         self._driver = SspiDriver(
             self._send,
             self._recv,
@@ -849,6 +1068,8 @@ class SChannelObject:
             server_hostname,
             _REQ_FLAGS,
             alpn=list(context._sch_alpn),
+            # post_handshake_auth False (OpenSSL's default): the extension is not offered.
+            flags64=0 if context.post_handshake_auth else C.ISC_REQ_NO_POST_HANDSHAKE_AUTH,
             check_flags=False,
             on_context=self._on_context,
         )
@@ -880,13 +1101,21 @@ class SChannelObject:
 
     def _on_context(self, driver: SspiDriver) -> None:
         path = self._context.keylog_filename
+        handle = observe.Handle(driver.ctx.dwLower, driver.ctx.dwUpper)
         if path:
-            handle = observe.Handle(driver.ctx.dwLower, driver.ctx.dwUpper)
             with _KEYLOG_LOCK:
                 _KEYLOG_PATHS[handle] = os.fspath(path)
             self._keylog_handle = handle
             # An abandoned handshake: forget the handle when the engine goes.
             self._keylog_finalizer = weakref.finalize(self, _KEYLOG_PATHS.pop, handle, None)
+        # The TLS client's message log (what observers read) for this handshake's
+        # Finished messages: a list append per message, read when the handshake is done.
+        ctx = sspi_context.CONTEXTS.get(driver.ctx)
+        if ctx is not None:
+            self._logging_client = ctx.client
+            if ctx.client.message_log is None:  # else an observer keeps it
+                ctx.client.message_log = []
+                self._own_log = True
         if not self._verify:
             return
         cb = SecPkgContext_PyVerifyCallback(pfnCallback=self._check_chain, fOnResumption=False)
@@ -930,6 +1159,7 @@ class SChannelObject:
         d = self._driver
         try:
             if self._state == _NEW:
+                self._offer_session()
                 token = d.first_call()
                 self._state = _HANDSHAKING
                 self._send(token)
@@ -942,13 +1172,21 @@ class SChannelObject:
             raise self._fail(_status_error(e.status, self._chain, self.server_hostname)) from None
         finally:
             if self._state == _FAILED:
-                self._keylog_done()
+                self._handshake_over()
         self._state = _DONE
+        self._done_at = time.time()
         self._after_reneg = bool(d.encdata)
-        self._keylog_done()
+        self._handshake_over()
 
-    def _keylog_done(self) -> None:
-        """The handshake is over: its secrets are logged; stop watching its calls."""
+    def _handshake_over(self) -> None:
+        """The handshake is over: its Finished messages are kept, its secrets logged;
+        stop watching its calls."""
+        client, self._logging_client = self._logging_client, None
+        if client is not None:
+            log = client.message_log or []
+            self._finished = [(d, bytes(m[4:])) for d, t, m in log if t == _FINISHED_TYPE]
+            if self._own_log:
+                client.message_log = None
         if self._keylog_handle is not None:
             with _KEYLOG_LOCK:
                 _KEYLOG_PATHS.pop(self._keylog_handle, None)
@@ -1123,9 +1361,26 @@ class SChannelObject:
         return proto.decode("ascii", "replace") if proto is not None else None
 
     def get_channel_binding(self, cb_type: str = "tls-unique") -> bytes | None:
-        if cb_type != "tls-unique":
+        """RFC 5929 channel bindings: "tls-unique" as CPython gives it, and (beyond
+        CPython) "tls-server-end-point"; None before the handshake."""
+        if cb_type not in _BINDINGS:
             raise ValueError(f"{cb_type!r} channel binding type not implemented")
-        return None
+        if self._state != _DONE:
+            return None
+        if cb_type == "tls-unique" and self.version() == "TLSv1.3":
+            # CPython (OpenSSL 3): our Finished for a new session, the server's when
+            # the session was resumed (SSL_get_finished / SSL_get_peer_finished).
+            wanted = "in" if self.session_reused else "out"
+            found = [data for direction, data in self._finished if direction == wanted]
+            return found[0] if found else None
+        bindings = SecPkgContext_Bindings()
+        if not self._query(_BINDINGS[cb_type], bindings):
+            return None
+        data = parse_channel_bindings(bytes(bindings.Bindings or b""))
+        prefix = cb_type.encode("ascii") + b":"
+        if data is None or not data.startswith(prefix):
+            return None
+        return data[len(prefix) :]
 
     def verify_client_post_handshake(self) -> None:
         raise _make_error(ssl.SSLError, 1, "NOT_SERVER", "not a server")
@@ -1141,13 +1396,54 @@ class SChannelObject:
         self._context = ctx
 
     @property
-    def session(self) -> None:
-        return None
+    def session(self) -> SSLSession | None:
+        """The connection's newest resumable session (its last TLS 1.3 ticket, or its
+        TLS 1.2 session), None before the handshake."""
+        if self._state != _DONE:
+            return None
+        ctx = sspi_context.CONTEXTS.get(self._driver.ctx)
+        if ctx is None:
+            return None
+        client = ctx.client
+        material: Ticket13 | Session12 | None = None
+        if client.tickets:
+            material = client.tickets[-1]
+        elif client.session12 is not None:
+            material = client.session12
+        info = SecPkgContext_SessionInfo()
+        session_id = b""
+        # OpenSSL's TLS 1.3 session has no id until a ticket names it.
+        if (
+            material is None
+            and self.version() == "TLSv1.2"
+            and self._query(C.SECPKG_ATTR_SESSION_INFO, info)
+        ):
+            session_id = bytes(info.rgbSessionId or b"")[: int(info.cbSessionId or 0)]
+        lifespan = ctx.cred.session_lifespan_ms // 1000
+        return SSLSession._make(self._context, material, session_id, self._done_at, lifespan)
 
     @session.setter
     def session(self, value: Any) -> None:
-        if value is not None:
-            raise NotImplementedError("schannel_py.ssl: SSLSession objects are not built yet")
+        # CPython's checks, in its order and words (PySSL_set_session).
+        if not isinstance(value, SSLSession):
+            raise TypeError("Value is not a SSLSession.")
+        if value._context is not self._context:
+            raise ValueError("Session refers to a different SSLContext.")
+        if self._state != _NEW:
+            raise ValueError("Cannot set session after handshake.")
+        self._session = value
+
+    def _offer_session(self) -> None:
+        """Put the session given for this connection newest in SChannel's cache, under
+        the key this connection's context will look it up with."""
+        if self._session is None or self._session._material is None:
+            return
+        cred = sspi_credentials.CREDENTIALS.get(self._driver.cred)
+        if cred is None:
+            return
+        key = sspi_cache.make_key(self.server_hostname, cred.logon, cred.handle_id)
+        now = sspi_context.clock()
+        sspi_cache.CACHE.add(key, self._session._material, now, cred.session_lifespan_ms)
 
     @property
     def session_reused(self) -> bool:
