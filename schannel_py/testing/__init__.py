@@ -5,7 +5,8 @@
   tickets, KeyUpdate, HelloRequest, alerts, close with or without close_notify),
   or one that misbehaves on purpose, by name (:data:`MISBEHAVIOURS`).
 * :class:`Transport` and :class:`Chunking`: ``send`` / ``recv`` for your loop,
-  with the server's bytes cut, coalesced, truncated or corrupted, seeded.
+  with the server's bytes cut, coalesced, truncated or corrupted, seeded;
+  :class:`SocketPeer` puts a real server (a socket) behind the same transport.
 * :func:`trusted_root`, :func:`certificate_in_my`, :func:`client_certificate_context`,
   :func:`acquire_credential`: trust and credentials for the duration of a test.
 * :func:`deterministic`: seeded random and a fixed clock for new contexts;
@@ -45,6 +46,7 @@ from .stores import (
 from .transport import (
     CHUNKINGS,
     Chunking,
+    SocketPeer,
     Stalled,
     TranscriptMismatch,
     Transport,
@@ -61,6 +63,7 @@ __all__ = [
     "Issued",
     "Misbehaviour",
     "Pki",
+    "SocketPeer",
     "Stalled",
     "TlsServer",
     "TlsServerError",

@@ -8,6 +8,10 @@ stream cut after a number of bytes (truncation) and one byte flipped.  The
 random choices come from a ``random.Random(seed)``, so a failing case replays
 from its seed; ``repr()`` of a transport names its policy and seed.
 
+The server is a :class:`~schannel_py.testing.TlsServer` in memory, or a real
+one behind a connected socket (:class:`SocketPeer`): the same cuts and faults
+apply to its bytes.
+
 ``recv`` on a server that has nothing to send and is still open raises
 :class:`Stalled` (in memory, nothing would ever arrive: the loop is waiting
 for data the server will not send) unless ``idle_eof=True``, which returns
@@ -19,6 +23,8 @@ from __future__ import annotations
 import json
 import os
 import random as _random
+import select
+import socket
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -28,6 +34,7 @@ __all__ = [
     "CHUNKINGS",
     "Chunking",
     "Peer",
+    "SocketPeer",
     "Stalled",
     "TranscriptMismatch",
     "Transport",
@@ -39,7 +46,11 @@ ChunkingKind = Literal["whole", "records", "bytes", "fixed", "random"]
 
 
 class Peer(Protocol):
-    """What a transport needs of a server (:class:`~schannel_py.testing.TlsServer` has it)."""
+    """What a transport needs of a server (:class:`~schannel_py.testing.TlsServer` has it).
+
+    ``take`` never blocks; a peer that is fed by something else (a socket) may also
+    have a ``wait()`` method, which the transport calls when it has nothing to hand out.
+    """
 
     closed: bool
 
@@ -49,6 +60,50 @@ class Peer(Protocol):
 
     @property
     def pending(self) -> int: ...
+
+
+class SocketPeer:
+    """A real server behind a connected socket, as a :class:`Transport`'s peer.
+
+    ``take`` returns what has arrived without waiting; ``wait`` blocks until
+    something arrives, the server closes, or ``timeout`` seconds pass (the
+    transport calls it when it has nothing to hand out).  ``closed`` turns true
+    at the server's end of file.
+    """
+
+    def __init__(self, sock: socket.socket, timeout: float = 10.0) -> None:
+        self.sock = sock
+        self.timeout = timeout
+        self.closed = False
+        self._buffer = bytearray()
+
+    def receive(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def _pull(self, wait: float) -> None:
+        while not self.closed and select.select([self.sock], [], [], wait)[0]:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                self.closed = True
+            self._buffer += chunk
+            wait = 0
+
+    def wait(self) -> None:
+        """Block until bytes arrive, the server closes, or ``timeout`` seconds pass."""
+        if not self._buffer:
+            self._pull(self.timeout)
+
+    def take(self, n: int | None = None) -> bytes:
+        self._pull(0)
+        end = len(self._buffer) if n is None else n
+        data = bytes(self._buffer[:end])
+        del self._buffer[:end]
+        return data
+
+    @property
+    def pending(self) -> int:
+        self._pull(0)
+        return len(self._buffer)
 
 
 class Stalled(AssertionError):
@@ -165,6 +220,10 @@ class Transport:
         if n <= 0:
             return b""
         self._buffer += self.server.take()
+        wait = getattr(self.server, "wait", None)
+        if not self._buffer and not self.server.closed and wait is not None:
+            wait()  # a peer with its own clock (a socket): give it time
+            self._buffer += self.server.take()
         limit = self._limit(n)
         if limit == 0:
             return b""

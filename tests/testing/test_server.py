@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import ssl
+import threading
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ from schannel_py.testing import (
     CHUNKINGS,
     MISBEHAVIOURS,
     Chunking,
+    SocketPeer,
     TlsServer,
     TranscriptMismatch,
     Transport,
@@ -426,3 +430,40 @@ def test_misbehaviour(name: str, versions: tuple) -> None:
         info = sc.SecPkgContext_PyHandshakeInfo()
         client.query(sc.SECPKG_ATTR_PY_HANDSHAKE_INFO, info)
         assert info.fFailureAlert and info.bFailureAlert == alert
+
+
+def _python_echo_server(sock: socket.socket, cert: Path, key: Path, errors: list) -> None:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    try:
+        with ctx.wrap_socket(sock, server_side=True) as tls:
+            tls.sendall(b"echo: " + tls.recv(100))
+            tls.unwrap()
+    except Exception as e:  # reported by the test
+        errors.append(e)
+
+
+@pytest.mark.parametrize("chunking", [Chunking.byte_at_a_time(), Chunking.random(7)], ids=str)
+def test_a_real_server_over_a_socket_pair(tmp_path: Path, chunking: Chunking) -> None:
+    """SocketPeer: Python's ssl server on a socket pair, its bytes cut by the transport."""
+    paths = make_self_signed(key_type="p256").write(tmp_path)
+    ours, theirs = socket.socketpair()
+    errors: list = []
+    thread = threading.Thread(
+        target=_python_echo_server, args=(theirs, paths.cert, paths.key, errors)
+    )
+    thread.start()
+    try:
+        transport = Transport(SocketPeer(ours), chunking, seed=1)
+        client = reference_client(transport)
+        client.handshake()
+        client.send(b"hi")
+        assert client.recv() == b"echo: hi"  # Python's tickets came first
+        client.shutdown()
+        assert client.recv() == b""
+        assert set(transport.reads) <= set(range(1, 8))
+    finally:
+        thread.join(10)
+        ours.close()
+        theirs.close()
+    assert not errors
