@@ -1,7 +1,85 @@
-"""Helpers for testing code that uses schannel_py (and for schannel_py's own tests).
+"""schannel_py's testing toolkit: test code that drives SSPI without Windows.
 
-``pki`` makes certificates (root, intermediate, leaf, self-signed) for tests,
-benchmarks and the demo; ``memserver`` is an in-memory TLS server (Python's
-ssl over MemoryBIO) to run a client against without sockets.  This package
-will grow into the public testing toolkit; its names are not yet stable.
+* :class:`TlsServer`: a scriptable in-memory TLS 1.3 / 1.2 server, normal by
+  default (version, suite, group, HelloRetryRequest, ALPN, client certificates,
+  tickets, KeyUpdate, HelloRequest, alerts, close with or without close_notify),
+  or one that misbehaves on purpose, by name (:data:`MISBEHAVIOURS`).
+* :class:`Transport` and :class:`Chunking`: ``send`` / ``recv`` for your loop,
+  with the server's bytes cut, coalesced, truncated or corrupted, seeded;
+  :class:`SocketPeer` puts a real server (a socket) behind the same transport.
+* :func:`trusted_root`, :func:`certificate_in_my`, :func:`client_certificate_context`,
+  :func:`acquire_credential`: trust and credentials for the duration of a test.
+* :func:`deterministic`: seeded random and a fixed clock for new contexts;
+  :func:`save_transcript` / :func:`assert_same_transcript` record a run's bytes
+  and compare a later run with them.
+* :mod:`~schannel_py.testing.pki`: a throwaway PKI (:func:`make_pki`,
+  :func:`make_ca`, :func:`make_leaf`, :func:`make_self_signed`).
+* :mod:`~schannel_py.testing.plugin`: pytest fixtures (``-p schannel_py.testing.plugin``
+  or ``schannel_py_testing = true`` in the ini file).
+* :mod:`~schannel_py.testing.builders`: the raw message and record builders the
+  project's attack suite misbehaves with; :mod:`~schannel_py.testing.memserver`:
+  Python's ``ssl`` server over memory BIOs.
+
+Walk-through: docs/testing.md.
 """
+
+from __future__ import annotations
+
+from .client import reference_client
+from .pki import Issued, Pki, make_ca, make_leaf, make_pki, make_self_signed
+from .server import (
+    MISBEHAVIOURS,
+    ClientAuth,
+    Misbehaviour,
+    TlsServer,
+    TlsServerError,
+    Version,
+)
+from .stores import (
+    Determinism,
+    acquire_credential,
+    certificate_in_my,
+    client_certificate_context,
+    deterministic,
+    trusted_root,
+)
+from .transport import (
+    CHUNKINGS,
+    Chunking,
+    SocketPeer,
+    Stalled,
+    TranscriptMismatch,
+    Transport,
+    assert_same_transcript,
+    save_transcript,
+)
+
+__all__ = [
+    "CHUNKINGS",
+    "MISBEHAVIOURS",
+    "ClientAuth",
+    "Chunking",
+    "Determinism",
+    "Issued",
+    "Misbehaviour",
+    "Pki",
+    "SocketPeer",
+    "Stalled",
+    "TlsServer",
+    "TlsServerError",
+    "TranscriptMismatch",
+    "Transport",
+    "Version",
+    "acquire_credential",
+    "assert_same_transcript",
+    "certificate_in_my",
+    "client_certificate_context",
+    "deterministic",
+    "make_ca",
+    "make_leaf",
+    "make_pki",
+    "make_self_signed",
+    "reference_client",
+    "save_transcript",
+    "trusted_root",
+]

@@ -13,6 +13,15 @@ import pytest
 
 import schannel_py as sc
 from schannel_py.driver import SspiDriver, SspiEOFError, SspiError
+from schannel_py.testing import (
+    CHUNKINGS,
+    Chunking,
+    TlsServer,
+    Transport,
+    make_pki,
+    reference_client,
+    trusted_root,
+)
 from schannel_py.testing.memserver import MemoryServer
 from tests.support import peers
 from tests.support.paths import ROOT
@@ -117,15 +126,33 @@ def test_in_memory_server(
     drv.close()
 
 
-def test_recv_max_bytes_keeps_the_rest(pki: peers.ServerPki, root_certs_env: Path) -> None:
-    server = MemoryServer.for_context(server_context(pki, ssl.TLSVersion.TLSv1_3))
-    drv, _ = memory_driver(server)
+def test_recv_max_bytes_keeps_the_rest() -> None:
+    server = TlsServer()
+    drv = reference_client(Transport(server))
     drv.handshake()
-    server.to_client += server.write(b"abcdef")
+    server.send_data(b"abcdef")
     assert drv.recv(2) == b"ab"
     assert drv.recv(3) == b"cde"
     assert drv.recv() == b"f"
     assert drv.recv(block=False) == b""
+    drv.close()
+
+
+@pytest.mark.parametrize("chunking", CHUNKINGS, ids=str)
+def test_server_key_update_and_tickets_under_every_chunking(chunking: Chunking) -> None:
+    """A server-initiated KeyUpdate (update_requested) and two tickets, in one flight with
+    data: each is a SEC_I_RENEGOTIATE the driver answers; the client's KeyUpdate reaches
+    the server, and data flows under the new keys both ways."""
+    server = TlsServer(tickets=2, echo=True)
+    seen: list[int] = []
+    drv = reference_client(Transport(server, chunking), on_renegotiate=lambda d: seen.append(1))
+    drv.handshake()
+    server.key_update(request=True)
+    server.send_data(b"new keys")
+    assert drv.recv() == b"new keys"
+    assert len(seen) == 3 and server.key_updates_received == 1
+    drv.send(b"echo")
+    assert drv.recv() == b"echo"
     drv.close()
 
 
@@ -153,15 +180,16 @@ def test_new_session_ticket_and_key_update_are_renegotiate(
     drv.close()
 
 
-def test_failed_handshake_raises_with_the_status(pki: peers.ServerPki) -> None:
+def test_failed_handshake_raises_with_the_status() -> None:
     """An untrusted server certificate: ISC fails, the alert goes out, SspiError says why."""
-    server = MemoryServer.for_context(server_context(pki, ssl.TLSVersion.TLSv1_3))
-    drv, _ = memory_driver(server)  # no root_certs_env: the test root is not trusted
+    server = TlsServer(make_pki(dns_names=["localhost"]).leaf)  # its root is not trusted
+    drv = reference_client(Transport(server), acquire())
     with pytest.raises(SspiError) as err:
         drv.handshake()
     assert err.value.call == "InitializeSecurityContext"
     assert err.value.status == sc.SEC_E_UNTRUSTED_ROOT
     assert err.value.alert  # the ALERT output buffer, sent to the server
+    assert server.alerts == [(2, 48)]  # unknown_ca, as the server read it
     drv.close()
 
 
@@ -175,15 +203,17 @@ def test_eof_during_the_handshake(pki: peers.ServerPki) -> None:
     drv.close()
 
 
-def test_caller_supplied_buffers(pki: peers.ServerPki, root_certs_env: Path) -> None:
+def test_caller_supplied_buffers() -> None:
     """Without ISC_REQ_ALLOCATE_MEMORY the driver passes its own output memory."""
-    server = MemoryServer.for_context(server_context(pki, ssl.TLSVersion.TLSv1_3))
+    pki = make_pki(dns_names=["localhost"])
+    server = TlsServer(pki.leaf)
     flags = sc.ISC_REQ_SEQUENCE_DETECT | sc.ISC_REQ_REPLAY_DETECT | sc.ISC_REQ_CONFIDENTIALITY
     flags |= sc.ISC_REQ_STREAM | sc.ISC_REQ_USE_SUPPLIED_CREDS
-    drv, _ = memory_driver(server, req_flags=flags)
-    assert drv.handshake() == sc.SEC_E_OK
+    with trusted_root(pki.root):
+        drv = reference_client(Transport(server), acquire(), req_flags=flags)
+        assert drv.handshake() == sc.SEC_E_OK
     drv.send(b"x")
-    assert server.read() == b"x"
+    assert server.received == b"x"
     drv.close()
 
 
@@ -219,8 +249,13 @@ def test_no_private_isc_loop(rel: str) -> None:
 
 def test_isc_loops_only_in_the_driver_and_the_curl_port() -> None:
     """No module of the package, benchmarks, BoGo shim or example calls ISC inside a loop,
-    except the driver and examples/curl_loop.py (a literal port of curl's loop)."""
-    allowed = {"schannel_py/driver.py", "examples/curl_loop.py"}
+    except the driver, examples/curl_loop.py (a literal port of curl's loop) and
+    examples/testing_project/myloop.py (a user's own loop: the code its tests test)."""
+    allowed = {
+        "schannel_py/driver.py",
+        "examples/curl_loop.py",
+        "examples/testing_project/myloop.py",
+    }
     offenders = []
     for folder in ("schannel_py", "benchmarks", "bogo", "examples"):
         for path in sorted((ROOT / folder).rglob("*.py")):

@@ -1,0 +1,93 @@
+"""schannel_py.testing's trust, "MY" and credential helpers, through real handshakes."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import schannel_py as sc
+from schannel_py import crypt32
+from schannel_py.driver import SspiError
+from schannel_py.testing import (
+    TlsServer,
+    Transport,
+    acquire_credential,
+    certificate_in_my,
+    make_leaf,
+    make_pki,
+    reference_client,
+    trusted_root,
+)
+
+
+def _roots() -> set[bytes]:
+    store = crypt32.CertOpenSystemStore(None, "ROOT")
+    found, ctx = set(), None
+    while (ctx := crypt32.CertEnumCertificatesInStore(store, ctx)) is not None:
+        found.add(ctx.pbCertEncoded)
+    crypt32.CertCloseStore(store)
+    return found
+
+
+def _validated_handshake(server: TlsServer) -> None:
+    reference_client(Transport(server), acquire_credential()).handshake()
+
+
+def test_trusted_root_validates_the_server_then_is_gone(isolated_stores: None) -> None:
+    pki = make_pki(dns_names=["localhost"])
+    with pytest.raises(SspiError) as untrusted:
+        _validated_handshake(TlsServer(pki.leaf))
+    assert untrusted.value.status == sc.SEC_E_UNTRUSTED_ROOT
+    with trusted_root(pki.root) as ctx:
+        assert ctx.pbCertEncoded == pki.root.der in _roots()
+        _validated_handshake(TlsServer(pki.leaf))
+    assert pki.root.der not in _roots()
+    with pytest.raises(SspiError):
+        _validated_handshake(TlsServer(pki.leaf))
+
+
+def test_trusted_root_keeps_a_root_that_was_already_there(isolated_stores: None) -> None:
+    pki = make_pki()
+    with trusted_root(pki.root):
+        with trusted_root(pki.root.der):
+            pass
+        assert pki.root.der in _roots()
+    assert pki.root.der not in _roots()
+
+
+def test_trusted_root_refuses_garbage(isolated_stores: None) -> None:
+    with pytest.raises(ValueError), trusted_root(b"not a certificate"):
+        pass
+
+
+def test_certificate_in_my_is_chosen_automatically(tmp_path: os.PathLike[str]) -> None:
+    pki = make_pki(dns_names=["localhost"])
+    mine = make_leaf(pki.intermediate, common_name="auto", dns_names=(), eku=("clientAuth",))
+    before = os.environ.get("SCHANNEL_PY_MY_STORE")
+    server = TlsServer(client_auth="required", client_cas=[pki.root])
+    with certificate_in_my(mine) as ctx:
+        assert ctx.pbCertEncoded == mine.der
+        assert os.environ["SCHANNEL_PY_MY_STORE"] != before
+        client = reference_client(
+            Transport(server),
+            acquire_credential(manual_validation=True),
+            req_flags=sc.ISC_REQ_CONFIDENTIALITY
+            | sc.ISC_REQ_STREAM
+            | sc.ISC_REQ_ALLOCATE_MEMORY
+            | sc.ISC_REQ_REPLAY_DETECT
+            | sc.ISC_REQ_SEQUENCE_DETECT,
+            check_flags=False,
+        )
+        client.handshake()
+    assert server.client_certificate is not None and server.client_certificate[0] == mine.der
+    assert os.environ.get("SCHANNEL_PY_MY_STORE") == before
+
+
+def test_acquire_credential_disables_versions() -> None:
+    server = TlsServer()
+    client = reference_client(
+        Transport(server), acquire_credential(manual_validation=True, versions=("1.2",))
+    )
+    client.handshake()
+    assert server.version == 0x0303
