@@ -9,9 +9,9 @@ the two Finished messages.
 Every step is recomputed here from its parent and the handshake messages;
 where the TLS client reported the same secret (the observer's ``secrets``),
 the two are compared (``KeyNode.check``), and each Finished is checked against
-the verify_data on the wire.  A value that cannot be recomputed (the (EC)DHE
-shared secret is never exported by the TLS client) is taken from the client's
-report, and says so.
+the verify_data on the wire.  The (EC)DHE shared secret, which cannot be
+recomputed without a private key, is the one the client reported (a published
+trace's comes from its published private key).
 """
 
 from __future__ import annotations
@@ -214,11 +214,14 @@ def tls13(
     while sh is not None and messages[sh].data[6:38] == HRR_RANDOM:
         sh = _find(messages, "in", 2, sh + 1)
     reported_hs = reported.get("handshake_secret")
+    source = "from the published private key"
+    if shared_secret is None and "ecdhe_shared_secret" in reported:
+        shared_secret, source = reported["ecdhe_shared_secret"], "as the TLS client computed it"
     if shared_secret is not None:
         shared = KeyNode(
             "(EC)DHE shared secret",
             "input",
-            "the key exchange's output (from the published private key)",
+            f"the key exchange's output ({source})",
             value=shared_secret,
         )
         roots.append(shared)

@@ -135,6 +135,8 @@ class KeySchedule13:
             self.hash_name, self.early_secret, b"derived", self._empty_hash()
         )
         self.handshake_secret = hkdf_extract(self.hash_name, derived, shared_secret)
+        # The (EC)DHE output too, so that an observer can show this Extract's input.
+        self.secrets["ecdhe_shared_secret"] = shared_secret
         self.secrets["handshake_secret"] = self.handshake_secret
 
     def handshake_traffic(self, transcript_hash: bytes) -> tuple[bytes, bytes]:

@@ -112,6 +112,7 @@ FLIGHT12 = [
 ]
 SECRETS13 = [
     "early_secret",
+    "ecdhe_shared_secret",
     "handshake_secret",
     "client_handshake_traffic_secret",
     "server_handshake_traffic_secret",

@@ -9,6 +9,7 @@ received, RFC 8448's published values and the Illustrated TLS 1.3 key log.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import hmac
 import re
 import socket
@@ -243,6 +244,22 @@ def test_tls13_key_schedule_equals_the_servers_key_log(tls13_run: Run) -> None:
     assert ("server Finished verify_data", True) in checks
     assert ("client Finished verify_data", True) in checks
     assert all(ok for _, ok in checks), checks
+    # The handshake secret is recomputed from the (EC)DHE output, HKDF-Extract over the
+    # "derived" secret of an empty early secret (RFC 8446 7.1), and checked.
+    h = hashlib.sha256 if len(nodes["handshake_secret"]) == 32 else hashlib.sha384
+    zeros = bytes(h().digest_size)
+    early = hmac.new(zeros, zeros, h).digest()
+    derived = _expand_label_with(h, early, b"derived", h(b"").digest(), h().digest_size)
+    extract = hmac.new(derived, nodes["(EC)DHE shared secret"], h).digest()
+    assert extract == nodes["handshake_secret"]
+    assert ("handshake_secret", True) in checks
+
+
+def _expand_label_with(h: Any, secret: bytes, label: bytes, context: bytes, length: int) -> bytes:
+    """HKDF-Expand-Label (RFC 8446 7.1) for one block of output."""
+    full = b"tls13 " + label
+    info = length.to_bytes(2, "big") + bytes([len(full)]) + full + bytes([len(context)]) + context
+    return hmac.new(secret, info + b"\x01", h).digest()[:length]
 
 
 @pytest.mark.interop
