@@ -16,6 +16,9 @@
   :func:`make_ca`, :func:`make_leaf`, :func:`make_self_signed`).
 * :mod:`~schannel_py.testing.plugin`: pytest fixtures (``-p schannel_py.testing.plugin``
   or ``schannel_py_testing = true`` in the ini file).
+* :mod:`~schannel_py.testing.attacks`: the attack catalogue, about 160 named
+  hostile-server cases with the status and alert each must get
+  (``attacks.names()``, ``attacks.get(name)``, ``attacks.run(name)``).
 * :mod:`~schannel_py.testing.builders`: the raw message and record builders the
   project's attack suite misbehaves with; :mod:`~schannel_py.testing.memserver`:
   Python's ``ssl`` server over memory BIOs.
@@ -25,6 +28,8 @@ Walk-through: docs/testing.md.
 
 from __future__ import annotations
 
+from . import attacks
+from .attacks import Attack
 from .client import reference_client
 from .pki import Issued, Pki, make_ca, make_leaf, make_pki, make_self_signed
 from .server import (
@@ -55,6 +60,7 @@ from .transport import (
 )
 
 __all__ = [
+    "Attack",
     "CHUNKINGS",
     "MISBEHAVIOURS",
     "ClientAuth",
@@ -72,6 +78,7 @@ __all__ = [
     "Version",
     "acquire_credential",
     "assert_same_transcript",
+    "attacks",
     "certificate_in_my",
     "client_certificate_context",
     "deterministic",

@@ -486,6 +486,20 @@ def make_leaf(
     return Issued(cert=cert, key=key, issuer=issuer)
 
 
+#: A KeyUsage allowing keyAgreement only (pass as ``key_usage``): such a key may not sign a handshake.
+KEY_AGREEMENT_ONLY = x509.KeyUsage(
+    digital_signature=False,
+    content_commitment=False,
+    key_encipherment=False,
+    data_encipherment=False,
+    key_agreement=True,
+    key_cert_sign=False,
+    crl_sign=False,
+    encipher_only=False,
+    decipher_only=False,
+)
+
+
 def make_self_signed(dns_names: Sequence[str] = ("localhost",), **kwargs: Any) -> Issued:
     """A self-signed server certificate (CA:FALSE), the usual development setup.
 
