@@ -4,9 +4,11 @@
 needs, ``send(data)`` and ``recv(n)``, and decides how the server's bytes
 reach it: all at once (flights coalesced), one record per read, one byte per
 read, fixed or random splits (:class:`Chunking`), with optional faults: the
-stream cut after a number of bytes (truncation) and one byte flipped.  The
-random choices come from a ``random.Random(seed)``, so a failing case replays
-from its seed; ``repr()`` of a transport names its policy and seed.
+stream cut after a number of bytes (truncation) and one byte flipped, in either
+direction (``send_truncate_after`` / ``send_flip`` for the client's bytes), and
+a delay before each read (simulated time: nothing sleeps unless you pass a
+``sleep`` callback).  The random choices come from the seed, so a failing case
+replays from it; ``repr()`` of a transport names its policy, seed and faults.
 
 The server is a :class:`~schannel_py.testing.TlsServer` in memory, or a real
 one behind a connected socket (:class:`SocketPeer`): the same cuts and faults
@@ -25,6 +27,7 @@ import os
 import random as _random
 import select
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -166,11 +169,22 @@ CHUNKINGS: tuple[Chunking, ...] = (
 class Transport:
     """``send`` / ``recv`` for the code under test, with ``server`` on the other end.
 
-    ``truncate_after``: the client sees end of file after this many bytes of the
-    server's stream, whatever the server sends after.  ``flip``: the offset in
-    the server's stream of one byte to corrupt (XORed with a non-zero value
-    drawn from the seed); ``"random"`` picks the offset from the seed among the
-    first ``flip_window`` bytes.
+    Server to client: ``truncate_after``: the client sees end of file after this
+    many bytes of the server's stream, whatever the server sends after.  ``flip``:
+    the offset in the server's stream of one byte to corrupt (XORed with a
+    non-zero value drawn from the seed); ``"random"`` picks the offset from the
+    seed among the first ``flip_window`` bytes.
+
+    Client to server: ``send_truncate_after``: the server gets only this many
+    bytes of the client's stream (the rest is lost, as on a dead link);
+    ``send_flip`` / ``send_flip_window``: one byte of the client's stream
+    corrupted, as ``flip``.
+
+    ``delay``: seconds that pass before each read is handed to the client, a
+    number or a ``(low, high)`` range drawn from the seed.  Time is simulated:
+    it adds up in :attr:`elapsed` (each read's in :attr:`delays`) and is passed
+    to ``sleep`` if given (your fake clock's ``advance``, or ``time.sleep`` for
+    real waiting); the transport itself never sleeps.
     """
 
     def __init__(
@@ -183,6 +197,11 @@ class Transport:
         flip: int | Literal["random"] | None = None,
         flip_window: int = 512,
         idle_eof: bool = False,
+        send_truncate_after: int | None = None,
+        send_flip: int | Literal["random"] | None = None,
+        send_flip_window: int = 512,
+        delay: float | tuple[float, float] = 0.0,
+        sleep: Callable[[float], object] | None = None,
     ) -> None:
         self.server = server
         self.chunking = chunking if chunking is not None else Chunking.whole()
@@ -192,9 +211,30 @@ class Transport:
         self.flip_at = self.rng.randrange(flip_window) if flip == "random" else flip
         self._flip_mask = self.rng.randrange(1, 256)
         self.idle_eof = idle_eof
+        # Client-side faults and delays draw from their own generator, so adding them
+        # leaves the cuts and the server-side flip of a seed as they were.
+        self._rng_extra = _random.Random(f"{seed}/send-and-delay")
+        self.send_truncate_after = send_truncate_after
+        self.send_flip_at = (
+            self._rng_extra.randrange(send_flip_window) if send_flip == "random" else send_flip
+        )
+        self._send_flip_mask = self._rng_extra.randrange(1, 256)
+        if isinstance(delay, tuple):
+            low, high = delay
+            if not 0 <= low <= high:
+                raise ValueError("delay range must be 0 <= low <= high")
+        elif delay < 0:
+            raise ValueError("delay must not be negative")
+        self.delay = delay
+        self.sleep = sleep
+        #: Simulated seconds that passed before the reads, in total and per read.
+        self.elapsed = 0.0
+        self.delays: list[float] = []
         #: Every byte the client sent, and every byte it was handed, in order.
         self.sent = bytearray()
         self.delivered = bytearray()
+        #: What reached the server of :attr:`sent` (after ``send_*`` faults).
+        self.forwarded = bytearray()
         #: The size of each read the client was handed (b"" reads not counted).
         self.reads: list[int] = []
         self._buffer = bytearray()  # taken from the server, not yet handed to the client
@@ -205,15 +245,29 @@ class Transport:
             faults += f", truncate_after={self.truncate_after}"
         if self.flip_at is not None:
             faults += f", flip={self.flip_at}"
+        if self.send_truncate_after is not None:
+            faults += f", send_truncate_after={self.send_truncate_after}"
+        if self.send_flip_at is not None:
+            faults += f", send_flip={self.send_flip_at}"
+        if self.delay:
+            faults += f", delay={self.delay}"
         return f"Transport({self.chunking}, seed={self.seed}{faults})"
 
     # --- the client's callables ---------------------------------------------------------------
 
     def send(self, data: bytes) -> None:
-        """The client sends ``data``; the server reads it at once."""
-        data = bytes(data)
-        self.sent += data
-        self.server.receive(data)
+        """The client sends ``data``; the server reads it at once (less any ``send_*`` fault)."""
+        out = bytearray(data)
+        start = len(self.sent)
+        self.sent += out
+        if self.send_truncate_after is not None:
+            del out[max(0, self.send_truncate_after - start) :]
+        at = self.send_flip_at
+        if at is not None and start <= at < start + len(out):
+            out[at - start] ^= self._send_flip_mask
+        if out:
+            self.forwarded += out
+            self.server.receive(bytes(out))
 
     def recv(self, n: int) -> bytes:
         """Up to ``n`` bytes, cut as the policy says; ``b""`` is end of file."""
@@ -235,6 +289,7 @@ class Transport:
                 f"({len(self.sent)} bytes sent, {len(self.delivered)} received)"
             )
         size = min(self._chunk(), limit, len(self._buffer))
+        self._wait()
         data = bytearray(self._buffer[:size])
         del self._buffer[:size]
         start = len(self.delivered)
@@ -243,6 +298,19 @@ class Transport:
         self.delivered += data
         self.reads.append(size)
         return bytes(data)
+
+    def _wait(self) -> None:
+        """The delay before one read: simulated, and passed to ``sleep`` if there is one."""
+        if isinstance(self.delay, tuple):
+            seconds = self._rng_extra.uniform(*self.delay)
+        else:
+            seconds = float(self.delay)
+        if not seconds:
+            return
+        self.delays.append(seconds)
+        self.elapsed += seconds
+        if self.sleep is not None:
+            self.sleep(seconds)
 
     def _limit(self, n: int) -> int:
         if self.truncate_after is None:
