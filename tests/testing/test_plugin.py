@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from schannel_py.testing import attacks
 from tests.support.paths import ROOT
 
 EXAMPLE = ROOT / "examples" / "testing_project"
@@ -108,11 +109,12 @@ def test_a_failure_names_the_transport_and_its_seed(tmp_path: Path) -> None:
 
 
 def test_example_project() -> None:
-    """examples/testing_project, run as its own pytest invocation (its pytest.ini
-    switches the plugin on; ``-p`` as well so the run works without the entry point)."""
+    """examples/testing_project (16 tests, and one per catalogued attack), run as its own
+    pytest invocation (its pytest.ini switches the plugin on; ``-p`` as well so the run
+    works without the entry point)."""
     result = run_pytest(EXAMPLE, "-p", "schannel_py.testing.plugin")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "11 passed" in result.stdout
+    assert f"{16 + len(attacks.names())} passed" in result.stdout
 
 
 def test_the_guide_shows_the_example_project_as_it_is() -> None:
@@ -122,6 +124,7 @@ def test_the_guide_shows_the_example_project_as_it_is() -> None:
         "test_ticket_with_data.py",
         "test_bad_certificate.py",
         "test_client_certificate.py",
+        "test_attack_catalogue.py",
         "myloop.py",
     ):
         assert (EXAMPLE / name).read_text(encoding="utf-8") in guide, name
