@@ -113,7 +113,8 @@ class Harness:
 
     A :class:`schannel_py.driver.SspiDriver` without a transport: the script
     hands it bytes call by call (its single-call methods), because every
-    attack checks the status of one particular call.
+    attack checks the status of one particular call.  Subclass it and override
+    :meth:`isc`, :meth:`decrypt` or :meth:`encrypt` to check your own calls.
     """
 
     cred: sc.CredHandle = field(default_factory=credential)
@@ -131,6 +132,7 @@ class Harness:
         self.drv.ctx, self.drv.attrs = self.ctx, self.attrs
 
     def start(self) -> bytes:
+        """The first ISC call: the ClientHello."""
         return self.drv.first_call()
 
     def isc(self, data: bytes) -> tuple[sc.SecStatus, bytes]:
@@ -171,6 +173,7 @@ class Harness:
         return seen, plain
 
     def encrypt_status(self, data: bytes = b"x") -> sc.SecStatus:
+        """EncryptMessage's status for ``data``."""
         return self.encrypt(data)[0]
 
     def encrypt(self, data: bytes) -> tuple[sc.SecStatus, bytes]:
@@ -182,6 +185,7 @@ class Harness:
             return e.status, b""
 
     def close(self) -> None:
+        """DeleteSecurityContext."""
         sc.DeleteSecurityContext(self.ctx)
 
 
