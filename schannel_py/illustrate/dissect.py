@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from ..tls.alerts import AlertDescription
 from ..tls.groups import GROUP_NAMES
 from ..tls.messages import HRR_RANDOM, ext_name, msg_name
 from ..tls.record import CONTENT_TYPE_NAMES
@@ -28,32 +29,14 @@ VERSION_NAMES = {
     0x0303: "TLS 1.2",
     0x0304: "TLS 1.3",
 }
-ALERT_NAMES = {
-    0: "close_notify",
-    10: "unexpected_message",
-    20: "bad_record_mac",
-    22: "record_overflow",
-    40: "handshake_failure",
-    42: "bad_certificate",
-    43: "unsupported_certificate",
-    44: "certificate_revoked",
-    45: "certificate_expired",
-    46: "certificate_unknown",
-    47: "illegal_parameter",
-    48: "unknown_ca",
-    50: "decode_error",
-    51: "decrypt_error",
-    70: "protocol_version",
-    71: "insufficient_security",
-    80: "internal_error",
-    86: "inappropriate_fallback",
-    90: "user_canceled",
-    109: "missing_extension",
-    110: "unsupported_extension",
-    112: "unrecognized_name",
-    116: "certificate_required",
-    120: "no_application_protocol",
-}
+
+
+def alert_name(code: int) -> str:
+    """The name of an alert description (the TLS core's table), or its number."""
+    try:
+        return AlertDescription(code).name
+    except ValueError:
+        return str(code)
 
 
 @dataclass
@@ -493,7 +476,7 @@ def content(
             "alert description",
             start + 1,
             end,
-            ALERT_NAMES.get(data[start + 1], str(data[start + 1])),
+            alert_name(data[start + 1]),
         )
         return [group("alert", [level, desc], desc.value)]
     if content_type == 20:

@@ -741,7 +741,7 @@ def from_calls(
         if c.failure is not None:
             f = c.failure
             who = "the server's" if f.remote else "the client's"
-            alert = D.ALERT_NAMES.get(f.alert, str(f.alert)) if f.alert is not None else "no"
+            alert = D.alert_name(f.alert) if f.alert is not None else "no"
             view.failure = f"{f.status}: {who} {alert} alert. {f.message}".strip()
             failures.append(view.failure)
         views.append(view)
