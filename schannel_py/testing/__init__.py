@@ -9,7 +9,8 @@
   :class:`SocketPeer` puts a real server (a socket) behind the same transport.
 * :func:`trusted_root`, :func:`certificate_in_my`, :func:`client_certificate_context`,
   :func:`acquire_credential`: trust and credentials for the duration of a test.
-* :func:`deterministic`: seeded random and a fixed clock for new contexts;
+* :func:`deterministic`: one switch for reproducible runs (seeded random and a
+  fixed clock for new contexts and servers, :func:`active_determinism`);
   :func:`save_transcript` / :func:`assert_same_transcript` record a run's bytes
   and compare a later run with them.
 * :mod:`~schannel_py.testing.pki`: a throwaway PKI (:func:`make_pki`,
@@ -43,6 +44,7 @@ from .server import (
 from .stores import (
     Determinism,
     acquire_credential,
+    active_determinism,
     certificate_in_my,
     client_certificate_context,
     deterministic,
@@ -77,6 +79,7 @@ __all__ = [
     "Transport",
     "Version",
     "acquire_credential",
+    "active_determinism",
     "assert_same_transcript",
     "attacks",
     "certificate_in_my",

@@ -424,11 +424,14 @@ def make_leaf(
     extra_extensions: Sequence[tuple[x509.ExtensionType, bool]] = (),
     organization: str | None = ORGANIZATION,
     key_usage: x509.KeyUsage | None = None,
+    serial_number: int | None = None,
 ) -> Issued:
     """An end-entity certificate signed by ``issuer`` (self-signed when None).
 
     ``key_usage`` replaces the default KeyUsage (digitalSignature, and
-    keyEncipherment for RSA keys).
+    keyEncipherment for RSA keys).  ``serial_number``: default a random one
+    (a fixed one, with a fixed Ed25519 key, gives the same certificate bytes
+    on every run).
 
     SAN holds ``dns_names`` then ``ip_addresses``; it is left out when both are
     empty or ``san`` is False.  ``eku`` None leaves the EKU extension out.  The
@@ -449,7 +452,7 @@ def make_leaf(
         .subject_name(subject)
         .issuer_name(issuer.cert.subject if issuer is not None else subject)
         .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
+        .serial_number(serial_number if serial_number is not None else x509.random_serial_number())
         .not_valid_before(not_before)
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)

@@ -74,6 +74,7 @@ from ..tls.session import Transcript
 from ..tls.suites import SUITES, CipherSuite
 from .builders import COMPAT_CCS, record
 from .pki import Issued, make_self_signed
+from .stores import active_determinism
 
 __all__ = ["MISBEHAVIOURS", "ClientAuth", "Misbehaviour", "TlsServer", "TlsServerError", "Version"]
 
@@ -161,12 +162,14 @@ def _schemes_for(key: CertificateIssuerPrivateKeyTypes, tls12: bool) -> tuple[in
     raise ValueError(f"unsupported server key {type(key).__name__}")
 
 
-def _sign(key: CertificateIssuerPrivateKeyTypes, scheme: int, data: bytes) -> bytes:
+def _sign(
+    key: CertificateIssuerPrivateKeyTypes, scheme: int, data: bytes, deterministic: bool = False
+) -> bytes:
     if isinstance(key, ed25519.Ed25519PrivateKey):
         return key.sign(data)
     h = _hash_of[scheme]()
     if isinstance(key, ec.EllipticCurvePrivateKey):
-        return key.sign(data, ec.ECDSA(h))
+        return key.sign(data, ec.ECDSA(h, deterministic_signing=deterministic))
     if isinstance(key, rsa.RSAPrivateKey):
         if scheme in (sigalgs.RSA_PKCS1_SHA256, sigalgs.RSA_PKCS1_SHA384, sigalgs.RSA_PKCS1_SHA512):
             return key.sign(data, padding.PKCS1v15(), h)
@@ -209,8 +212,12 @@ class TlsServer:
     application data back.  ``renegotiation``: accept a TLS 1.2 renegotiation
     (else answer it with a no_renegotiation warning).  ``misbehave``: one of
     :data:`MISBEHAVIOURS`, on purpose (the two TLS 1.2 ones make it a TLS 1.2
-    server).  ``random``: the server's random source (``os.urandom``), for
-    reproducible runs.
+    server).  ``random``: the server's random source (``os.urandom``).
+
+    Created inside :func:`~schannel_py.testing.deterministic`, it draws from the
+    block's seed, serves the block's seeded Ed25519 identity unless given one,
+    signs ECDSA deterministically and uses classical groups only, so its bytes
+    are the same on every run.
     """
 
     def __init__(
@@ -228,11 +235,18 @@ class TlsServer:
         echo: bool = False,
         renegotiation: bool = True,
         misbehave: Misbehaviour | None = None,
-        random: Callable[[int], bytes] = os.urandom,
+        random: Callable[[int], bytes] | None = None,
     ) -> None:
         if misbehave is not None and misbehave not in MISBEHAVIOURS:
             raise ValueError(f"unknown misbehaviour {misbehave!r}; see MISBEHAVIOURS")
-        self.identity = identity if identity is not None else _default_identity()
+        det = active_determinism()
+        #: Made inside a :func:`~schannel_py.testing.deterministic` block.
+        self.deterministic = det is not None
+        if identity is None:
+            identity = det.identity if det is not None else _default_identity()
+        if random is None:
+            random = det.server_random if det is not None else os.urandom
+        self.identity = identity
         self.key = self.identity.key
         self.chain = [self.identity.der, *(i.der for i in self.identity.intermediates)]
         self.versions = tuple(versions)
@@ -592,6 +606,11 @@ class TlsServer:
             0x1304 if self.version == 0x0304 else 0x009C,  # AES-128-CCM; RSA key exchange
         )
 
+    def _groups13(self) -> tuple[int, ...]:
+        """TLS 1.3 groups, ML-KEM hybrids left out of deterministic runs (their
+        encapsulation draws from the OS)."""
+        return _GROUPS12 if self.deterministic else _GROUPS13
+
     def _certificate_request_names(self) -> bytes:
         return _vec(2, b"".join(_vec(2, n) for n in self.client_ca_names))
 
@@ -605,7 +624,7 @@ class TlsServer:
         shares = dict(parse_key_share_client(ks)) if ks is not None else {}
         sg = find_ext(ch.extensions, Ext.supported_groups)
         supported = parse_u16_list(sg) if sg is not None else []
-        allowed = [self.group_choice] if self.group_choice is not None else list(_GROUPS13)
+        allowed = [self.group_choice] if self.group_choice is not None else list(self._groups13())
         group = next((g for g in shares if g in allowed), None)
         retry_group = None
         if group is None or self.hello_retry:
@@ -675,7 +694,9 @@ class TlsServer:
         flight += self._add(Certificate13(b"", entries).encode())
         scheme = self._pick_scheme(ch, tls12=False)
         signed = certificate_verify_input(self._transcript.digest(), server=True)
-        signature = self._tampered("bad_signature", _sign(self.key, scheme, signed))
+        signature = self._tampered(
+            "bad_signature", _sign(self.key, scheme, signed, self.deterministic)
+        )
         flight += self._add(CertificateVerify(scheme, signature).encode())
         vd = self._tampered(
             "bad_finished", finished_verify_data(h, self._s_hs, self._transcript.digest())
@@ -802,7 +823,8 @@ class TlsServer:
         params = b"\x03" + _u16(group) + _vec(1, self._share.public)
         scheme = self._pick_scheme(ch, tls12=True)
         sig = self._tampered(
-            "bad_signature", _sign(key, scheme, ch.random + self._server_random + params)
+            "bad_signature",
+            _sign(key, scheme, ch.random + self._server_random + params, self.deterministic),
         )
         flight += self._add(
             handshake_message(HT.server_key_exchange, params + _u16(scheme) + _vec(2, sig))

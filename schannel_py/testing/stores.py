@@ -11,6 +11,7 @@ is AcquireCredentialsHandle with ``SCH_CREDENTIALS`` in one call;
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random as _random
 import tempfile
@@ -19,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from .. import crypt32
 from ..constants import (
@@ -39,11 +41,12 @@ from ..sspi.types import (
     CredHandle,
     TimeStamp,
 )
-from .pki import Issued
+from .pki import Issued, make_self_signed
 
 __all__ = [
     "Determinism",
     "acquire_credential",
+    "active_determinism",
     "certificate_in_my",
     "client_certificate_context",
     "deterministic",
@@ -200,11 +203,37 @@ def acquire_credential(
 
 @dataclass
 class Determinism:
-    """The sources :func:`deterministic` installed: give ``server_random`` to the server."""
+    """What :func:`deterministic` installed.  A :class:`~schannel_py.testing.TlsServer`
+    created inside the block takes ``server_random`` and, unless given one,
+    ``identity`` on its own."""
 
+    seed: int
     client_random: Callable[[int], bytes]
     server_random: Callable[[int], bytes]
     clock: Callable[[], float]
+    _identity: Issued | None = None
+
+    @property
+    def identity(self) -> Issued:
+        """A self-signed ``localhost`` certificate whose key and serial number come
+        from the seed: Ed25519, whose signatures have no randomness, so the
+        certificate and every CertificateVerify are the same bytes on every run."""
+        if self._identity is None:
+            digest = hashlib.sha256(f"schannel_py identity:{self.seed}".encode()).digest()
+            self._identity = make_self_signed(
+                key=ed25519.Ed25519PrivateKey.from_private_bytes(digest),
+                serial_number=int.from_bytes(digest[:8], "big") | 1,
+            )
+        return self._identity
+
+
+#: The :class:`Determinism` of the innermost :func:`deterministic` block, or None.
+_active: list[Determinism] = []
+
+
+def active_determinism() -> Determinism | None:
+    """The :class:`Determinism` in force (inside a :func:`deterministic` block), or None."""
+    return _active[-1] if _active else None
 
 
 def _source(seed: int, side: str) -> Callable[[int], bytes]:
@@ -218,16 +247,22 @@ def _source(seed: int, side: str) -> Callable[[int], bytes]:
 
 @contextmanager
 def deterministic(seed: int = 0, now: float = 1_800_000_000.0) -> Iterator[Determinism]:
-    """Contexts created inside the block use a seeded random source and a fixed clock
-    (``now``, seconds since the epoch).  Pass ``.server_random`` to
-    :class:`~schannel_py.testing.TlsServer` as ``random``: with an Ed25519 server
-    identity and a classical group both sides' bytes are then the same on every run
-    (ECDSA and RSA-PSS signatures, and ML-KEM encapsulation, draw their own randomness).
+    """The one switch for reproducible runs: inside the block, new client contexts
+    draw their randomness from ``seed`` and read a fixed clock (``now``, seconds
+    since the epoch), and a new :class:`~schannel_py.testing.TlsServer` draws from
+    the seed too, serves :attr:`Determinism.identity` unless given an identity,
+    signs ECDSA deterministically (RFC 6979) and keeps to classical key-exchange
+    groups (ML-KEM encapsulation takes its randomness from the OS).  A run's
+    bytes are then the same on every run, in every process.  What stays random:
+    RSA-PSS signatures (use an Ed25519 or ECDSA certificate) and a client
+    certificate's ECDSA / RSA-PSS signature (use an Ed25519 client certificate).
     """
-    det = Determinism(_source(seed, "client"), _source(seed, "server"), lambda: now)
+    det = Determinism(seed, _source(seed, "client"), _source(seed, "server"), lambda: now)
     saved = _context.random_source, _context.clock
     _context.random_source, _context.clock = det.client_random, det.clock
+    _active.append(det)
     try:
         yield det
     finally:
+        _active.remove(det)
         _context.random_source, _context.clock = saved
