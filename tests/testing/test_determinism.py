@@ -58,7 +58,7 @@ def _run(seed: int, versions: str, mode: str, path: Path) -> subprocess.Complete
 def test_a_transcript_saved_in_one_process_matches_a_run_in_another(
     versions: str, tmp_path: Path
 ) -> None:
-    path = tmp_path / "transcript.json"
+    path = tmp_path / "transcript"
     saved = _run(5, versions, "save", path)
     assert saved.returncode == 0, saved.stderr
     again = _run(5, versions, "compare", path)
