@@ -8,36 +8,30 @@ import pytest
 from myloop import LoopError, MyClient
 
 import schannel_py as S
-from schannel_py.testing import Pki, TlsServer, Transport, make_leaf, make_self_signed
+from schannel_py.testing import Issued, Pki, TlsServer, Transport
 
-CERTIFICATE_UNKNOWN = 46  # TLS alert descriptions (RFC 8446 6.2)
+CERTIFICATE_EXPIRED = 45  # TLS alert descriptions (RFC 8446 6.2)
+CERTIFICATE_UNKNOWN = 46
 UNKNOWN_CA = 48
 
 
-def wrong_name(pki: Pki) -> TlsServer:
-    return TlsServer(make_leaf(pki.intermediate, dns_names=["elsewhere.example"]))
-
-
-def untrusted(pki: Pki) -> TlsServer:
-    return TlsServer(make_self_signed(["localhost"]))
-
-
 @pytest.mark.parametrize(
-    ("make_server", "status", "alert"),
+    ("bad_certificate", "status", "alert"),
     [
-        (wrong_name, S.SEC_E_WRONG_PRINCIPAL, CERTIFICATE_UNKNOWN),
-        (untrusted, S.SEC_E_UNTRUSTED_ROOT, UNKNOWN_CA),
+        (Pki.wrong_name, S.SEC_E_WRONG_PRINCIPAL, CERTIFICATE_UNKNOWN),
+        (Pki.untrusted, S.SEC_E_UNTRUSTED_ROOT, UNKNOWN_CA),
+        (Pki.expired, S.SEC_E_CERT_EXPIRED, CERTIFICATE_EXPIRED),
     ],
-    ids=["wrong-name", "untrusted"],
+    ids=["wrong-name", "untrusted", "expired"],
 )
 def test_alert_after_bad_certificate(
     schannel_pki: Pki,
     schannel_credential: S.CredHandle,
-    make_server: Callable[[Pki], TlsServer],
+    bad_certificate: Callable[[Pki], Issued],
     status: int,
     alert: int,
 ) -> None:
-    server = make_server(schannel_pki)
+    server = TlsServer(bad_certificate(schannel_pki))
     transport = Transport(server)
     client = MyClient(transport.send, transport.recv, schannel_credential, "localhost")
     with pytest.raises(LoopError) as failure:

@@ -512,6 +512,13 @@ def make_self_signed(dns_names: Sequence[str] = ("localhost",), **kwargs: Any) -
     return make_leaf(None, dns_names=dns_names, **kwargs)
 
 
+def _cn_and_organization(issued: Issued) -> tuple[str, str | None]:
+    subject = issued.cert.subject
+    cn = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    org = subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    return str(cn[0].value) if cn else "", str(org[0].value) if org else None
+
+
 @dataclass(frozen=True, eq=False)
 class Pki:
     """Root, optional intermediate and leaf made together by :func:`make_pki`."""
@@ -529,6 +536,75 @@ class Pki:
     def write(self, directory: str | Path, stem: str = "") -> PemPaths:
         """See :meth:`Issued.write`."""
         return self.leaf.write(directory, stem)
+
+    # --- the usual bad certificates: like ``leaf`` but for one thing ---------------
+
+    @property
+    def _issuer(self) -> Issued:
+        return self.intermediate or self.root
+
+    def _names(self) -> tuple[list[str], list[IPLike]]:
+        try:
+            san = self.leaf.cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        except x509.ExtensionNotFound:
+            return [], []
+        ips: list[IPLike] = [
+            ip
+            for ip in san.value.get_values_for_type(x509.IPAddress)
+            if isinstance(ip, (ipaddress.IPv4Address, ipaddress.IPv6Address))
+        ]
+        return san.value.get_values_for_type(x509.DNSName), ips
+
+    def _like_leaf(self, issuer: Issued, **changes: Any) -> Issued:
+        dns, ips = self._names()
+        options: dict[str, Any] = {
+            "dns_names": dns,
+            "ip_addresses": ips,
+            "key": self.leaf.key,
+            "not_before": self.leaf.cert.not_valid_before_utc,
+            "not_after": self.leaf.cert.not_valid_after_utc,
+        }
+        options.update(changes)
+        return make_leaf(issuer, **options)
+
+    def expired(self) -> Issued:
+        """The leaf's names and key, valid only from 2020-01-01 to 2021-01-01."""
+        return self._like_leaf(
+            self._issuer,
+            not_before=DEFAULT_NOT_BEFORE,
+            not_after=DEFAULT_NOT_BEFORE + datetime.timedelta(days=366),
+        )
+
+    def not_yet_valid(self) -> Issued:
+        """The leaf's names and key, valid only from 2049-01-01."""
+        return self._like_leaf(
+            self._issuer,
+            not_before=datetime.datetime(2049, 1, 1, tzinfo=datetime.timezone.utc),
+        )
+
+    def wrong_name(self, name: str = "elsewhere.example") -> Issued:
+        """The leaf, issued for ``name`` only (no address)."""
+        return self._like_leaf(self._issuer, dns_names=[name], ip_addresses=[])
+
+    def wrong_usage(self) -> Issued:
+        """The leaf's names and key with a clientAuth-only EKU: not for a server."""
+        return self._like_leaf(self._issuer, eku=("clientAuth",))
+
+    def untrusted(self) -> Issued:
+        """The leaf's names and key, from a root (and intermediate, if this PKI has
+        one) of its own, "untrusted" in their names: no chain to ``root``."""
+        name, org = _cn_and_organization(self.root)
+        issuer = make_ca(f"{name} (untrusted)", organization=org)
+        if self.intermediate is not None:
+            name, org = _cn_and_organization(self.intermediate)
+            issuer = make_ca(f"{name} (untrusted)", organization=org, issuer=issuer, path_length=0)
+        return self._like_leaf(issuer)
+
+    def client(self, name: str = "client", *, key_type: KeyType = "p256") -> Issued:
+        """A clientAuth certificate (CN ``name``, no SAN) from the leaf's issuer."""
+        return make_leaf(
+            self._issuer, dns_names=(), common_name=name, key_type=key_type, eku=("clientAuth",)
+        )
 
 
 def make_pki(
