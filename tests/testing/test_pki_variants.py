@@ -69,9 +69,10 @@ def test_variants_differ_from_the_leaf_in_one_thing_only(pki: Pki) -> None:
         bad = make(pki)
         assert bad.key is pki.leaf.key, name
         if name != "wrong_name":
-            assert bad.cert.extensions.get_extension_for_class(
-                x509.SubjectAlternativeName
-            ).value == san, name
+            assert (
+                bad.cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+                == san
+            ), name
         if name == "untrusted":
             assert bad.root.der != pki.root.der and len(bad.ancestors) == 2
         else:
