@@ -1,8 +1,12 @@
-"""The attack catalogue: hostile servers by name, each with the answer SChannel must give."""
+"""The attack catalogue: hostile servers by name, each with the answer SChannel must give,
+played against my loop."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from myloop import MyClient
 
 import schannel_py as S
 from schannel_py.testing import attacks
@@ -20,29 +24,17 @@ def test_a_case_documents_its_outcome() -> None:
 
 @pytest.mark.parametrize("name", ["downgrade_sentinel_tls12", "finished_wrong", "finished12_wrong"])
 def test_picked_by_name(name: str) -> None:
-    attacks.run(name)  # AssertionError unless the status and the alert are the documented ones
+    attacks.run(name)  # the package's own calls: AssertionError unless the outcome is documented
 
 
-class Recording(attacks.Harness):
-    """The client side, call by call: override isc / decrypt / encrypt to put your
-    own SSPI calls in their place; this one only records each ISC status."""
-
-    def isc(self, data: bytes) -> tuple[S.SecStatus, bytes]:
-        status, token = super().isc(data)
-        STATUSES.append(status)
-        return status, token
-
-
-STATUSES: list[S.SecStatus] = []
-
-
-def test_through_a_harness_of_ones_own() -> None:
-    STATUSES.clear()
-    case = attacks.get("finished_wrong")
-    attacks.run(case, Recording(cred=attacks.credential()))
-    assert STATUSES[-1] == case.status
+def my_loop(
+    send: Callable[[bytes], object], recv: Callable[[int], bytes], cred: S.CredHandle
+) -> MyClient:
+    return MyClient(send, recv, cred, "localhost")
 
 
 @pytest.mark.parametrize("name", attacks.names())
-def test_every_case(name: str) -> None:
-    attacks.run(name)
+def test_my_loop_against_every_case(name: str) -> None:
+    # My loop runs in a thread; the case checks the status my loop got from each call,
+    # that it sent SChannel's alert, and that the context stays failed.
+    attacks.run_loop(name, my_loop, connect="connect", read="recv")

@@ -19,7 +19,8 @@
   or ``schannel_py_testing = true`` in the ini file).
 * :mod:`~schannel_py.testing.attacks`: the attack catalogue, about 160 named
   hostile-server cases with the status and alert each must get
-  (``attacks.names()``, ``attacks.get(name)``, ``attacks.run(name)``).
+  (``attacks.names()``, ``attacks.get(name)``, ``attacks.run(name)``), played
+  against your own loop in a thread with ``attacks.run_loop(name, client)``.
 * :mod:`~schannel_py.testing.builders`: the raw message and record builders the
   project's attack suite misbehaves with; :mod:`~schannel_py.testing.memserver`:
   Python's ``ssl`` server over memory BIOs.

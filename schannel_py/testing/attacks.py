@@ -13,7 +13,10 @@ registry and the catalogue:
 * :func:`run` plays one and raises ``AssertionError`` unless the client answered
   with the documented status and alert.  Pass your own :class:`Harness` (a
   subclass whose ``isc`` / ``decrypt`` / ``encrypt`` go through your code) to
-  check your SSPI-driving code instead of the reference calls.
+  check single SSPI calls of yours instead of the reference calls;
+* :func:`run_loop` plays one against a whole loop of yours (``connect()`` and
+  ``recv()`` over ``send`` / ``recv`` callables), run in a thread by
+  :class:`LoopHarness`.
 
 :class:`Harness` returns the status together with the alert record the client
 put in its SECBUFFER_ALERT output buffer.  :func:`watching_failures` records the
@@ -25,6 +28,7 @@ failures inside DecryptMessage, where SSPI has no ALERT buffer.
 from __future__ import annotations
 
 import difflib
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,6 +45,8 @@ __all__ = [
     "Attack",
     "Decision",
     "Harness",
+    "LoopFactory",
+    "LoopHarness",
     "cases",
     "check_outcome",
     "credential",
@@ -50,6 +56,7 @@ __all__ = [
     "registry",
     "run",
     "run_attack",
+    "run_loop",
     "to_client_flight12",
     "watching_failures",
 ]
@@ -187,6 +194,218 @@ class Harness:
     def close(self) -> None:
         """DeleteSecurityContext."""
         sc.DeleteSecurityContext(self.ctx)
+
+
+class _Pipe:
+    """The loop's socket in :class:`LoopHarness`: what the script delivers, what
+    the loop sent, and whether the loop is waiting for input."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.inbox = bytearray()
+        self.sent = bytearray()
+        self.waiting = False
+        self.closed = False
+
+    def send(self, data: bytes) -> int:
+        with self.cond:
+            self.sent += data
+        return len(data)
+
+    def recv(self, n: int) -> bytes:
+        with self.cond:
+            while not self.inbox and not self.closed:
+                self.waiting = True
+                self.cond.notify_all()
+                self.cond.wait()
+            self.waiting = False
+            chunk = bytes(self.inbox[:n])
+            del self.inbox[:n]
+            return chunk
+
+    def deliver(self, data: bytes) -> None:
+        with self.cond:
+            self.inbox += data
+            self.cond.notify_all()
+
+    def close(self) -> None:
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+
+
+#: ``client(send, recv, cred)``: builds the loop under test over a pipe and a credential.
+LoopFactory = Callable[[Callable[[bytes], object], Callable[[int], bytes], sc.CredHandle], object]
+
+
+class LoopHarness(Harness):
+    """A catalogued attack against *your* loop: the client side is whatever
+    ``client(send, recv, cred)`` builds, run in a thread over an in-memory pipe.
+
+    The script's steps become the loop's: :meth:`start` runs ``obj.<connect>()``
+    until it waits for input; :meth:`feed` hands the server's bytes to the loop
+    and waits until it is waiting again (or has returned or raised); then the
+    last ``InitializeSecurityContext`` status the loop got (seen through the
+    SSPI observer hook) is the step's status, the bytes the loop sent before it
+    are the token and, when that status is a failure, the bytes it sent after it
+    are its alert: a loop that does not forward SChannel's alert fails the
+    case.  :meth:`decrypt` hands bytes to ``obj.<read>()``, called over and over
+    in a thread once the handshake is done, and reports the DecryptMessage
+    statuses (and failing ISC statuses) the loop got.  Once the loop has
+    stopped, the outcome checks call SSPI on the loop's context directly.
+    """
+
+    def __init__(
+        self,
+        client: LoopFactory,
+        *,
+        cred: sc.CredHandle | None = None,
+        connect: str = "connect",
+        read: str = "recv",
+        timeout: float = 10.0,
+    ) -> None:
+        super().__init__(cred=cred if cred is not None else credential())
+        self.pipe = _Pipe()
+        self.loop = client(self.pipe.send, self.pipe.recv, self.cred)
+        self.connect_name, self.read_name, self.timeout = connect, read, timeout
+        #: What the loop raised, if it did (a failing handshake usually raises).
+        self.loop_error: BaseException | None = None
+        #: ``read()`` results, in order.
+        self.plaintext = bytearray()
+        self._threads: dict[int, threading.Thread] = {}
+        self._events: list[tuple[str, sc.SecStatus, int]] = []  # (function, status, sent mark)
+        self._connected = False
+        self._reading = False
+        self._registration: observe.Registration | None = None
+
+    # --- the loop's threads ---------------------------------------------------------------
+
+    def _on_call(self, call: observe.SspiCall) -> None:
+        if threading.get_ident() not in self._threads:
+            return
+        handle = call.context
+        if handle is not None and self.ctx.is_null:
+            self.ctx.dwLower, self.ctx.dwUpper = handle.lower, handle.upper
+        with self.pipe.cond:
+            self._events.append((call.function, call.status, len(self.pipe.sent)))
+
+    def _spawn(self, body: Callable[[], None]) -> None:
+        def run() -> None:
+            try:
+                body()
+            except BaseException as e:  # the loop's own error is part of the outcome
+                self.loop_error = e
+            finally:
+                with self.pipe.cond:
+                    self._threads.pop(threading.get_ident(), None)
+                    self.pipe.cond.notify_all()
+
+        thread = threading.Thread(target=run, name="attack-loop", daemon=True)
+        with self.pipe.cond:
+            thread.start()
+            assert thread.ident is not None
+            self._threads[thread.ident] = thread
+
+    def _alive(self) -> bool:
+        return bool(self._threads)
+
+    def _wait_quiet(self) -> None:
+        """Until the loop waits for input with nothing left to read, or has stopped."""
+        with self.pipe.cond:
+            quiet = self.pipe.cond.wait_for(
+                lambda: not self._threads or (self.pipe.waiting and not self.pipe.inbox),
+                self.timeout,
+            )
+        if not quiet:
+            raise AssertionError(
+                f"the loop neither stopped nor waited for input within {self.timeout} s"
+            )
+
+    def _step(self, data: bytes | None) -> tuple[list[tuple[str, sc.SecStatus, int]], int]:
+        with self.pipe.cond:
+            first, mark = len(self._events), len(self.pipe.sent)
+        if data is not None:
+            self.pipe.deliver(data)
+        self._wait_quiet()
+        with self.pipe.cond:
+            return self._events[first:], mark
+
+    # --- the script's steps ---------------------------------------------------------------
+
+    def start(self) -> bytes:
+        self._registration = observe.add_observer(self._on_call)
+
+        def connect() -> None:
+            getattr(self.loop, self.connect_name)()
+            self._connected = True
+
+        self._spawn(connect)
+        self._wait_quiet()
+        hello = bytes(self.pipe.sent)
+        if not hello:
+            raise AssertionError(f"the loop sent no ClientHello ({self.loop_error!r})")
+        return hello
+
+    def isc(self, data: bytes) -> tuple[sc.SecStatus, bytes]:
+        if not self._alive():
+            return super().isc(data)  # the loop has stopped: SSPI on its context
+        events, mark = self._step(data)
+        calls = [e for e in events if e[0] == "InitializeSecurityContext"]
+        if not calls:
+            raise AssertionError(
+                f"the loop called no InitializeSecurityContext ({self.loop_error!r})"
+            )
+        _, status, at = calls[-1]
+        self.statuses.append(status)
+        with self.pipe.cond:
+            sent = bytes(self.pipe.sent[mark:])
+        if status in FAILURES:
+            return status, sent
+        self.alert = sent[at - mark :]
+        return status, sent[: at - mark]
+
+    def feed(self, data: bytes) -> tuple[sc.SecStatus, bytes]:
+        if not self._alive():
+            return super().feed(data)
+        return self.isc(data)  # the loop reads all of it
+
+    def decrypt(self, data: bytes) -> tuple[list[sc.SecStatus], bytes]:
+        if not self._alive() and not self._connected:
+            return super().decrypt(data)  # the handshake failed: SSPI on the context
+        if not self._reading and self._connected and not self._alive():
+            self._reading = True
+
+            def read() -> None:
+                while True:
+                    chunk = getattr(self.loop, self.read_name)()
+                    if not chunk:
+                        return
+                    self.plaintext += chunk
+
+            self._spawn(read)
+        elif not self._alive():
+            return super().decrypt(data)  # the reads have stopped: SSPI on the context
+        before = len(self.plaintext)
+        events, mark = self._step(data)
+        seen = [
+            status
+            for function, status, _ in events
+            if function == "DecryptMessage"
+            or (function == "InitializeSecurityContext" and status != sc.SEC_E_OK)
+        ]
+        while len(seen) > 1 and seen[-1] == sc.SEC_E_INCOMPLETE_MESSAGE:
+            seen.pop()  # the loop waits for the next record
+        with self.pipe.cond:
+            self.token = bytes(self.pipe.sent[mark:])
+        return seen, bytes(self.plaintext[before:])
+
+    def close(self) -> None:
+        self.pipe.close()
+        for thread in list(self._threads.values()):
+            thread.join(self.timeout)
+        if self._registration is not None:
+            self._registration()
+        super().close()
 
 
 # --- attack registry ---------------------------------------------------------------------------
@@ -352,6 +571,28 @@ def get(name: str) -> Attack:
             return case
     close = difflib.get_close_matches(name, names(), n=3)
     raise KeyError(f"no attack {name!r}" + (f"; did you mean {', '.join(close)}?" if close else ""))
+
+
+def run_loop(
+    case: Attack | str,
+    client: LoopFactory,
+    *,
+    connect: str = "connect",
+    read: str = "recv",
+    timeout: float = 10.0,
+) -> None:
+    """Play ``case`` against your own loop (see :class:`LoopHarness`):
+    ``client(send, recv, cred)`` builds it, with the credential the case expects;
+    ``connect`` and ``read`` name its handshake and read methods."""
+    attack = get(case) if isinstance(case, str) else case
+    harness = LoopHarness(
+        client,
+        cred=credential(manual=not attack.validates),
+        connect=connect,
+        read=read,
+        timeout=timeout,
+    )
+    run_attack(attack, attack.server(), harness)
 
 
 def run(case: Attack | str, harness: Harness | None = None) -> None:
