@@ -35,7 +35,8 @@ schedule.  TLS 1.2: a full handshake gives a new session ID (and an RFC
 session's suite and extended master secret gets the abbreviated handshake
 (ServerHello echoing its session ID, [NewSessionTicket], ChangeCipherSpec,
 Finished, then the client's).  Anything else (an unknown ticket, psk_ke
-alone, a suite not offered) is a full handshake.  It has no 0-RTT.
+alone, a suite not offered, no client certificate for a server that requires
+one) is a full handshake.  It has no 0-RTT.
 """
 
 from __future__ import annotations
@@ -287,7 +288,8 @@ class TlsServer:
     new one) or by the RFC 5077 ticket it issued (``tickets=``), with extended
     master secret both times (RFC 7627 section 5.3), in the abbreviated
     handshake.  A resumed handshake asks for no client certificate:
-    ``client_certificate`` is the one the session was made with.
+    ``client_certificate`` is the one the session was made with (with
+    ``client_auth="required"``, a session made without one is not resumed).
     ``resumed``: the last handshake was resumed, ``resumed_with`` how
     (``"psk"``, ``"session_id"`` or ``"ticket"``); ``session_id``: the TLS 1.2
     session ID of the last ServerHello.
@@ -836,7 +838,10 @@ class TlsServer:
             (
                 i
                 for i, s in enumerate(known)
-                if s is not None and s.version == 0x0304 and SUITES[s.suite].hash_name == h
+                if s is not None
+                and s.version == 0x0304
+                and SUITES[s.suite].hash_name == h
+                and self._may_resume(s)
             ),
             None,
         )
@@ -855,6 +860,10 @@ class TlsServer:
         if not hmac.compare_digest(expected, binders[index]):
             raise TlsServerError(AlertDescription.decrypt_error, "PSK binder does not verify")
         return index, session, schedule
+
+    def _may_resume(self, session: ServerSession) -> bool:
+        """A server that requires a client certificate resumes only a session made with one."""
+        return self.client_auth != "required" or bool(session.client_certificate)
 
     def _resumed(self, session: ServerSession, how: Literal["psk", "session_id", "ticket"]) -> None:
         self.resumed = True
@@ -1037,7 +1046,7 @@ class TlsServer:
         session = self.sessions.tickets.get(ticket) if ticket else None
         if session is None:
             how, session = "session_id", self.sessions.session_ids.get(ch.session_id)
-        if session is None or session.version != 0x0303:
+        if session is None or session.version != 0x0303 or not self._may_resume(session):
             return None
         rsa_key = isinstance(self.key, rsa.RSAPrivateKey)
         allowed: tuple[int, ...] = _SUITES12_RSA if rsa_key else _SUITES12_ECDSA

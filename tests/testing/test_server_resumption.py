@@ -284,6 +284,34 @@ def test_resumed_handshake_keeps_the_client_certificate(versions: tuple[str, ...
     assert client.recv() == b"y"
 
 
+@pytest.mark.parametrize("versions", [("1.3",), ("1.2",)], ids=["tls13", "tls12"])
+def test_a_server_requiring_a_certificate_does_not_resume_a_session_without_one(
+    versions: tuple[str, ...],
+) -> None:
+    pki = make_pki(dns_names=["localhost"])
+    leaf = make_leaf(pki.intermediate, common_name="me", dns_names=(), eku=("clientAuth",))
+    cred = acquire_credential(certificate=client_certificate_context(leaf), manual_validation=True)
+    first = TlsServer(pki.leaf, versions=versions, tickets=1, echo=True)  # type: ignore[arg-type]
+    client, _ = connect(first, cred)
+    client.send(b"x")
+    assert client.recv() == b"x"
+    assert first.client_certificate is None and first.sessions.tickets
+    second = TlsServer(
+        pki.leaf,
+        versions=versions,  # type: ignore[arg-type]
+        client_auth="required",
+        client_cas=[pki.root],
+        echo=True,
+        sessions=first.sessions,
+    )
+    client, read = connect(second, cred)
+    assert not second.resumed and not reconnected(client)
+    assert HT.certificate_request in read
+    client.send(b"y")
+    assert client.recv() == b"y"
+    assert second.client_certificate is not None and second.client_certificate[0] == leaf.der
+
+
 # --- Python's ssl module (OpenSSL) as the client -----------------------------------------
 
 
