@@ -2,7 +2,8 @@
 
 * :class:`TlsServer`: a scriptable in-memory TLS 1.3 / 1.2 server, normal by
   default (version, suite, group, HelloRetryRequest, ALPN, client certificates,
-  tickets, KeyUpdate, HelloRequest, alerts, close with or without close_notify),
+  tickets, KeyUpdate, HelloRequest, alerts, close with or without close_notify,
+  resumption of its own sessions through a shared :class:`SessionStore`),
   or one that misbehaves on purpose, by name (:data:`MISBEHAVIOURS`).
 * :class:`Transport` and :class:`Chunking`: ``send`` / ``recv`` for your loop,
   with the server's bytes cut, coalesced, truncated or corrupted, seeded;
@@ -38,6 +39,8 @@ from .server import (
     MISBEHAVIOURS,
     ClientAuth,
     Misbehaviour,
+    ServerSession,
+    SessionStore,
     TlsServer,
     TlsServerError,
     Version,
@@ -72,6 +75,8 @@ __all__ = [
     "Issued",
     "Misbehaviour",
     "Pki",
+    "ServerSession",
+    "SessionStore",
     "SocketPeer",
     "Stalled",
     "TlsServer",

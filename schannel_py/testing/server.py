@@ -17,16 +17,35 @@ It is sans-IO: :meth:`TlsServer.receive` takes the client's bytes,
 
 Built on the package's own codec, key schedule and record protection
 (:mod:`schannel_py.testing.builders` holds the lower-level builders the
-project's attack suite uses to misbehave on purpose).  It does not resume
-sessions (a ticket it issued is never accepted: the next handshake is a full
-one), and has no 0-RTT.
+project's attack suite uses to misbehave on purpose).
+
+It resumes sessions as a normal server does (``resumption=False``: never).
+One TlsServer is one connection; what it can resume is in its
+:class:`SessionStore` (``sessions``), which the next connection's server
+shares (``TlsServer(sessions=first.sessions)``).  TLS 1.3: each
+NewSessionTicket it sends is remembered with its PSK (from the
+resumption_master_secret and the ticket nonce, RFC 8446 4.6.1); a
+ClientHello whose pre_shared_key names one, with psk_dhe_ke and a suite of
+the same hash, has its binder checked (over the ClientHello up to the
+binders, after message_hash(ClientHello1) and the HelloRetryRequest if one
+came: a mismatch is a decrypt_error) and gets ServerHello (pre_shared_key,
+key_share), EncryptedExtensions and Finished, with the PSK in the key
+schedule.  TLS 1.2: a full handshake gives a new session ID (and an RFC
+5077 ticket with ``tickets=``); a ClientHello offering one of them, the
+session's suite and extended master secret gets the abbreviated handshake
+(ServerHello echoing its session ID, [NewSessionTicket], ChangeCipherSpec,
+Finished, then the client's).  Anything else (an unknown ticket, psk_ke
+alone, a suite not offered, no client certificate for a server that requires
+one) is a full handshake.  It has no 0-RTT.
 """
 
 from __future__ import annotations
 
+import hmac
 import os
 import struct
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 from cryptography import x509
@@ -42,6 +61,7 @@ from ..tls.keyschedule import (
     KeySchedule13,
     finished_verify_data,
     next_traffic_secret,
+    resumption_psk,
     traffic_keys,
 )
 from ..tls.messages import (
@@ -76,7 +96,16 @@ from .builders import COMPAT_CCS, record
 from .pki import Issued, make_self_signed
 from .stores import active_determinism
 
-__all__ = ["MISBEHAVIOURS", "ClientAuth", "Misbehaviour", "TlsServer", "TlsServerError", "Version"]
+__all__ = [
+    "MISBEHAVIOURS",
+    "ClientAuth",
+    "Misbehaviour",
+    "ServerSession",
+    "SessionStore",
+    "TlsServer",
+    "TlsServerError",
+    "Version",
+]
 
 HT = HandshakeType
 Version = Literal["1.3", "1.2"]
@@ -132,6 +161,40 @@ _hash_of: dict[int, type[hashes.SHA256 | hashes.SHA384 | hashes.SHA512]] = {
     sigalgs.RSA_PKCS1_SHA384: hashes.SHA384,
     sigalgs.RSA_PKCS1_SHA512: hashes.SHA512,
 }
+
+
+@dataclass
+class ServerSession:
+    """What a server remembers of a handshake so that a later one can resume it.
+
+    ``version``: 0x0304 (``secret`` is the PSK a NewSessionTicket stands for,
+    RFC 8446 section 4.6.1) or 0x0303 (``secret`` is the master secret; ``ems``:
+    it was made with the extended master secret).  ``client_certificate``: the
+    chain the client authenticated with (None if none was asked), which a
+    resumed handshake inherits.
+    """
+
+    version: int
+    suite: int
+    secret: bytes = field(repr=False)
+    ems: bool = True
+    client_certificate: list[bytes] | None = None
+    alpn: bytes | None = None
+
+
+@dataclass
+class SessionStore:
+    """The sessions one or more :class:`TlsServer` connections can resume.
+
+    ``tickets``: TLS 1.3 and RFC 5077 TLS 1.2 tickets, by the ticket's bytes;
+    ``session_ids``: TLS 1.2 sessions by session ID.  A ticket stays usable
+    (servers that keep tickets in a cache may accept one more than once, and
+    nothing here expires).  ``resumptions``: handshakes resumed from this store.
+    """
+
+    tickets: dict[bytes, ServerSession] = field(default_factory=dict)
+    session_ids: dict[bytes, ServerSession] = field(default_factory=dict)
+    resumptions: int = 0
 
 
 class TlsServerError(Exception):
@@ -218,6 +281,25 @@ class TlsServer:
     block's seed, serves the block's seeded Ed25519 identity unless given one,
     signs ECDSA deterministically and uses classical groups only, so its bytes
     are the same on every run.
+
+    ``resumption`` (default True): resume a session the client offers, as a
+    normal server does; False makes every handshake a full one (and gives no
+    TLS 1.2 session ID).  A TlsServer is one connection: the sessions it can
+    resume are in ``sessions`` (a :class:`SessionStore`), so pass one server's
+    ``sessions`` to the next (``TlsServer(sessions=first.sessions)``) for the
+    client's second connection to resume.  TLS 1.3 resumes a ticket it issued
+    (``tickets=`` or :meth:`send_ticket`) with psk_dhe_ke (a ClientHello that
+    allows only psk_ke gets a full handshake): ServerHello with pre_shared_key
+    and key_share, EncryptedExtensions, Finished; a wrong binder is a fatal
+    decrypt_error.  TLS 1.2 resumes by session ID (each full handshake gives a
+    new one) or by the RFC 5077 ticket it issued (``tickets=``), with extended
+    master secret both times (RFC 7627 section 5.3), in the abbreviated
+    handshake.  A resumed handshake asks for no client certificate:
+    ``client_certificate`` is the one the session was made with (with
+    ``client_auth="required"``, a session made without one is not resumed).
+    ``resumed``: the last handshake was resumed, ``resumed_with`` how
+    (``"psk"``, ``"session_id"`` or ``"ticket"``); ``session_id``: the TLS 1.2
+    session ID of the last ServerHello.
     """
 
     def __init__(
@@ -236,6 +318,8 @@ class TlsServer:
         renegotiation: bool = True,
         misbehave: Misbehaviour | None = None,
         random: Callable[[int], bytes] | None = None,
+        resumption: bool = True,
+        sessions: SessionStore | None = None,
     ) -> None:
         if misbehave is not None and misbehave not in MISBEHAVIOURS:
             raise ValueError(f"unknown misbehaviour {misbehave!r}; see MISBEHAVIOURS")
@@ -263,6 +347,9 @@ class TlsServer:
         if misbehave in ("downgrade_sentinel", "no_renegotiation_info"):
             self.versions = ("1.2",)
         self.random = random
+        self.resumption = resumption
+        #: The sessions this server can resume and remembers (share it with the next one).
+        self.sessions = sessions if sessions is not None else SessionStore()
         # --- what happened (read these in tests) ---
         #: The negotiated version (0x0304 / 0x0303), suite, group, ALPN protocol.
         self.version: int | None = None
@@ -275,6 +362,11 @@ class TlsServer:
         self.hello_retry_sent = False
         #: Completed handshakes (a renegotiation adds one).
         self.handshakes = 0
+        #: The last handshake resumed a session, and how: "psk" (TLS 1.3),
+        #: "session_id" or "ticket" (TLS 1.2); the TLS 1.2 ServerHello's session ID.
+        self.resumed = False
+        self.resumed_with: Literal["psk", "session_id", "ticket"] | None = None
+        self.session_id = b""
         #: The client's certificate chain (DER), [] for an empty Certificate, None if none asked.
         self.client_certificate: list[bytes] | None = None
         #: Application data received, all of it.
@@ -315,6 +407,11 @@ class TlsServer:
         self._next_write: Protection12 | None = None
         self._cert_requested = False
         self._send_ticket12 = False
+        self._hello_message = b""  # the last ClientHello, as it came
+        self._before_hello = Transcript()  # the transcript before it
+        self._res_master = b""  # TLS 1.3 resumption_master_secret
+        self.resumed = False
+        self.resumed_with = None
         self._client_vd = getattr(self, "_client_vd", b"")
         self._server_vd = getattr(self, "_server_vd", b"")
 
@@ -373,18 +470,18 @@ class TlsServer:
         self._later(lambda: self._send_fragments(APPLICATION_DATA, data))
 
     def send_ticket(self, *, lifetime: int = 7200, ticket: bytes | None = None) -> None:
-        """A TLS 1.3 NewSessionTicket (the server never accepts it back)."""
+        """A TLS 1.3 NewSessionTicket (``ticket``: its bytes, default random): a
+        server sharing :attr:`sessions` resumes it, unless ``resumption=False``."""
 
         def go() -> None:
             if self.version != 0x0304:
                 raise ValueError("send_ticket after the handshake is TLS 1.3 only")
             self._ticket_nonce += 1
-            body = (
-                struct.pack(">II", lifetime, int.from_bytes(self.random(4), "big"))
-                + _vec(1, self._ticket_nonce.to_bytes(8, "big"))
-                + _vec(2, ticket if ticket is not None else self.random(32))
-                + _u16(0)
-            )
+            nonce = self._ticket_nonce.to_bytes(8, "big")
+            age_add = self.random(4)
+            label = ticket if ticket is not None else self.random(32)
+            body = struct.pack(">I", lifetime) + age_add + _vec(1, nonce) + _vec(2, label) + _u16(0)
+            self._remember13(label, nonce)
             self._send_fragments(HANDSHAKE, handshake_message(HT.new_session_ticket, body))
 
         self._later(go)
@@ -530,6 +627,8 @@ class TlsServer:
         ch = ClientHello.parse(msg)
         self.client_hello = ch
         self.client_hellos += 1
+        self._hello_message = msg
+        self._before_hello = self._transcript.fork()  # what a PSK binder covers, with msg
         offered = [0x0303] if ch.legacy_version >= 0x0303 else []
         sv = find_ext(ch.extensions, Ext.supported_versions)
         if sv is not None:
@@ -659,18 +758,21 @@ class TlsServer:
         client_share = shares.get(self.group)
         if client_share is None:
             raise TlsServerError(AlertDescription.illegal_parameter, "no share for the group")
+        h = self._suite.hash_name
+        psk = self._accept_psk13()
         self._share = ServerShare(self.group, client_share, self.random)
         exts = [
             (Ext.supported_versions, _u16(0x0304)),
             (Ext.key_share, _u16(self.group) + _vec(2, self._share.public)),
         ]
+        if psk is not None:
+            exts.append((Ext.pre_shared_key, _u16(psk[0])))
         sh = self._server_hello(self.random(32), ch.session_id, exts)
         self._transcript.add(sh)
         self._out += record(HANDSHAKE, sh)
         if ch.session_id and not self.hello_retry_sent:
             self._out += COMPAT_CCS
-        h = self._suite.hash_name
-        self._schedule = KeySchedule13(h)
+        self._schedule = psk[2] if psk is not None else KeySchedule13(h)
         self._schedule.enter_handshake(self._share.exchange(client_share))
         self._c_hs, self._s_hs = self._schedule.handshake_traffic(self._transcript.digest())
         self._write = self._protection13(self._s_hs)
@@ -678,6 +780,24 @@ class TlsServer:
         flight = self._add(
             handshake_message(HT.encrypted_extensions, encode_extensions(list(self._pick_alpn(ch))))
         )
+        if psk is not None:
+            # RFC 8446 4.3.2, 4.4: authenticated by the PSK, no CertificateRequest.
+            self._resumed(psk[1], "psk")
+        else:
+            flight += self._authenticate13(ch)
+        vd = self._tampered(
+            "bad_finished", finished_verify_data(h, self._s_hs, self._transcript.digest())
+        )
+        flight += self._add(handshake_message(HT.finished, vd))
+        self._send_fragments(HANDSHAKE, flight)
+        self._schedule.enter_master()
+        self._c_ap, self._s_ap = self._schedule.application_traffic(self._transcript.digest())
+        self._write = self._protection13(self._s_ap)
+        self._state = "CERT13" if self._cert_requested else "FIN13"
+
+    def _authenticate13(self, ch: ClientHello) -> bytes:
+        """A full handshake's [CertificateRequest], Certificate, CertificateVerify."""
+        flight = b""
         if self.client_auth != "none":
             cr_exts = [
                 (Ext.signature_algorithms, _vec(2, b"".join(_u16(s) for s in _ACCEPTED_SCHEMES))),
@@ -698,15 +818,95 @@ class TlsServer:
             "bad_signature", _sign(self.key, scheme, signed, self.deterministic)
         )
         flight += self._add(CertificateVerify(scheme, signature).encode())
-        vd = self._tampered(
-            "bad_finished", finished_verify_data(h, self._s_hs, self._transcript.digest())
+        return flight
+
+    def _accept_psk13(self) -> tuple[int, ServerSession, KeySchedule13] | None:
+        """The PSK of the ClientHello's pre_shared_key to resume (RFC 8446 4.2.11), as
+        (selected_identity, the session, a key schedule from its PSK), or None for a
+        full handshake; a binder that does not verify is a decrypt_error."""
+        ch, suite = self.client_hello, self._suite
+        assert ch is not None and suite is not None
+        offer = find_ext(ch.extensions, Ext.pre_shared_key)
+        if offer is None or not self.resumption:
+            return None
+        if ch.extensions[-1][0] != Ext.pre_shared_key:
+            raise TlsServerError(AlertDescription.illegal_parameter, "pre_shared_key not last")
+        modes = find_ext(ch.extensions, Ext.psk_key_exchange_modes)
+        if modes is None:
+            raise TlsServerError(
+                AlertDescription.missing_extension, "pre_shared_key without psk_key_exchange_modes"
+            )
+        r = Reader(offer)
+        identities: list[bytes] = []
+        with r.sub(2, 7) as lst:
+            while not lst.at_end():
+                identities.append(lst.vector(2, 1))
+                lst.uint32()  # obfuscated_ticket_age: only 0-RTT would need it
+        binders_len = r.remaining  # the binders end the ClientHello
+        binders: list[bytes] = []
+        with r.sub(2, 33) as lst:
+            while not lst.at_end():
+                binders.append(lst.vector(1, 32))
+        r.expect_end("pre_shared_key")
+        if len(binders) != len(identities):
+            raise TlsServerError(AlertDescription.illegal_parameter, "one binder per identity")
+        if 1 not in Reader(modes).vector(1, 1):  # psk_dhe_ke: psk_ke alone gets a full one
+            return None
+        h = suite.hash_name
+        known = [self.sessions.tickets.get(identity) for identity in identities]
+        # The first PSK this suite can use (RFC 8446 4.2.11: the same hash).
+        index = next(
+            (
+                i
+                for i, s in enumerate(known)
+                if s is not None
+                and s.version == 0x0304
+                and SUITES[s.suite].hash_name == h
+                and self._may_resume(s)
+            ),
+            None,
         )
-        flight += self._add(handshake_message(HT.finished, vd))
-        self._send_fragments(HANDSHAKE, flight)
-        self._schedule.enter_master()
-        self._c_ap, self._s_ap = self._schedule.application_traffic(self._transcript.digest())
-        self._write = self._protection13(self._s_ap)
-        self._state = "CERT13" if self._cert_requested else "FIN13"
+        if index is None:
+            return None
+        session = known[index]
+        assert session is not None
+        schedule = KeySchedule13(h, session.secret)
+        msg = self._hello_message
+        truncated = msg[: len(msg) - binders_len]
+        # Over the transcript so far (with a HelloRetryRequest: message_hash(ClientHello1)
+        # and the HelloRetryRequest) and this ClientHello up to the binders.
+        expected = finished_verify_data(
+            h, schedule.binder_key(), self._before_hello.digest_with(h, truncated)
+        )
+        if not hmac.compare_digest(expected, binders[index]):
+            raise TlsServerError(AlertDescription.decrypt_error, "PSK binder does not verify")
+        return index, session, schedule
+
+    def _may_resume(self, session: ServerSession) -> bool:
+        """A server that requires a client certificate resumes only a session made with one."""
+        return self.client_auth != "required" or bool(session.client_certificate)
+
+    def _resumed(self, session: ServerSession, how: Literal["psk", "session_id", "ticket"]) -> None:
+        self.resumed = True
+        self.resumed_with = how
+        cert = session.client_certificate
+        self.client_certificate = list(cert) if cert is not None else None
+
+    def _remember13(self, ticket: bytes, nonce: bytes) -> None:
+        """Remember the PSK a NewSessionTicket stands for (RFC 8446 4.6.1)."""
+        if not self.resumption or not self._res_master or self._suite is None:
+            return
+        self.sessions.tickets[ticket] = ServerSession(
+            0x0304,
+            self._suite.code,
+            resumption_psk(self._suite.hash_name, self._res_master, nonce),
+            client_certificate=self._client_chain(),
+            alpn=self.selected_alpn,
+        )
+
+    def _client_chain(self) -> list[bytes] | None:
+        cert = self.client_certificate
+        return list(cert) if cert is not None else None
 
     def _protection13(self, secret: bytes) -> Protection13:
         assert self._suite is not None
@@ -739,9 +939,12 @@ class TlsServer:
             expected = finished_verify_data(
                 self._suite.hash_name, self._c_hs, self._transcript.digest()
             )
-            if body != expected:
+            if not hmac.compare_digest(body, expected):
                 raise TlsServerError(AlertDescription.decrypt_error, "client Finished is wrong")
             self._add(msg)
+            if self.resumption:
+                assert self._schedule is not None
+                self._res_master = self._schedule.resumption_master(self._transcript.digest())
             self._read = self._protection13(self._c_ap)
             self._handshake_done(tickets=self.tickets)
         elif state == "DONE" and mtype == HT.key_update:
@@ -777,6 +980,8 @@ class TlsServer:
     def _handshake_done(self, tickets: int = 0) -> None:
         self._state = "DONE"
         self.handshakes += 1
+        if self.resumed:
+            self.sessions.resumptions += 1
         for _ in range(tickets):
             self.send_ticket()
         queued, self._queued = self._queued, []
@@ -786,6 +991,17 @@ class TlsServer:
     # --- TLS 1.2 ----------------------------------------------------------------------------
 
     def _hello12(self, ch: ClientHello) -> None:
+        ri = find_ext(ch.extensions, Ext.renegotiation_info)
+        if self.handshakes and ri != _vec(1, self._client_vd):
+            # RFC 5746 3.7: a renegotiating ClientHello carries the last client verify_data.
+            raise TlsServerError(AlertDescription.handshake_failure, "renegotiation_info")
+        self._ems = find_ext(ch.extensions, Ext.extended_master_secret) is not None
+        offers_ticket = find_ext(ch.extensions, Ext.session_ticket) is not None
+        self._send_ticket12 = bool(self.tickets) and offers_ticket
+        found = self._session12(ch)
+        if found is not None:
+            self._abbreviated12(ch, *found)
+            return
         key = self.key
         rsa_key = isinstance(key, rsa.RSAPrivateKey)
         self._suite = self._pick_suite(ch, _SUITES12_RSA if rsa_key else _SUITES12_ECDSA)
@@ -798,25 +1014,10 @@ class TlsServer:
         if group is None:
             raise TlsServerError(AlertDescription.handshake_failure, "no common group")
         self.group = group
-        ri = find_ext(ch.extensions, Ext.renegotiation_info)
-        if self.handshakes and ri != _vec(1, self._client_vd):
-            # RFC 5746 3.7: a renegotiating ClientHello carries the last client verify_data.
-            raise TlsServerError(AlertDescription.handshake_failure, "renegotiation_info")
-        self._server_random = self.random(32)
-        if self.misbehave == "downgrade_sentinel":
-            self._server_random = self._server_random[:24] + b"DOWNGRD\x01"
-        self._ems = find_ext(ch.extensions, Ext.extended_master_secret) is not None
-        exts: list[tuple[int, bytes]] = []
-        if self.misbehave != "no_renegotiation_info":
-            exts.append((Ext.renegotiation_info, _vec(1, self._client_vd + self._server_vd)))
-        if self._ems:
-            exts.append((Ext.extended_master_secret, b""))
-        offers_ticket = find_ext(ch.extensions, Ext.session_ticket) is not None
-        self._send_ticket12 = bool(self.tickets) and offers_ticket
-        if self._send_ticket12:
-            exts.append((Ext.session_ticket, b""))
-        exts += self._pick_alpn(ch)
-        flight = self._add(self._server_hello(self._server_random, b"", exts))
+        self._server_random = self._random12()
+        self.session_id = self.random(32) if self.resumption else b""  # a new session
+        exts = self._extensions12(ch)
+        flight = self._add(self._server_hello(self._server_random, self.session_id, exts))
         cert_body = _vec(3, b"".join(_vec(3, c) for c in self.chain))
         flight += self._add(handshake_message(HT.certificate, cert_body))
         self._share = ServerShare(group, b"", self.random)
@@ -837,6 +1038,105 @@ class TlsServer:
         flight += self._add(handshake_message(HT.server_hello_done, b""))
         self._send_fragments(HANDSHAKE, flight)
         self._state = "CERT12" if self._cert_requested else "CKE12"
+
+    def _random12(self) -> bytes:
+        random = self.random(32)
+        if self.misbehave == "downgrade_sentinel":
+            random = random[:24] + b"DOWNGRD\x01"
+        return random
+
+    def _extensions12(self, ch: ClientHello) -> list[tuple[int, bytes]]:
+        """The TLS 1.2 ServerHello's extensions (full or abbreviated handshake)."""
+        exts: list[tuple[int, bytes]] = []
+        if self.misbehave != "no_renegotiation_info":
+            exts.append((Ext.renegotiation_info, _vec(1, self._client_vd + self._server_vd)))
+        if self._ems:
+            exts.append((Ext.extended_master_secret, b""))
+        if self._send_ticket12:
+            exts.append((Ext.session_ticket, b""))
+        return exts + self._pick_alpn(ch)
+
+    def _session12(
+        self, ch: ClientHello
+    ) -> tuple[ServerSession, Literal["ticket", "session_id"]] | None:
+        """The session the ClientHello resumes (by RFC 5077 ticket, else by session ID),
+        or None for a full handshake."""
+        if not self.resumption or not ch.session_id:
+            return None  # (a ticket comes with a session ID: the ServerHello echoes it)
+        how: Literal["ticket", "session_id"] = "ticket"
+        ticket = find_ext(ch.extensions, Ext.session_ticket)
+        session = self.sessions.tickets.get(ticket) if ticket else None
+        if session is None:
+            how, session = "session_id", self.sessions.session_ids.get(ch.session_id)
+        if session is None or session.version != 0x0303 or not self._may_resume(session):
+            return None
+        rsa_key = isinstance(self.key, rsa.RSAPrivateKey)
+        allowed: tuple[int, ...] = _SUITES12_RSA if rsa_key else _SUITES12_ECDSA
+        if self.suite_choice is not None:
+            allowed = (self.suite_choice,)
+        if session.suite not in ch.cipher_suites or session.suite not in allowed:
+            return None
+        if session.ems and not self._ems:
+            # RFC 7627 5.3: a session with extended master secret resumes only with it.
+            raise TlsServerError(
+                AlertDescription.handshake_failure, "resumption without extended master secret"
+            )
+        if not session.ems:
+            return None  # RFC 7627 5.3: no resumption of a session without it
+        return session, how
+
+    def _abbreviated12(
+        self, ch: ClientHello, session: ServerSession, how: Literal["ticket", "session_id"]
+    ) -> None:
+        """RFC 5246 7.3 (RFC 5077 3.1): ServerHello echoing the client's session ID,
+        [NewSessionTicket], ChangeCipherSpec, Finished; the client answers with its own."""
+        suite = self._suite = SUITES[session.suite]
+        self._transcript.set_hash(suite.hash_name)
+        self.cipher_suite = suite.code
+        self.group = None  # no key exchange
+        self._master = session.secret
+        self._server_random = self._random12()
+        self.session_id = ch.session_id
+        self._resumed(session, how)
+        exts = self._extensions12(ch)
+        flight = self._add(self._server_hello(self._server_random, ch.session_id, exts))
+        if self._send_ticket12:
+            flight += self._new_ticket12(session)
+        self._send_fragments(HANDSHAKE, flight)
+        self._keys12()
+        self._send_fragments(CHANGE_CIPHER_SPEC, b"\x01")
+        self._write = self._next_write
+        self._send_finished12()
+        self._state = "CCS12"
+
+    def _keys12(self) -> None:
+        suite, ch = self._suite, self.client_hello
+        assert suite is not None and ch is not None
+        iv_len = 4 if suite.cipher == "AES" else 12
+        ck, sk, civ, siv = prf.key_block(
+            suite.hash_name, self._master, ch.random, self._server_random, suite.key_len, iv_len
+        )
+        self._next_read = Protection12(suite, ck, civ)
+        self._next_write = Protection12(suite, sk, siv)
+
+    def _new_ticket12(self, session: ServerSession) -> bytes:
+        """An RFC 5077 NewSessionTicket for ``session`` (added to the transcript)."""
+        ticket = self.random(32)
+        if self.resumption:
+            self.sessions.tickets[ticket] = session
+        return self._add(
+            handshake_message(HT.new_session_ticket, struct.pack(">I", 7200) + _vec(2, ticket))
+        )
+
+    def _send_finished12(self) -> None:
+        suite = self._suite
+        assert suite is not None
+        vd = prf.finished_verify_data(
+            suite.hash_name, self._master, b"server finished", self._transcript.digest()
+        )
+        self._server_vd = vd
+        vd = self._tampered("bad_finished", vd)
+        self._send_fragments(HANDSHAKE, self._add(handshake_message(HT.finished, vd)))
 
     def _message12(self, mtype: int, body: bytes, msg: bytes) -> None:
         state = self._state
@@ -863,12 +1163,7 @@ class TlsServer:
             self._master = prf.master_secret(
                 suite.hash_name, premaster, ch.random, self._server_random, session_hash
             )
-            iv_len = 4 if suite.cipher == "AES" else 12
-            ck, sk, civ, siv = prf.key_block(
-                suite.hash_name, self._master, ch.random, self._server_random, suite.key_len, iv_len
-            )
-            self._next_read = Protection12(suite, ck, civ)
-            self._next_write = Protection12(suite, sk, siv)
+            self._keys12()
             self._state = "CV12" if self.client_certificate else "CCS12"
         elif state == "CV12" and mtype == HT.certificate_verify:
             r = Reader(body)
@@ -881,23 +1176,28 @@ class TlsServer:
             expected = prf.finished_verify_data(
                 suite.hash_name, self._master, b"client finished", self._transcript.digest()
             )
-            if body != expected:
+            if not hmac.compare_digest(body, expected):
                 raise TlsServerError(AlertDescription.decrypt_error, "client Finished is wrong")
             self._add(msg)
             self._client_vd = body
-            flight = b""
+            if self.resumed:  # abbreviated: the server's Finished went first
+                self._handshake_done()
+                return
+            session = ServerSession(
+                0x0303,
+                suite.code,
+                self._master,
+                ems=self._ems,
+                client_certificate=self._client_chain(),
+                alpn=self.selected_alpn,
+            )
+            if self.resumption and self.session_id:
+                self.sessions.session_ids[self.session_id] = session
             if self._send_ticket12:
-                ticket = struct.pack(">I", 7200) + _vec(2, self.random(32))
-                flight = self._add(handshake_message(HT.new_session_ticket, ticket))
-                self._send_fragments(HANDSHAKE, flight)
+                self._send_fragments(HANDSHAKE, self._new_ticket12(session))
             self._send_fragments(CHANGE_CIPHER_SPEC, b"\x01")
             self._write = self._next_write
-            vd = prf.finished_verify_data(
-                suite.hash_name, self._master, b"server finished", self._transcript.digest()
-            )
-            self._server_vd = vd
-            vd = self._tampered("bad_finished", vd)
-            self._send_fragments(HANDSHAKE, self._add(handshake_message(HT.finished, vd)))
+            self._send_finished12()
             self._handshake_done()
         else:
             raise self._unexpected(mtype)

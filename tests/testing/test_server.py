@@ -334,22 +334,26 @@ def test_client_initiated_tls12_renegotiation() -> None:
     assert client.recv() == b"after"
 
 
-def test_tickets_are_never_accepted_back() -> None:
-    """The client offers the ticket on its next connection; the server ignores it (a
-    full handshake, which SChannel accepts)."""
+def test_tickets_are_accepted_back_by_a_server_sharing_the_sessions() -> None:
+    """The client offers the ticket on its next connection: a server with another
+    session store ignores it (a full handshake, which SChannel accepts); one sharing
+    the first server's ``sessions`` resumes (tests/testing/test_server_resumption.py)."""
     cred = acquire_credential(manual_validation=True)
-    first = TlsServer(tickets=1)
+    first = TlsServer(tickets=2)  # the client uses each ticket once
     client, _ = connect(first, cred=cred)
     first.send_data(b"x")
     assert client.recv() == b"x"
     info = sc.SecPkgContext_PyHandshakeInfo()
     client.query(sc.SECPKG_ATTR_PY_HANDSHAKE_INFO, info)
-    assert info.cTicketsReceived == 1
-    second = TlsServer()
+    assert info.cTicketsReceived == 2
+    other = TlsServer()
+    connect(other, cred=cred)
+    assert other.client_hello is not None
+    assert any(code == 41 for code, _ in other.client_hello.extensions)  # pre_shared_key
+    assert other.handshake_complete and not other.resumed
+    second = TlsServer(sessions=first.sessions)
     connect(second, cred=cred)
-    assert second.client_hello is not None
-    assert any(code == 41 for code, _ in second.client_hello.extensions)  # pre_shared_key
-    assert second.handshake_complete
+    assert second.handshake_complete and second.resumed and second.resumed_with == "psk"
 
 
 def test_tls12_ticket_during_the_handshake() -> None:
