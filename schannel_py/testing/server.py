@@ -92,7 +92,7 @@ from ..tls.record import (
 )
 from ..tls.session import Transcript
 from ..tls.suites import SUITES, CipherSuite
-from .builders import COMPAT_CCS, record
+from .builders import COMPAT_CCS, certificate_status, record
 from .pki import Issued, make_self_signed
 from .stores import active_determinism
 
@@ -273,7 +273,11 @@ class TlsServer:
     refused with certificate_required (TLS 1.3) / handshake_failure (TLS 1.2).
     ``tickets``: NewSessionTickets after the handshake.  ``echo``: send received
     application data back.  ``renegotiation``: accept a TLS 1.2 renegotiation
-    (else answer it with a no_renegotiation warning).  ``misbehave``: one of
+    (else answer it with a no_renegotiation warning).  ``ocsp_response``: an
+    OCSP response (DER, e.g. :func:`~schannel_py.testing.pki.make_ocsp_response`)
+    to staple when the client asks (status_request, RFC 6066 section 8): in the
+    leaf's CertificateEntry (TLS 1.3) or a CertificateStatus message (TLS 1.2);
+    ``stapled`` says whether the last handshake did.  ``misbehave``: one of
     :data:`MISBEHAVIOURS`, on purpose (the two TLS 1.2 ones make it a TLS 1.2
     server).  ``random``: the server's random source (``os.urandom``).
 
@@ -320,6 +324,7 @@ class TlsServer:
         random: Callable[[int], bytes] | None = None,
         resumption: bool = True,
         sessions: SessionStore | None = None,
+        ocsp_response: bytes | None = None,
     ) -> None:
         if misbehave is not None and misbehave not in MISBEHAVIOURS:
             raise ValueError(f"unknown misbehaviour {misbehave!r}; see MISBEHAVIOURS")
@@ -343,6 +348,9 @@ class TlsServer:
         self.tickets = tickets
         self.echo = echo
         self.renegotiation = renegotiation
+        self.ocsp_response = ocsp_response
+        #: The last full handshake stapled ``ocsp_response`` (the client asked for it).
+        self.stapled = False
         self.misbehave = misbehave
         if misbehave in ("downgrade_sentinel", "no_renegotiation_info"):
             self.versions = ("1.2",)
@@ -412,6 +420,7 @@ class TlsServer:
         self._res_master = b""  # TLS 1.3 resumption_master_secret
         self.resumed = False
         self.resumed_with = None
+        self.stapled = False
         self._client_vd = getattr(self, "_client_vd", b"")
         self._server_vd = getattr(self, "_server_vd", b"")
 
@@ -710,6 +719,14 @@ class TlsServer:
         encapsulation draws from the OS)."""
         return _GROUPS12 if self.deterministic else _GROUPS13
 
+    def _staple(self, ch: ClientHello) -> bool:
+        """Whether this full handshake staples ``ocsp_response`` (the client asked)."""
+        self.stapled = (
+            self.ocsp_response is not None
+            and find_ext(ch.extensions, Ext.status_request) is not None
+        )
+        return self.stapled
+
     def _certificate_request_names(self) -> bytes:
         return _vec(2, b"".join(_vec(2, n) for n in self.client_ca_names))
 
@@ -811,6 +828,10 @@ class TlsServer:
             )
             self._cert_requested = True
         entries = [CertificateEntry(c, []) for c in self.chain]
+        if self._staple(ch):
+            assert self.ocsp_response is not None
+            status = (Ext.status_request, certificate_status(self.ocsp_response))
+            entries[0] = CertificateEntry(self.chain[0], [status])
         flight += self._add(Certificate13(b"", entries).encode())
         scheme = self._pick_scheme(ch, tls12=False)
         signed = certificate_verify_input(self._transcript.digest(), server=True)
@@ -1017,9 +1038,16 @@ class TlsServer:
         self._server_random = self._random12()
         self.session_id = self.random(32) if self.resumption else b""  # a new session
         exts = self._extensions12(ch)
+        staple = self._staple(ch)
+        if staple:
+            exts.append((Ext.status_request, b""))
         flight = self._add(self._server_hello(self._server_random, self.session_id, exts))
         cert_body = _vec(3, b"".join(_vec(3, c) for c in self.chain))
         flight += self._add(handshake_message(HT.certificate, cert_body))
+        if staple:
+            assert self.ocsp_response is not None
+            status = certificate_status(self.ocsp_response)
+            flight += self._add(handshake_message(HT.certificate_status, status))
         self._share = ServerShare(group, b"", self.random)
         params = b"\x03" + _u16(group) + _vec(1, self._share.public)
         scheme = self._pick_scheme(ch, tls12=True)
