@@ -23,10 +23,10 @@ import pytest
 
 import schannel_py as sc
 from schannel_py import crypt32
+from schannel_py.testing.pki import make_self_signed
 from schannel_py.tls.alerts import AlertDescription as A
 from schannel_py.tls.messages import Ext, HandshakeType, find_ext, handshake_message
 from schannel_py.tls.record import HANDSHAKE
-from tests.support import certgen
 from tests.support.hostile_server import (
     Attack,
     Harness,
@@ -78,7 +78,7 @@ def staple_property(ctx: sc.CtxtHandle) -> bytes | None:
 
 def intermediate_der() -> bytes:
     """Some other certificate to stand as an intermediate (manual validation: any will do)."""
-    return certgen.make_self_signed(("ca.invalid",), key_type="p256", key_label="h-int").der
+    return make_self_signed(("ca.invalid",), key_type="p256", key_label="h-int").der
 
 
 # --- TLS 1.3 -------------------------------------------------------------------------------------

@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import schannel_py as sc
+from schannel_py.testing.memserver import MemoryServer
 from tests.support import peers
-from tests.support.memserver import MemoryServer
 from tests.support.sspi_driver import CURL_FLAGS, CurlLoop, acquire, no_unexpected_exceptions
 
 SETTINGS = settings(

@@ -9,7 +9,8 @@ import pytest
 
 import schannel_py as sc
 from schannel_py import stream
-from tests.support import certgen, peers
+from schannel_py.testing.pki import make_ca, make_leaf
+from tests.support import peers
 from tests.support.clientauth import client_certificate, credential
 
 pytestmark = pytest.mark.interop
@@ -68,10 +69,8 @@ def test_server_rejecting_the_certificate_maps_the_alert(
     pki: peers.ServerPki, root_certs_env: Path
 ) -> None:
     """A client certificate from a CA the server does not trust: unknown_ca -> SEC_E_UNTRUSTED_ROOT."""
-    other_ca = certgen.make_ca("Other client CA")
-    stranger = certgen.make_leaf(
-        other_ca, dns_names=(), common_name="stranger", eku=("clientAuth",)
-    )
+    other_ca = make_ca("Other client CA")
+    stranger = make_leaf(other_ca, dns_names=(), common_name="stranger", eku=("clientAuth",))
     from schannel_py import crypt32
 
     store = crypt32.PFXImportCertStore(stranger.to_pkcs12(b"x"), "x", 0)
@@ -146,10 +145,8 @@ def test_issuer_list_and_my_store_selection_with_openssl(
     """openssl names the acceptable CAs; only a "MY" certificate under them is picked automatically."""
     from schannel_py import crypt32
 
-    other_ca = certgen.make_ca("Unlisted CA")
-    stranger = certgen.make_leaf(
-        other_ca, dns_names=(), common_name="stranger", eku=("clientAuth",)
-    )
+    other_ca = make_ca("Unlisted CA")
+    stranger = make_leaf(other_ca, dns_names=(), common_name="stranger", eku=("clientAuth",))
     store = crypt32.PFXImportCertStore(stranger.to_pkcs12(b"x"), "x", 0)
     assert store is not None
     my = crypt32.CertOpenSystemStore(None, "MY")

@@ -22,8 +22,8 @@ import pytest
 
 import schannel_py.pywin32 as front
 from schannel_py.pywin32 import extras
+from schannel_py.testing.memserver import MemoryServer
 from tests.support import peers
-from tests.support.memserver import MemoryServer
 
 # pywin32's values (sspicon.py; winerror.h signed as a C LONG).
 SEC_E_OK = 0

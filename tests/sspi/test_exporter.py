@@ -9,8 +9,8 @@ import pytest
 
 import schannel_py as sc
 from schannel_py import stream
+from schannel_py.testing.memserver import MemoryServer
 from tests.support import peers
-from tests.support.memserver import MemoryServer
 from tests.support.sspi_driver import CurlLoop, acquire
 
 

@@ -16,13 +16,13 @@ from collections.abc import Callable
 import pytest
 
 import schannel_py as sc
+from schannel_py.testing.memserver import MemoryServer
 from schannel_py.tls.alerts import AlertDescription as A
 from schannel_py.tls.messages import HandshakeType as HT
 from schannel_py.tls.messages import handshake_message
 from schannel_py.tls.record import ALERT, APPLICATION_DATA, HANDSHAKE
 from tests.support import peers
 from tests.support.hostile_server import Harness, Server12, Server13, credential, finish12, record
-from tests.support.memserver import MemoryServer
 from tests.support.sspi_driver import CurlLoop, acquire
 
 

@@ -16,10 +16,10 @@ import pytest
 import schannel_py as sc
 from schannel_py import stream
 from schannel_py.sspi import cache as K
+from schannel_py.testing.memserver import MemoryServer
 from schannel_py.tls import groups as G
 from schannel_py.tls import sigalgs as SA
 from tests.support import peers
-from tests.support.memserver import MemoryServer
 from tests.support.sspi_driver import CurlLoop, acquire, no_unexpected_exceptions
 from tests.support.wire import certificate_request_types
 

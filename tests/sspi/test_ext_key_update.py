@@ -17,8 +17,8 @@ import pytest
 import schannel_py as sc
 from schannel_py import stream
 from schannel_py.sspi import context as X
+from schannel_py.testing.memserver import MemoryServer
 from tests.support import peers
-from tests.support.memserver import MemoryServer
 from tests.support.sspi_driver import CURL_FLAGS, CurlLoop, acquire, no_unexpected_exceptions
 
 TLS12, TLS13 = ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3

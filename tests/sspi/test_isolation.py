@@ -11,8 +11,8 @@ import schannel_py as sc
 from schannel_py import trace
 from schannel_py.sspi import cache
 from schannel_py.sspi import context as X
+from schannel_py.testing.memserver import MemoryServer
 from tests.support import peers
-from tests.support.memserver import MemoryServer
 from tests.support.sspi_driver import CurlLoop, acquire
 
 

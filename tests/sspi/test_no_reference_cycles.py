@@ -15,9 +15,9 @@ from pathlib import Path
 import schannel_py as sc
 from schannel_py.sspi import cache as K
 from schannel_py.sspi import context as X
+from schannel_py.testing.memserver import MemoryServer
 from tests.support import peers
 from tests.support.clock import FakeClock
-from tests.support.memserver import MemoryServer
 from tests.support.sessions import connect, reconnected, schannel_cred, server_context
 from tests.support.sspi_driver import CurlLoop, acquire
 

@@ -13,12 +13,12 @@ import schannel_py as sc
 from schannel_py import keylog
 from schannel_py.sspi import context as X
 from schannel_py.sspi import observe
+from schannel_py.testing.memserver import MemoryServer
 from schannel_py.tls.alerts import AlertDescription
 from schannel_py.tls.keyschedule import traffic_keys
 from schannel_py.tls.messages import HandshakeType as HT
 from schannel_py.tls.record import ALERT, Protection13
 from tests.support import peers
-from tests.support.memserver import MemoryServer
 from tests.support.sspi_driver import CurlLoop, acquire
 
 TLS12 = ssl.TLSVersion.TLSv1_2

@@ -15,12 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import schannel_py as sc
+from schannel_py.testing.memserver import MemoryServer
 from schannel_py.tls import record as record_module
 from schannel_py.tls.alerts import AlertDescription, TLSError
 from schannel_py.tls.record import AEAD_IN_PLACE, MAX_PLAINTEXT, Protection13
 from schannel_py.tls.suites import SUITES
 from tests.support import peers
-from tests.support.memserver import MemoryServer
 from tests.support.sspi_driver import CurlLoop, acquire
 
 AES128 = SUITES[0x1301]

@@ -13,10 +13,10 @@ import pytest
 import schannel_py as sc
 from schannel_py.sspi import cache as K
 from schannel_py.sspi import context as X
+from schannel_py.testing.memserver import MemoryServer
 from schannel_py.tls.session import Session12, Ticket13
 from tests.support import peers
 from tests.support.clock import FakeClock
-from tests.support.memserver import MemoryServer
 from tests.support.sessions import connect, reconnected, schannel_cred, server_context
 from tests.support.sspi_driver import CurlLoop, acquire
 

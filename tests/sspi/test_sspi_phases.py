@@ -23,9 +23,9 @@ from schannel_py import diagram
 from schannel_py.sspi import context as X
 from schannel_py.sspi import handshake as H
 from schannel_py.sspi.phases import CONTEXT_EXPIRED, INCOMPLETE, PHASES, IllegalMove, Phase, move
+from schannel_py.testing.memserver import MemoryServer
 from tests.support import peers
 from tests.support.clientauth import credential, server
-from tests.support.memserver import MemoryServer
 from tests.support.paths import ROOT
 from tests.support.sspi_driver import CURL_FLAGS, CurlLoop, acquire
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import pytest
 
 import schannel_py as sc
+from schannel_py.testing.memserver import MemoryServer
 from schannel_py.tls.messages import ClientHello
 from tests.support import peers
-from tests.support.memserver import MemoryServer
 from tests.support.sspi_driver import CURL_FLAGS, CurlLoop, acquire
 
 EXT_SERVER_NAME = 0

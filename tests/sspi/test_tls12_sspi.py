@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 import schannel_py as sc
+from schannel_py.testing.memserver import MemoryServer
 from schannel_py.tls.messages import DOWNGRADE_TLS12
 from schannel_py.tls.record import frame
 from tests.support import peers
-from tests.support.memserver import MemoryServer
 from tests.support.sspi_driver import CurlLoop, acquire
 
 TLS12 = ssl.TLSVersion.TLSv1_2

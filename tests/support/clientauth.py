@@ -7,15 +7,14 @@ import ssl
 
 import schannel_py as sc
 from schannel_py import crypt32
-from tests.support import certgen, peers
-from tests.support.memserver import MemoryServer
+from schannel_py.testing.memserver import MemoryServer
+from schannel_py.testing.pki import Issued, make_leaf
+from tests.support import peers
 
 
-def client_certificate(
-    pki: peers.ServerPki, key_type: str
-) -> tuple[certgen.Issued, crypt32.CERT_CONTEXT]:
+def client_certificate(pki: peers.ServerPki, key_type: str) -> tuple[Issued, crypt32.CERT_CONTEXT]:
     """A clientAuth certificate from the test CA, imported from PKCS#12 with its key."""
-    issued = certgen.make_leaf(
+    issued = make_leaf(
         pki.intermediate,
         dns_names=(),
         common_name=f"client-{key_type}",
