@@ -23,21 +23,12 @@ import pytest
 
 import schannel_py as sc
 from schannel_py import crypt32
+from schannel_py.testing.attacks import Attack, Harness, registry, run_attack
+from schannel_py.testing.builders import Server12, Server13, certificate_status, identity, record
 from schannel_py.testing.pki import make_self_signed
 from schannel_py.tls.alerts import AlertDescription as A
 from schannel_py.tls.messages import Ext, HandshakeType, find_ext, handshake_message
 from schannel_py.tls.record import HANDSHAKE
-from tests.support.hostile_server import (
-    Attack,
-    Harness,
-    Server12,
-    Server13,
-    certificate_status,
-    identity,
-    record,
-    registry,
-    run_attack,
-)
 from tests.support.sspi_driver import acquire
 
 HT = HandshakeType

@@ -223,7 +223,7 @@ def test_caller_supplied_buffers() -> None:
 DRIVER_USERS = [
     "schannel_py/stream.py",
     "tests/support/sspi_driver.py",
-    "tests/support/hostile_server.py",
+    "schannel_py/testing/attacks.py",
     "benchmarks/harness.py",
     "bogo/shim.py",
 ]
