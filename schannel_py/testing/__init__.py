@@ -9,7 +9,8 @@
   :class:`SocketPeer` puts a real server (a socket) behind the same transport.
 * :func:`trusted_root`, :func:`certificate_in_my`, :func:`client_certificate_context`,
   :func:`acquire_credential`: trust and credentials for the duration of a test.
-* :func:`deterministic`: seeded random and a fixed clock for new contexts;
+* :func:`deterministic`: seeded random and a fixed clock for new contexts
+  (:class:`ManualClock`: a clock the test moves by hand);
   :func:`save_transcript` / :func:`assert_same_transcript` record a run's bytes
   and compare a later run with them.
 * :mod:`~schannel_py.testing.pki`: a throwaway PKI (:func:`make_pki`,
@@ -42,6 +43,7 @@ from .server import (
 )
 from .stores import (
     Determinism,
+    ManualClock,
     acquire_credential,
     certificate_in_my,
     client_certificate_context,
@@ -67,6 +69,7 @@ __all__ = [
     "Chunking",
     "Determinism",
     "Issued",
+    "ManualClock",
     "Misbehaviour",
     "Pki",
     "SocketPeer",
