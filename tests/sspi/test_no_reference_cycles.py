@@ -15,11 +15,12 @@ from pathlib import Path
 import schannel_py as sc
 from schannel_py.sspi import cache as K
 from schannel_py.sspi import context as X
+from schannel_py.testing import acquire_credential
 from schannel_py.testing.memserver import MemoryServer
 from tests.support import peers
 from tests.support.clock import FakeClock
 from tests.support.sessions import connect, reconnected, schannel_cred, server_context
-from tests.support.sspi_driver import CurlLoop, acquire
+from tests.support.sspi_driver import CurlLoop
 
 
 def package_garbage(run: Callable[[], None]) -> list[str]:
@@ -59,7 +60,7 @@ def test_full_tls13_connections_leave_no_cycles(
 ) -> None:
     def run() -> None:
         for _ in range(3):
-            loop_cred = acquire()
+            loop_cred = acquire_credential()
             loop = connect(server_context(pki), loop_cred)
             assert sc.DeleteSecurityContext(loop.ctx) == sc.SEC_E_OK
             assert sc.FreeCredentialsHandle(loop_cred) == sc.SEC_E_OK
@@ -74,7 +75,7 @@ def test_tls12_and_resumed_connections_leave_no_cycles(
     def run() -> None:
         for server, cred in (
             (server_context(pki, ssl.TLSVersion.TLSv1_2), schannel_cred()),
-            (server_context(pki), acquire()),
+            (server_context(pki), acquire_credential()),
         ):
             first = connect(server, cred)
             second = connect(server, cred)
@@ -90,7 +91,7 @@ def test_tls12_and_resumed_connections_leave_no_cycles(
 def test_failed_connections_leave_no_cycles(pki: peers.ServerPki, root_certs_env: Path) -> None:
     def run() -> None:
         # The server's certificate does not match the target: validation fails in ISC.
-        cred = acquire()
+        cred = acquire_credential()
         loop = CurlLoop(MemoryServer(pki.ecdsa.fullchain, pki.ecdsa.key), cred, target="other")
         assert loop.handshake() == sc.SEC_E_WRONG_PRINCIPAL
         assert sc.DeleteSecurityContext(loop.ctx) == sc.SEC_E_OK
