@@ -26,7 +26,7 @@ from schannel_py.sspi.phases import CONTEXT_EXPIRED, INCOMPLETE, PHASES, Illegal
 from schannel_py.testing import acquire_credential
 from schannel_py.testing.memserver import MemoryServer
 from tests.support import peers
-from tests.support.clientauth import credential, server
+from tests.support.clientauth import server
 from tests.support.paths import ROOT
 from tests.support.sspi_driver import CURL_FLAGS, CurlLoop
 
@@ -138,7 +138,7 @@ def reach_handshake(pki: peers.ServerPki) -> CurlLoop:
 def reach_need_credential(pki: peers.ServerPki) -> CurlLoop:
     srv = server(pki, ssl.TLSVersion.TLSv1_3, required=False)
     flags = CURL_FLAGS & ~sc.ISC_REQ_USE_SUPPLIED_CREDS
-    loop = CurlLoop(srv, credential(flags=sc.SCH_CRED_NO_DEFAULT_CREDS), flags=flags)
+    loop = CurlLoop(srv, acquire_credential(flags=sc.SCH_CRED_NO_DEFAULT_CREDS), flags=flags)
     loop.encdata += srv.feed(loop.first_call())
     assert loop.step()[0] == sc.SEC_I_INCOMPLETE_CREDENTIALS
     return loop
