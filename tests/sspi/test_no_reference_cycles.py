@@ -15,10 +15,9 @@ from pathlib import Path
 import schannel_py as sc
 from schannel_py.sspi import cache as K
 from schannel_py.sspi import context as X
-from schannel_py.testing import acquire_credential
+from schannel_py.testing import ManualClock, acquire_credential
 from schannel_py.testing.memserver import MemoryServer
 from tests.support import peers
-from tests.support.clock import FakeClock
 from tests.support.sessions import connect, reconnected, schannel_cred, server_context
 from tests.support.sspi_driver import CurlLoop
 
@@ -56,7 +55,7 @@ def test_collector_sees_a_cycle_the_test_makes() -> None:
 
 
 def test_full_tls13_connections_leave_no_cycles(
-    pki: peers.ServerPki, root_certs_env: Path, clock: FakeClock
+    pki: peers.ServerPki, root_certs_env: Path, clock: ManualClock
 ) -> None:
     def run() -> None:
         for _ in range(3):
@@ -70,7 +69,7 @@ def test_full_tls13_connections_leave_no_cycles(
 
 
 def test_tls12_and_resumed_connections_leave_no_cycles(
-    pki: peers.ServerPki, root_certs_env: Path, clock: FakeClock
+    pki: peers.ServerPki, root_certs_env: Path, clock: ManualClock
 ) -> None:
     def run() -> None:
         for server, cred in (

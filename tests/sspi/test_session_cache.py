@@ -13,17 +13,16 @@ import pytest
 import schannel_py as sc
 from schannel_py.sspi import cache as K
 from schannel_py.sspi import context as X
-from schannel_py.testing import acquire_credential
+from schannel_py.testing import ManualClock, acquire_credential
 from schannel_py.testing.memserver import MemoryServer
 from schannel_py.tls.session import Session12, Ticket13
 from tests.support import peers
-from tests.support.clock import FakeClock
 from tests.support.sessions import connect, reconnected, schannel_cred, server_context
 from tests.support.sspi_driver import CurlLoop
 
 
 def test_tls13_ticket_resumes_once(
-    pki: peers.ServerPki, root_certs_env: Path, clock: FakeClock
+    pki: peers.ServerPki, root_certs_env: Path, clock: ManualClock
 ) -> None:
     ctx, cred = server_context(pki), acquire_credential()
     first = connect(ctx, cred)
@@ -44,7 +43,7 @@ def test_tls13_ticket_resumes_once(
 
 
 def test_reuse_session_tickets_flag_keeps_the_ticket(
-    pki: peers.ServerPki, root_certs_env: Path, clock: FakeClock
+    pki: peers.ServerPki, root_certs_env: Path, clock: ManualClock
 ) -> None:
     ctx, cred = server_context(pki), acquire_credential()
     connect(ctx, cred)
@@ -58,7 +57,7 @@ def test_reuse_session_tickets_flag_keeps_the_ticket(
 
 @pytest.mark.parametrize("change", ["credential", "target", "logon"])
 def test_other_key_does_not_resume(
-    pki: peers.ServerPki, root_certs_env: Path, clock: FakeClock, change: str
+    pki: peers.ServerPki, root_certs_env: Path, clock: ManualClock, change: str
 ) -> None:
     ctx = server_context(pki)
     cred = schannel_cred(logon=None) if change == "logon" else acquire_credential()
@@ -73,19 +72,19 @@ def test_other_key_does_not_resume(
 
 
 def test_expiry_by_injected_clock(
-    pki: peers.ServerPki, root_certs_env: Path, clock: FakeClock
+    pki: peers.ServerPki, root_certs_env: Path, clock: ManualClock
 ) -> None:
     ctx = server_context(pki, ssl.TLSVersion.TLSv1_2)
     cred = schannel_cred(lifespan_ms=60_000)
     connect(ctx, cred)
-    clock.now += 59
+    clock.advance(59)
     assert reconnected(connect(ctx, cred))
-    clock.now += 61
+    clock.advance(61)
     assert not reconnected(connect(ctx, cred))
 
 
 def test_default_lifespan_is_ten_hours(
-    pki: peers.ServerPki, root_certs_env: Path, clock: FakeClock
+    pki: peers.ServerPki, root_certs_env: Path, clock: ManualClock
 ) -> None:
     ctx = server_context(pki, ssl.TLSVersion.TLSv1_2)
     cred = schannel_cred()
@@ -96,7 +95,7 @@ def test_default_lifespan_is_ten_hours(
 
 
 def test_tls12_abbreviated_handshake_through_isc(
-    pki: peers.ServerPki, root_certs_env: Path, clock: FakeClock
+    pki: peers.ServerPki, root_certs_env: Path, clock: ManualClock
 ) -> None:
     ctx, cred = server_context(pki, ssl.TLSVersion.TLSv1_2), schannel_cred()
     connect(ctx, cred)
@@ -114,7 +113,7 @@ def test_tls12_abbreviated_handshake_through_isc(
 
 
 def test_disable_reconnects_token(
-    pki: peers.ServerPki, root_certs_env: Path, clock: FakeClock
+    pki: peers.ServerPki, root_certs_env: Path, clock: ManualClock
 ) -> None:
     ctx, cred = server_context(pki, ssl.TLSVersion.TLSv1_2), schannel_cred()
     first = connect(ctx, cred)
@@ -134,7 +133,7 @@ def test_disable_reconnects_token(
 
 
 def test_free_credentials_and_empty_cache(
-    pki: peers.ServerPki, root_certs_env: Path, clock: FakeClock
+    pki: peers.ServerPki, root_certs_env: Path, clock: ManualClock
 ) -> None:
     ctx = server_context(pki)
     cred_a, cred_b = acquire_credential(), acquire_credential()
@@ -151,7 +150,7 @@ def test_free_credentials_and_empty_cache(
 
 
 def test_rejected_psk_falls_back_to_full_handshake(
-    pki: peers.ServerPki, root_certs_env: Path, clock: FakeClock
+    pki: peers.ServerPki, root_certs_env: Path, clock: ManualClock
 ) -> None:
     cred = acquire_credential()
     connect(server_context(pki), cred)
@@ -161,7 +160,7 @@ def test_rejected_psk_falls_back_to_full_handshake(
 
 
 def test_ticket_lifetime_is_honoured(
-    pki: peers.ServerPki, root_certs_env: Path, clock: FakeClock
+    pki: peers.ServerPki, root_certs_env: Path, clock: ManualClock
 ) -> None:
     ctx, cred = server_context(pki), acquire_credential()
     connect(ctx, cred)
@@ -226,7 +225,7 @@ def test_many_threads_share_the_cache() -> None:
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_forked_child_never_uses_parent_entries(
-    pki: peers.ServerPki, root_certs_env: Path, clock: FakeClock
+    pki: peers.ServerPki, root_certs_env: Path, clock: ManualClock
 ) -> None:
     ctx, cred = server_context(pki), acquire_credential()
     connect(ctx, cred)

@@ -22,6 +22,7 @@ from schannel_py.testing import (
     trusted_root,
 )
 from schannel_py.tls.messages import Ext, find_ext
+from tests.support.paths import ROOT
 
 
 def _roots() -> set[bytes]:
@@ -152,3 +153,11 @@ def test_manual_clock_expires_a_ticket_in_the_session_cache() -> None:
             assert not offers_ticket()
     finally:
         sc.SslEmptyCache(target)
+
+
+def test_the_guide_quotes_the_clock_fixture_as_it_is() -> None:
+    """docs/testing.md's Determinism section shows tests/conftest.py's ``clock`` fixture."""
+    guide = (ROOT / "docs" / "testing.md").read_text(encoding="utf-8")
+    start = guide.index("```python\n@pytest.fixture\ndef clock(") + len("```python\n")
+    quoted = guide[start : guide.index("```", start)]
+    assert quoted in (ROOT / "tests" / "conftest.py").read_text(encoding="utf-8")
