@@ -529,7 +529,7 @@ class ProcessState:
     session_peer_sigalg: int = 0
 
 
-class FakeClock:
+class BoringSSLClock:
     """BoringSSL's test clock (test_state.cc): starts at 1234 s, moves only by -resumption-delay."""
 
     START = 1234.0
@@ -544,7 +544,7 @@ class FakeClock:
         self.seconds += seconds
 
 
-def install_clock(clock: FakeClock) -> None:
+def install_clock(clock: BoringSSLClock) -> None:
     """Make ``clock`` the package's clock for every new context of this process.
 
     ``schannel_py.sspi.context.clock`` is read by each new context: the TLS 1.3
@@ -1234,7 +1234,7 @@ def run(configs: dict[str, Config]) -> None:
         return cert_cred_cache[0]
 
     state = ProcessState()
-    clock = FakeClock()
+    clock = BoringSSLClock()
     install_clock(clock)
     for i in range(count + 1):
         cfg = initial if i == 0 else resume

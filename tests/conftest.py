@@ -5,7 +5,7 @@ temporary directory -- root CA, intermediate, and server certificates
 (``ecdsa``, ``rsa``, ``ecdsa_direct``, ``expired``, ``wrong_name``,
 ``untrusted``), each with ``cert``/``key``/``chain``/``fullchain`` paths.
 
-``clock`` (function): a :class:`FakeClock` that new contexts read, with an
+``clock`` (function): a :class:`schannel_py.testing.ManualClock` that new contexts read, with an
 empty session cache before and after.
 
 ``package_warnings`` (function, autouse): the warnings the package's own code
@@ -27,8 +27,8 @@ from types import FrameType
 import pytest
 
 from schannel_py.sspi import cache, context
+from schannel_py.testing import ManualClock
 from tests.support import peers
-from tests.support.clock import FakeClock
 from tests.support.package import is_package_file
 
 ROOT_CERTS_ENV = "SCHANNEL_PY_ROOT_CERTS"
@@ -43,12 +43,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
+def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[ManualClock]:
     """New contexts read this clock; the session cache starts and ends empty."""
-    fake = FakeClock()
-    monkeypatch.setattr(context, "clock", fake)
+    manual = ManualClock()
+    monkeypatch.setattr(context, "clock", manual)
     cache.CACHE.flush()
-    yield fake
+    yield manual
     cache.CACHE.flush()
 
 

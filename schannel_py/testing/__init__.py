@@ -11,7 +11,8 @@
 * :func:`trusted_root`, :func:`certificate_in_my`, :func:`client_certificate_context`,
   :func:`acquire_credential`: trust and credentials for the duration of a test.
 * :func:`deterministic`: one switch for reproducible runs (seeded random and a
-  fixed clock for new contexts and servers, :func:`active_determinism`);
+  fixed clock for new contexts and servers, :func:`active_determinism`;
+  :class:`ManualClock`: a clock the test moves by hand);
   :func:`save_transcript` / :func:`assert_same_transcript` record a run's bytes
   and compare a later run with them.
 * :mod:`~schannel_py.testing.pki`: a throwaway PKI (:func:`make_pki`,
@@ -47,6 +48,7 @@ from .server import (
 )
 from .stores import (
     Determinism,
+    ManualClock,
     acquire_credential,
     active_determinism,
     certificate_in_my,
@@ -73,6 +75,7 @@ __all__ = [
     "Chunking",
     "Determinism",
     "Issued",
+    "ManualClock",
     "Misbehaviour",
     "Pki",
     "ServerSession",

@@ -39,6 +39,7 @@ import schannel_py as sc
 from ..driver import CURL_REQ_FLAGS, SspiDriver, SspiError
 from ..sspi import observe
 from .builders import Server12, Server13
+from .stores import acquire_credential
 
 __all__ = [
     "CURL_FLAGS",
@@ -68,22 +69,10 @@ AttackVersion = Literal["1.3", "1.2"]
 
 
 def credential(*, manual: bool = True, disabled: int = 0) -> sc.CredHandle:
-    """SCH_CREDENTIALS (TLS 1.3 and 1.2), manual validation unless told otherwise;
-    ``disabled``: SP_PROT_* bits for grbitDisabledProtocols."""
-    params = [sc.TLS_PARAMETERS(grbitDisabledProtocols=disabled)] if disabled else None
-    auth = sc.SCH_CREDENTIALS(
-        dwVersion=sc.SCH_CREDENTIALS_VERSION,
-        dwFlags=sc.SCH_CRED_MANUAL_CRED_VALIDATION if manual else 0,
-        cTlsParameters=len(params or []),
-        pTlsParameters=params,
-    )
-    cred = sc.CredHandle()
-    status = sc.AcquireCredentialsHandle(
-        None, sc.UNISP_NAME, sc.SECPKG_CRED_OUTBOUND, None, auth, None, None, cred, sc.TimeStamp()
-    )
-    if status != sc.SEC_E_OK:
-        raise SspiError("AcquireCredentialsHandle", status)
-    return cred
+    """The harness's credential: :func:`~schannel_py.testing.acquire_credential` with
+    manual validation unless told otherwise; ``disabled``: SP_PROT_* bits for
+    grbitDisabledProtocols."""
+    return acquire_credential(manual_validation=manual, disabled=disabled)
 
 
 @dataclass

@@ -31,10 +31,9 @@ from schannel_py.tls.record import (
 )
 from schannel_py.tls.sigalgs import RSA_PSS_RSAE_SHA256
 
-from . import pki as certgen
 from .attacks import Harness, finish12, registry, to_client_flight12
 from .builders import Server12, identity, record
-from .pki import KEY_AGREEMENT_ONLY
+from .pki import KEY_AGREEMENT_ONLY, make_self_signed
 
 __all__ = ["ATTACKS"]
 
@@ -257,7 +256,7 @@ def cert12_chain_too_deep(s: Server12, h: Harness) -> sc.SecStatus:
 def cert12_rsa_key_for_ecdsa_suite(s: Server12, h: Harness) -> sc.SecStatus:
     """An RSA certificate for an ECDHE_ECDSA suite: unsupported_certificate (RFC 8422 5.3),
     SEC_E_CERT_UNKNOWN (section 0.4)."""
-    rsa_leaf = certgen.make_self_signed(("localhost",), key_type="rsa2048", key_label="h-rsa")
+    rsa_leaf = make_self_signed(("localhost",), key_type="rsa2048", key_label="h-rsa")
     return h.feed(flight_with(s, "certificate", certificate={"chain": [rsa_leaf.der]}))[0]
 
 
@@ -266,7 +265,7 @@ def cert12_key_usage_without_signature(s: Server12, h: Harness) -> sc.SecStatus:
     """An ECDSA leaf whose key usage is keyAgreement only, for an ECDHE_ECDSA suite: the
     key may not sign the ServerKeyExchange (RFC 5246 7.4.2), unsupported_certificate
     (BoGo ECDSAKeyUsage-Client-TLS12)."""
-    leaf = certgen.make_self_signed(key_label="h-ku", key_usage=KEY_AGREEMENT_ONLY)
+    leaf = make_self_signed(key_label="h-ku", key_usage=KEY_AGREEMENT_ONLY)
     return h.feed(flight_with(s, "certificate", certificate={"chain": [leaf.der]}))[0]
 
 

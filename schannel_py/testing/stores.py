@@ -5,8 +5,9 @@
 "MY" (backed by a temporary directory unless you name one, so the user's own
 "MY" directory is never written); :func:`client_certificate_context` makes the
 ``CERT_CONTEXT`` a credential's ``paCred`` takes; :func:`acquire_credential`
-is AcquireCredentialsHandle with ``SCH_CREDENTIALS`` in one call;
-:func:`deterministic` fixes the random source and clock of new contexts.
+is AcquireCredentialsHandle with ``SCH_CREDENTIALS`` (or the legacy
+``SCHANNEL_CRED``) in one call; :func:`deterministic` fixes the random source
+and clock of new contexts; :class:`ManualClock` is a clock a test moves by hand.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .. import crypt32
 from ..constants import (
     SCH_CRED_MANUAL_CRED_VALIDATION,
     SCH_CREDENTIALS_VERSION,
+    SCHANNEL_CRED_VERSION,
     SEC_E_OK,
     SECPKG_CRED_OUTBOUND,
     SP_PROT_TLS1_2_CLIENT,
@@ -37,6 +39,7 @@ from ..sspi import context as _context
 from ..sspi.functions import AcquireCredentialsHandle
 from ..sspi.types import (
     SCH_CREDENTIALS,
+    SCHANNEL_CRED,
     TLS_PARAMETERS,
     CredHandle,
     TimeStamp,
@@ -45,6 +48,7 @@ from .pki import Issued, make_self_signed
 
 __all__ = [
     "Determinism",
+    "ManualClock",
     "acquire_credential",
     "active_determinism",
     "certificate_in_my",
@@ -173,25 +177,46 @@ def acquire_credential(
     flags: int = 0,
     manual_validation: bool = False,
     versions: tuple[str, ...] = ("1.3", "1.2"),
+    disabled: int = 0,
+    schannel_cred: bool = False,
 ) -> CredHandle:
     """An outbound SChannel credential (``SCH_CREDENTIALS``): ``certificate`` in
     ``paCred``, ``dwFlags`` = ``flags`` (plus ``SCH_CRED_MANUAL_CRED_VALIDATION`` if
-    ``manual_validation``), TLS versions outside ``versions`` disabled."""
-    disabled = 0
+    ``manual_validation``), TLS versions outside ``versions`` disabled, and the
+    ``SP_PROT_*`` bits in ``disabled`` as well (``grbitDisabledProtocols``).
+
+    ``schannel_cred``: the legacy ``SCHANNEL_CRED`` (``SCHANNEL_CRED_VERSION``)
+    instead, as older callers pass it; it has no disabled protocols (and no
+    TLS 1.3), so ``versions`` and ``disabled`` must keep their defaults.
+    Raises ``ValueError`` unless AcquireCredentialsHandle returns SEC_E_OK.
+    """
+    certs = [certificate] if certificate is not None else None
+    dw_flags = flags | (SCH_CRED_MANUAL_CRED_VALIDATION if manual_validation else 0)
+    auth: SCH_CREDENTIALS | SCHANNEL_CRED
+    if schannel_cred:
+        if disabled or set(versions) != {"1.3", "1.2"}:
+            raise ValueError("SCHANNEL_CRED takes neither versions nor disabled protocols")
+        auth = SCHANNEL_CRED(
+            dwVersion=SCHANNEL_CRED_VERSION, cCreds=len(certs or []), paCred=certs, dwFlags=dw_flags
+        )
+        return _acquire(auth)
     if "1.3" not in versions:
         disabled |= SP_PROT_TLS1_3_CLIENT
     if "1.2" not in versions:
         disabled |= SP_PROT_TLS1_2_CLIENT
     params = [TLS_PARAMETERS(grbitDisabledProtocols=disabled)] if disabled else None
-    certs = [certificate] if certificate is not None else None
     auth = SCH_CREDENTIALS(
         dwVersion=SCH_CREDENTIALS_VERSION,
-        dwFlags=flags | (SCH_CRED_MANUAL_CRED_VALIDATION if manual_validation else 0),
+        dwFlags=dw_flags,
         cCreds=len(certs or []),
         paCred=certs,
         cTlsParameters=len(params or []),
         pTlsParameters=params,
     )
+    return _acquire(auth)
+
+
+def _acquire(auth: SCH_CREDENTIALS | SCHANNEL_CRED) -> CredHandle:
     cred = CredHandle()
     status = AcquireCredentialsHandle(
         None, UNISP_NAME, SECPKG_CRED_OUTBOUND, None, auth, None, None, cred, TimeStamp()
@@ -199,6 +224,23 @@ def acquire_credential(
     if status != SEC_E_OK:
         raise ValueError(f"AcquireCredentialsHandle returned {status!r}")
     return cred
+
+
+class ManualClock:
+    """A clock a test sets by hand: ``now`` (seconds since the epoch) is what a call
+    returns until the test changes it or calls :meth:`advance`.  Pass it to
+    :func:`deterministic` as ``now`` to move the time new contexts read (the
+    session cache's expiry)."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock ``seconds`` forward."""
+        self.now += seconds
 
 
 @dataclass
@@ -246,18 +288,22 @@ def _source(seed: int, side: str) -> Callable[[int], bytes]:
 
 
 @contextmanager
-def deterministic(seed: int = 0, now: float = 1_800_000_000.0) -> Iterator[Determinism]:
+def deterministic(
+    seed: int = 0, now: float | Callable[[], float] = 1_800_000_000.0
+) -> Iterator[Determinism]:
     """The one switch for reproducible runs: inside the block, new client contexts
     draw their randomness from ``seed`` and read a fixed clock (``now``, seconds
-    since the epoch), and a new :class:`~schannel_py.testing.TlsServer` draws from
-    the seed too, serves :attr:`Determinism.identity` unless given an identity,
-    signs ECDSA deterministically (RFC 6979) and keeps to classical key-exchange
-    groups (ML-KEM encapsulation takes its randomness from the OS).  A run's
-    bytes are then the same on every run, in every process.  What stays random:
-    RSA-PSS signatures (use an Ed25519 or ECDSA certificate) and a client
+    since the epoch, or the clock ``now`` when it is one: a :class:`ManualClock`
+    moves the time inside the block), and a new :class:`~schannel_py.testing.TlsServer`
+    draws from the seed too, serves :attr:`Determinism.identity` unless given an
+    identity, signs ECDSA deterministically (RFC 6979) and keeps to classical
+    key-exchange groups (ML-KEM encapsulation takes its randomness from the OS).
+    A run's bytes are then the same on every run, in every process.  What stays
+    random: RSA-PSS signatures (use an Ed25519 or ECDSA certificate) and a client
     certificate's ECDSA / RSA-PSS signature (use an Ed25519 client certificate).
     """
-    det = Determinism(seed, _source(seed, "client"), _source(seed, "server"), lambda: now)
+    clock: Callable[[], float] = now if callable(now) else (lambda: now)
+    det = Determinism(seed, _source(seed, "client"), _source(seed, "server"), clock)
     saved = _context.random_source, _context.clock
     _context.random_source, _context.clock = det.client_random, det.clock
     _active.append(det)

@@ -16,6 +16,8 @@ import struct
 import pytest
 
 import schannel_py as sc
+from schannel_py.testing.attacks import Attack, Harness, registry, run_attack
+from schannel_py.testing.builders import Server12, Server13, record
 from schannel_py.tls.alerts import AlertDescription as A
 from schannel_py.tls.messages import HandshakeType, handshake_message
 from schannel_py.tls.record import (
@@ -24,15 +26,6 @@ from schannel_py.tls.record import (
     CHANGE_CIPHER_SPEC,
     HANDSHAKE,
     MAX_PLAINTEXT,
-)
-from tests.support.hostile_server import (
-    Attack,
-    Harness,
-    Server12,
-    Server13,
-    record,
-    registry,
-    run_attack,
 )
 
 HT = HandshakeType

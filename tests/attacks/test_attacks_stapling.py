@@ -23,22 +23,13 @@ import pytest
 
 import schannel_py as sc
 from schannel_py import crypt32
+from schannel_py.testing import acquire_credential
+from schannel_py.testing.attacks import Attack, Harness, registry, run_attack
+from schannel_py.testing.builders import Server12, Server13, certificate_status, identity, record
+from schannel_py.testing.pki import make_self_signed
 from schannel_py.tls.alerts import AlertDescription as A
 from schannel_py.tls.messages import Ext, HandshakeType, find_ext, handshake_message
 from schannel_py.tls.record import HANDSHAKE
-from tests.support import certgen
-from tests.support.hostile_server import (
-    Attack,
-    Harness,
-    Server12,
-    Server13,
-    certificate_status,
-    identity,
-    record,
-    registry,
-    run_attack,
-)
-from tests.support.sspi_driver import acquire
 
 HT = HandshakeType
 ILLEGAL = sc.SEC_E_ILLEGAL_MESSAGE
@@ -55,7 +46,7 @@ CHECK_FLAGS = (
 
 def stapling_credential(check: int = sc.SCH_CRED_REVOCATION_CHECK_END_CERT) -> sc.CredHandle:
     """Manual validation plus a revocation flag (as .NET passes them)."""
-    return acquire(sc.SCH_CRED_MANUAL_CRED_VALIDATION | check)
+    return acquire_credential(flags=sc.SCH_CRED_MANUAL_CRED_VALIDATION | check)
 
 
 def staple_property(ctx: sc.CtxtHandle) -> bytes | None:
@@ -78,7 +69,7 @@ def staple_property(ctx: sc.CtxtHandle) -> bytes | None:
 
 def intermediate_der() -> bytes:
     """Some other certificate to stand as an intermediate (manual validation: any will do)."""
-    return certgen.make_self_signed(("ca.invalid",), key_type="p256", key_label="h-int").der
+    return make_self_signed(("ca.invalid",), key_type="p256", key_label="h-int").der
 
 
 # --- TLS 1.3 -------------------------------------------------------------------------------------
@@ -227,7 +218,7 @@ def staple13_certificate_status_message(s: Server13, h: Harness) -> sc.SecStatus
 @pytest.mark.parametrize("case", ATTACKS13, ids=[a.name for a in ATTACKS13])
 def test_attack13(case: Attack) -> None:
     requested = getattr(case.run, "requested", True)
-    cred = stapling_credential() if requested else acquire(sc.SCH_CRED_MANUAL_CRED_VALIDATION)
+    cred = stapling_credential() if requested else acquire_credential(manual_validation=True)
     run_attack(case, Server13(), Harness(cred=cred))
 
 
@@ -396,7 +387,7 @@ def staple12_after_server_key_exchange(s: Server12, h: Harness) -> sc.SecStatus:
 @pytest.mark.parametrize("case", ATTACKS12, ids=[a.name for a in ATTACKS12])
 def test_attack12(case: Attack) -> None:
     requested = getattr(case.run, "requested", True)
-    cred = stapling_credential() if requested else acquire(sc.SCH_CRED_MANUAL_CRED_VALIDATION)
+    cred = stapling_credential() if requested else acquire_credential(manual_validation=True)
     run_attack(case, Server12(), Harness(cred=cred))
 
 
@@ -424,7 +415,7 @@ def test_a_revocation_flag_sends_status_request(check: int, manual: bool) -> Non
     responder IDs and no extensions (RFC 6066 section 8), in SCH_CREDENTIALS and in
     SCHANNEL_CRED (whose ClientHello is TLS 1.2 only)."""
     flags = check | (sc.SCH_CRED_MANUAL_CRED_VALIDATION if manual else 0)
-    assert client_hello_status_request(acquire(flags)) == b"\x01\x00\x00\x00\x00"
+    assert client_hello_status_request(acquire_credential(flags=flags)) == b"\x01\x00\x00\x00\x00"
     cred = sc.CredHandle()
     auth = sc.SCHANNEL_CRED(
         dwVersion=sc.SCHANNEL_CRED_VERSION,
@@ -453,7 +444,7 @@ def test_a_revocation_flag_sends_status_request(check: int, manual: bool) -> Non
 def test_no_revocation_flag_no_status_request(flags: int) -> None:
     """Without a CHECK flag (the IGNORE flags alone, as curl's --ssl-no-revoke passes them,
     included) the ClientHello does not ask for a staple."""
-    assert client_hello_status_request(acquire(flags)) is None
+    assert client_hello_status_request(acquire_credential(flags=flags)) is None
 
 
 # --- the staple in the certificate check ---------------------------------------------------------
@@ -484,7 +475,7 @@ def _callback_sees(version: int, monkeypatch: pytest.MonkeyPatch) -> list[bytes 
             seen.append(None)
         return sc.SEC_E_OK
 
-    h = Harness(cred=acquire(sc.SCH_CRED_REVOCATION_CHECK_CHAIN))
+    h = Harness(cred=acquire_credential(flags=sc.SCH_CRED_REVOCATION_CHECK_CHAIN))
     try:
         first = h.start()
         info = sc.SecPkgContext_PyVerifyCallback(pfnCallback=callback)

@@ -32,7 +32,7 @@ def test_enough_attacks() -> None:
     assert len({a.name for a in ATTACKS}) == len(ATTACKS)
 
 
-def test_hostile_server_flight_is_valid_without_attack() -> None:
+def test_scripted_server_flight_is_valid_without_attack() -> None:
     """The builders alone make a handshake the client accepts, so every failure above is the
     attack's doing, and data flows both ways afterwards."""
     s, h = Server13(), Harness()

@@ -33,6 +33,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import schannel_py as sc
+from schannel_py.testing.attacks import Harness
+from schannel_py.testing.builders import Server12, Server13, split_records
 from schannel_py.tls.alerts import AlertDescription, TLSError
 from schannel_py.tls.codec import Reader, Writer
 from schannel_py.tls.messages import (
@@ -52,7 +54,6 @@ from schannel_py.tls.messages import (
     write_extensions,
 )
 from schannel_py.tls.record import APPLICATION_DATA, HEADER_LEN
-from tests.support.hostile_server import Harness, Server12, Server13, split_records
 from tests.support.sspi_driver import no_unexpected_exceptions
 
 EXAMPLES = int(os.environ.get("SCHANNEL_FUZZ_EXAMPLES", "100"))

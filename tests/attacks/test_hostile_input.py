@@ -22,9 +22,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import schannel_py as sc
+from schannel_py.testing import acquire_credential
+from schannel_py.testing.memserver import MemoryServer
 from tests.support import peers
-from tests.support.memserver import MemoryServer
-from tests.support.sspi_driver import CURL_FLAGS, CurlLoop, acquire, no_unexpected_exceptions
+from tests.support.sspi_driver import CURL_FLAGS, CurlLoop, no_unexpected_exceptions
 
 SETTINGS = settings(
     max_examples=200,
@@ -170,7 +171,7 @@ def raw_handle(lower: object, upper: object) -> sc.CtxtHandle:
 @pytest.fixture(scope="module")
 def manual_cred() -> Iterator[sc.CredHandle]:
     """A credential that does not validate the server chain (no root store needed)."""
-    cred = acquire(sc.SCH_CRED_MANUAL_CRED_VALIDATION)
+    cred = acquire_credential(manual_validation=True)
     yield cred
     sc.FreeCredentialsHandle(cred)
 

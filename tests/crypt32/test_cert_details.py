@@ -18,8 +18,8 @@ from cryptography.x509.oid import NameOID
 
 from schannel_py import crypt32 as c
 from schannel_py.constants import CRYPT_E_NOT_FOUND
+from schannel_py.testing.pki import Issued, Pki, make_leaf, make_pki
 from tests.support import curl_port
-from tests.support.certgen import Issued, Pki, make_leaf, make_pki
 
 UTC = datetime.timezone.utc
 

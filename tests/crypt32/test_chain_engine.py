@@ -16,10 +16,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 import schannel_py as sc
 import schannel_py.crypt32 as c
-from schannel_py.testing import pki
+from schannel_py.testing import acquire_credential, pki
 from schannel_py.testing.memserver import MemoryServer
 from tests.support.paths import ROOT
-from tests.support.sspi_driver import CurlLoop, acquire
+from tests.support.sspi_driver import CurlLoop
 
 pytestmark = pytest.mark.usefixtures("isolated_stores")
 
@@ -829,7 +829,7 @@ def isc_verdict(tmp_path: Path, chain_der: list[bytes], leaf: pki.Issued) -> int
     pems = [x509.load_der_x509_certificate(d).public_bytes(Encoding.PEM) for d in chain_der]
     fullchain.write_bytes(b"".join(pems))
     key.write_bytes(leaf.key_pem)
-    loop = CurlLoop(MemoryServer(fullchain, key, num_tickets=0), acquire())
+    loop = CurlLoop(MemoryServer(fullchain, key, num_tickets=0), acquire_credential())
     status = loop.handshake()
     sc.DeleteSecurityContext(loop.ctx)
     return int(status)

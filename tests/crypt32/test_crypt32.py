@@ -21,7 +21,7 @@ from schannel_py.constants import (
     SEC_E_UNTRUSTED_ROOT,
     SEC_E_WRONG_PRINCIPAL,
 )
-from tests.support.certgen import (
+from schannel_py.testing.pki import (
     ROOT_NAME,
     Issued,
     Pki,

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from schannel_py import crypt32 as c
 from schannel_py.crypt32 import store as store_module
-from tests.support.certgen import Issued, make_ca, make_leaf
+from schannel_py.testing.pki import Issued, make_ca, make_leaf
 
 UTC = datetime.timezone.utc
 NOW = datetime.datetime(2025, 6, 1, 12, 0, tzinfo=UTC)

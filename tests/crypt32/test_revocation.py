@@ -25,7 +25,7 @@ from schannel_py.crypt32 import constants as c
 from schannel_py.crypt32 import fetch, ocsp
 from schannel_py.crypt32.crl import evaluate_crl
 from schannel_py.crypt32.revocation import RevocationEvent, RevocationParams
-from tests.support import certgen
+from schannel_py.testing.pki import make_crl, make_leaf, make_ocsp_response, new_key
 from tests.support.revocation import HANG, HttpRepo, RevPki, big_crl, closed_url, make_rev_pki
 
 NOW = datetime.datetime.now(datetime.timezone.utc)
@@ -41,8 +41,8 @@ def repo() -> Iterator[HttpRepo]:
 def crl_pki(repo: HttpRepo, **kw: list[str]) -> RevPki:
     """Leaf CRL at /leaf.crl, intermediate CRL at /inter.crl; both good by default."""
     pki = make_rev_pki(leaf_crl=[repo.url("/leaf.crl")], inter_crl=[repo.url("/inter.crl")], **kw)
-    repo.routes["/leaf.crl"] = certgen.make_crl(pki.intermediate)
-    repo.routes["/inter.crl"] = certgen.make_crl(pki.root)
+    repo.routes["/leaf.crl"] = make_crl(pki.intermediate)
+    repo.routes["/inter.crl"] = make_crl(pki.root)
     return pki
 
 
@@ -94,7 +94,7 @@ def verify(
 
 def test_revoked_leaf_by_crl(repo: HttpRepo) -> None:
     pki = crl_pki(repo)
-    repo.routes["/leaf.crl"] = certgen.make_crl(pki.intermediate, [pki.leaf])
+    repo.routes["/leaf.crl"] = make_crl(pki.intermediate, [pki.leaf])
     assert verify(pki) == C.CRYPT_E_REVOKED
 
 
@@ -106,7 +106,7 @@ def test_good_leaf_by_crl_fetches_the_leafs_crl(repo: HttpRepo) -> None:
 
 def test_pem_crl_is_accepted(repo: HttpRepo) -> None:
     pki = crl_pki(repo)
-    der = certgen.make_crl(pki.intermediate, [pki.leaf])
+    der = make_crl(pki.intermediate, [pki.leaf])
     from cryptography import x509
 
     repo.routes["/leaf.crl"] = x509.load_der_x509_crl(der).public_bytes(serialization.Encoding.PEM)
@@ -157,7 +157,7 @@ def test_ocsp_and_cdp_unreachable_end_cert_is_offline() -> None:
 
 def test_stapled_good_response_with_every_server_offline(repo: HttpRepo) -> None:
     pki = make_rev_pki(leaf_crl=[closed_url()], leaf_ocsp=[closed_url("/ocsp")])
-    staple = certgen.make_ocsp_response(pki.leaf, "good")
+    staple = make_ocsp_response(pki.leaf, "good")
     events: list[RevocationEvent] = []
     assert verify(pki, "end", staple=staple, events=events) == C.SEC_E_OK
     assert [e.source for e in events] == ["staple"]
@@ -165,14 +165,14 @@ def test_stapled_good_response_with_every_server_offline(repo: HttpRepo) -> None
 
 def test_stapled_revoked_response(repo: HttpRepo) -> None:
     pki = crl_pki(repo)
-    staple = certgen.make_ocsp_response(pki.leaf, "revoked")
+    staple = make_ocsp_response(pki.leaf, "revoked")
     assert verify(pki, "end", staple=staple) == C.CRYPT_E_REVOKED
     assert repo.requests == []  # the staple answered: nothing fetched
 
 
 def test_exclude_root_with_a_staple(repo: HttpRepo) -> None:
     pki = crl_pki(repo)
-    staple = certgen.make_ocsp_response(pki.leaf, "good")
+    staple = make_ocsp_response(pki.leaf, "good")
     assert verify(pki, "chain_exclude_root", staple=staple) == C.SEC_E_OK
     assert repo.hits("/leaf.crl") == 0 and repo.hits("/inter.crl") == 1
 
@@ -180,20 +180,20 @@ def test_exclude_root_with_a_staple(repo: HttpRepo) -> None:
 @pytest.mark.parametrize("scope", ["chain", "chain_exclude_root"])
 def test_revoked_intermediate(repo: HttpRepo, scope: str) -> None:
     pki = crl_pki(repo)
-    repo.routes["/inter.crl"] = certgen.make_crl(pki.root, [pki.intermediate])
+    repo.routes["/inter.crl"] = make_crl(pki.root, [pki.intermediate])
     assert verify(pki, scope) == C.CRYPT_E_REVOKED
 
 
 def test_revoked_intermediate_with_end_cert_passes(repo: HttpRepo) -> None:
     pki = crl_pki(repo)
-    repo.routes["/inter.crl"] = certgen.make_crl(pki.root, [pki.intermediate])
+    repo.routes["/inter.crl"] = make_crl(pki.root, [pki.intermediate])
     assert verify(pki, "end") == C.SEC_E_OK
     assert repo.hits("/inter.crl") == 0
 
 
 def test_no_check_requested_fetches_nothing(repo: HttpRepo) -> None:
     pki = crl_pki(repo)
-    repo.routes["/leaf.crl"] = certgen.make_crl(pki.intermediate, [pki.leaf])
+    repo.routes["/leaf.crl"] = make_crl(pki.intermediate, [pki.leaf])
     assert verify(pki, None) == C.SEC_E_OK
     assert repo.requests == []
 
@@ -207,15 +207,15 @@ def test_cache_only_with_nothing_cached() -> None:
 
 def test_cache_only_answers_from_preloaded_crls(repo: HttpRepo) -> None:
     pki = crl_pki(repo)
-    assert crypt32.preload_crl(certgen.make_crl(pki.intermediate, [pki.leaf]))
-    assert crypt32.preload_crl(certgen.make_crl(pki.root))
+    assert crypt32.preload_crl(make_crl(pki.intermediate, [pki.leaf]))
+    assert crypt32.preload_crl(make_crl(pki.root))
     assert verify(pki, cache_only=True) == C.CRYPT_E_REVOKED
     assert repo.requests == []
 
 
 def test_preloaded_ocsp_response_serves_a_certificate_without_sources() -> None:
     pki = make_rev_pki()
-    assert crypt32.preload_ocsp_response(certgen.make_ocsp_response(pki.leaf, "revoked"))
+    assert crypt32.preload_ocsp_response(make_ocsp_response(pki.leaf, "revoked"))
     assert verify(pki, "end") == C.CRYPT_E_REVOKED
 
 
@@ -231,7 +231,7 @@ def test_fetched_crls_are_cached_until_next_update(repo: HttpRepo) -> None:
     assert all(e.from_cache for e in events if e.source == "crl")
     # A CRL past its nextUpdate is dropped and fetched again.
     crypt32.clear_revocation_cache()
-    repo.routes["/leaf.crl"] = certgen.make_crl(
+    repo.routes["/leaf.crl"] = make_crl(
         pki.intermediate, this_update=NOW - 3 * HOUR, next_update=NOW - HOUR
     )
     assert verify(pki) == C.CRYPT_E_REVOCATION_OFFLINE
@@ -335,20 +335,18 @@ def test_non_http_cdp_is_not_fetched() -> None:
 )
 def test_unusable_crl_is_offline(repo: HttpRepo, case: str) -> None:
     pki = crl_pki(repo)
-    good = certgen.make_crl(pki.intermediate, [pki.leaf])
+    good = make_crl(pki.intermediate, [pki.leaf])
     crl = {
         "truncated": lambda: good[: len(good) // 2],
         "garbage": lambda: b"\x30\x03\x02\x01\x00",
-        "wrong_signer": lambda: certgen.make_crl(
-            pki.intermediate, [pki.leaf], signer=certgen.new_key()
-        ),
-        "expired": lambda: certgen.make_crl(
+        "wrong_signer": lambda: make_crl(pki.intermediate, [pki.leaf], signer=new_key()),
+        "expired": lambda: make_crl(
             pki.intermediate, [pki.leaf], this_update=NOW - 3 * HOUR, next_update=NOW - HOUR
         ),
-        "future": lambda: certgen.make_crl(
+        "future": lambda: make_crl(
             pki.intermediate, [pki.leaf], this_update=NOW + HOUR, next_update=NOW + 2 * HOUR
         ),
-        "other_ca": lambda: certgen.make_crl(pki.root, [pki.leaf]),
+        "other_ca": lambda: make_crl(pki.root, [pki.leaf]),
     }[case]()
     repo.routes["/leaf.crl"] = crl
     assert verify(pki) == C.CRYPT_E_REVOCATION_OFFLINE
@@ -369,10 +367,10 @@ def ocsp_pki(repo: HttpRepo) -> RevPki:
 
 def test_ocsp_from_the_aia_responder(repo: HttpRepo) -> None:
     pki = ocsp_pki(repo)
-    repo.routes["/inter.crl"] = certgen.make_crl(pki.root)
-    repo.routes["/ocsp"] = certgen.make_ocsp_response(pki.leaf, "revoked")
+    repo.routes["/inter.crl"] = make_crl(pki.root)
+    repo.routes["/ocsp"] = make_ocsp_response(pki.leaf, "revoked")
     assert verify(pki) == C.CRYPT_E_REVOKED
-    repo.routes["/ocsp"] = certgen.make_ocsp_response(pki.leaf, "good")
+    repo.routes["/ocsp"] = make_ocsp_response(pki.leaf, "good")
     crypt32.clear_revocation_cache()
     assert verify(pki) == C.SEC_E_OK
     # RFC 5019: a small request goes as GET, base64 in the path.
@@ -382,7 +380,7 @@ def test_ocsp_from_the_aia_responder(repo: HttpRepo) -> None:
 def test_ocsp_post_when_the_get_url_is_too_long(repo: HttpRepo) -> None:
     long_base = repo.url("/ocsp/" + "a" * 200)
     pki = make_rev_pki(leaf_ocsp=[long_base])
-    repo.routes["/ocsp"] = certgen.make_ocsp_response(pki.leaf, "good")
+    repo.routes["/ocsp"] = make_ocsp_response(pki.leaf, "good")
     assert verify(pki, "end") == C.SEC_E_OK
     post = [r for r in repo.requests if r.method == "POST"]
     assert len(post) == 1 and post[0].body[:1] == b"\x30"
@@ -390,8 +388,8 @@ def test_ocsp_post_when_the_get_url_is_too_long(repo: HttpRepo) -> None:
 
 def test_ocsp_unknown_falls_back_to_the_crl(repo: HttpRepo) -> None:
     pki = make_rev_pki(leaf_ocsp=[repo.url("/ocsp")], leaf_crl=[repo.url("/leaf.crl")])
-    repo.routes["/ocsp"] = certgen.make_ocsp_response(pki.leaf, "unknown")
-    repo.routes["/leaf.crl"] = certgen.make_crl(pki.intermediate, [pki.leaf])
+    repo.routes["/ocsp"] = make_ocsp_response(pki.leaf, "unknown")
+    repo.routes["/leaf.crl"] = make_crl(pki.intermediate, [pki.leaf])
     assert verify(pki, "end") == C.CRYPT_E_REVOKED
     # Unknown alone, with no other answer: the status cannot be checked.
     del repo.routes["/leaf.crl"]
@@ -401,12 +399,12 @@ def test_ocsp_unknown_falls_back_to_the_crl(repo: HttpRepo) -> None:
 
 def test_delegated_responder_needs_the_ocsp_signing_eku(repo: HttpRepo) -> None:
     pki = make_rev_pki(leaf_ocsp=[repo.url("/ocsp")])
-    delegate = certgen.make_leaf(pki.intermediate, dns_names=(), eku=("OCSPSigning",))
-    repo.routes["/ocsp"] = certgen.make_ocsp_response(pki.leaf, "revoked", responder=delegate)
+    delegate = make_leaf(pki.intermediate, dns_names=(), eku=("OCSPSigning",))
+    repo.routes["/ocsp"] = make_ocsp_response(pki.leaf, "revoked", responder=delegate)
     assert verify(pki, "end") == C.CRYPT_E_REVOKED
     crypt32.clear_revocation_cache()
-    impostor = certgen.make_leaf(pki.intermediate, dns_names=(), eku=("serverAuth",))
-    repo.routes["/ocsp"] = certgen.make_ocsp_response(pki.leaf, "revoked", responder=impostor)
+    impostor = make_leaf(pki.intermediate, dns_names=(), eku=("serverAuth",))
+    repo.routes["/ocsp"] = make_ocsp_response(pki.leaf, "revoked", responder=impostor)
     assert verify(pki, "end") == C.CRYPT_E_REVOCATION_OFFLINE
 
 
@@ -416,21 +414,19 @@ def test_delegated_responder_needs_the_ocsp_signing_eku(repo: HttpRepo) -> None:
 )
 def test_unusable_ocsp_response(repo: HttpRepo, case: str) -> None:
     pki = make_rev_pki(leaf_ocsp=[repo.url("/ocsp")])
-    revoked = certgen.make_ocsp_response(pki.leaf, "revoked")
+    revoked = make_ocsp_response(pki.leaf, "revoked")
     other = make_rev_pki()
     data = {
         "truncated": lambda: revoked[:-20],
         "garbage": lambda: b"not ocsp",
-        "wrong_signer": lambda: certgen.make_ocsp_response(
+        "wrong_signer": lambda: make_ocsp_response(
             pki.leaf, "revoked", responder=other.intermediate
         ),
-        "expired": lambda: certgen.make_ocsp_response(
+        "expired": lambda: make_ocsp_response(
             pki.leaf, "revoked", this_update=NOW - 3 * HOUR, next_update=NOW - HOUR
         ),
-        "other_cert": lambda: certgen.make_ocsp_response(
-            certgen.make_leaf(pki.intermediate), "revoked"
-        ),
-        "other_ca": lambda: certgen.make_ocsp_response(other.leaf, "revoked"),
+        "other_cert": lambda: make_ocsp_response(make_leaf(pki.intermediate), "revoked"),
+        "other_ca": lambda: make_ocsp_response(other.leaf, "revoked"),
         "try_later": lambda: bytes.fromhex("30030a0103"),
     }[case]()
     repo.routes["/ocsp"] = data
@@ -446,7 +442,7 @@ def test_unusable_ocsp_response(repo: HttpRepo, case: str) -> None:
 
 def test_evaluate_response_interface() -> None:
     pki = make_rev_pki()
-    good = certgen.make_ocsp_response(pki.leaf, "good", next_update=NOW + HOUR)
+    good = make_ocsp_response(pki.leaf, "good", next_update=NOW + HOUR)
     result = ocsp.evaluate_response(good, pki.leaf.cert, pki.intermediate.cert, NOW)
     assert result.status == "good" and result.next_update is not None
     assert abs(result.next_update - (NOW + HOUR)) < datetime.timedelta(seconds=1)
@@ -492,7 +488,7 @@ def policy(context: ch.CERT_CHAIN_CONTEXT, flags: int = 0) -> tuple[int, int]:
 
 def test_chain_engine_revoked_leaf(repo: HttpRepo) -> None:
     pki = crl_pki(repo)
-    repo.routes["/leaf.crl"] = certgen.make_crl(pki.intermediate, [pki.leaf])
+    repo.routes["/leaf.crl"] = make_crl(pki.intermediate, [pki.leaf])
     context = chain_of(pki, c.CERT_CHAIN_REVOCATION_CHECK_CHAIN)
     assert element_errors(context) == [c.CERT_TRUST_IS_REVOKED, 0, 0]
     assert context.TrustStatus.dwErrorStatus == c.CERT_TRUST_IS_REVOKED
@@ -517,7 +513,7 @@ def test_chain_engine_offline_and_unknown_bits() -> None:
 
 def test_chain_engine_without_a_revocation_flag_checks_nothing(repo: HttpRepo) -> None:
     pki = crl_pki(repo)
-    repo.routes["/leaf.crl"] = certgen.make_crl(pki.intermediate, [pki.leaf])
+    repo.routes["/leaf.crl"] = make_crl(pki.intermediate, [pki.leaf])
     context = chain_of(pki, c.CERT_CHAIN_CACHE_END_CERT)
     assert element_errors(context) == [0, 0, 0] and repo.requests == []
 
@@ -543,7 +539,7 @@ def test_chain_engine_uses_the_ocsp_response_property(repo: HttpRepo) -> None:
         store, c.X509_ASN_ENCODING, der, len(der), c.CERT_STORE_ADD_NEW, leaf
     )
     assert leaf.value is not None
-    response = certgen.make_ocsp_response(pki.leaf, "revoked")
+    response = make_ocsp_response(pki.leaf, "revoked")
     blob = crypt32.CRYPT_DATA_BLOB(len(response), response)
     assert crypt32.CertSetCertificateContextProperty(
         leaf.value, c.CERT_OCSP_RESPONSE_PROP_ID, 0, blob

@@ -6,7 +6,7 @@ import pytest
 
 from schannel_py import crypt32 as c
 from schannel_py.constants import CRYPT_E_NOT_FOUND
-from tests.support.certgen import Issued, Pki, make_leaf, make_pki
+from schannel_py.testing.pki import Issued, Pki, make_leaf, make_pki
 
 pytestmark = pytest.mark.usefixtures("isolated_stores")
 

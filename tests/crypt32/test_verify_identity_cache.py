@@ -16,7 +16,7 @@ from cryptography import x509
 from schannel_py import crypt32 as c
 from schannel_py.constants import SEC_E_CERT_EXPIRED, SEC_E_OK, SEC_E_WRONG_PRINCIPAL
 from schannel_py.crypt32 import verify as V
-from tests.support.certgen import make_pki, make_self_signed
+from schannel_py.testing.pki import make_pki, make_self_signed
 
 UTC = datetime.timezone.utc
 NOW = datetime.datetime(2025, 6, 1, 12, 0, tzinfo=UTC)

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 
 from bogo import shim as bogo_shim  # the repository root is on pytest's pythonpath
-from tests.support import certgen
+from schannel_py.testing.pki import PemPaths, make_self_signed
 from tests.support.bogo_runner import (
     ECHO,
     MESSAGE,
@@ -68,15 +68,15 @@ def _deadline() -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def server_files(tmp_path_factory: pytest.TempPathFactory) -> certgen.PemPaths:
+def server_files(tmp_path_factory: pytest.TempPathFactory) -> PemPaths:
     """The runner's default: a self-signed certificate for DNS name "test"."""
-    cert = certgen.make_self_signed(["test"], key_type="p256")
+    cert = make_self_signed(["test"], key_type="p256")
     return cert.write(tmp_path_factory.mktemp("bogo-server"))
 
 
 @pytest.fixture(scope="module")
-def client_files(tmp_path_factory: pytest.TempPathFactory) -> certgen.PemPaths:
-    cert = certgen.make_self_signed(["client"], key_type="p256", eku=["clientAuth"])
+def client_files(tmp_path_factory: pytest.TempPathFactory) -> PemPaths:
+    cert = make_self_signed(["client"], key_type="p256", eku=["clientAuth"])
     return cert.write(tmp_path_factory.mktemp("bogo-client"))
 
 
@@ -381,7 +381,7 @@ def test_close_socket_half_closes_and_drains() -> None:
 
 @pytest.mark.parametrize("version", ["1.2", "1.3"])
 @pytest.mark.parametrize("async_io", [False, True])
-def test_echo(server_files: certgen.PemPaths, version: str, async_io: bool) -> None:
+def test_echo(server_files: PemPaths, version: str, async_io: bool) -> None:
     ctx = server_context(server_files, version)
     flags = ["-trust-cert", str(server_files.root)]
     flags += ["-expect-version", "771" if version == "1.2" else "772"]
@@ -395,7 +395,7 @@ def test_echo(server_files: certgen.PemPaths, version: str, async_io: bool) -> N
     assert rec["resumed"] is False
 
 
-def test_echo_reads_at_most_512_bytes(server_files: certgen.PemPaths) -> None:
+def test_echo_reads_at_most_512_bytes(server_files: PemPaths) -> None:
     """A 3000-byte record comes back in full (the shim reads 512 bytes per call)."""
     ctx = server_context(server_files)
     big = bytes(0x42 ^ (j & 0xFF) for j in range(3000))
@@ -404,7 +404,7 @@ def test_echo_reads_at_most_512_bytes(server_files: certgen.PemPaths) -> None:
     assert result.records[0]["echo"] == bytes(b ^ 0xFF for b in big)
 
 
-def test_ipv6(server_files: certgen.PemPaths) -> None:
+def test_ipv6(server_files: PemPaths) -> None:
     try:
         with socket.socket(socket.AF_INET6) as s:
             s.bind(("::1", 0))
@@ -418,7 +418,7 @@ def test_ipv6(server_files: certgen.PemPaths) -> None:
 
 @pytest.mark.parametrize("version", ["1.2", "1.3"])
 @pytest.mark.parametrize("async_io", [False, True])
-def test_resume_count(server_files: certgen.PemPaths, version: str, async_io: bool) -> None:
+def test_resume_count(server_files: PemPaths, version: str, async_io: bool) -> None:
     """Each later connection resumes through the cache of the same credential + target."""
     ctx = server_context(server_files, version)
     flags = ["-resume-count", "2"] + (["-async"] if async_io else [])
@@ -428,7 +428,7 @@ def test_resume_count(server_files: certgen.PemPaths, version: str, async_io: bo
     assert all(r["echo"] == ECHO for r in result.records)
 
 
-def test_resume_with_host_name(server_files: certgen.PemPaths) -> None:
+def test_resume_with_host_name(server_files: PemPaths) -> None:
     ctx = server_context(server_files)
     result = run_shim(
         ["-host-name", "test", "-resume-count", "1"], tls_echo(lambda i: ctx), connections=2
@@ -437,7 +437,7 @@ def test_resume_with_host_name(server_files: certgen.PemPaths) -> None:
     assert [r["resumed"] for r in result.records] == [False, True]
 
 
-def test_resumption_refused_needs_expect_session_miss(server_files: certgen.PemPaths) -> None:
+def test_resumption_refused_needs_expect_session_miss(server_files: PemPaths) -> None:
     fresh = [server_context(server_files), server_context(server_files)]
     result = run_shim(["-resume-count", "1"], tls_echo(lambda i: fresh[i]), connections=2)
     assert_failure(result, "session unexpectedly was not reused")
@@ -451,7 +451,7 @@ def test_resumption_refused_needs_expect_session_miss(server_files: certgen.PemP
     assert [r["resumed"] for r in result.records] == [False, False]
 
 
-def test_shim_writes_first(server_files: certgen.PemPaths) -> None:
+def test_shim_writes_first(server_files: PemPaths) -> None:
     ctx = server_context(server_files)
     result = run_shim(["-shim-writes-first"], tls_echo(lambda i: ctx, writes_first=True))
     assert_success(result)
@@ -459,7 +459,7 @@ def test_shim_writes_first(server_files: certgen.PemPaths) -> None:
     assert result.records[0]["echo"] == ECHO
 
 
-def test_on_resume_prefix_applies_to_resumption_only(server_files: certgen.PemPaths) -> None:
+def test_on_resume_prefix_applies_to_resumption_only(server_files: PemPaths) -> None:
     ctx = server_context(server_files)
     writes = {0: False, 1: True}
     handlers = {i: tls_echo(lambda i: ctx, writes_first=writes[i]) for i in writes}
@@ -488,7 +488,7 @@ def shuts_down_handler(ctx: ssl.SSLContext, *, reply_close_notify: bool) -> Hand
 
 
 @pytest.mark.parametrize("version", ["1.2", "1.3"])
-def test_shim_shuts_down_check_close_notify(server_files: certgen.PemPaths, version: str) -> None:
+def test_shim_shuts_down_check_close_notify(server_files: PemPaths, version: str) -> None:
     ctx = server_context(server_files, version)
     result = run_shim(
         ["-shim-shuts-down", "-check-close-notify"],
@@ -498,7 +498,7 @@ def test_shim_shuts_down_check_close_notify(server_files: certgen.PemPaths, vers
     assert result.records[0]["data"] == b""
 
 
-def test_missing_close_notify_is_unclean_shutdown(server_files: certgen.PemPaths) -> None:
+def test_missing_close_notify_is_unclean_shutdown(server_files: PemPaths) -> None:
     ctx = server_context(server_files, "1.2")
     result = run_shim(
         ["-shim-shuts-down", "-check-close-notify"],
@@ -508,7 +508,7 @@ def test_missing_close_notify_is_unclean_shutdown(server_files: certgen.PemPaths
 
 
 def test_data_after_the_shims_close_notify_fails_as_ssl_shutdown(
-    server_files: certgen.PemPaths,
+    server_files: PemPaths,
 ) -> None:
     """BoringSSL's SSL_shutdown, waiting for the peer's close_notify, fails on application
     data (BoGo Shutdown-Shim-ApplicationData-*); the shim applies that rule itself."""
@@ -524,7 +524,7 @@ def test_data_after_the_shims_close_notify_fails_as_ssl_shutdown(
     assert_failure(result, ":APPLICATION_DATA_ON_SHUTDOWN:")
 
 
-def test_shim_shuts_down_without_check(server_files: certgen.PemPaths) -> None:
+def test_shim_shuts_down_without_check(server_files: PemPaths) -> None:
     ctx = server_context(server_files, "1.2")
     result = run_shim(["-shim-shuts-down"], shuts_down_handler(ctx, reply_close_notify=False))
     assert_success(result)
@@ -556,7 +556,7 @@ def alert_handler(ctx: ssl.SSLContext) -> Handler:
     ],
 )
 def test_verify_fail_sends_the_alert(
-    server_files: certgen.PemPaths, version: str, flags: list[str], alert: str
+    server_files: PemPaths, version: str, flags: list[str], alert: str
 ) -> None:
     """The verify callback rejects before the client's Finished; the server reads the alert.
 
@@ -573,7 +573,7 @@ def test_verify_fail_sends_the_alert(
 
 
 @pytest.mark.parametrize("version", ["1.3", "1.2"])
-def test_soft_verify_failure_is_recorded(server_files: certgen.PemPaths, version: str) -> None:
+def test_soft_verify_failure_is_recorded(server_files: PemPaths, version: str) -> None:
     ctx = server_context(server_files, version)
     result = run_shim(["-verify-fail", "-expect-verify-result"], tls_echo(lambda i: ctx))
     assert_success(result)
@@ -583,7 +583,7 @@ def test_soft_verify_failure_is_recorded(server_files: certgen.PemPaths, version
 
 
 @pytest.mark.parametrize("version", ["1.3", "1.2"])
-def test_on_resume_verify_fail_with_reverify(server_files: certgen.PemPaths, version: str) -> None:
+def test_on_resume_verify_fail_with_reverify(server_files: PemPaths, version: str) -> None:
     """-reverify-on-resume: the callback runs on the resumption and aborts it."""
     ctx = server_context(server_files, version, tickets=version == "1.3")
     handlers = {0: tls_echo(lambda i: ctx), 1: alert_handler(ctx)}
@@ -611,7 +611,7 @@ def test_on_resume_verify_fail_with_reverify(server_files: certgen.PemPaths, ver
     assert [r["resumed"] for r in result.records] == [False, True]
 
 
-def test_reverify_on_resume_success_runs_the_callback(server_files: certgen.PemPaths) -> None:
+def test_reverify_on_resume_success_runs_the_callback(server_files: PemPaths) -> None:
     """-reverify-on-resume with a good verdict: the resumption completes."""
     ctx = server_context(server_files, "1.3")
     flags = ["-resume-count", "1", "-verify-peer", "-reverify-on-resume", "-expect-verify-result"]
@@ -621,9 +621,7 @@ def test_reverify_on_resume_success_runs_the_callback(server_files: certgen.PemP
     assert [r["resumed"] for r in result.records] == [False, True]
 
 
-def test_expect_peer_cert_file(
-    server_files: certgen.PemPaths, client_files: certgen.PemPaths
-) -> None:
+def test_expect_peer_cert_file(server_files: PemPaths, client_files: PemPaths) -> None:
     ctx = server_context(server_files)
     result = run_shim(
         ["-expect-peer-cert-file", str(server_files.fullchain)], tls_echo(lambda i: ctx)
@@ -633,27 +631,27 @@ def test_expect_peer_cert_file(
     assert_failure(result, "peer certificate mismatch")
 
 
-def test_send_alert(server_files: certgen.PemPaths) -> None:
+def test_send_alert(server_files: PemPaths) -> None:
     ctx = server_context(server_files, "1.2")
     result = run_shim(["-send-alert"], alert_handler(ctx))
     assert_success(result)
     assert "DECOMPRESSION_FAILURE" in result.records[0]["error"].upper()
 
 
-def test_expect_version_mismatch_fails(server_files: certgen.PemPaths) -> None:
+def test_expect_version_mismatch_fails(server_files: PemPaths) -> None:
     ctx = server_context(server_files, "1.2")
     result = run_shim(["-expect-version", "772"], alert_handler(ctx))
     assert_failure(result, "reason=:WRONG_VERSION:")
 
 
-def test_min_version_rejects_older_server(server_files: certgen.PemPaths) -> None:
+def test_min_version_rejects_older_server(server_files: PemPaths) -> None:
     ctx = server_context(server_files, "1.2")
     result = run_shim(["-min-version", "772"], alert_handler(ctx))
     assert result.returncode == 1
     assert result.stderr.startswith("TLSERR reason=SEC_E_") and result.stderr.count("\n") == 1
 
 
-def test_no_tls13_negotiates_tls12(server_files: certgen.PemPaths) -> None:
+def test_no_tls13_negotiates_tls12(server_files: PemPaths) -> None:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(server_files.fullchain, server_files.key)
     result = run_shim(["-no-tls13", "-expect-version", "771"], tls_echo(lambda i: ctx))
@@ -661,7 +659,7 @@ def test_no_tls13_negotiates_tls12(server_files: certgen.PemPaths) -> None:
     assert result.records[0]["version"] == "TLSv1.2"
 
 
-def test_alpn(server_files: certgen.PemPaths) -> None:
+def test_alpn(server_files: PemPaths) -> None:
     ctx = server_context(server_files)
     ctx.set_alpn_protocols(["bar"])
     result = run_shim(
@@ -699,7 +697,7 @@ def test_raw_alpn_bytes_reach_the_wire() -> None:
     assert ext[16] == struct.pack(">H", len(wire)) + wire  # application_layer_protocol_negotiation
 
 
-def test_stderr_stays_empty_with_noisy_python_settings(server_files: certgen.PemPaths) -> None:
+def test_stderr_stays_empty_with_noisy_python_settings(server_files: PemPaths) -> None:
     ctx = server_context(server_files)
     noisy = {"PYTHONDEVMODE": "1", "PYTHONWARNINGS": "always"}
     result = run_shim(["-resume-count", "1"], tls_echo(lambda i: ctx), connections=2, env=noisy)
@@ -708,7 +706,7 @@ def test_stderr_stays_empty_with_noisy_python_settings(server_files: certgen.Pem
 
 
 @pytest.mark.parametrize("group", [23, 29])
-def test_curves_and_expect_curve_id(server_files: certgen.PemPaths, group: int) -> None:
+def test_curves_and_expect_curve_id(server_files: PemPaths, group: int) -> None:
     ctx = server_context(server_files)
     result = run_shim(
         ["-curves", str(group), "-expect-curve-id", str(group)], tls_echo(lambda i: ctx)
@@ -719,7 +717,7 @@ def test_curves_and_expect_curve_id(server_files: certgen.PemPaths, group: int) 
     assert_failure(result, ":CURVE_MISMATCH:")
 
 
-def test_tls_unique(server_files: certgen.PemPaths) -> None:
+def test_tls_unique(server_files: PemPaths) -> None:
     ctx = server_context(server_files, "1.2")
 
     def handler(sock: socket.socket, i: int, rec: dict[str, Any]) -> None:
@@ -740,8 +738,8 @@ def test_tls_unique(server_files: certgen.PemPaths) -> None:
 @pytest.mark.parametrize("version", ["1.2", "1.3"])
 @pytest.mark.parametrize("old_callback", [False, True])
 def test_client_certificate(
-    server_files: certgen.PemPaths,
-    client_files: certgen.PemPaths,
+    server_files: PemPaths,
+    client_files: PemPaths,
     version: str,
     old_callback: bool,
 ) -> None:
@@ -758,7 +756,7 @@ def test_client_certificate(
     ] == ssl.PEM_cert_to_DER_cert(client_files.cert.read_text())
 
 
-def test_untrusted_server_is_accepted_like_boringssl(client_files: certgen.PemPaths) -> None:
+def test_untrusted_server_is_accepted_like_boringssl(client_files: PemPaths) -> None:
     """-trust-cert is parsed but unused; -verify-peer only enforces the verify hook."""
     ctx = server_context(client_files)  # a certificate nobody trusts, wrong name and EKU
     result = run_shim(
@@ -777,7 +775,7 @@ def test_eof_during_handshake_is_one_error_line() -> None:
     assert_failure(result, "reason=:UNEXPECTED_EOF:")
 
 
-def test_server_alert_is_reported(server_files: certgen.PemPaths) -> None:
+def test_server_alert_is_reported(server_files: PemPaths) -> None:
     """A server that wants a client certificate the shim lacks: the shim fails cleanly."""
     ctx = server_context(server_files, "1.3")
     ctx.verify_mode = ssl.CERT_REQUIRED
@@ -848,7 +846,7 @@ ECDSA_P256_SHA256 = 0x0403
 
 
 @pytest.mark.parametrize("version", ["1.3", "1.2"])
-def test_expect_peer_signature_algorithm(server_files: certgen.PemPaths, version: str) -> None:
+def test_expect_peer_signature_algorithm(server_files: PemPaths, version: str) -> None:
     """The P-256 server signs with ecdsa_secp256r1_sha256; resumptions report the session's."""
     ctx = server_context(server_files, version)
     flags = ["-resume-count", "1", "-expect-peer-signature-algorithm", str(ECDSA_P256_SHA256)]
@@ -862,7 +860,7 @@ def test_expect_peer_signature_algorithm(server_files: certgen.PemPaths, version
 
 @pytest.mark.parametrize("version", ["1.3", "1.2"])
 def test_expect_extended_master_secret_and_secure_renegotiation(
-    server_files: certgen.PemPaths, version: str
+    server_files: PemPaths, version: str
 ) -> None:
     ctx = server_context(server_files, version)
     flags = ["-expect-extended-master-secret", "-expect-secure-renegotiation", "-expect-no-hrr"]
@@ -875,7 +873,7 @@ def test_expect_extended_master_secret_and_secure_renegotiation(
     assert_failure(result, "reason=:HRR_MISMATCH:")
 
 
-def test_tls13_client_must_receive_a_ticket(server_files: certgen.PemPaths) -> None:
+def test_tls13_client_must_receive_a_ticket(server_files: PemPaths) -> None:
     """BoringSSL's post-loop check, through cTicketsReceived."""
     no_tickets = server_context(server_files, "1.3")
     no_tickets.num_tickets = 0
@@ -890,7 +888,7 @@ def test_tls13_client_must_receive_a_ticket(server_files: certgen.PemPaths) -> N
     assert_failure(result, "reason=:UNEXPECTED_NEW_SESSION:")
 
 
-def test_tls12_new_session_checks(server_files: certgen.PemPaths) -> None:
+def test_tls12_new_session_checks(server_files: PemPaths) -> None:
     """TLS 1.2: a full handshake caches a session, a plain resumption does not."""
     ctx = server_context(server_files, "1.2")
     result = run_shim(["-expect-no-session"], alert_handler(ctx))
@@ -905,7 +903,7 @@ def test_tls12_new_session_checks(server_files: certgen.PemPaths) -> None:
     assert "new session was not cached" in result.stderr
 
 
-def test_tls13_ticket_renewal(server_files: certgen.PemPaths) -> None:
+def test_tls13_ticket_renewal(server_files: PemPaths) -> None:
     """TLS 1.3: a resumption that receives tickets satisfies -expect-ticket-renewal."""
     ctx = server_context(server_files, "1.3")
     flags = ["-resume-count", "1", "-on-resume-expect-ticket-renewal"]
@@ -945,7 +943,7 @@ def test_verify_prefs_decide_the_server_signature(
     tmp_path: Path, version: str, scheme: int
 ) -> None:
     """An RSA server must sign with the one scheme left (seen through the handshake info)."""
-    files = certgen.make_self_signed(["test"], key_type="rsa2048").write(tmp_path)
+    files = make_self_signed(["test"], key_type="rsa2048").write(tmp_path)
     ctx = server_context(files, version)
     flags = ["-verify-prefs", str(scheme), "-expect-peer-signature-algorithm", str(scheme)]
     result = run_shim(flags, tls_echo(lambda i: ctx))
@@ -973,7 +971,7 @@ def test_signature_prefs_that_need_two_sets_exit_89(flags: list[str], needle: st
 # --- -key-update -------------------------------------------------------------------------
 
 
-def test_key_update_after_every_read(server_files: certgen.PemPaths) -> None:
+def test_key_update_after_every_read(server_files: PemPaths) -> None:
     """The echo keeps working across the KeyUpdates (Python's server follows each one)."""
     ctx = server_context(server_files, "1.3")
 
@@ -992,7 +990,7 @@ def test_key_update_after_every_read(server_files: certgen.PemPaths) -> None:
     assert result.records[0]["echoes"] == [True] * 5
 
 
-def test_key_update_is_a_failure_in_tls12(server_files: certgen.PemPaths) -> None:
+def test_key_update_is_a_failure_in_tls12(server_files: PemPaths) -> None:
     ctx = server_context(server_files, "1.2")
     result = run_shim(["-key-update"], tls_echo(lambda i: ctx))
     assert_failure(result, "reason=SEC_E_UNSUPPORTED_FUNCTION")

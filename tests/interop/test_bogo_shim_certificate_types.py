@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from bogo import shim as bogo_shim
-from tests.support import certgen
+from schannel_py.testing.pki import PemPaths, make_self_signed
 from tests.support.bogo_runner import (
     ECHO,
     MESSAGE,
@@ -33,12 +33,12 @@ from tests.support.wire import certificate_request_types
 
 
 @pytest.fixture(scope="module")
-def server_files(tmp_path_factory: pytest.TempPathFactory) -> certgen.PemPaths:
-    cert = certgen.make_self_signed(["test"], key_type="p256")
+def server_files(tmp_path_factory: pytest.TempPathFactory) -> PemPaths:
+    cert = make_self_signed(["test"], key_type="p256")
     return cert.write(tmp_path_factory.mktemp("bogo-cert-types"))
 
 
-def requesting_context(files: certgen.PemPaths, version: str) -> ssl.SSLContext:
+def requesting_context(files: PemPaths, version: str) -> ssl.SSLContext:
     """A server that asks for a client certificate but accepts none."""
     ctx = server_context(files, version)
     ctx.verify_mode = ssl.CERT_OPTIONAL
@@ -98,7 +98,7 @@ def test_parse_is_base64() -> None:
         bogo_shim.parse_args(["-expect-certificate-types", "not base64!"])
 
 
-def test_tls12_certificate_types(server_files: certgen.PemPaths) -> None:
+def test_tls12_certificate_types(server_files: PemPaths) -> None:
     ctx = requesting_context(server_files, "1.2")
     # A list the server does not send: the check fails after the handshake.
     result = run_shim(["-expect-certificate-types", b64(b"\x63")], recording_echo(ctx))
@@ -116,13 +116,13 @@ def test_tls12_certificate_types(server_files: certgen.PemPaths) -> None:
         assert_failure(result, "reason=:CERTIFICATE_TYPES_MISMATCH:")
 
 
-def test_no_certificate_request_no_check(server_files: certgen.PemPaths) -> None:
+def test_no_certificate_request_no_check(server_files: PemPaths) -> None:
     ctx = server_context(server_files, "1.2")  # asks for no certificate
     result = run_shim(["-expect-certificate-types", b64(b"\x40")], recording_echo(ctx))
     assert_success(result)
 
 
-def test_tls13_certificate_request_has_no_types(server_files: certgen.PemPaths) -> None:
+def test_tls13_certificate_request_has_no_types(server_files: PemPaths) -> None:
     """TLS 1.3: a CertificateRequest arrived, its type list is empty, so any expectation fails."""
     ctx = requesting_context(server_files, "1.3")
     result = run_shim(["-expect-certificate-types", b64(b"\x40")], recording_echo(ctx))

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import certgen
+from schannel_py.testing.pki import PemPaths, make_self_signed
 from tests.support.bogo_runner import (
     MESSAGE,
     TIMEOUT,
@@ -32,8 +32,8 @@ from tests.support.bogo_runner import (
 
 
 @pytest.fixture(scope="module")
-def server_files(tmp_path_factory: pytest.TempPathFactory) -> certgen.PemPaths:
-    cert = certgen.make_self_signed(["test"], key_type="p256")
+def server_files(tmp_path_factory: pytest.TempPathFactory) -> PemPaths:
+    cert = make_self_signed(["test"], key_type="p256")
     return cert.write(tmp_path_factory.mktemp("bogo-decrypt-alert"))
 
 
@@ -100,7 +100,7 @@ CASES = [
     ids=[f"{c[0]}-{c[3]}" for c in CASES],
 )
 def test_decrypt_failure_sends_the_alert(
-    server_files: certgen.PemPaths,
+    server_files: PemPaths,
     version: str,
     corrupt: Callable[[bytes], bytes],
     reason: str,

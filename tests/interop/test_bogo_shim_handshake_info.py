@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import certgen, peers
+from schannel_py.testing.pki import PemPaths, make_self_signed
+from tests.support import peers
 from tests.support.bogo_runner import (
     PING_ECHO,
     Leg,
@@ -32,8 +33,8 @@ pytestmark = pytest.mark.interop
 
 
 @pytest.fixture(scope="module")
-def client_files(tmp_path_factory: pytest.TempPathFactory) -> certgen.PemPaths:
-    cert = certgen.make_self_signed(["client"], key_type="p256", eku=["clientAuth"])
+def client_files(tmp_path_factory: pytest.TempPathFactory) -> PemPaths:
+    cert = make_self_signed(["client"], key_type="p256", eku=["clientAuth"])
     return cert.write(tmp_path_factory.mktemp("bogo-hi-client"))
 
 
@@ -68,7 +69,7 @@ def test_hello_retry_request(pki: peers.ServerPki, flag: str, ok: bool) -> None:
 )
 def test_expect_peer_verify_pref(
     pki: peers.ServerPki,
-    client_files: certgen.PemPaths,
+    client_files: PemPaths,
     tmp_path: Path,
     expected: list[int],
     ok: bool,

@@ -275,7 +275,7 @@ def test_resumption_delay_sets_the_ticket_age(pki: peers.ServerPki, delay: int) 
 
 
 def test_fake_clock_starts_at_1234_and_moves_only_by_the_delay() -> None:
-    clock = bogo_shim.FakeClock()
+    clock = bogo_shim.BoringSSLClock()
     assert clock() == 1234.0
     time.sleep(0.01)
     assert clock() == 1234.0  # real time does not leak in
@@ -289,7 +289,7 @@ def test_install_clock_replaces_the_package_clock(monkeypatch: pytest.MonkeyPatc
     from schannel_py.sspi import context
 
     monkeypatch.setattr(context, "clock", context.clock)  # restored after the test
-    clock = bogo_shim.FakeClock()
+    clock = bogo_shim.BoringSSLClock()
     bogo_shim.install_clock(clock)
     assert context.clock is clock
 

@@ -34,7 +34,8 @@ import schannel_py as S
 from schannel_py import stream
 from schannel_py.sspi import context as sspi_context
 from schannel_py.stream import SChannelError, SChannelStream
-from tests.support import certgen, peers
+from schannel_py.testing.pki import KeyType, make_leaf
+from tests.support import peers
 
 pytestmark = pytest.mark.interop
 
@@ -696,10 +697,10 @@ def test_openssl_other_server_key_types(
     pki: peers.ServerPki,
     root_certs_env: object,
     tmp_path: Path,
-    key_type: certgen.KeyType,
+    key_type: KeyType,
     cert_kind: str,
 ) -> None:
-    issued = certgen.make_leaf(
+    issued = make_leaf(
         pki.intermediate,
         dns_names=peers.LOCAL_NAMES,
         ip_addresses=peers.LOCAL_IPS,
@@ -770,7 +771,7 @@ def test_openssl_large_certificate_small_reads(
     # A ~30 KB certificate: the Certificate message spans several 16 KiB records
     # and many socket reads.
     names = ("localhost", *(f"host{i:04d}.schannel-py.example" for i in range(1000)))
-    issued = certgen.make_leaf(pki.intermediate, dns_names=names)
+    issued = make_leaf(pki.intermediate, dns_names=names)
     assert len(issued.der) > 2 * 16384 - 4096
     paths = issued.write(tmp_path, "big-")
     with peers.OpenSSLServer(paths.cert, paths.key, chain_file=paths.chain) as srv:

@@ -9,8 +9,10 @@ import pytest
 
 import schannel_py as sc
 from schannel_py import stream
-from tests.support import certgen, peers
-from tests.support.clientauth import client_certificate, credential
+from schannel_py.testing import acquire_credential
+from schannel_py.testing.pki import make_ca, make_leaf
+from tests.support import peers
+from tests.support.clientauth import client_certificate
 
 pytestmark = pytest.mark.interop
 KEY_TYPES = ["p256", "p384", "rsa2048", "ed25519"]
@@ -30,7 +32,10 @@ def test_openssl_requires_and_verifies_client_certificate(
         client_ca_file=pki.root_ca,
     ) as srv:
         s = stream.connect(
-            "127.0.0.1", srv.port, target="localhost", cred=credential(cert, v4=not tls13)
+            "127.0.0.1",
+            srv.port,
+            target="localhost",
+            cred=acquire_credential(certificate=cert, schannel_cred=not tls13),
         )
         try:
             s.send(b"authenticated hello\n")
@@ -52,7 +57,10 @@ def test_gnutls_requires_client_certificate(
         **pki.ecdsa.server_kwargs(), priority=prio, verify_client=True, client_ca_file=pki.root_ca
     ) as srv:
         s = stream.connect(
-            "127.0.0.1", srv.port, target="localhost", cred=credential(cert, v4=not tls13)
+            "127.0.0.1",
+            srv.port,
+            target="localhost",
+            cred=acquire_credential(certificate=cert, schannel_cred=not tls13),
         )
         try:
             s.send(b"echo me\n")
@@ -68,10 +76,8 @@ def test_server_rejecting_the_certificate_maps_the_alert(
     pki: peers.ServerPki, root_certs_env: Path
 ) -> None:
     """A client certificate from a CA the server does not trust: unknown_ca -> SEC_E_UNTRUSTED_ROOT."""
-    other_ca = certgen.make_ca("Other client CA")
-    stranger = certgen.make_leaf(
-        other_ca, dns_names=(), common_name="stranger", eku=("clientAuth",)
-    )
+    other_ca = make_ca("Other client CA")
+    stranger = make_leaf(other_ca, dns_names=(), common_name="stranger", eku=("clientAuth",))
     from schannel_py import crypt32
 
     store = crypt32.PFXImportCertStore(stranger.to_pkcs12(b"x"), "x", 0)
@@ -82,7 +88,10 @@ def test_server_rejecting_the_certificate_maps_the_alert(
     ) as srv:
         with pytest.raises(stream.SChannelError) as err:
             s = stream.connect(
-                "127.0.0.1", srv.port, target="localhost", cred=credential(cert, v4=True)
+                "127.0.0.1",
+                srv.port,
+                target="localhost",
+                cred=acquire_credential(certificate=cert, schannel_cred=True),
             )
             s.recv()
         assert err.value.status == sc.SEC_E_UNTRUSTED_ROOT
@@ -93,7 +102,9 @@ def test_openssl_post_handshake_auth(pki: peers.ServerPki, root_certs_env: Path)
     issued, cert = client_certificate(pki, "p256")
     args = ["-verify", "4", "-CAfile", str(pki.root_ca)]
     with peers.OpenSSLServer(**pki.ecdsa.server_kwargs(), tls12=False, extra_args=args) as srv:
-        s = stream.connect("127.0.0.1", srv.port, target="localhost", cred=credential(cert))
+        s = stream.connect(
+            "127.0.0.1", srv.port, target="localhost", cred=acquire_credential(certificate=cert)
+        )
         try:
             s.send(b"before\n")
             srv.wait_for_output("before")
@@ -129,7 +140,9 @@ def test_python_post_handshake_auth_over_sockets(
         srv_ctx = getattr(srv, "context", None)
         if srv_ctx is not None:
             srv_ctx.post_handshake_auth = True
-        s = stream.connect("127.0.0.1", srv.port, target="localhost", cred=credential(cert))
+        s = stream.connect(
+            "127.0.0.1", srv.port, target="localhost", cred=acquire_credential(certificate=cert)
+        )
         try:
             s.send(b"hello\n")
             assert s.recv().startswith(b"please")
@@ -146,10 +159,8 @@ def test_issuer_list_and_my_store_selection_with_openssl(
     """openssl names the acceptable CAs; only a "MY" certificate under them is picked automatically."""
     from schannel_py import crypt32
 
-    other_ca = certgen.make_ca("Unlisted CA")
-    stranger = certgen.make_leaf(
-        other_ca, dns_names=(), common_name="stranger", eku=("clientAuth",)
-    )
+    other_ca = make_ca("Unlisted CA")
+    stranger = make_leaf(other_ca, dns_names=(), common_name="stranger", eku=("clientAuth",))
     store = crypt32.PFXImportCertStore(stranger.to_pkcs12(b"x"), "x", 0)
     assert store is not None
     my = crypt32.CertOpenSystemStore(None, "MY")
@@ -170,7 +181,7 @@ def test_issuer_list_and_my_store_selection_with_openssl(
                 "127.0.0.1",
                 srv.port,
                 target="localhost",
-                cred=credential(v4=True),
+                cred=acquire_credential(schannel_cred=True),
                 req_flags=req,
                 tracer=lambda e, d: seen.append(d.get("status")),
             )
@@ -191,7 +202,11 @@ def test_issuer_list_and_my_store_selection_with_openssl(
         **pki.ecdsa.server_kwargs(), tls13=False, verify_client=True, client_ca_file=pki.root_ca
     ) as srv:
         s = stream.connect(
-            "127.0.0.1", srv.port, target="localhost", cred=credential(v4=True), req_flags=req
+            "127.0.0.1",
+            srv.port,
+            target="localhost",
+            cred=acquire_credential(schannel_cred=True),
+            req_flags=req,
         )
         try:
             issuers = sc.SecPkgContext_IssuerListInfoEx()

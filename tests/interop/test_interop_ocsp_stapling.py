@@ -29,8 +29,8 @@ from cryptography.x509 import ocsp
 import schannel_py as sc
 from schannel_py import crypt32, stream
 from schannel_py.driver import SspiError
+from schannel_py.testing import acquire_credential
 from tests.support import peers
-from tests.support.sspi_driver import acquire
 
 pytestmark = pytest.mark.interop
 
@@ -164,7 +164,7 @@ def test_openssl_staple_is_property_70(
         tls12=version == "tls12",
         extra_args=extra,
     ) as srv:
-        cred = acquire(MANUAL | END_CERT)
+        cred = acquire_credential(flags=MANUAL | END_CERT)
         try:
             first = visit(srv.port, cred)
             again = visit(srv.port, cred)
@@ -193,7 +193,7 @@ def test_openssl_no_check_flag_no_request(
         extra_args=extra,
     ) as srv:
         ignore = sc.SCH_CRED_IGNORE_NO_REVOCATION_CHECK | sc.SCH_CRED_IGNORE_REVOCATION_OFFLINE
-        cred = acquire(MANUAL | ignore)
+        cred = acquire_credential(flags=MANUAL | ignore)
         try:
             got = visit(srv.port, cred)
         finally:
@@ -219,7 +219,7 @@ def test_openssl_staple_with_automatic_validation(
         tls12=version == "tls12",
         extra_args=["-status_file", str(staple)],
     ) as srv:
-        cred = acquire(END_CERT)
+        cred = acquire_credential(flags=END_CERT)
         try:
             if which == "good":
                 assert visit(srv.port, cred).staple == staple.read_bytes()
@@ -248,7 +248,7 @@ def test_gnutls_staple_is_property_70(
         echo=True,
         extra_args=[f"--ocsp-response={responses.good}"],
     ) as srv:
-        cred = acquire(MANUAL | sc.SCH_CRED_REVOCATION_CHECK_CHAIN)
+        cred = acquire_credential(flags=MANUAL | sc.SCH_CRED_REVOCATION_CHECK_CHAIN)
         try:
             got = visit(srv.port, cred, request=b"staple\n", marker=b"staple\n")
         finally:

@@ -18,7 +18,8 @@ import pytest
 import schannel_py as sc
 from schannel_py import crypt32, stream
 from schannel_py.crypt32 import constants as c
-from tests.support import certgen, peers
+from schannel_py.testing.pki import make_crl, make_leaf, revocation_info
+from tests.support import peers
 from tests.support.revocation import HttpRepo, RevPki, closed_url, make_rev_pki
 
 CHECK_CHAIN = sc.SCH_CRED_REVOCATION_CHECK_CHAIN
@@ -36,8 +37,8 @@ def repo() -> Iterator[HttpRepo]:
 
 def crl_pki(repo: HttpRepo, *, revoked_leaf: bool = False, revoked_inter: bool = False) -> RevPki:
     pki = make_rev_pki(leaf_crl=[repo.url("/leaf.crl")], inter_crl=[repo.url("/inter.crl")])
-    repo.routes["/leaf.crl"] = certgen.make_crl(pki.intermediate, [pki.leaf] * revoked_leaf)
-    repo.routes["/inter.crl"] = certgen.make_crl(pki.root, [pki.intermediate] * revoked_inter)
+    repo.routes["/leaf.crl"] = make_crl(pki.intermediate, [pki.leaf] * revoked_leaf)
+    repo.routes["/inter.crl"] = make_crl(pki.root, [pki.intermediate] * revoked_inter)
     return pki
 
 
@@ -130,10 +131,10 @@ def test_revoked_leaf_by_a_live_ocsp_responder(tmp_path: Path) -> None:
     good = RevPki(
         root,
         inter,
-        certgen.make_leaf(
+        make_leaf(
             inter,
             ip_addresses=("127.0.0.1",),
-            extra_extensions=certgen.revocation_info(ocsp_urls=[url]),
+            extra_extensions=revocation_info(ocsp_urls=[url]),
         ),
     )
     index = [(revoked.leaf, True), (good.leaf, False)]
@@ -151,7 +152,7 @@ def test_live_ocsp_responder_with_a_delegated_signer(tmp_path: Path) -> None:
     port = peers.free_port()
     url = f"http://127.0.0.1:{port}/"
     pki = make_rev_pki(leaf_ocsp=[url])
-    delegate = certgen.make_leaf(pki.intermediate, dns_names=(), eku=("OCSPSigning",))
+    delegate = make_leaf(pki.intermediate, dns_names=(), eku=("OCSPSigning",))
     with peers.OpenSSLOcspResponder(
         pki.intermediate, [(pki.leaf, True)], signer=delegate, port=port
     ):
@@ -196,8 +197,8 @@ def test_cache_only_with_nothing_cached(repo: HttpRepo, tmp_path: Path) -> None:
     assert handshake(pki, tmp_path, flags)[0] == sc.CRYPT_E_REVOCATION_OFFLINE
     assert repo.requests == []
     # Primed, the same credential flags pass without the network.
-    assert crypt32.preload_crl(certgen.make_crl(pki.intermediate))
-    assert crypt32.preload_crl(certgen.make_crl(pki.root))
+    assert crypt32.preload_crl(make_crl(pki.intermediate))
+    assert crypt32.preload_crl(make_crl(pki.root))
     assert handshake(pki, tmp_path, flags)[0] == sc.SEC_E_OK
     assert repo.requests == []
 

@@ -38,7 +38,8 @@ import pytest
 import schannel_py as sc
 from schannel_py import crypt32 as c
 from schannel_py import stream
-from tests.support import certgen, peers
+from schannel_py.testing.pki import Issued, make_leaf
+from tests.support import peers
 from tests.support.curl_port import (
     END_CERT,
     CurlError,
@@ -352,7 +353,7 @@ def peer(request: pytest.FixtureRequest) -> Peer:
 @pytest.fixture(scope="module")
 def second_san(pki: peers.ServerPki, tmp_path_factory: pytest.TempPathFactory) -> peers.ServerCert:
     """A leaf whose SANs are www.example.com then localhost (no IP), under the test root."""
-    issued = certgen.make_leaf(pki.intermediate, dns_names=("www.example.com", "localhost"))
+    issued = make_leaf(pki.intermediate, dns_names=("www.example.com", "localhost"))
     paths = issued.write(tmp_path_factory.mktemp("second-san"), "second-san-")
     return peers.ServerCert(paths.cert, paths.key, paths.chain, paths.fullchain, issued)
 
@@ -377,7 +378,7 @@ def failure(peer: Peer, cert: peers.ServerCert, hostname: str, cacert: Path, **k
     return err.value.text
 
 
-def root_store_trusts(issued: certgen.Issued) -> None:
+def root_store_trusts(issued: Issued) -> None:
     root = c.CertOpenSystemStore(None, "ROOT")
     assert root is not None
     der = issued.der

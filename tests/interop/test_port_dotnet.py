@@ -48,7 +48,8 @@ import pytest
 
 import schannel_py as sc
 import schannel_py.crypt32 as c
-from tests.support import certgen, peers
+from schannel_py.testing.pki import Issued, make_ca, make_leaf
+from tests.support import peers
 from tests.support.sspi_driver import no_unexpected_exceptions
 
 pytestmark = pytest.mark.interop
@@ -694,12 +695,8 @@ def open_stream(
         s.close()
 
 
-def pfx_client_certificate(
-    pki: peers.ServerPki, name: str
-) -> tuple[certgen.Issued, c.CERT_CONTEXT]:
-    issued = certgen.make_leaf(
-        pki.intermediate, dns_names=(), common_name=name, eku=("clientAuth",)
-    )
+def pfx_client_certificate(pki: peers.ServerPki, name: str) -> tuple[Issued, c.CERT_CONTEXT]:
+    issued = make_leaf(pki.intermediate, dns_names=(), common_name=name, eku=("clientAuth",))
     store = c.PFXImportCertStore(issued.to_pkcs12(b"pw"), "pw", 0)
     assert store is not None
     cert = next(x for x in store if x.private_key is not None)
@@ -787,7 +784,7 @@ def test_dotnet_custom_root_trust(pki: peers.ServerPki, root_certs_env: Path) ->
         with open_stream(srv, custom_trust_store=[pki.root.der]) as s:
             s.authenticate_as_client()
             assert s.chain_status == 0
-    other = certgen.make_ca("Not the server's root")
+    other = make_ca("Not the server's root")
     with peers.OpenSSLServer(**pki.ecdsa.server_kwargs()) as srv:
         with open_stream(srv, custom_trust_store=[other.der]) as s:
             with pytest.raises(AuthenticationError):

@@ -40,7 +40,8 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 import schannel_py as sc
 import schannel_py.crypt32 as c
-from tests.support import certgen, peers
+from schannel_py.testing.pki import Issued, make_ca, make_leaf
+from tests.support import peers
 from tests.support.isc_call import QT_FLAGS, out_buffers, token_input
 from tests.support.sspi_driver import no_unexpected_exceptions
 
@@ -132,7 +133,7 @@ def system_ca_certificates() -> list[bytes]:
     return found
 
 
-def make_pkcs12(certs: list[x509.Certificate], key: certgen.Issued | None) -> bytes:
+def make_pkcs12(certs: list[x509.Certificate], key: Issued | None) -> bytes:
     """_q_makePkcs12(certChain, privateKey, ""): what Qt feeds PFXImportCertStore
     (the first certificate with ``key``'s private key, or CA certificates alone)."""
     from cryptography.hazmat.primitives.serialization import NoEncryption
@@ -1027,7 +1028,7 @@ def test_qt_own_ca_list_without_system_roots(pki: peers.ServerPki, isolated_stor
             assert qt.connect_to_host_encrypted(), (qt.error, qt.ssl_errors)
             assert qt.peer_certificate_chain[-1] == pki.root.der
     with peers.OpenSSLServer(**pki.ecdsa.server_kwargs()) as srv:
-        other = certgen.make_ca("Some Other CA")
+        other = make_ca("Some Other CA")
         with connect(srv, QtConfig(ca_certificates=[other.der])) as qt:
             assert not qt.connect_to_host_encrypted()
             assert "UnableToGetIssuerCertificate" in qt.ssl_errors
@@ -1058,9 +1059,7 @@ def test_qt_optional_client_certificate_it_does_not_have(
 def test_qt_client_certificate_from_cert_find_chain_in_store(
     pki: peers.ServerPki, root_certs_env: Path, version: str
 ) -> None:
-    client = certgen.make_leaf(
-        pki.intermediate, dns_names=(), common_name="qt-client", eku=("clientAuth",)
-    )
+    client = make_leaf(pki.intermediate, dns_names=(), common_name="qt-client", eku=("clientAuth",))
     pfx = make_pkcs12([client.cert, pki.intermediate.cert], client)
     with peers.OpenSSLServer(
         **pki.ecdsa.server_kwargs(),

@@ -34,7 +34,8 @@ import pytest
 
 import schannel_py as sc
 from schannel_py import crypt32 as c
-from tests.support import certgen, peers
+from schannel_py.testing.pki import make_leaf
+from tests.support import peers
 
 pytestmark = [pytest.mark.interop, pytest.mark.usefixtures("isolated_stores")]
 
@@ -567,7 +568,7 @@ def trusted_root(pki: peers.ServerPki, isolated_stores: None) -> None:
 
 @pytest.fixture(scope="module")
 def self_signed(tmp_path_factory: pytest.TempPathFactory) -> peers.ServerCert:
-    issued = certgen.make_leaf(None, dns_names=("localhost",), ip_addresses=("127.0.0.1",))
+    issued = make_leaf(None, dns_names=("localhost",), ip_addresses=("127.0.0.1",))
     paths = issued.write(tmp_path_factory.mktemp("self-signed"), "self-signed-")
     return peers.ServerCert(paths.cert, paths.key, None, paths.fullchain, issued)
 

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from schannel_py import ssl as sch_ssl
-from tests.support import certgen, peers
+from schannel_py.testing.pki import make_leaf
+from tests.support import peers
 
 pytestmark = pytest.mark.interop
 
@@ -278,7 +279,7 @@ def test_close_without_close_notify_matches_cpython(pki: peers.ServerPki) -> Non
 def test_client_certificate(pki: peers.ServerPki, tmp_path: Path, tls13: bool) -> None:
     """load_cert_chain: s_server (-Verify, -verify_return_error) accepts the connection
     with the certificate and refuses it without."""
-    issued = certgen.make_leaf(
+    issued = make_leaf(
         pki.intermediate, dns_names=(), common_name="pyssl client", eku=("clientAuth",)
     )
     paths = issued.write(tmp_path, "client-")

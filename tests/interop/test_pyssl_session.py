@@ -20,7 +20,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 import schannel_py
 from schannel_py import ssl as sch_ssl
-from tests.support import certgen, peers
+from schannel_py.testing.pki import make_leaf
+from tests.support import peers
 
 pytestmark = pytest.mark.interop
 
@@ -367,7 +368,7 @@ def test_post_handshake_auth(pki: peers.ServerPki, tmp_path: Path, pha: bool) ->
     """post_handshake_auth = True offers it, and the server's CertificateRequest after
     the handshake is answered with the loaded certificate; False (the default) does not
     offer it, and the server's request fails as with Python's own client."""
-    issued = certgen.make_leaf(
+    issued = make_leaf(
         pki.intermediate, dns_names=(), common_name="pha client", eku=("clientAuth",)
     )
     paths = issued.write(tmp_path, "client-")

@@ -5,7 +5,7 @@ pywin32's ``win32/src/win32security.i``, ``win32/src/win32security_sspi.cpp``,
 ``win32/src/PyWinTypesmodule.cpp``, ``win32/src/PyTime.cpp`` and
 pywin32's ``win32/Lib/sspicon.py`` at ``mhammond/pywin32@3cc9680c2e22``), written out here as
 numbers and messages, never read back from the front itself.  The peer is Python's
-``ssl`` over memory BIOs (``tests/support/memserver.py``).
+``ssl`` over memory BIOs (``schannel_py.testing.memserver``).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import pytest
 
 import schannel_py.pywin32 as front
 from schannel_py.pywin32 import extras
+from schannel_py.testing.memserver import MemoryServer
 from tests.support import peers
-from tests.support.memserver import MemoryServer
 
 # pywin32's values (sspicon.py; winerror.h signed as a C LONG).
 SEC_E_OK = 0

@@ -9,8 +9,9 @@ import pytest
 
 import schannel_py as sc
 from schannel_py import crypt32
+from schannel_py.testing import acquire_credential
 from tests.support import peers
-from tests.support.clientauth import client_certificate, credential, server
+from tests.support.clientauth import client_certificate, server
 from tests.support.isc_call import QT_FLAGS, isc_continue, token_input
 from tests.support.sspi_driver import CURL_FLAGS, CurlLoop
 
@@ -24,7 +25,7 @@ def test_client_certificate_is_sent(
 ) -> None:
     issued, cert = client_certificate(pki, key_type)
     srv = server(pki, version)
-    loop = CurlLoop(srv, credential(cert, v4=version == TLS12))
+    loop = CurlLoop(srv, acquire_credential(certificate=cert, schannel_cred=version == TLS12))
     assert loop.handshake() == sc.SEC_E_OK
     loop.server.feed(loop.encrypt(b"hi"))
     assert loop.server.read() == b"hi"
@@ -62,7 +63,9 @@ def test_incomplete_credentials_then_use_supplied_creds(
     srv = server(pki, version, required=False)
     flags = CURL_FLAGS & ~sc.ISC_REQ_USE_SUPPLIED_CREDS
     loop = CurlLoop(
-        srv, credential(flags=sc.SCH_CRED_NO_DEFAULT_CREDS, v4=version == TLS12), flags=flags
+        srv,
+        acquire_credential(flags=sc.SCH_CRED_NO_DEFAULT_CREDS, schannel_cred=version == TLS12),
+        flags=flags,
     )
     loop.encdata += srv.feed(loop.first_call())
     before = bytes(loop.encdata)
@@ -113,7 +116,7 @@ def _isc(
 
 
 def _anonymous_credential(v4: bool) -> sc.CredHandle:
-    return credential(flags=sc.SCH_CRED_NO_DEFAULT_CREDS, v4=v4)
+    return acquire_credential(flags=sc.SCH_CRED_NO_DEFAULT_CREDS, schannel_cred=v4)
 
 
 #: How each caller makes the ISC after SEC_I_INCOMPLETE_CREDENTIALS: (same credential?,
@@ -176,13 +179,15 @@ def test_incomplete_credentials_then_new_credential(
     srv = server(pki, version)
     flags = CURL_FLAGS & ~sc.ISC_REQ_USE_SUPPLIED_CREDS
     loop = CurlLoop(
-        srv, credential(flags=sc.SCH_CRED_NO_DEFAULT_CREDS, v4=version == TLS12), flags=flags
+        srv,
+        acquire_credential(flags=sc.SCH_CRED_NO_DEFAULT_CREDS, schannel_cred=version == TLS12),
+        flags=flags,
     )
     loop.encdata += srv.feed(loop.first_call())
     before = bytes(loop.encdata)
     assert loop.step()[0] == sc.SEC_I_INCOMPLETE_CREDENTIALS
     loop.encdata = bytearray(before)
-    loop.cred = credential(cert, v4=version == TLS12)
+    loop.cred = acquire_credential(certificate=cert, schannel_cred=version == TLS12)
     assert loop.handshake_from_step() == sc.SEC_E_OK
     assert srv.tls.getpeercert(binary_form=True) == issued.der
 
@@ -191,7 +196,7 @@ def test_use_supplied_creds_from_the_start_never_pauses(
     pki: peers.ServerPki, root_certs_env: Path
 ) -> None:
     srv = server(pki, TLS13, required=False)
-    loop = CurlLoop(srv, credential())
+    loop = CurlLoop(srv, acquire_credential())
     assert loop.handshake() == sc.SEC_E_OK
     assert sc.SEC_I_INCOMPLETE_CREDENTIALS not in loop.statuses
 
@@ -200,7 +205,7 @@ def test_required_certificate_missing_maps_the_server_alert(
     pki: peers.ServerPki, root_certs_env: Path
 ) -> None:
     srv = server(pki, TLS12)
-    loop = CurlLoop(srv, credential(v4=True))
+    loop = CurlLoop(srv, acquire_credential(schannel_cred=True))
     with pytest.raises(ssl.SSLError):
         loop.handshake()
     loop.encdata += srv.pending_output()
@@ -211,7 +216,7 @@ def test_required_certificate_missing_maps_the_server_alert(
 def test_post_handshake_authentication(pki: peers.ServerPki, root_certs_env: Path) -> None:
     issued, cert = client_certificate(pki, "p256")
     srv = server(pki, TLS13, required=False, post_handshake=True)
-    loop = CurlLoop(srv, credential(cert))
+    loop = CurlLoop(srv, acquire_credential(certificate=cert))
     assert loop.handshake() == sc.SEC_E_OK
     loop.encdata += loop.server.pending_output()
     loop.server.tls.verify_client_post_handshake()
@@ -241,7 +246,9 @@ def test_auto_selection_from_my_store(
     )
     srv = server(pki, version)
     loop = CurlLoop(
-        srv, credential(v4=version == TLS12), flags=CURL_FLAGS & ~sc.ISC_REQ_USE_SUPPLIED_CREDS
+        srv,
+        acquire_credential(schannel_cred=version == TLS12),
+        flags=CURL_FLAGS & ~sc.ISC_REQ_USE_SUPPLIED_CREDS,
     )
     assert loop.handshake() == sc.SEC_E_OK
     assert sc.SEC_I_INCOMPLETE_CREDENTIALS not in loop.statuses
@@ -252,10 +259,12 @@ def test_no_post_handshake_auth_flag(pki: peers.ServerPki, root_certs_env: Path)
     """ISC_REQ_NO_POST_HANDSHAKE_AUTH (a 64-bit flag, in SECBUFFER_FLAGS) drops post_handshake_auth."""
     from schannel_py.tls.messages import ClientHello, Ext, find_ext
 
-    with_ext = CurlLoop(server(pki, TLS13), credential())
+    with_ext = CurlLoop(server(pki, TLS13), acquire_credential())
     hello = ClientHello.parse(with_ext.first_call()[5:])
     assert find_ext(hello.extensions, Ext.post_handshake_auth) == b""
-    without = CurlLoop(server(pki, TLS13), credential(), flags64=sc.ISC_REQ_NO_POST_HANDSHAKE_AUTH)
+    without = CurlLoop(
+        server(pki, TLS13), acquire_credential(), flags64=sc.ISC_REQ_NO_POST_HANDSHAKE_AUTH
+    )
     hello = ClientHello.parse(without.first_call()[5:])
     assert find_ext(hello.extensions, Ext.post_handshake_auth) is None
 
@@ -272,7 +281,7 @@ def test_post_handshake_request_without_a_certificate_asks_for_credentials(
     earlier version asked again on a plain repeat; Windows goes on (rule 1.5.7)."""
     srv = server(pki, TLS13, required=False, post_handshake=True)
     flags = CURL_FLAGS & ~sc.ISC_REQ_USE_SUPPLIED_CREDS
-    loop = CurlLoop(srv, credential(flags=sc.SCH_CRED_NO_DEFAULT_CREDS), flags=flags)
+    loop = CurlLoop(srv, acquire_credential(flags=sc.SCH_CRED_NO_DEFAULT_CREDS), flags=flags)
     assert loop.handshake() == sc.SEC_E_OK
     loop.encdata += loop.server.pending_output()
     loop.server.tls.verify_client_post_handshake()

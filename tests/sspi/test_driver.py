@@ -18,6 +18,7 @@ from schannel_py.testing import (
     Chunking,
     TlsServer,
     Transport,
+    acquire_credential,
     make_pki,
     reference_client,
     trusted_root,
@@ -25,7 +26,6 @@ from schannel_py.testing import (
 from schannel_py.testing.memserver import MemoryServer
 from tests.support import peers
 from tests.support.paths import ROOT
-from tests.support.sspi_driver import acquire
 
 
 def server_context(pki: peers.ServerPki, version: ssl.TLSVersion) -> ssl.SSLContext:
@@ -58,7 +58,7 @@ def test_socketpair_to_a_python_ssl_server(
         target=echo_server, args=(server_context(pki, version), theirs, errors)
     )
     thread.start()
-    drv = SspiDriver(ours.sendall, ours.recv, acquire(), "localhost")
+    drv = SspiDriver(ours.sendall, ours.recv, acquire_credential(), "localhost")
     try:
         assert drv.handshake() == sc.SEC_E_OK
         assert drv.attrs.value == drv.req
@@ -93,7 +93,7 @@ def memory_driver(
     drv = SspiDriver(
         server.client_send,
         server.client_recv,
-        acquire(),
+        acquire_credential(),
         "localhost",
         recv_size=1 if one_byte else 16384,
         observer=observe,
@@ -183,7 +183,7 @@ def test_new_session_ticket_and_key_update_are_renegotiate(
 def test_failed_handshake_raises_with_the_status() -> None:
     """An untrusted server certificate: ISC fails, the alert goes out, SspiError says why."""
     server = TlsServer(make_pki(dns_names=["localhost"]).leaf)  # its root is not trusted
-    drv = reference_client(Transport(server), acquire())
+    drv = reference_client(Transport(server), acquire_credential())
     with pytest.raises(SspiError) as err:
         drv.handshake()
     assert err.value.call == "InitializeSecurityContext"
@@ -195,7 +195,7 @@ def test_failed_handshake_raises_with_the_status() -> None:
 
 def test_eof_during_the_handshake(pki: peers.ServerPki) -> None:
     sent: list[bytes] = []
-    drv = SspiDriver(sent.append, lambda n: b"", acquire(), "localhost")
+    drv = SspiDriver(sent.append, lambda n: b"", acquire_credential(), "localhost")
     with pytest.raises(SspiEOFError) as err:
         drv.handshake()
     assert err.value.status == sc.SEC_E_INCOMPLETE_MESSAGE and err.value.call == "recv"
@@ -210,7 +210,7 @@ def test_caller_supplied_buffers() -> None:
     flags = sc.ISC_REQ_SEQUENCE_DETECT | sc.ISC_REQ_REPLAY_DETECT | sc.ISC_REQ_CONFIDENTIALITY
     flags |= sc.ISC_REQ_STREAM | sc.ISC_REQ_USE_SUPPLIED_CREDS
     with trusted_root(pki.root):
-        drv = reference_client(Transport(server), acquire(), req_flags=flags)
+        drv = reference_client(Transport(server), acquire_credential(), req_flags=flags)
         assert drv.handshake() == sc.SEC_E_OK
     drv.send(b"x")
     assert server.received == b"x"
@@ -223,7 +223,7 @@ def test_caller_supplied_buffers() -> None:
 DRIVER_USERS = [
     "schannel_py/stream.py",
     "tests/support/sspi_driver.py",
-    "tests/support/hostile_server.py",
+    "schannel_py/testing/attacks.py",
     "benchmarks/harness.py",
     "bogo/shim.py",
 ]

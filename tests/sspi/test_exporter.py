@@ -9,9 +9,10 @@ import pytest
 
 import schannel_py as sc
 from schannel_py import stream
+from schannel_py.testing import acquire_credential
+from schannel_py.testing.memserver import MemoryServer
 from tests.support import peers
-from tests.support.memserver import MemoryServer
-from tests.support.sspi_driver import CurlLoop, acquire
+from tests.support.sspi_driver import CurlLoop
 
 
 def export(
@@ -62,7 +63,9 @@ def test_exporter_matches_openssl(pki: peers.ServerPki, root_certs_env: Path, tl
 
 
 def test_exporter_errors(pki: peers.ServerPki, root_certs_env: Path) -> None:
-    loop = CurlLoop(MemoryServer(Path(pki.ecdsa.fullchain), Path(pki.ecdsa.key)), acquire())
+    loop = CurlLoop(
+        MemoryServer(Path(pki.ecdsa.fullchain), Path(pki.ecdsa.key)), acquire_credential()
+    )
     loop.first_call()
     # Before the handshake completes: not available.
     km = sc.SecPkgContext_KeyingMaterial()
@@ -70,7 +73,9 @@ def test_exporter_errors(pki: peers.ServerPki, root_certs_env: Path) -> None:
         sc.QueryContextAttributes(loop.ctx, sc.SECPKG_ATTR_KEYING_MATERIAL, km)
         == sc.SEC_E_INVALID_HANDLE
     )
-    loop2 = CurlLoop(MemoryServer(Path(pki.ecdsa.fullchain), Path(pki.ecdsa.key)), acquire())
+    loop2 = CurlLoop(
+        MemoryServer(Path(pki.ecdsa.fullchain), Path(pki.ecdsa.key)), acquire_credential()
+    )
     assert loop2.handshake() == sc.SEC_E_OK
     # Established, but KEYING_MATERIAL_INFO never set.
     assert (

@@ -4,7 +4,7 @@ DecryptMessage has no SECBUFFER_ALERT output, so after it fails the caller
 learns the alert TLS prescribes from SECPKG_ATTR_PY_HANDSHAKE_INFO
 (``fFailureAlert`` / ``bFailureAlert``) and sends it with
 ApplyControlToken(SCHANNEL_ALERT) + ISC, which protects it under the current
-write key.  The scripted servers of tests/support/hostile_server.py hold the client's
+write key.  The scripted servers of schannel_py.testing.builders hold the client's
 write keys, so they open that record and name the alert they received.
 """
 
@@ -16,14 +16,16 @@ from collections.abc import Callable
 import pytest
 
 import schannel_py as sc
+from schannel_py.testing import acquire_credential
+from schannel_py.testing.attacks import Harness, credential, finish12
+from schannel_py.testing.builders import Server12, Server13, record
+from schannel_py.testing.memserver import MemoryServer
 from schannel_py.tls.alerts import AlertDescription as A
 from schannel_py.tls.messages import HandshakeType as HT
 from schannel_py.tls.messages import handshake_message
 from schannel_py.tls.record import ALERT, APPLICATION_DATA, HANDSHAKE
 from tests.support import peers
-from tests.support.hostile_server import Harness, Server12, Server13, credential, finish12, record
-from tests.support.memserver import MemoryServer
-from tests.support.sspi_driver import CurlLoop, acquire
+from tests.support.sspi_driver import CurlLoop
 
 
 def failure_alert(ctx: sc.CtxtHandle) -> int | None:
@@ -212,7 +214,7 @@ def test_python_ssl_server_reads_the_alert(pki: peers.ServerPki) -> None:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_3
     ctx.load_cert_chain(pki.ecdsa.fullchain, pki.ecdsa.key)
-    loop = CurlLoop(MemoryServer.for_context(ctx), acquire(sc.SCH_CRED_MANUAL_CRED_VALIDATION))
+    loop = CurlLoop(MemoryServer.for_context(ctx), acquire_credential(manual_validation=True))
     assert loop.handshake() == sc.SEC_E_OK
     loop.decrypt_all()
     wire = bytearray(loop.server.write(b"tampered"))

@@ -16,11 +16,12 @@ import pytest
 import schannel_py as sc
 from schannel_py import stream
 from schannel_py.sspi import cache as K
+from schannel_py.testing import acquire_credential
+from schannel_py.testing.memserver import MemoryServer
 from schannel_py.tls import groups as G
 from schannel_py.tls import sigalgs as SA
 from tests.support import peers
-from tests.support.memserver import MemoryServer
-from tests.support.sspi_driver import CurlLoop, acquire, no_unexpected_exceptions
+from tests.support.sspi_driver import CurlLoop, no_unexpected_exceptions
 from tests.support.wire import certificate_request_types
 
 TLS12, TLS13 = ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3
@@ -65,7 +66,7 @@ def info_of(ctx: sc.CtxtHandle) -> sc.SecPkgContext_PyHandshakeInfo:
 
 
 def connect(ctx: ssl.SSLContext, cred: sc.CredHandle | None = None) -> CurlLoop:
-    loop = CurlLoop(MemoryServer.for_context(ctx), cred or acquire())
+    loop = CurlLoop(MemoryServer.for_context(ctx), cred or acquire_credential())
     with no_unexpected_exceptions():
         assert loop.handshake() == sc.SEC_E_OK
     return loop
@@ -121,7 +122,7 @@ def test_tls12(pki: peers.ServerPki, root_certs_env: Path, cert: str) -> None:
 def test_resumed_handshake(
     pki: peers.ServerPki, root_certs_env: Path, version: ssl.TLSVersion
 ) -> None:
-    ctx, cred = server_context(pki.ecdsa, version), acquire()
+    ctx, cred = server_context(pki.ecdsa, version), acquire_credential()
     read_tickets(connect(ctx, cred))
     loop = connect(ctx, cred)
     assert loop.server.tls.session_reused
@@ -141,7 +142,7 @@ def test_resumed_handshake(
 def test_tls12_session_id_resumption_is_not_a_new_session(
     pki: peers.ServerPki, root_certs_env: Path
 ) -> None:
-    ctx, cred = server_context(pki.ecdsa, TLS12, tickets=False), acquire()
+    ctx, cred = server_context(pki.ecdsa, TLS12, tickets=False), acquire_credential()
     # (Kept alive: OpenSSL drops a cached session when its connection is freed unshut.)
     kept = connect(ctx, cred)
     first = info_of(kept.ctx)
@@ -179,7 +180,7 @@ def test_peer_verify_prefs(
 def test_tls12_certificate_types(pki: peers.ServerPki, root_certs_env: Path) -> None:
     """aCertificateTypes is the CertificateRequest's certificate_types, as on the wire."""
     ctx = server_context(pki.ecdsa, TLS12, request_cert=True, root=pki.root_ca)
-    loop = CurlLoop(MemoryServer.for_context(ctx), acquire())
+    loop = CurlLoop(MemoryServer.for_context(ctx), acquire_credential())
     flight = loop.server.feed(loop.first_call())
     loop.encdata += flight
     with no_unexpected_exceptions():
@@ -191,7 +192,9 @@ def test_tls12_certificate_types(pki: peers.ServerPki, root_certs_env: Path) -> 
 
 
 def test_before_the_handshake_and_bad_arguments(pki: peers.ServerPki, root_certs_env: Path) -> None:
-    loop = CurlLoop(MemoryServer.for_context(server_context(pki.ecdsa, TLS13)), acquire())
+    loop = CurlLoop(
+        MemoryServer.for_context(server_context(pki.ecdsa, TLS13)), acquire_credential()
+    )
     loop.first_call()
     attr = sc.SECPKG_ATTR_PY_HANDSHAKE_INFO
     info = sc.SecPkgContext_PyHandshakeInfo()

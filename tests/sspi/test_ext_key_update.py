@@ -17,9 +17,10 @@ import pytest
 import schannel_py as sc
 from schannel_py import stream
 from schannel_py.sspi import context as X
+from schannel_py.testing import acquire_credential
+from schannel_py.testing.memserver import MemoryServer
 from tests.support import peers
-from tests.support.memserver import MemoryServer
-from tests.support.sspi_driver import CURL_FLAGS, CurlLoop, acquire, no_unexpected_exceptions
+from tests.support.sspi_driver import CURL_FLAGS, CurlLoop, no_unexpected_exceptions
 
 TLS12, TLS13 = ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3
 
@@ -28,7 +29,7 @@ def established(pki: peers.ServerPki, version: ssl.TLSVersion = TLS13) -> CurlLo
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ctx.maximum_version = version
     ctx.load_cert_chain(pki.ecdsa.fullchain, pki.ecdsa.key)
-    loop = CurlLoop(MemoryServer.for_context(ctx), acquire())
+    loop = CurlLoop(MemoryServer.for_context(ctx), acquire_credential())
     assert loop.handshake() == sc.SEC_E_OK
     return loop
 
@@ -155,7 +156,7 @@ def test_tls12_is_unsupported(pki: peers.ServerPki, root_certs_env: Path) -> Non
 def test_states_and_bad_tokens(pki: peers.ServerPki, root_certs_env: Path) -> None:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(pki.ecdsa.fullchain, pki.ecdsa.key)
-    unfinished = CurlLoop(MemoryServer.for_context(ctx), acquire())
+    unfinished = CurlLoop(MemoryServer.for_context(ctx), acquire_credential())
     unfinished.first_call()
     # As EncryptMessage: no application write key yet.
     assert apply(unfinished.ctx, sc.pack_key_update_token(0)) == sc.SEC_E_CONTEXT_EXPIRED

@@ -6,7 +6,7 @@ Encrypt/DecryptMessage answer SEC_E_CONTEXT_EXPIRED until ISC renegotiates.
 SCHANNEL_PY_RENEGOTIATION_IGNORE drops the HelloRequest (BoringSSL's
 ssl_renegotiate_ignore): DecryptMessage returns SEC_E_OK with no data and the
 connection goes on under the same keys.  The scripted TLS 1.2 server of
-tests/support/hostile_server.py sends the HelloRequests and checks the keys; one test
+schannel_py.testing.builders sends the HelloRequests and checks the keys; one test
 uses ``openssl s_server``'s ``r`` command.
 """
 
@@ -19,11 +19,12 @@ import pytest
 
 import schannel_py as sc
 from schannel_py import stream
+from schannel_py.testing.attacks import Harness, credential, finish12
+from schannel_py.testing.builders import Server12, Server13, record
 from schannel_py.tls.messages import HandshakeType as HT
 from schannel_py.tls.messages import handshake_message
 from schannel_py.tls.record import APPLICATION_DATA, HANDSHAKE
 from tests.support import peers
-from tests.support.hostile_server import Harness, Server12, Server13, credential, finish12, record
 from tests.support.sspi_driver import no_unexpected_exceptions
 
 HELLO_REQUEST = handshake_message(HT.hello_request, b"")

@@ -17,11 +17,11 @@ import pytest
 import schannel_py as sc
 from schannel_py import crypt32, stream
 from schannel_py.sspi import observe
+from schannel_py.testing.memserver import MemoryServer
 from schannel_py.tls import sigalgs as SA
 from schannel_py.tls.messages import ClientHello, HandshakeType, Offer
 from tests.support import peers
 from tests.support.clientauth import client_certificate, server
-from tests.support.memserver import MemoryServer
 from tests.support.sspi_driver import CurlLoop, no_unexpected_exceptions
 
 TLS12, TLS13 = ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3

@@ -19,9 +19,10 @@ import pytest
 import schannel_py as sc
 from schannel_py import crypt32, stream
 from schannel_py.sspi import cache as K
+from schannel_py.testing import acquire_credential
+from schannel_py.testing.memserver import MemoryServer
 from tests.support import peers
-from tests.support.memserver import MemoryServer
-from tests.support.sspi_driver import CURL_FLAGS, CurlLoop, acquire, no_unexpected_exceptions
+from tests.support.sspi_driver import CURL_FLAGS, CurlLoop, no_unexpected_exceptions
 
 TLS12, TLS13 = ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3
 VERSIONS = pytest.mark.parametrize("version", [TLS13, TLS12], ids=["tls13", "tls12"])
@@ -44,7 +45,7 @@ def server_context(cert: peers.ServerCert, version: ssl.TLSVersion) -> ssl.SSLCo
 def new_loop(
     ctx: ssl.SSLContext, cred: sc.CredHandle | None = None, flags: int = CURL_FLAGS
 ) -> CurlLoop:
-    return CurlLoop(MemoryServer.for_context(ctx), cred or acquire(), flags=flags)
+    return CurlLoop(MemoryServer.for_context(ctx), cred or acquire_credential(), flags=flags)
 
 
 def set_callback(
@@ -232,7 +233,7 @@ def test_manual_validation_leaves_the_callback_alone(
         ctx = server_context(pki.untrusted, TLS12)
         if how == "isc_flag":
             return new_loop(ctx, flags=CURL_FLAGS | sc.ISC_REQ_MANUAL_CRED_VALIDATION)
-        return new_loop(ctx, acquire(sc.SCH_CRED_MANUAL_CRED_VALIDATION))
+        return new_loop(ctx, acquire_credential(manual_validation=True))
 
     accept = Recorder(sc.SEC_E_OK)
     assert run(make(), accept) == sc.SEC_E_OK
@@ -315,7 +316,7 @@ def connect(ctx: ssl.SSLContext, cred: sc.CredHandle) -> CurlLoop:
 def test_resumption(
     pki: peers.ServerPki, root_certs_env: Path, version: ssl.TLSVersion, verdict: str
 ) -> None:
-    ctx, cred = server_context(pki.ecdsa, version), acquire()
+    ctx, cred = server_context(pki.ecdsa, version), acquire_credential()
     connect(ctx, cred)
     calls = Recorder(sc.SEC_E_CERT_UNKNOWN if verdict == "reject" else sc.SEC_E_OK)
     loop = new_loop(ctx, cred)
@@ -368,7 +369,7 @@ def test_openssl_receives_certificate_unknown(
     with peers.OpenSSLServer(**pki.ecdsa.server_kwargs(), tls13=tls13, tls12=not tls13) as srv:
         sock = socket.create_connection(srv.address, timeout=5.0)
         try:
-            s = stream.SChannelStream(sock, "localhost", acquire(), tracer=install)
+            s = stream.SChannelStream(sock, "localhost", acquire_credential(), tracer=install)
             with pytest.raises(stream.SChannelError) as failure:
                 s.handshake()
             assert failure.value.status == sc.SEC_E_CERT_UNKNOWN

@@ -6,7 +6,7 @@ SEC_E_OK (qtbase src/plugins/tls/schannel/qtls_schannel.cpp,
 TlsCryptographSchannel::renegotiate); Wine's test_communication expects
 SEC_I_CONTINUE_NEEDED with a new ClientHello for a TLS 1.2 HelloRequest.  The
 context already holds the message, so no input is needed.  The servers are the
-scripted ones of tests/support/hostile_server.py.
+scripted ones of schannel_py.testing.builders.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ import pytest
 import schannel_py as sc
 from schannel_py.sspi import context as X
 from schannel_py.sspi.phases import Phase
+from schannel_py.testing.attacks import Harness, credential, finish12
+from schannel_py.testing.builders import Server12, Server13
 from schannel_py.tls.keyschedule import next_traffic_secret, traffic_keys
 from schannel_py.tls.messages import HandshakeType as HT
 from schannel_py.tls.messages import handshake_message
 from schannel_py.tls.record import APPLICATION_DATA, HANDSHAKE, Protection13
-from tests.support.hostile_server import Harness, Server12, Server13, credential, finish12
 from tests.support.isc_call import QT_FLAGS, isc_continue
 
 NST = handshake_message(HT.new_session_ticket, bytes(4 + 4) + b"\x00\x00\x01t\x00\x00")

@@ -11,9 +11,10 @@ import schannel_py as sc
 from schannel_py import trace
 from schannel_py.sspi import cache
 from schannel_py.sspi import context as X
+from schannel_py.testing import acquire_credential
+from schannel_py.testing.memserver import MemoryServer
 from tests.support import peers
-from tests.support.memserver import MemoryServer
-from tests.support.sspi_driver import CurlLoop, acquire
+from tests.support.sspi_driver import CurlLoop
 
 
 def _secret_forms(values: list[bytes]) -> list[str]:
@@ -35,7 +36,7 @@ def test_secrets_never_appear_in_reprs_logs_or_exceptions(
     try:
         with trace.tracing(log):
             srv = MemoryServer(Path(pki.ecdsa.fullchain), Path(pki.ecdsa.key))
-            loop = CurlLoop(srv, acquire())
+            loop = CurlLoop(srv, acquire_credential())
             assert loop.handshake() == sc.SEC_E_OK
             loop.server.feed(loop.encrypt(b"x"))
             loop.encdata += loop.server.write(b"y")
@@ -77,7 +78,7 @@ def test_secrets_never_appear_in_reprs_logs_or_exceptions(
 def test_encrypt_and_decrypt_on_two_threads(pki: peers.ServerPki, root_certs_env: Path) -> None:
     """Windows allows one thread encrypting while another decrypts the same context."""
     srv = MemoryServer(Path(pki.ecdsa.fullchain), Path(pki.ecdsa.key), num_tickets=0)
-    loop = CurlLoop(srv, acquire())
+    loop = CurlLoop(srv, acquire_credential())
     assert loop.handshake() == sc.SEC_E_OK
     inbound = [srv.write(b"server %04d " % i + b"s" * (i % 700)) for i in range(300)]
     outbound: list[bytes] = []

@@ -15,11 +15,11 @@ from pathlib import Path
 import schannel_py as sc
 from schannel_py.sspi import cache as K
 from schannel_py.sspi import context as X
+from schannel_py.testing import ManualClock, acquire_credential
+from schannel_py.testing.memserver import MemoryServer
 from tests.support import peers
-from tests.support.clock import FakeClock
-from tests.support.memserver import MemoryServer
 from tests.support.sessions import connect, reconnected, schannel_cred, server_context
-from tests.support.sspi_driver import CurlLoop, acquire
+from tests.support.sspi_driver import CurlLoop
 
 
 def package_garbage(run: Callable[[], None]) -> list[str]:
@@ -55,11 +55,11 @@ def test_collector_sees_a_cycle_the_test_makes() -> None:
 
 
 def test_full_tls13_connections_leave_no_cycles(
-    pki: peers.ServerPki, root_certs_env: Path, clock: FakeClock
+    pki: peers.ServerPki, root_certs_env: Path, clock: ManualClock
 ) -> None:
     def run() -> None:
         for _ in range(3):
-            loop_cred = acquire()
+            loop_cred = acquire_credential()
             loop = connect(server_context(pki), loop_cred)
             assert sc.DeleteSecurityContext(loop.ctx) == sc.SEC_E_OK
             assert sc.FreeCredentialsHandle(loop_cred) == sc.SEC_E_OK
@@ -69,12 +69,12 @@ def test_full_tls13_connections_leave_no_cycles(
 
 
 def test_tls12_and_resumed_connections_leave_no_cycles(
-    pki: peers.ServerPki, root_certs_env: Path, clock: FakeClock
+    pki: peers.ServerPki, root_certs_env: Path, clock: ManualClock
 ) -> None:
     def run() -> None:
         for server, cred in (
             (server_context(pki, ssl.TLSVersion.TLSv1_2), schannel_cred()),
-            (server_context(pki), acquire()),
+            (server_context(pki), acquire_credential()),
         ):
             first = connect(server, cred)
             second = connect(server, cred)
@@ -90,7 +90,7 @@ def test_tls12_and_resumed_connections_leave_no_cycles(
 def test_failed_connections_leave_no_cycles(pki: peers.ServerPki, root_certs_env: Path) -> None:
     def run() -> None:
         # The server's certificate does not match the target: validation fails in ISC.
-        cred = acquire()
+        cred = acquire_credential()
         loop = CurlLoop(MemoryServer(pki.ecdsa.fullchain, pki.ecdsa.key), cred, target="other")
         assert loop.handshake() == sc.SEC_E_WRONG_PRINCIPAL
         assert sc.DeleteSecurityContext(loop.ctx) == sc.SEC_E_OK

@@ -13,13 +13,14 @@ import schannel_py as sc
 from schannel_py import keylog
 from schannel_py.sspi import context as X
 from schannel_py.sspi import observe
+from schannel_py.testing import acquire_credential
+from schannel_py.testing.memserver import MemoryServer
 from schannel_py.tls.alerts import AlertDescription
 from schannel_py.tls.keyschedule import traffic_keys
 from schannel_py.tls.messages import HandshakeType as HT
 from schannel_py.tls.record import ALERT, Protection13
 from tests.support import peers
-from tests.support.memserver import MemoryServer
-from tests.support.sspi_driver import CurlLoop, acquire
+from tests.support.sspi_driver import CurlLoop
 
 TLS12 = ssl.TLSVersion.TLSv1_2
 TLS13 = ssl.TLSVersion.TLSv1_3
@@ -86,7 +87,7 @@ def run(
     pki: peers.ServerPki, version: ssl.TLSVersion
 ) -> tuple[list[sc.SecStatus], RecordingServer]:
     srv = server(pki, version)
-    loop = CurlLoop(srv, acquire())
+    loop = CurlLoop(srv, acquire_credential())
     return connection(loop, srv), srv
 
 
@@ -221,7 +222,7 @@ def test_buffers_before_and_after_are_the_callers(
 ) -> None:
     events: list[observe.SspiCall] = []
     srv = server(pki, TLS13)
-    loop = CurlLoop(srv, acquire())
+    loop = CurlLoop(srv, acquire_credential())
     with observe.add_observer(events.append):
         assert loop.handshake() == sc.SEC_E_OK
         loop.encrypt(b"x" * 10)
@@ -291,7 +292,7 @@ def test_a_wrong_name_certificate_is_reported_with_the_alert_sent(
 ) -> None:
     events: list[observe.SspiCall] = []
     srv = server(pki, TLS13)
-    loop = CurlLoop(srv, acquire(), target="wrong.example")
+    loop = CurlLoop(srv, acquire_credential(), target="wrong.example")
     with observe.add_observer(events.append):
         status = loop.handshake()
     assert status == sc.SEC_E_WRONG_PRINCIPAL
@@ -312,7 +313,7 @@ def test_a_bad_record_is_reported_with_the_alert_decided(
     pki: peers.ServerPki, root_certs_env: Path
 ) -> None:
     srv = server(pki, TLS12)
-    loop = CurlLoop(srv, acquire())
+    loop = CurlLoop(srv, acquire_credential())
     assert loop.handshake() == sc.SEC_E_OK
     record = bytearray(srv.write(b"data"))
     record[-1] ^= 1
@@ -339,7 +340,7 @@ def test_the_peers_alert_is_reported_as_received(
     pki: peers.ServerPki, root_certs_env: Path
 ) -> None:
     srv = server(pki, TLS13)
-    loop = CurlLoop(srv, acquire())
+    loop = CurlLoop(srv, acquire_credential())
     assert loop.handshake() == sc.SEC_E_OK
     loop.decrypt_all()  # the tickets
     events: list[observe.SspiCall] = []
@@ -378,7 +379,7 @@ def test_a_connection_nobody_watches_keeps_no_handshake_messages(
     unobserved connection holds none of its handshake bytes afterwards (issue 20:
     the log cost time on every handshake and memory on every idle context)."""
     srv = server(pki, TLS13)
-    loop = CurlLoop(srv, acquire())
+    loop = CurlLoop(srv, acquire_credential())
     assert loop.handshake() == sc.SEC_E_OK
     ctx = X.CONTEXTS.get(loop.ctx)
     assert ctx is not None and ctx.client.message_log is None
@@ -392,7 +393,7 @@ def test_an_observer_added_mid_connection_sees_the_messages_of_its_calls(
     every call it watches: here the NewSessionTickets DecryptMessage reads (each
     then answered by an ISC call)."""
     srv = server(pki, TLS13)
-    loop = CurlLoop(srv, acquire())
+    loop = CurlLoop(srv, acquire_credential())
     assert loop.handshake() == sc.SEC_E_OK
     events: list[observe.SspiCall] = []
     with observe.add_observer(events.append):

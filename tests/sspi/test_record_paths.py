@@ -15,13 +15,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import schannel_py as sc
+from schannel_py.testing import acquire_credential
+from schannel_py.testing.memserver import MemoryServer
 from schannel_py.tls import record as record_module
 from schannel_py.tls.alerts import AlertDescription, TLSError
 from schannel_py.tls.record import AEAD_IN_PLACE, MAX_PLAINTEXT, Protection13
 from schannel_py.tls.suites import SUITES
 from tests.support import peers
-from tests.support.memserver import MemoryServer
-from tests.support.sspi_driver import CurlLoop, acquire
+from tests.support.sspi_driver import CurlLoop
 
 AES128 = SUITES[0x1301]
 KEY, IV = bytes(range(16)), bytes(range(100, 112))
@@ -136,7 +137,9 @@ def test_seal_into_the_callers_memory_makes_the_rfc_record(n: int) -> None:
 
 @pytest.fixture
 def loop(pki: peers.ServerPki, root_certs_env: Path) -> CurlLoop:
-    loop = CurlLoop(MemoryServer(Path(pki.ecdsa.fullchain), Path(pki.ecdsa.key)), acquire())
+    loop = CurlLoop(
+        MemoryServer(Path(pki.ecdsa.fullchain), Path(pki.ecdsa.key)), acquire_credential()
+    )
     assert loop.handshake() == sc.SEC_E_OK
     loop.decrypt_all()  # tickets
     return loop
@@ -300,7 +303,7 @@ def test_alert_after_a_failed_decrypt_is_protected(
     server = MemoryServer(
         Path(pki.ecdsa.fullchain), Path(pki.ecdsa.key), min_version=version, max_version=version
     )
-    loop = CurlLoop(server, acquire(disabled=0 if tls13 else sc.SP_PROT_TLS1_3_CLIENT))
+    loop = CurlLoop(server, acquire_credential(disabled=0 if tls13 else sc.SP_PROT_TLS1_3_CLIENT))
     assert loop.handshake() == sc.SEC_E_OK
     loop.decrypt_all()
     wire = bytearray(server.write(b"tampered"))

@@ -13,18 +13,18 @@ import pytest
 import schannel_py as sc
 from schannel_py.sspi import cache as K
 from schannel_py.sspi import context as X
+from schannel_py.testing import ManualClock, acquire_credential
+from schannel_py.testing.memserver import MemoryServer
 from schannel_py.tls.session import Session12, Ticket13
 from tests.support import peers
-from tests.support.clock import FakeClock
-from tests.support.memserver import MemoryServer
 from tests.support.sessions import connect, reconnected, schannel_cred, server_context
-from tests.support.sspi_driver import CurlLoop, acquire
+from tests.support.sspi_driver import CurlLoop
 
 
 def test_tls13_ticket_resumes_once(
-    pki: peers.ServerPki, root_certs_env: Path, clock: FakeClock
+    pki: peers.ServerPki, root_certs_env: Path, clock: ManualClock
 ) -> None:
-    ctx, cred = server_context(pki), acquire()
+    ctx, cred = server_context(pki), acquire_credential()
     first = connect(ctx, cred)
     assert not reconnected(first)
     assert len(K.CACHE) == 2  # OpenSSL sends two tickets, each reaching the cache through ISC
@@ -43,9 +43,9 @@ def test_tls13_ticket_resumes_once(
 
 
 def test_reuse_session_tickets_flag_keeps_the_ticket(
-    pki: peers.ServerPki, root_certs_env: Path, clock: FakeClock
+    pki: peers.ServerPki, root_certs_env: Path, clock: ManualClock
 ) -> None:
-    ctx, cred = server_context(pki), acquire()
+    ctx, cred = server_context(pki), acquire_credential()
     connect(ctx, cred)
     assert len(K.CACHE) == 2
     again = connect(ctx, cred, flags64=sc.ISC_REQ_REUSE_SESSION_TICKETS)
@@ -57,13 +57,13 @@ def test_reuse_session_tickets_flag_keeps_the_ticket(
 
 @pytest.mark.parametrize("change", ["credential", "target", "logon"])
 def test_other_key_does_not_resume(
-    pki: peers.ServerPki, root_certs_env: Path, clock: FakeClock, change: str
+    pki: peers.ServerPki, root_certs_env: Path, clock: ManualClock, change: str
 ) -> None:
     ctx = server_context(pki)
-    cred = schannel_cred(logon=None) if change == "logon" else acquire()
+    cred = schannel_cred(logon=None) if change == "logon" else acquire_credential()
     connect(ctx, cred, target="localhost")
     if change == "credential":
-        other = connect(ctx, acquire(), target="localhost")
+        other = connect(ctx, acquire_credential(), target="localhost")
     elif change == "target":
         other = connect(ctx, cred, target="127.0.0.1")
     else:
@@ -72,19 +72,19 @@ def test_other_key_does_not_resume(
 
 
 def test_expiry_by_injected_clock(
-    pki: peers.ServerPki, root_certs_env: Path, clock: FakeClock
+    pki: peers.ServerPki, root_certs_env: Path, clock: ManualClock
 ) -> None:
     ctx = server_context(pki, ssl.TLSVersion.TLSv1_2)
     cred = schannel_cred(lifespan_ms=60_000)
     connect(ctx, cred)
-    clock.now += 59
+    clock.advance(59)
     assert reconnected(connect(ctx, cred))
-    clock.now += 61
+    clock.advance(61)
     assert not reconnected(connect(ctx, cred))
 
 
 def test_default_lifespan_is_ten_hours(
-    pki: peers.ServerPki, root_certs_env: Path, clock: FakeClock
+    pki: peers.ServerPki, root_certs_env: Path, clock: ManualClock
 ) -> None:
     ctx = server_context(pki, ssl.TLSVersion.TLSv1_2)
     cred = schannel_cred()
@@ -95,7 +95,7 @@ def test_default_lifespan_is_ten_hours(
 
 
 def test_tls12_abbreviated_handshake_through_isc(
-    pki: peers.ServerPki, root_certs_env: Path, clock: FakeClock
+    pki: peers.ServerPki, root_certs_env: Path, clock: ManualClock
 ) -> None:
     ctx, cred = server_context(pki, ssl.TLSVersion.TLSv1_2), schannel_cred()
     connect(ctx, cred)
@@ -113,7 +113,7 @@ def test_tls12_abbreviated_handshake_through_isc(
 
 
 def test_disable_reconnects_token(
-    pki: peers.ServerPki, root_certs_env: Path, clock: FakeClock
+    pki: peers.ServerPki, root_certs_env: Path, clock: ManualClock
 ) -> None:
     ctx, cred = server_context(pki, ssl.TLSVersion.TLSv1_2), schannel_cred()
     first = connect(ctx, cred)
@@ -133,10 +133,10 @@ def test_disable_reconnects_token(
 
 
 def test_free_credentials_and_empty_cache(
-    pki: peers.ServerPki, root_certs_env: Path, clock: FakeClock
+    pki: peers.ServerPki, root_certs_env: Path, clock: ManualClock
 ) -> None:
     ctx = server_context(pki)
-    cred_a, cred_b = acquire(), acquire()
+    cred_a, cred_b = acquire_credential(), acquire_credential()
     connect(ctx, cred_a, target="localhost")
     connect(ctx, cred_b, target="localhost")
     connect(ctx, cred_b, target="127.0.0.1")
@@ -150,9 +150,9 @@ def test_free_credentials_and_empty_cache(
 
 
 def test_rejected_psk_falls_back_to_full_handshake(
-    pki: peers.ServerPki, root_certs_env: Path, clock: FakeClock
+    pki: peers.ServerPki, root_certs_env: Path, clock: ManualClock
 ) -> None:
-    cred = acquire()
+    cred = acquire_credential()
     connect(server_context(pki), cred)
     # A new server context has other ticket keys: it ignores the PSK.
     other = connect(server_context(pki), cred)
@@ -160,9 +160,9 @@ def test_rejected_psk_falls_back_to_full_handshake(
 
 
 def test_ticket_lifetime_is_honoured(
-    pki: peers.ServerPki, root_certs_env: Path, clock: FakeClock
+    pki: peers.ServerPki, root_certs_env: Path, clock: ManualClock
 ) -> None:
-    ctx, cred = server_context(pki), acquire()
+    ctx, cred = server_context(pki), acquire_credential()
     connect(ctx, cred)
     key = next(iter(K.CACHE._by_key))
     ticket, _ = K.CACHE.lookup(key, clock.now, reuse_tickets=True)
@@ -225,9 +225,9 @@ def test_many_threads_share_the_cache() -> None:
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_forked_child_never_uses_parent_entries(
-    pki: peers.ServerPki, root_certs_env: Path, clock: FakeClock
+    pki: peers.ServerPki, root_certs_env: Path, clock: ManualClock
 ) -> None:
-    ctx, cred = server_context(pki), acquire()
+    ctx, cred = server_context(pki), acquire_credential()
     connect(ctx, cred)
     parent_key = next(iter(K.CACHE._by_key))
     read, write = os.pipe()

@@ -23,8 +23,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 import schannel_py as sc
 from schannel_py.crypt32 import CertEnumCertificatesInStore
-from tests.support import certgen, peers
-from tests.support.memserver import MemoryServer
+from schannel_py.testing.memserver import MemoryServer
+from schannel_py.testing.pki import make_ca, make_leaf
+from tests.support import peers
 from tests.support.sspi_driver import CURL_FLAGS, CurlLoop
 
 pytestmark = pytest.mark.usefixtures("root_certs_env")
@@ -336,8 +337,8 @@ def test_endpoint_bindings_sha256(conn: Connected, pki: peers.ServerPki) -> None
 
 
 def test_endpoint_bindings_sha384(tmp_path: Path) -> None:
-    root = certgen.make_ca("P-384 test root", key_type="p384")
-    leaf = certgen.make_leaf(root, dns_names=("localhost",))
+    root = make_ca("P-384 test root", key_type="p384")
+    leaf = make_leaf(root, dns_names=("localhost",))
     assert isinstance(leaf.cert.signature_hash_algorithm, hashes.SHA384)
     paths = leaf.write(tmp_path, "p384-")
     c = connect((paths.fullchain, paths.key), cred_flags=sc.SCH_CRED_MANUAL_CRED_VALIDATION)

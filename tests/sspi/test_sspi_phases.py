@@ -23,11 +23,12 @@ from schannel_py import diagram
 from schannel_py.sspi import context as X
 from schannel_py.sspi import handshake as H
 from schannel_py.sspi.phases import CONTEXT_EXPIRED, INCOMPLETE, PHASES, IllegalMove, Phase, move
+from schannel_py.testing import acquire_credential
+from schannel_py.testing.memserver import MemoryServer
 from tests.support import peers
-from tests.support.clientauth import credential, server
-from tests.support.memserver import MemoryServer
+from tests.support.clientauth import server
 from tests.support.paths import ROOT
-from tests.support.sspi_driver import CURL_FLAGS, CurlLoop, acquire
+from tests.support.sspi_driver import CURL_FLAGS, CurlLoop
 
 SSPI = ROOT / "schannel_py" / "sspi"
 
@@ -100,7 +101,7 @@ def _move_line() -> int:
 
 
 def _established(pki: peers.ServerPki) -> CurlLoop:
-    loop = CurlLoop(MemoryServer(pki.ecdsa.fullchain, pki.ecdsa.key), acquire())
+    loop = CurlLoop(MemoryServer(pki.ecdsa.fullchain, pki.ecdsa.key), acquire_credential())
     assert loop.handshake() == sc.SEC_E_OK
     return loop
 
@@ -129,7 +130,7 @@ def _apply_shutdown(loop: CurlLoop) -> None:
 
 
 def reach_handshake(pki: peers.ServerPki) -> CurlLoop:
-    loop = CurlLoop(MemoryServer(pki.ecdsa.fullchain, pki.ecdsa.key), acquire())
+    loop = CurlLoop(MemoryServer(pki.ecdsa.fullchain, pki.ecdsa.key), acquire_credential())
     loop.encdata += loop.server.feed(loop.first_call())
     return loop
 
@@ -137,7 +138,7 @@ def reach_handshake(pki: peers.ServerPki) -> CurlLoop:
 def reach_need_credential(pki: peers.ServerPki) -> CurlLoop:
     srv = server(pki, ssl.TLSVersion.TLSv1_3, required=False)
     flags = CURL_FLAGS & ~sc.ISC_REQ_USE_SUPPLIED_CREDS
-    loop = CurlLoop(srv, credential(flags=sc.SCH_CRED_NO_DEFAULT_CREDS), flags=flags)
+    loop = CurlLoop(srv, acquire_credential(flags=sc.SCH_CRED_NO_DEFAULT_CREDS), flags=flags)
     loop.encdata += srv.feed(loop.first_call())
     assert loop.step()[0] == sc.SEC_I_INCOMPLETE_CREDENTIALS
     return loop
@@ -183,7 +184,9 @@ def reach_closed_by_abandoned_handshake(pki: peers.ServerPki) -> CurlLoop:
 
 
 def reach_failed(pki: peers.ServerPki) -> CurlLoop:
-    loop = CurlLoop(MemoryServer(pki.ecdsa.fullchain, pki.ecdsa.key), acquire(), target="other")
+    loop = CurlLoop(
+        MemoryServer(pki.ecdsa.fullchain, pki.ecdsa.key), acquire_credential(), target="other"
+    )
     assert loop.handshake() == sc.SEC_E_WRONG_PRINCIPAL
     return loop
 

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 import pytest
 
 import schannel_py as sc
+from schannel_py.testing import acquire_credential
+from schannel_py.testing.memserver import MemoryServer
 from schannel_py.tls.messages import ClientHello
 from tests.support import peers
-from tests.support.memserver import MemoryServer
-from tests.support.sspi_driver import CURL_FLAGS, CurlLoop, acquire
+from tests.support.sspi_driver import CURL_FLAGS, CurlLoop
 
 EXT_SERVER_NAME = 0
 EXT_ALPN = 16
@@ -142,7 +143,7 @@ class Started:
 @pytest.fixture
 def started(pki: peers.ServerPki) -> Iterator[Started]:
     server = MemoryServer(pki.ecdsa.fullchain, pki.ecdsa.key, num_tickets=0)
-    cred = acquire()
+    cred = acquire_credential()
     ctx, hello = first_call(cred)
     flight = server.feed(hello)
     assert flight
@@ -154,7 +155,9 @@ def started(pki: peers.ServerPki) -> Iterator[Started]:
 @pytest.fixture
 def established(pki: peers.ServerPki) -> Iterator[CurlLoop]:
     """A finished curl-style handshake; the server sends no tickets."""
-    loop = CurlLoop(MemoryServer(pki.ecdsa.fullchain, pki.ecdsa.key, num_tickets=0), acquire())
+    loop = CurlLoop(
+        MemoryServer(pki.ecdsa.fullchain, pki.ecdsa.key, num_tickets=0), acquire_credential()
+    )
     assert loop.handshake() == sc.SEC_E_OK
     assert not loop.encdata
     yield loop
@@ -323,7 +326,7 @@ def test_supported_protocols_is_exactly_the_grbit() -> None:
 
 def test_supported_protocols_curl_sch_credentials() -> None:
     disabled = ~sc.SP_PROT_TLS1_X_CLIENT & 0xFFFFFFFF
-    cred = acquire(disabled=disabled)
+    cred = acquire_credential(disabled=disabled)
     assert supported_protocols(cred) == 0x2800
     sc.FreeCredentialsHandle(cred)
 
@@ -340,13 +343,13 @@ def test_sch_credentials_disabling_everything_fails() -> None:
     "attr", [sc.SECPKG_ATTR_SUPPORTED_PROTOCOLS, sc.SECPKG_ATTR_SUPPORTED_ALGS]
 )
 def test_query_credentials_null_buffer(attr: int) -> None:
-    cred = acquire()
+    cred = acquire_credential()
     assert sc.QueryCredentialsAttributes(cred, attr, None) == sc.SEC_E_INTERNAL_ERROR
     sc.FreeCredentialsHandle(cred)
 
 
 def test_query_credentials_names_without_cert() -> None:
-    cred = acquire()
+    cred = acquire_credential()
     names = sc.SecPkgCredentials_Names()
     assert (
         sc.QueryCredentialsAttributesA(cred, sc.SECPKG_CRED_ATTR_NAMES, names)
@@ -364,7 +367,7 @@ def test_query_credentials_invalid_handle() -> None:
 
 
 def test_free_credentials_twice() -> None:
-    cred = acquire()
+    cred = acquire_credential()
     assert sc.FreeCredentialsHandle(cred) == sc.SEC_E_OK
     assert sc.FreeCredentialsHandle(cred) == sc.SEC_E_INVALID_HANDLE
     assert sc.FreeCredentialsHandle(None) == sc.SEC_E_INVALID_HANDLE
@@ -381,7 +384,7 @@ def test_first_isc_invalid_credentials() -> None:
         isc(sc.CredHandle(0x1234, 0x5678), None, None, out, new=sc.CtxtHandle())
         == sc.SEC_E_INVALID_HANDLE
     )
-    cred = acquire()
+    cred = acquire_credential()
     sc.FreeCredentialsHandle(cred)
     assert isc(cred, None, None, out, new=sc.CtxtHandle()) == sc.SEC_E_INVALID_HANDLE
     assert out.pBuffers[0].pvBuffer is None
@@ -401,7 +404,7 @@ def test_first_isc_inbound_credentials_rejected() -> None:
     ids=["none", "no-buffers", "cbuffers-0"],
 )
 def test_first_isc_no_output(out: sc.SecBufferDesc | None) -> None:
-    cred = acquire()
+    cred = acquire_credential()
     ctx = sc.CtxtHandle()
     assert isc(cred, None, None, out, new=ctx) == sc.SEC_E_INVALID_TOKEN
     assert (ctx.dwLower, ctx.dwUpper) == (0, 0)
@@ -410,7 +413,7 @@ def test_first_isc_no_output(out: sc.SecBufferDesc | None) -> None:
 
 @pytest.mark.parametrize("btype", [sc.SECBUFFER_TOKEN, sc.SECBUFFER_ALERT])
 def test_first_isc_zero_output_without_allocate(btype: int) -> None:
-    cred = acquire()
+    cred = acquire_credential()
     ctx = sc.CtxtHandle(0xAAAA, 0xBBBB)
     bufs = [sc.SecBuffer(0, sc.SECBUFFER_TOKEN)]
     if btype == sc.SECBUFFER_ALERT:
@@ -425,7 +428,7 @@ def test_first_isc_zero_output_without_allocate(btype: int) -> None:
 
 @pytest.mark.parametrize("flag", [sc.ISC_REQ_DELEGATE, sc.ISC_REQ_PROMPT_FOR_CREDS])
 def test_first_isc_unsupported_flags(flag: int) -> None:
-    cred = acquire()
+    cred = acquire_credential()
     ctx = sc.CtxtHandle()
     out = sc.SecBufferDesc([sc.SecBuffer(0, sc.SECBUFFER_EMPTY)])
     assert isc(cred, None, None, out, new=ctx, flags=CURL_FLAGS | flag) == (
@@ -436,7 +439,7 @@ def test_first_isc_unsupported_flags(flag: int) -> None:
 
 
 def test_first_isc_caller_buffer_in_place() -> None:
-    cred = acquire()
+    cred = acquire_credential()
     ctx = sc.CtxtHandle()
     mem = bytearray(8192)
     out = sc.SecBufferDesc([sc.SecBuffer(8192, sc.SECBUFFER_TOKEN, mem)])
@@ -461,7 +464,7 @@ def test_first_isc_caller_buffer_in_place() -> None:
 
 
 def test_first_isc_allocate_ignores_caller_pointer() -> None:
-    cred = acquire()
+    cred = acquire_credential()
     ctx = sc.CtxtHandle()
     mem = bytearray(8192)
     out = sc.SecBufferDesc([sc.SecBuffer(8192, sc.SECBUFFER_TOKEN, mem)])
@@ -478,7 +481,7 @@ def test_first_isc_allocate_ignores_caller_pointer() -> None:
 
 
 def test_first_isc_token_without_memory_is_allocated() -> None:
-    cred = acquire()
+    cred = acquire_credential()
     ctx = sc.CtxtHandle()
     out = sc.SecBufferDesc([sc.SecBuffer(8192, sc.SECBUFFER_TOKEN, None)])
     assert isc(cred, None, None, out, new=ctx, flags=WINE_FLAGS) == sc.SEC_I_CONTINUE_NEEDED
@@ -488,7 +491,7 @@ def test_first_isc_token_without_memory_is_allocated() -> None:
 
 
 def test_first_isc_empty_output_retyped_and_alert_cleared() -> None:
-    cred = acquire()
+    cred = acquire_credential()
     ctx = sc.CtxtHandle()
     out = sc.SecBufferDesc(
         [sc.SecBuffer(0, sc.SECBUFFER_EMPTY), sc.SecBuffer(0, sc.SECBUFFER_ALERT)]
@@ -504,7 +507,7 @@ def test_first_isc_empty_output_retyped_and_alert_cleared() -> None:
 
 
 def test_first_isc_accepts_one_empty_input() -> None:
-    cred = acquire()
+    cred = acquire_credential()
     inp = sc.SecBufferDesc([sc.SecBuffer(0, sc.SECBUFFER_EMPTY)])
     ctx, hello = first_call(cred, inp=inp)
     client_hello(hello)
@@ -525,7 +528,7 @@ def test_first_isc_accepts_one_empty_input() -> None:
     ],
 )
 def test_first_isc_sni(target: str | None, sni: str | None) -> None:
-    cred = acquire()
+    cred = acquire_credential()
     ctx, hello = first_call(cred, target=target)
     body = ext(client_hello(hello), EXT_SERVER_NAME)
     if sni is None:
@@ -540,7 +543,7 @@ def test_first_isc_sni(target: str | None, sni: str | None) -> None:
 
 
 def test_first_isc_offers_alpn() -> None:
-    cred = acquire()
+    cred = acquire_credential()
     blob = sc.pack_application_protocols([b"h2", b"http/1.1"])
     inp = sc.SecBufferDesc([sc.SecBuffer(len(blob), sc.SECBUFFER_APPLICATION_PROTOCOLS, blob)])
     ctx, hello = first_call(cred, inp=inp)
@@ -580,7 +583,7 @@ def test_server_fatal_alert_during_handshake(
     pki: peers.ServerPki, server_kw: dict[str, object], client_disabled: int, expected: int
 ) -> None:
     server = MemoryServer(pki.ecdsa.fullchain, pki.ecdsa.key, **server_kw)  # type: ignore[arg-type]
-    cred = acquire(disabled=client_disabled)
+    cred = acquire_credential(disabled=client_disabled)
     ctx, hello = first_call(cred)
     try:
         reply = server.feed(hello)
@@ -745,7 +748,7 @@ def test_isc_single_token_buffer_with_trailing_partial(started: Started) -> None
 
 def test_isc_wine_flags_give_0x809c(pki: peers.ServerPki) -> None:
     server = MemoryServer(pki.ecdsa.fullchain, pki.ecdsa.key, num_tickets=0)
-    cred = acquire()
+    cred = acquire_credential()
     ctx = sc.CtxtHandle()
     mem = bytearray(8192)
     out = sc.SecBufferDesc([sc.SecBuffer(8192, sc.SECBUFFER_TOKEN, mem)])
@@ -782,7 +785,9 @@ def test_isc_wine_flags_give_0x809c(pki: peers.ServerPki) -> None:
 def test_isc_final_attributes(pki: peers.ServerPki, extra: int, ret: int) -> None:
     flags = (CURL_FLAGS & ~sc.ISC_REQ_USE_SUPPLIED_CREDS) | extra
     loop = CurlLoop(
-        MemoryServer(pki.ecdsa.fullchain, pki.ecdsa.key, num_tickets=0), acquire(), flags=flags
+        MemoryServer(pki.ecdsa.fullchain, pki.ecdsa.key, num_tickets=0),
+        acquire_credential(),
+        flags=flags,
     )
     assert loop.handshake() == sc.SEC_E_OK
     assert loop.attrs.value == 0x811C | ret
@@ -990,7 +995,9 @@ def encrypt_desc_raw(h: int, t: int, data: bytes) -> tuple[bytearray, sc.SecBuff
 
 @pytest.mark.parametrize("trailing_app_data", [False, True])
 def test_new_session_ticket_renegotiate(pki: peers.ServerPki, trailing_app_data: bool) -> None:
-    loop = CurlLoop(MemoryServer(pki.ecdsa.fullchain, pki.ecdsa.key, num_tickets=2), acquire())
+    loop = CurlLoop(
+        MemoryServer(pki.ecdsa.fullchain, pki.ecdsa.key, num_tickets=2), acquire_credential()
+    )
     assert loop.handshake() == sc.SEC_E_OK
     tickets = records(bytes(loop.encdata))
     assert len(tickets) == 2
@@ -1043,7 +1050,9 @@ def test_new_session_ticket_renegotiate(pki: peers.ServerPki, trailing_app_data:
 
 def test_tickets_read_after_our_close_notify(pki: peers.ServerPki) -> None:
     """curl's shutdown drains to the peer's close_notify through unread tickets."""
-    loop = CurlLoop(MemoryServer(pki.ecdsa.fullchain, pki.ecdsa.key, num_tickets=2), acquire())
+    loop = CurlLoop(
+        MemoryServer(pki.ecdsa.fullchain, pki.ecdsa.key, num_tickets=2), acquire_credential()
+    )
     assert loop.handshake() == sc.SEC_E_OK
     tickets = bytes(loop.encdata)
     assert len(records(tickets)) == 2
@@ -1063,7 +1072,7 @@ def test_tickets_read_after_our_close_notify(pki: peers.ServerPki) -> None:
 
 
 def test_curl_loop_end_to_end_with_tickets(pki: peers.ServerPki) -> None:
-    loop = CurlLoop(MemoryServer(pki.ecdsa.fullchain, pki.ecdsa.key), acquire())
+    loop = CurlLoop(MemoryServer(pki.ecdsa.fullchain, pki.ecdsa.key), acquire_credential())
     assert loop.handshake() == sc.SEC_E_OK
     loop.server.feed(loop.encrypt(b"hello server"))
     assert loop.server.read() == b"hello server"
@@ -1190,7 +1199,9 @@ def handshake_with(
     cert: peers.ServerCert, *, cred_flags: int = 0, isc_flags: int = CURL_FLAGS
 ) -> CurlLoop:
     loop = CurlLoop(
-        MemoryServer(cert.fullchain, cert.key, num_tickets=0), acquire(cred_flags), flags=isc_flags
+        MemoryServer(cert.fullchain, cert.key, num_tickets=0),
+        acquire_credential(flags=cred_flags),
+        flags=isc_flags,
     )
     return loop
 
@@ -1287,7 +1298,7 @@ def test_target_of_another_type_fails_closed(target: object) -> None:
     ctx = sc.CtxtHandle()
     out = sc.SecBufferDesc([sc.SecBuffer(0, sc.SECBUFFER_EMPTY, None)])
     status = sc.InitializeSecurityContext(
-        acquire(),
+        acquire_credential(),
         None,
         target,
         CURL_FLAGS,

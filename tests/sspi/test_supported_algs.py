@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 import schannel_py as sc
+from schannel_py.testing.memserver import MemoryServer
 from schannel_py.tls import sigalgs as SA
 from schannel_py.tls import suites as S
 from schannel_py.tls.messages import ClientHello, Ext, find_ext
 from tests.support import peers
-from tests.support.memserver import MemoryServer
 from tests.support.sspi_driver import CurlLoop
 
 

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 import schannel_py as sc
+from schannel_py.testing import acquire_credential
+from schannel_py.testing.memserver import MemoryServer
 from schannel_py.tls.messages import DOWNGRADE_TLS12
 from schannel_py.tls.record import frame
 from tests.support import peers
-from tests.support.memserver import MemoryServer
-from tests.support.sspi_driver import CurlLoop, acquire
+from tests.support.sspi_driver import CurlLoop
 
 TLS12 = ssl.TLSVersion.TLSv1_2
 TLS13 = ssl.TLSVersion.TLSv1_3
@@ -54,7 +55,7 @@ def test_schannel_cred_negotiates_tls12_with_a_dual_version_server(
 def test_sch_credentials_negotiate_tls13_with_the_same_server(
     pki: peers.ServerPki, root_certs_env: Path
 ) -> None:
-    loop = CurlLoop(server(pki, min_version=TLS12, max_version=TLS13), acquire())
+    loop = CurlLoop(server(pki, min_version=TLS12, max_version=TLS13), acquire_credential())
     assert loop.handshake() == sc.SEC_E_OK
     assert cipher_info(loop).dwProtocol == 0x0304
 
@@ -64,7 +65,7 @@ def test_sch_credentials_with_tls13_disabled_use_tls12(
 ) -> None:
     loop = CurlLoop(
         server(pki, min_version=TLS12, max_version=TLS13),
-        acquire(disabled=sc.SP_PROT_TLS1_3_CLIENT),
+        acquire_credential(disabled=sc.SP_PROT_TLS1_3_CLIENT),
     )
     assert loop.handshake() == sc.SEC_E_OK
     assert cipher_info(loop).dwProtocol == 0x0303
@@ -74,7 +75,7 @@ def test_sch_credentials_tls13_only_fails_against_tls12_server(
     pki: peers.ServerPki, root_certs_env: Path
 ) -> None:
     srv = server(pki, min_version=TLS12, max_version=TLS12)
-    loop = CurlLoop(srv, acquire(disabled=sc.SP_PROT_TLS1_2_CLIENT))
+    loop = CurlLoop(srv, acquire_credential(disabled=sc.SP_PROT_TLS1_2_CLIENT))
     with pytest.raises(ssl.SSLError, match="UNSUPPORTED_PROTOCOL"):
         srv.feed(loop.first_call())
     loop.encdata += srv.pending_output()  # the server's protocol_version alert
@@ -218,7 +219,7 @@ def test_tls12_channel_bindings(pki: peers.ServerPki, root_certs_env: Path) -> N
 
 
 def test_tls13_has_no_tls_unique(pki: peers.ServerPki, root_certs_env: Path) -> None:
-    loop = CurlLoop(server(pki), acquire())
+    loop = CurlLoop(server(pki), acquire_credential())
     assert loop.handshake() == sc.SEC_E_OK
     b = sc.SecPkgContext_Bindings()
     assert (
@@ -230,7 +231,7 @@ def test_tls13_has_no_tls_unique(pki: peers.ServerPki, root_certs_env: Path) -> 
 def test_downgrade_sentinel_is_detected(pki: peers.ServerPki, root_certs_env: Path) -> None:
     """A TLS 1.2 ServerHello carrying DOWNGRD\\x01 while we offered TLS 1.3 is an attack."""
     srv = server(pki, min_version=TLS12, max_version=TLS12)
-    loop = CurlLoop(srv, acquire())
+    loop = CurlLoop(srv, acquire_credential())
     flight = bytearray(srv.feed(loop.first_call()))
     # ServerHello is the first record: header(5) + type(1) + len(3) + version(2) + random(32).
     assert flight[0] == 22 and flight[5] == 2
@@ -256,7 +257,7 @@ def test_schannel_cred_never_offers_tls13(pki: peers.ServerPki, root_certs_env: 
 
 def test_tls13_context_refuses_renegotiation(pki: peers.ServerPki, root_certs_env: Path) -> None:
     """ISC with no input on an established TLS 1.3 context starts nothing; the connection goes on."""
-    loop = CurlLoop(server(pki), acquire())
+    loop = CurlLoop(server(pki), acquire_credential())
     assert loop.handshake() == sc.SEC_E_OK
     out = sc.SecBufferDesc([sc.SecBuffer(0, sc.SECBUFFER_TOKEN, None)])
     status = sc.InitializeSecurityContext(

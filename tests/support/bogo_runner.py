@@ -21,7 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.support import certgen, peers
+from schannel_py.testing.pki import PemPaths
+from tests.support import peers
 from tests.support.paths import ROOT
 from tests.support.wire import plaintext_handshake_messages
 
@@ -32,7 +33,7 @@ ECHO = bytes(b ^ 0xFF for b in MESSAGE)
 
 
 def server_context(
-    files: certgen.PemPaths, version: str = "1.3", *, tickets: bool = True
+    files: PemPaths, version: str = "1.3", *, tickets: bool = True
 ) -> ssl.SSLContext:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(files.fullchain, files.key)

@@ -50,7 +50,7 @@ from typing import NoReturn, TypedDict
 
 import pytest
 
-from tests.support import certgen
+from schannel_py.testing.pki import INTERMEDIATE_NAME, Issued, make_ca, make_leaf
 
 StrPath = str | os.PathLike[str]
 
@@ -724,10 +724,10 @@ class OpenSSLOcspResponder(_ProcessServer):
 
     def __init__(
         self,
-        ca: certgen.Issued,
-        certificates: Iterable[tuple[certgen.Issued, bool]],
+        ca: Issued,
+        certificates: Iterable[tuple[Issued, bool]],
         *,
-        signer: certgen.Issued | None = None,
+        signer: Issued | None = None,
         next_update_minutes: int = 60,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -980,7 +980,7 @@ class PythonTLSServer:
 
 
 # --------------------------------------------------------------------------- #
-# Test PKI (built with certgen)
+# Test PKI (built with schannel_py.testing.pki)
 # --------------------------------------------------------------------------- #
 
 
@@ -1000,7 +1000,7 @@ class ServerCert:
     key: Path  #: its private key (PKCS#8)
     chain: Path | None  #: intermediates only (``-cert_chain``); None when signed by a root
     fullchain: Path  #: leaf then intermediates
-    issued: certgen.Issued
+    issued: Issued
 
     def server_kwargs(self) -> CertFiles:
         """``cert_file``/``key_file``/``chain_file`` for the server classes (``**`` it)."""
@@ -1013,8 +1013,8 @@ class ServerPki:
 
     directory: Path
     root_ca: Path  #: trust anchor PEM (point SCHANNEL_PY_ROOT_CERTS here)
-    root: certgen.Issued
-    intermediate: certgen.Issued
+    root: Issued
+    intermediate: Issued
     ecdsa: ServerCert  #: P-256, localhost / 127.0.0.1 / ::1, root -> intermediate -> leaf
     rsa: ServerCert  #: RSA-2048, same names and chain
     ecdsa_direct: ServerCert  #: P-256 signed by the root itself (no intermediate)
@@ -1029,10 +1029,10 @@ LOCAL_IPS: tuple[str, ...] = ("127.0.0.1", "::1")
 
 
 def build_server_pki(directory: Path) -> ServerPki:
-    """Generate the test PKI with :mod:`certgen` and write it under ``directory``."""
+    """Generate the test PKI with :mod:`schannel_py.testing.pki` and write it under ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
 
-    def write(stem: str, issued: certgen.Issued) -> ServerCert:
+    def write(stem: str, issued: Issued) -> ServerCert:
         paths = issued.write(directory, f"{stem}-")
         return ServerCert(
             cert=paths.cert,
@@ -1042,23 +1042,21 @@ def build_server_pki(directory: Path) -> ServerPki:
             issued=issued,
         )
 
-    root = certgen.make_ca()
-    inter = certgen.make_ca(certgen.INTERMEDIATE_NAME, issuer=root, path_length=0)
-    ecdsa = certgen.make_leaf(inter, dns_names=LOCAL_NAMES, ip_addresses=LOCAL_IPS)
-    rsa = certgen.make_leaf(
-        inter, dns_names=LOCAL_NAMES, ip_addresses=LOCAL_IPS, key_type="rsa2048"
-    )
-    direct = certgen.make_leaf(root, dns_names=LOCAL_NAMES, ip_addresses=LOCAL_IPS)
-    expired = certgen.make_leaf(
+    root = make_ca()
+    inter = make_ca(INTERMEDIATE_NAME, issuer=root, path_length=0)
+    ecdsa = make_leaf(inter, dns_names=LOCAL_NAMES, ip_addresses=LOCAL_IPS)
+    rsa = make_leaf(inter, dns_names=LOCAL_NAMES, ip_addresses=LOCAL_IPS, key_type="rsa2048")
+    direct = make_leaf(root, dns_names=LOCAL_NAMES, ip_addresses=LOCAL_IPS)
+    expired = make_leaf(
         inter,
         dns_names=LOCAL_NAMES,
         ip_addresses=LOCAL_IPS,
         not_before=datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc),
         not_after=datetime.datetime(2021, 1, 1, tzinfo=datetime.timezone.utc),
     )
-    wrong = certgen.make_leaf(inter, dns_names=("wrong.example.invalid",))
-    other_root = certgen.make_ca("schannel_py Untrusted Root CA")
-    untrusted = certgen.make_leaf(other_root, dns_names=LOCAL_NAMES, ip_addresses=LOCAL_IPS)
+    wrong = make_leaf(inter, dns_names=("wrong.example.invalid",))
+    other_root = make_ca("schannel_py Untrusted Root CA")
+    untrusted = make_leaf(other_root, dns_names=LOCAL_NAMES, ip_addresses=LOCAL_IPS)
 
     root_ca = directory / "root_ca.pem"
     root_ca.write_bytes(root.pem)

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.support import certgen, peers
+from schannel_py.testing.pki import Issued, make_ca, make_leaf, revocation_info
+from tests.support import peers
 
 #: A route that reads the request and never answers (until the server stops).
 HANG = "hang"
@@ -107,7 +108,7 @@ def _der(tag: int, body: bytes) -> bytes:
     return bytes([tag, 0x80 | len(size)]) + size + body
 
 
-def big_crl(issuer: certgen.Issued, entries: int) -> bytes:
+def big_crl(issuer: Issued, entries: int) -> bytes:
     """A real, signed CRL by ``issuer`` (a P-256 CA) with ``entries`` revoked serials,
     encoded by hand (cryptography's builder takes half a minute for a few MB)."""
     import datetime
@@ -148,9 +149,9 @@ def closed_url(path: str = "/x.crl") -> str:
 class RevPki:
     """root -> intermediate -> leaf, and where their revocation information points."""
 
-    root: certgen.Issued
-    intermediate: certgen.Issued
-    leaf: certgen.Issued
+    root: Issued
+    intermediate: Issued
+    leaf: Issued
     urls: dict[str, list[str]] = field(default_factory=dict)
 
     @property
@@ -172,21 +173,21 @@ def make_rev_pki(
     dns_names: tuple[str, ...] = ("localhost",),
 ) -> RevPki:
     """A PKI whose leaf and intermediate name the given CRL / OCSP URLs (none: no extension)."""
-    root = certgen.make_ca(
+    root = make_ca(
         "schannel_py Revocation Root",
-        extra_extensions=certgen.revocation_info(root_crl or ()),
+        extra_extensions=revocation_info(root_crl or ()),
     )
-    inter = certgen.make_ca(
+    inter = make_ca(
         "schannel_py Revocation Intermediate",
         issuer=root,
         path_length=0,
-        extra_extensions=certgen.revocation_info(inter_crl or (), inter_ocsp or ()),
+        extra_extensions=revocation_info(inter_crl or (), inter_ocsp or ()),
     )
-    leaf = certgen.make_leaf(
+    leaf = make_leaf(
         inter,
         dns_names=dns_names,
         ip_addresses=("127.0.0.1",),
-        extra_extensions=certgen.revocation_info(leaf_crl or (), leaf_ocsp or ()),
+        extra_extensions=revocation_info(leaf_crl or (), leaf_ocsp or ()),
     )
     urls = {
         "leaf_crl": leaf_crl or [],

@@ -7,8 +7,8 @@ from __future__ import annotations
 import ssl
 
 import schannel_py as sc
+from schannel_py.testing.memserver import MemoryServer
 from tests.support import peers
-from tests.support.memserver import MemoryServer
 from tests.support.sspi_driver import CurlLoop
 
 

@@ -44,22 +44,6 @@ def no_unexpected_exceptions() -> Iterator[None]:
 CURL_FLAGS = CURL_REQ_FLAGS
 
 
-def acquire(flags: int = 0, *, disabled: int = 0) -> sc.CredHandle:
-    params = [sc.TLS_PARAMETERS(grbitDisabledProtocols=disabled)] if disabled else None
-    auth = sc.SCH_CREDENTIALS(
-        dwVersion=sc.SCH_CREDENTIALS_VERSION,
-        dwFlags=flags,
-        cTlsParameters=len(params or []),
-        pTlsParameters=params,
-    )
-    cred = sc.CredHandle()
-    status = sc.AcquireCredentialsHandle(
-        None, sc.UNISP_NAME, sc.SECPKG_CRED_OUTBOUND, None, auth, None, None, cred, sc.TimeStamp()
-    )
-    assert status == sc.SEC_E_OK, status
-    return cred
-
-
 def isc_buffers(data: bytes) -> tuple[sc.SecBufferDesc, sc.SecBufferDesc]:
     """curl's ISC descriptors: :func:`token_input` and :func:`out_buffers`."""
     return token_input(data), out_buffers()

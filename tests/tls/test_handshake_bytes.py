@@ -15,11 +15,11 @@ import ssl
 
 import pytest
 
+from schannel_py.testing.memserver import MemoryServer
 from schannel_py.tls.alerts import AlertDescription, TLSError
 from schannel_py.tls.client import ClientConfig, TLSClient
 from schannel_py.tls.record import frame
 from tests.support import peers
-from tests.support.memserver import MemoryServer
 
 
 def record(content_type: int, body: bytes) -> bytes:

@@ -15,12 +15,12 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from schannel_py.testing.memserver import MemoryServer
 from schannel_py.tls.client import ClientConfig, TLSClient
 from schannel_py.tls.events import Event, HandshakeComplete, RenegotiationRefused, TicketReceived
 from schannel_py.tls.record import frame
 from schannel_py.tls.result import HandshakeResult
 from tests.support import peers
-from tests.support.memserver import MemoryServer
 
 TLS12, TLS13 = ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3
 

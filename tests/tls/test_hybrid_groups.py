@@ -24,6 +24,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import mlkem
 
 import schannel_py as sc
+from schannel_py.testing.attacks import Harness, credential, watching_failures
+from schannel_py.testing.builders import Server12, Server13, record
 from schannel_py.tls import groups as G
 from schannel_py.tls.alerts import AlertDescription, TLSError
 from schannel_py.tls.keyschedule import KeySchedule13
@@ -38,14 +40,6 @@ from schannel_py.tls.messages import (
 from schannel_py.tls.record import HANDSHAKE
 from schannel_py.tls.session import Transcript
 from schannel_py.tls.suites import SUITES
-from tests.support.hostile_server import (
-    Harness,
-    Server12,
-    Server13,
-    credential,
-    record,
-    watching_failures,
-)
 from tests.support.paths import SUPPORT
 
 KAT = json.loads((SUPPORT / "hybrid_kat_openssl35.json").read_text())

@@ -8,6 +8,13 @@ import os
 
 import pytest
 
+from schannel_py.testing.builders import (
+    Server12,
+    Server13,
+    certificate_status,
+    record,
+    split_records,
+)
 from schannel_py.tls import TLS1_2, TLS1_3, ClientConfig, TLSClient, TLSError
 from schannel_py.tls.alerts import AlertDescription as A
 from schannel_py.tls.messages import (
@@ -18,13 +25,6 @@ from schannel_py.tls.messages import (
     parse_certificate_status,
 )
 from schannel_py.tls.record import HANDSHAKE
-from tests.support.hostile_server import (
-    Server12,
-    Server13,
-    certificate_status,
-    record,
-    split_records,
-)
 
 STAPLE = bytes.fromhex("30030a0101")
 

@@ -15,12 +15,12 @@ import ssl
 
 import pytest
 
+from schannel_py.testing.memserver import MemoryServer
 from schannel_py.tls.alerts import TLSError
 from schannel_py.tls.client import ClientConfig, TLSClient
 from schannel_py.tls.events import CloseNotify, Event
 from schannel_py.tls.record import RecordHeaderError, frame
 from tests.support import peers
-from tests.support.memserver import MemoryServer
 
 TLS12, TLS13 = ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3
 VERSIONS = pytest.mark.parametrize("version", [TLS13, TLS12], ids=["tls13", "tls12"])
