@@ -5,10 +5,18 @@ with TLS 1.3 (or TLS 1.2 when the client or ``versions`` says so), the
 client's preferred suite and group, and a self-signed ``localhost``
 certificate (or the :class:`~schannel_py.testing.pki.Issued` you give it).
 Keyword arguments choose the version, suite, group, a HelloRetryRequest,
-ALPN, a client-certificate request, tickets; methods send what a test wants
-next (application data, NewSessionTicket, KeyUpdate, HelloRequest, alerts,
-close with or without close_notify).  Called before the handshake has
-finished, they are queued and go out right after it, in the same flight.
+ALPN, a client-certificate request, tickets, an OCSP staple; methods send
+what a test wants next (application data, NewSessionTicket, KeyUpdate,
+HelloRequest, a TLS 1.3 post-handshake CertificateRequest, alerts, close with
+or without close_notify).  Called before the handshake has finished, they are
+queued and go out right after it, in the same flight.
+
+States: ``CH`` (waiting for a ClientHello), ``CH2`` (after a
+HelloRetryRequest), then TLS 1.3 ``CERT13`` / ``CV13`` / ``FIN13`` or TLS 1.2
+``CERT12`` / ``CKE12`` / ``CV12`` / ``CCS12`` / ``FIN12`` for the client's
+flight, and ``DONE``: application data, KeyUpdate, renegotiation (TLS 1.2)
+and the answers to post-handshake CertificateRequests, which are checked
+oldest first against each request's own copy of the transcript.
 
 It is sans-IO: :meth:`TlsServer.receive` takes the client's bytes,
 :meth:`TlsServer.take` hands back what the server sent.  A
@@ -129,6 +137,12 @@ _ACCEPTED_SCHEMES = (
     sigalgs.RSA_PKCS1_SHA384,
 )
 _MAX_FRAGMENT = 16384
+#: The client's messages answering a post-handshake CertificateRequest.
+_PHA_MESSAGES = (
+    HandshakeType.certificate,
+    HandshakeType.certificate_verify,
+    HandshakeType.finished,
+)
 
 Misbehaviour = Literal[
     "bad_finished",
@@ -238,6 +252,11 @@ def _sign(
             return key.sign(data, padding.PKCS1v15(), h)
         return key.sign(data, padding.PSS(mgf=padding.MGF1(h), salt_length=h.digest_size), h)
     raise ValueError(f"unsupported server key {type(key).__name__}")
+
+
+def _ca_names(names: Sequence[bytes]) -> bytes:
+    """A DistinguishedName list (certificate_authorities, a TLS 1.2 CertificateRequest)."""
+    return _vec(2, b"".join(_vec(2, n) for n in names))
 
 
 def _u16(v: int) -> bytes:
@@ -385,6 +404,9 @@ class TlsServer:
         self.client_closed = False
         #: KeyUpdates received from the client.
         self.key_updates_received = 0
+        #: Post-handshake authentications (TLS 1.3, :meth:`request_certificate`) the
+        #: client completed; each sets ``client_certificate``.
+        self.post_handshake_auths = 0
         #: Why the connection failed (``alert``: the fatal alert the server sent, or the
         #: one it received), or None.
         self.error: TlsServerError | None = None
@@ -399,6 +421,9 @@ class TlsServer:
         self._read: _Protection | None = None
         self._write: _Protection | None = None
         self._ticket_nonce = 0
+        # Post-handshake CertificateRequests not yet answered: (context, transcript).
+        self._pha: list[tuple[bytes, Transcript]] = []
+        self._pha_state = "CERT"
         self._reset_handshake()
 
     def _reset_handshake(self) -> None:
@@ -502,6 +527,35 @@ class TlsServer:
             if self.version != 0x0304:
                 raise ValueError("KeyUpdate is TLS 1.3 only")
             self._send_key_update(request)
+
+        self._later(go)
+
+    def request_certificate(self, *, cas: Iterable[Issued] | None = None) -> None:
+        """A TLS 1.3 post-handshake CertificateRequest (RFC 8446 4.6.2; the client
+        must have offered post_handshake_auth), naming ``cas`` (default
+        ``client_cas``).  The client's Certificate, CertificateVerify and Finished
+        are checked as they come, between application data; then
+        ``client_certificate`` is its chain and ``post_handshake_auths`` counts it."""
+
+        def go() -> None:
+            if self.version != 0x0304:
+                raise ValueError("post-handshake authentication is TLS 1.3 only")
+            ch = self.client_hello
+            if ch is None or find_ext(ch.extensions, Ext.post_handshake_auth) is None:
+                raise ValueError("the client did not offer post_handshake_auth")
+            names = (
+                [c.cert.subject.public_bytes() for c in cas]
+                if cas is not None
+                else self.client_ca_names
+            )
+            context = self.random(8)
+            msg = handshake_message(
+                HT.certificate_request, _vec(1, context) + self._request_extensions(names)
+            )
+            transcript = self._transcript.fork()
+            transcript.add(msg)
+            self._pha.append((context, transcript))
+            self._send_fragments(HANDSHAKE, msg)
 
         self._later(go)
 
@@ -727,9 +781,6 @@ class TlsServer:
         )
         return self.stapled
 
-    def _certificate_request_names(self) -> bytes:
-        return _vec(2, b"".join(_vec(2, n) for n in self.client_ca_names))
-
     # --- TLS 1.3 ----------------------------------------------------------------------------
 
     def _hello13(self, ch: ClientHello) -> None:
@@ -812,20 +863,21 @@ class TlsServer:
         self._write = self._protection13(self._s_ap)
         self._state = "CERT13" if self._cert_requested else "FIN13"
 
+    def _request_extensions(self, names: list[bytes]) -> bytes:
+        """A TLS 1.3 CertificateRequest's extensions: the schemes it accepts, the CAs."""
+        exts: list[tuple[int, bytes]] = [
+            (Ext.signature_algorithms, _vec(2, b"".join(_u16(s) for s in _ACCEPTED_SCHEMES)))
+        ]
+        if names:
+            exts.append((Ext.certificate_authorities, _ca_names(names)))
+        return encode_extensions(exts)
+
     def _authenticate13(self, ch: ClientHello) -> bytes:
         """A full handshake's [CertificateRequest], Certificate, CertificateVerify."""
         flight = b""
         if self.client_auth != "none":
-            cr_exts = [
-                (Ext.signature_algorithms, _vec(2, b"".join(_u16(s) for s in _ACCEPTED_SCHEMES))),
-            ]
-            if self.client_ca_names:
-                cr_exts.append((Ext.certificate_authorities, self._certificate_request_names()))
-            flight += self._add(
-                handshake_message(
-                    HT.certificate_request, b"\x00" + encode_extensions(list(cr_exts))
-                )
-            )
+            body = b"\x00" + self._request_extensions(self.client_ca_names)
+            flight += self._add(handshake_message(HT.certificate_request, body))
             self._cert_requested = True
         entries = [CertificateEntry(c, []) for c in self.chain]
         if self._staple(ch):
@@ -968,6 +1020,8 @@ class TlsServer:
                 self._res_master = self._schedule.resumption_master(self._transcript.digest())
             self._read = self._protection13(self._c_ap)
             self._handshake_done(tickets=self.tickets)
+        elif state == "DONE" and self._pha and mtype in _PHA_MESSAGES:
+            self._pha_message(mtype, body, msg)
         elif state == "DONE" and mtype == HT.key_update:
             if body not in (b"\x00", b"\x01"):
                 raise TlsServerError(AlertDescription.illegal_parameter, "bad KeyUpdate")
@@ -976,6 +1030,34 @@ class TlsServer:
             self._read = self._protection13(self._c_ap)
             if body == b"\x01":
                 self._send_key_update(False)
+        else:
+            raise self._unexpected(mtype)
+
+    def _pha_message(self, mtype: int, body: bytes, msg: bytes) -> None:
+        """The client's answer to the oldest post-handshake CertificateRequest."""
+        assert self._suite is not None
+        context, transcript = self._pha[0]
+        if self._pha_state == "CERT" and mtype == HT.certificate:
+            cert = Certificate13.parse(body)
+            if not hmac.compare_digest(cert.request_context, context):
+                raise TlsServerError(AlertDescription.illegal_parameter, "request context")
+            self.client_certificate = [e.cert_data for e in cert.entries]
+            transcript.add(msg)
+            self._pha_state = "CV" if cert.entries else "FIN"
+        elif self._pha_state == "CV" and mtype == HT.certificate_verify:
+            cv = CertificateVerify.parse(body)
+            signed = certificate_verify_input(transcript.digest(), server=False)
+            self._verify_client(cv.scheme, signed, cv.signature, tls12=False)
+            transcript.add(msg)
+            self._pha_state = "FIN"
+        elif self._pha_state == "FIN" and mtype == HT.finished:
+            # RFC 8446 4.4: the Finished key comes from the current client traffic secret.
+            expected = finished_verify_data(self._suite.hash_name, self._c_ap, transcript.digest())
+            if not hmac.compare_digest(body, expected):
+                raise TlsServerError(AlertDescription.decrypt_error, "client Finished is wrong")
+            self._pha.pop(0)
+            self._pha_state = "CERT"
+            self.post_handshake_auths += 1
         else:
             raise self._unexpected(mtype)
 
@@ -1060,7 +1142,7 @@ class TlsServer:
         )
         if self.client_auth != "none":
             schemes = b"".join(_u16(s) for s in _ACCEPTED_SCHEMES)
-            body = _vec(1, bytes([1, 64])) + _vec(2, schemes) + self._certificate_request_names()
+            body = _vec(1, bytes([1, 64])) + _vec(2, schemes) + _ca_names(self.client_ca_names)
             flight += self._add(handshake_message(HT.certificate_request, body))
             self._cert_requested = True
         flight += self._add(handshake_message(HT.server_hello_done, b""))
