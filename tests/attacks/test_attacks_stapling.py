@@ -30,6 +30,7 @@ from schannel_py.testing.pki import make_self_signed
 from schannel_py.tls.alerts import AlertDescription as A
 from schannel_py.tls.messages import Ext, HandshakeType, find_ext, handshake_message
 from schannel_py.tls.record import HANDSHAKE
+from tests.support.revocation import staple_property
 
 HT = HandshakeType
 ILLEGAL = sc.SEC_E_ILLEGAL_MESSAGE
@@ -47,24 +48,6 @@ CHECK_FLAGS = (
 def stapling_credential(check: int = sc.SCH_CRED_REVOCATION_CHECK_END_CERT) -> sc.CredHandle:
     """Manual validation plus a revocation flag (as .NET passes them)."""
     return acquire_credential(flags=sc.SCH_CRED_MANUAL_CRED_VALIDATION | check)
-
-
-def staple_property(ctx: sc.CtxtHandle) -> bytes | None:
-    """CERT_OCSP_RESPONSE_PROP_ID of the server's certificate (C's two calls), or None."""
-    leaf: Any = sc.ULONG()
-    status = sc.QueryContextAttributes(ctx, sc.SECPKG_ATTR_REMOTE_CERT_CONTEXT, leaf)
-    assert status == sc.SEC_E_OK, status
-    size = crypt32.DWORD()
-    if not crypt32.CertGetCertificateContextProperty(
-        leaf.value, crypt32.CERT_OCSP_RESPONSE_PROP_ID, None, size
-    ):
-        assert crypt32.GetLastError() == sc.CRYPT_E_NOT_FOUND
-        return None
-    buf = bytearray(size.value)
-    assert crypt32.CertGetCertificateContextProperty(
-        leaf.value, crypt32.CERT_OCSP_RESPONSE_PROP_ID, buf, size
-    )
-    return bytes(buf[: size.value])
 
 
 def intermediate_der() -> bytes:

@@ -5,7 +5,8 @@ bytes, an HTTP status, :data:`HANG` (the request is read, no answer comes) or
 a callable of the request); it records each request.  :func:`closed_url`
 names a loopback port nobody listens on ("offline").  :func:`make_rev_pki`
 builds root -> intermediate -> leaf where the intermediate and the leaf carry
-CDP and/or AIA (OCSP) URLs on such a repository.
+CDP and/or AIA (OCSP) URLs on such a repository.  :func:`staple_property`
+reads the OCSP staple SChannel kept on the server's certificate.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import schannel_py as sc
+from schannel_py import crypt32
 from schannel_py.testing.pki import Issued, make_ca, make_leaf, revocation_info
 from tests.support import peers
 
@@ -196,3 +199,21 @@ def make_rev_pki(
         "inter_ocsp": inter_ocsp or [],
     }
     return RevPki(root, inter, leaf, urls)
+
+
+def staple_property(ctx: sc.CtxtHandle) -> bytes | None:
+    """CERT_OCSP_RESPONSE_PROP_ID of the server's certificate (C's two calls), or None."""
+    leaf: Any = sc.ULONG()
+    status = sc.QueryContextAttributes(ctx, sc.SECPKG_ATTR_REMOTE_CERT_CONTEXT, leaf)
+    assert status == sc.SEC_E_OK, status
+    size = crypt32.DWORD()
+    if not crypt32.CertGetCertificateContextProperty(
+        leaf.value, crypt32.CERT_OCSP_RESPONSE_PROP_ID, None, size
+    ):
+        assert crypt32.GetLastError() == sc.CRYPT_E_NOT_FOUND
+        return None
+    buf = bytearray(size.value)
+    assert crypt32.CertGetCertificateContextProperty(
+        leaf.value, crypt32.CERT_OCSP_RESPONSE_PROP_ID, buf, size
+    )
+    return bytes(buf[: size.value])

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 import schannel_py as sc
-from schannel_py import crypt32
 from schannel_py.driver import SspiDriver, SspiError
 from schannel_py.testing import (
     Pki,
@@ -19,6 +16,7 @@ from schannel_py.testing import (
     trusted_root,
 )
 from schannel_py.testing.pki import make_ocsp_response
+from tests.support.revocation import staple_property
 
 VERSIONS = [("1.3",), ("1.2",)]
 END_CERT = sc.SCH_CRED_REVOCATION_CHECK_END_CERT
@@ -36,29 +34,13 @@ def connect(pki: Pki, server: TlsServer, flags: int = END_CERT) -> SspiDriver:
     return client
 
 
-def leaf_property_70(client: SspiDriver) -> bytes | None:
-    """CERT_OCSP_RESPONSE_PROP_ID of the server's certificate, or None."""
-    leaf: Any = sc.ULONG()
-    assert sc.QueryContextAttributes(client.ctx, sc.SECPKG_ATTR_REMOTE_CERT_CONTEXT, leaf) == 0
-    size = crypt32.DWORD()
-    if not crypt32.CertGetCertificateContextProperty(
-        leaf.value, crypt32.CERT_OCSP_RESPONSE_PROP_ID, None, size
-    ):
-        return None
-    buf = bytearray(size.value)
-    assert crypt32.CertGetCertificateContextProperty(
-        leaf.value, crypt32.CERT_OCSP_RESPONSE_PROP_ID, buf, size
-    )
-    return bytes(buf[: size.value])
-
-
 @pytest.mark.parametrize("versions", VERSIONS, ids=["tls13", "tls12"])
 def test_a_good_staple_answers_the_revocation_check(pki: Pki, versions: tuple) -> None:
     staple = make_ocsp_response(pki.leaf, "good")
     server = TlsServer(pki.leaf, versions=versions, ocsp_response=staple)
     client = connect(pki, server)
     assert server.stapled and server.handshake_complete
-    assert leaf_property_70(client) == staple
+    assert staple_property(client.ctx) == staple
 
 
 @pytest.mark.parametrize("versions", VERSIONS, ids=["tls13", "tls12"])
@@ -87,4 +69,4 @@ def test_nothing_is_stapled_unless_the_client_asks(pki: Pki, versions: tuple) ->
     server = TlsServer(pki.leaf, versions=versions, ocsp_response=staple)
     client = connect(pki, server, flags=0)  # no revocation flag: no status_request
     assert server.handshake_complete and not server.stapled
-    assert leaf_property_70(client) is None
+    assert staple_property(client.ctx) is None
