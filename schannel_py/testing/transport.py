@@ -183,7 +183,7 @@ class Transport:
     ``delay``: seconds that pass before each read is handed to the client, a
     number or a ``(low, high)`` range drawn from the seed.  Time is simulated:
     it adds up in :attr:`elapsed` (each read's in :attr:`delays`) and is passed
-    to ``sleep`` if given (your fake clock's ``advance``, or ``time.sleep`` for
+    to ``sleep`` if given (a :class:`~schannel_py.testing.ManualClock`'s ``advance``, or ``time.sleep`` for
     real waiting); the transport itself never sleeps.
     """
 

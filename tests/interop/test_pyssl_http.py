@@ -231,15 +231,6 @@ def test_verification_failures(pki: peers.ServerPki, library: str, which: str, c
 # --- requests after inject_into_ssl() ------------------------------------------------------
 
 
-@pytest.fixture
-def injected() -> Iterator[None]:
-    sch_ssl.inject_into_ssl()
-    try:
-        yield
-    finally:
-        sch_ssl.extract_from_ssl()
-
-
 @TLS
 def test_requests_after_injection(pki: peers.ServerPki, injected: None, tls13: bool) -> None:
     """Unmodified ``requests.get(url, verify=cafile)``: urllib3 builds its context through

@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.client
 import ssl
 import urllib.request
-from collections.abc import Iterator
 
 import pytest
 
@@ -17,16 +16,6 @@ from tests.support import peers
 pytestmark = pytest.mark.interop
 
 ORIGINAL = ssl.SSLContext
-
-
-@pytest.fixture
-def injected() -> Iterator[None]:
-    sch_ssl.inject_into_ssl()
-    try:
-        yield
-    finally:
-        sch_ssl.extract_from_ssl()
-    assert ssl.SSLContext is ORIGINAL
 
 
 def test_create_default_context_is_ours_while_injected(injected: None) -> None:

@@ -28,32 +28,7 @@ from schannel_py.sspi import functions as F
 from schannel_py.sspi import observe
 from schannel_py.stream import SChannelStream, acquire_default_credential
 from tests.support import peers, vectors
-
-# RFC 8448 section 3, as printed in the RFC.
-RFC8448_SECRETS = {
-    "early_secret": "33ad0a1c607ec03b09e6cd9893680ce210adf300aa1f2660e1b22e10f170f92a",
-    "handshake_secret": "1dc826e93606aa6fdc0aadc12f741b01046aa6b99f691ed221a9f0ca043fbeac",
-    "client_handshake_traffic_secret": "b3eddb126e067f35a780b3abf45e2d8f3b1a950738f52e9600746a0e27a55a21",
-    "server_handshake_traffic_secret": "b67b7d690cc16c4e75e54213cb2d37b4e9c912bcded9105d42befd59d391ad38",
-    "master_secret": "18df06843d13a08bf2a449844c5f8a478001bc4d4c627984d5a41da8d0402919",
-    "client_application_traffic_secret_0": "9e40646ce79a7f9dc05af8889bce6552875afa0b06df0087f792ebb7c17504a5",
-    "server_application_traffic_secret_0": "a11af9f05531f856ad47116b45a950328204b4f44bfb6b3a4b4f1f3fcb631643",
-    "exporter_master_secret": "fe22f881176eda18eb8f44529e6792c50c9a3f89452f68d8ae311b4309d3cf50",
-    "resumption_master_secret": "7df235f2031d2a051287d02b0241b0bfdaf86cc856231f2d5aba46c434ec196c",
-    # The record keys of section 3 ("derive write traffic keys for handshake data").
-    "server_handshake_write_key": "3fce516009c21727d0f2e4e86ee403bc",
-    "server_handshake_write_iv": "5d313eb2671276ee13000b30",
-    "client_handshake_write_key": "dbfaa693d1762c5b666af5d950258d01",
-    "client_handshake_write_iv": "5bd3c71b836e0b76bb73265f",
-}
-#: NSS key log labels (the server's and Illustrated TLS's key logs) -> the page's names.
-KEYLOG_NAMES = {
-    "CLIENT_HANDSHAKE_TRAFFIC_SECRET": "client_handshake_traffic_secret",
-    "SERVER_HANDSHAKE_TRAFFIC_SECRET": "server_handshake_traffic_secret",
-    "CLIENT_TRAFFIC_SECRET_0": "client_application_traffic_secret_0",
-    "SERVER_TRAFFIC_SECRET_0": "server_application_traffic_secret_0",
-    "EXPORTER_SECRET": "exporter_master_secret",
-}
+from tests.support.vectors import KEYLOG_NAMES, RFC8448_SECRETS
 
 
 def _keylog(text: str) -> dict[str, bytes]:
