@@ -57,6 +57,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
@@ -246,12 +247,23 @@ def _sign(
         return key.sign(data)
     h = _hash_of[scheme]()
     if isinstance(key, ec.EllipticCurvePrivateKey):
-        return key.sign(data, ec.ECDSA(h, deterministic_signing=deterministic))
+        return key.sign(data, _ecdsa(h, deterministic))
     if isinstance(key, rsa.RSAPrivateKey):
         if scheme in (sigalgs.RSA_PKCS1_SHA256, sigalgs.RSA_PKCS1_SHA384, sigalgs.RSA_PKCS1_SHA512):
             return key.sign(data, padding.PKCS1v15(), h)
         return key.sign(data, padding.PSS(mgf=padding.MGF1(h), salt_length=h.digest_size), h)
     raise ValueError(f"unsupported server key {type(key).__name__}")
+
+
+def _ecdsa(h: hashes.HashAlgorithm, deterministic: bool) -> ec.ECDSA:
+    """ECDSA with ``h``; with RFC 6979 nonces when ``deterministic`` and the OpenSSL
+    under cryptography has them (3.2 and later), else with random ones."""
+    if deterministic:
+        try:
+            return ec.ECDSA(h, deterministic_signing=True)
+        except UnsupportedAlgorithm:
+            pass
+    return ec.ECDSA(h)
 
 
 def _ca_names(names: Sequence[bytes]) -> bytes:
