@@ -242,6 +242,10 @@ class LoopHarness(Harness):
     in a thread once the handshake is done, and reports the DecryptMessage
     statuses (and failing ISC statuses) the loop got.  Once the loop has
     stopped, the outcome checks call SSPI on the loop's context directly.
+
+    A step ends when the loop blocks in ``recv`` with nothing left to read: a
+    loop with a reader thread of its own, or polling ``recv`` with a timeout,
+    is not seen that way.
     """
 
     def __init__(
