@@ -55,6 +55,7 @@ from .sspi.types import (
     SecPkgContext_Bindings,
     SecPkgContext_CipherInfo,
     SecPkgContext_ConnectionInfo,
+    SecPkgContext_PyHandshakeInfo,
     SecPkgContext_PyVerifyCallback,
     SecPkgContext_SessionInfo,
     TimeStamp,
@@ -904,11 +905,6 @@ def _keylog_observer(call: observe.SspiCall) -> None:
 _KEYLOG_REGISTRATION = observe.add_handshake_observer(_keylog_observer, lambda: bool(_KEYLOG_PATHS))
 
 
-#: HandshakeType.finished: the TLS 1.3 tls-unique is a Finished message's verify_data
-#: (SECPKG_ATTR_UNIQUE_BINDINGS defines it for TLS 1.2 only).
-_FINISHED_TYPE = 20
-
-
 # --- sessions ---------------------------------------------------------------------------------
 
 
@@ -1054,9 +1050,6 @@ class SChannelObject:
         self._after_reneg = False
         self._keylog_handle: observe.Handle | None = None
         self._keylog_finalizer: Any = None
-        self._finished: list[tuple[str, bytes]] = []
-        self._logging_client: Any = None  # the TLS client whose message_log we read
-        self._own_log = False  # we switched that log on (and switch it off)
         self._session: SSLSession | None = None
         self._done_at = 0.0
         if session is not None:
@@ -1108,14 +1101,6 @@ class SChannelObject:
             self._keylog_handle = handle
             # An abandoned handshake: forget the handle when the engine goes.
             self._keylog_finalizer = weakref.finalize(self, _KEYLOG_PATHS.pop, handle, None)
-        # The TLS client's message log (what observers read) for this handshake's
-        # Finished messages: a list append per message, read when the handshake is done.
-        ctx = sspi_context.CONTEXTS.get(driver.ctx)
-        if ctx is not None:
-            self._logging_client = ctx.client
-            if ctx.client.message_log is None:  # else an observer keeps it
-                ctx.client.message_log = []
-                self._own_log = True
         if not self._verify:
             return
         cb = SecPkgContext_PyVerifyCallback(pfnCallback=self._check_chain, fOnResumption=False)
@@ -1179,14 +1164,7 @@ class SChannelObject:
         self._handshake_over()
 
     def _handshake_over(self) -> None:
-        """The handshake is over: its Finished messages are kept, its secrets logged;
-        stop watching its calls."""
-        client, self._logging_client = self._logging_client, None
-        if client is not None:
-            log = client.message_log or []
-            self._finished = [(d, bytes(m[4:])) for d, t, m in log if t == _FINISHED_TYPE]
-            if self._own_log:
-                client.message_log = None
+        """The handshake is over: its secrets are logged; stop watching its calls."""
         if self._keylog_handle is not None:
             with _KEYLOG_LOCK:
                 _KEYLOG_PATHS.pop(self._keylog_handle, None)
@@ -1370,9 +1348,11 @@ class SChannelObject:
         if cb_type == "tls-unique" and self.version() == "TLSv1.3":
             # CPython (OpenSSL 3): our Finished for a new session, the server's when
             # the session was resumed (SSL_get_finished / SSL_get_peer_finished).
-            wanted = "in" if self.session_reused else "out"
-            found = [data for direction, data in self._finished if direction == wanted]
-            return found[0] if found else None
+            info = SecPkgContext_PyHandshakeInfo()
+            if not self._query(C.SECPKG_ATTR_PY_HANDSHAKE_INFO, info):
+                return None
+            found = info.rgbServerFinished if self.session_reused else info.rgbClientFinished
+            return bytes(found) or None
         bindings = SecPkgContext_Bindings()
         if not self._query(_BINDINGS[cb_type], bindings):
             return None

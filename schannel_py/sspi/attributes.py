@@ -192,6 +192,8 @@ def _handshake_info(ctx: Context, pBuffer: object) -> SecStatus:
     pBuffer.bFailureAlert = alert if alert is not None else 0
     pBuffer.aCertificateTypes = list(client.certificate_types)
     pBuffer.cCertificateTypes = len(pBuffer.aCertificateTypes)
+    pBuffer.rgbClientFinished = result.client_finished
+    pBuffer.rgbServerFinished = result.server_finished
     return C.SEC_E_OK
 
 

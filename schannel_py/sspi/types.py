@@ -739,7 +739,11 @@ class SecPkgContext_PyHandshakeInfo:
     ``bFailureAlert`` is the fatal alert description TLS prescribes for it (for
     ``SCHANNEL_ALERT_TOKEN``); False while the context works or when the peer's
     alert ended it; ``aCertificateTypes``: the certificate_types of the server's
-    TLS 1.2 CertificateRequest (ClientCertificateType values; TLS 1.3 has none).
+    TLS 1.2 CertificateRequest (ClientCertificateType values; TLS 1.3 has none);
+    ``rgbClientFinished`` / ``rgbServerFinished``: the verify_data of the
+    handshake's Finished messages (OpenSSL's SSL_get_finished /
+    SSL_get_peer_finished, which CPython's TLS 1.3 tls-unique is made of;
+    SECPKG_ATTR_UNIQUE_BINDINGS defines tls-unique for TLS 1.2 only).
     """
 
     wPeerSignatureScheme: int = 0
@@ -755,6 +759,8 @@ class SecPkgContext_PyHandshakeInfo:
     bFailureAlert: int = 0
     cCertificateTypes: int = 0
     aCertificateTypes: list[int] = field(default_factory=list)
+    rgbClientFinished: bytes = b""
+    rgbServerFinished: bytes = b""
 
 
 @dataclass

@@ -146,7 +146,8 @@ class TLSClient:
     _previous_handshake: Handshake | None = None
     renegotiations = 0
     renegotiation_requested = False
-    # TLS 1.2: verify_data of the last Finished each way (RFC 5746, tls-unique).
+    # verify_data of the last Finished each way (TLS 1.2: RFC 5746, tls-unique; both versions:
+    # HandshakeResult.client_finished / server_finished).
     client_verify_data = b""
     server_verify_data = b""
     first_finished = b""
@@ -502,6 +503,8 @@ class TLSClient:
             self.session12,
             self.renegotiations,
             self.ocsp_staple,
+            self.client_verify_data,
+            self.server_verify_data,
         )
 
     def queue(self, data: bytes) -> None:

@@ -662,6 +662,7 @@ class Handshake13:
         if not hmac.compare_digest(expected, message[4:]):
             raise TLSError(AlertDescription.decrypt_error, "server Finished does not verify")
         self.transcript.add(message)
+        conn.server_verify_data = expected
         conn.require_no_partial_message()
         self.schedule.enter_master()
         self.c_ap, self.s_ap = self.schedule.application_traffic(self.transcript.digest())
@@ -685,10 +686,10 @@ class Handshake13:
         flight = b""
         if self.cert_request is not None:
             flight += self._client_auth_messages(self.cert_request, self.transcript)
-        fin = handshake_message(
-            HT.finished, finished_verify_data(suite.hash_name, self.c_hs, self.transcript.digest())
-        )
+        verify_data = finished_verify_data(suite.hash_name, self.c_hs, self.transcript.digest())
+        fin = handshake_message(HT.finished, verify_data)
         self.transcript.add(fin)
+        conn.client_verify_data = verify_data
         conn.log_message("out", HT.finished, fin)
         conn.send_handshake(flight + fin)
         conn.write_protection = _protection(suite, self.c_ap)

@@ -74,6 +74,10 @@ class HandshakeResult(NamedTuple):
     #: ClientConfig.ocsp_stapling asked for one; on a resumption, the one kept with
     #: the session; else None.
     ocsp_staple: bytes | None = None
+    #: The verify_data of this handshake's Finished messages, the client's and the
+    #: server's (TLS 1.3 and 1.2; what OpenSSL's SSL_get_finished gives).
+    client_finished: bytes = b""
+    server_finished: bytes = b""
 
     @property
     def cipher_suite(self) -> int:

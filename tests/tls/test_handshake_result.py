@@ -95,6 +95,8 @@ def assert_matches_attributes(result: HandshakeResult, client: TLSClient) -> Non
     assert result.client_certificate_sent == client.client_certificate_sent
     assert result.session12 is client.session12
     assert result.renegotiation == client.renegotiations
+    assert result.client_finished == client.client_verify_data
+    assert result.server_finished == client.server_verify_data
 
 
 def assert_matches_server(result: HandshakeResult, server: MemoryServer) -> None:
@@ -105,6 +107,11 @@ def assert_matches_server(result: HandshakeResult, server: MemoryServer) -> None
     assert result.version == {"TLSv1.3": 0x0304, "TLSv1.2": 0x0303}[server.tls.version() or ""]
     assert result.alpn == (server.tls.selected_alpn_protocol() or "").encode() or None
     assert result.resumed == server.tls.session_reused
+    # OpenSSL's tls-unique on the server side: the client's Finished for a new session,
+    # its own when resumed (TLS 1.3 too), so both Finished are checked across the tests.
+    expected = result.server_finished if result.resumed else result.client_finished
+    assert len(expected) == (12 if result.version == 0x0303 else result.suite.hash_len)
+    assert server.tls.get_channel_binding("tls-unique") == expected
 
 
 def test_result_after_a_full_tls13_handshake(pki: peers.ServerPki) -> None:
