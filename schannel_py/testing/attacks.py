@@ -363,9 +363,10 @@ class LoopHarness(Harness):
         return self.isc(data)  # the loop reads all of it
 
     def decrypt(self, data: bytes) -> tuple[list[sc.SecStatus], bytes]:
-        if not self._alive() and not self._connected:
-            return super().decrypt(data)  # the handshake failed: SSPI on the context
-        if not self._reading and self._connected and not self._alive():
+        if not self._alive():
+            if not self._connected or self._reading:
+                # The handshake failed, or the reads have stopped: SSPI on the context.
+                return super().decrypt(data)
             self._reading = True
 
             def read() -> None:
@@ -376,8 +377,6 @@ class LoopHarness(Harness):
                     self.plaintext += chunk
 
             self._spawn(read)
-        elif not self._alive():
-            return super().decrypt(data)  # the reads have stopped: SSPI on the context
         before = len(self.plaintext)
         events, mark = self._step(data)
         seen = [
@@ -438,9 +437,13 @@ class Attack:
         """A fresh hostile server for this case."""
         return Server13() if self.version == "1.3" else Server12()
 
+    def credential(self) -> sc.CredHandle:
+        """The credential this case expects: manual validation unless it validates."""
+        return credential(manual=not self.validates)
+
     def harness(self) -> Harness:
         """A fresh :class:`Harness` with the credential this case expects."""
-        return Harness(cred=credential(manual=not self.validates))
+        return Harness(cred=self.credential())
 
 
 Register = Callable[[Callable[..., sc.SecStatus]], Callable[..., sc.SecStatus]]
@@ -580,7 +583,7 @@ def run_loop(
     attack = get(case) if isinstance(case, str) else case
     harness = LoopHarness(
         client,
-        cred=credential(manual=not attack.validates),
+        cred=attack.credential(),
         connect=connect,
         read=read,
         timeout=timeout,

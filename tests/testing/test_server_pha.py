@@ -16,9 +16,8 @@ from schannel_py.testing import (
     reference_client,
 )
 from schannel_py.tls.alerts import AlertDescription
-from schannel_py.tls.keyschedule import traffic_keys
 from schannel_py.tls.messages import HandshakeType
-from schannel_py.tls.record import HANDSHAKE, Protection13
+from schannel_py.tls.record import HANDSHAKE
 
 
 @pytest.fixture(scope="module")
@@ -109,11 +108,8 @@ def test_only_a_client_that_offered_it_may_be_asked(pki: Pki) -> None:
 def test_an_answer_to_no_request_is_unexpected(pki: Pki) -> None:
     server = TlsServer(pki.leaf)
     connect(server, acquire_credential(manual_validation=True))
-    suite = server._suite
-    assert suite is not None
     # A client Finished nobody asked for, sealed under the client's application keys.
-    key, iv = traffic_keys(suite.hash_name, server._c_ap, suite.key_len)
     finished = bytes([HandshakeType.finished]) + (32).to_bytes(3, "big") + bytes(32)
-    server.receive(Protection13(suite, server._c_ap, key, iv).seal(HANDSHAKE, finished))
+    server.receive(server._protection13(server._c_ap).seal(HANDSHAKE, finished))
     assert server.error is not None
     assert server.error.alert == AlertDescription.unexpected_message

@@ -162,28 +162,26 @@ def _echo(port: int, cred: CredHandle, payload: bytes, key_update: bool) -> byte
         sock.close()
 
 
-@pytest.fixture(scope="module")
-def tls13_run(pki: peers.ServerPki, tmp_path_factory: pytest.TempPathFactory) -> Run:
+def _trusted_run(pki: peers.ServerPki, tmp: Path, message: bytes, version: ssl.TLSVersion) -> Run:
+    """:func:`_run` with the test root trusted for its duration."""
     mp = pytest.MonkeyPatch()
     mp.setenv("SCHANNEL_PY_ROOT_CERTS", str(pki.root_ca))
     try:
-        return _run(
-            pki, tmp_path_factory.mktemp("tls13"), b"hello, illustrated", ssl.TLSVersion.TLSv1_3
-        )
+        return _run(pki, tmp, message, version)
     finally:
         mp.undo()
+
+
+@pytest.fixture(scope="module")
+def tls13_run(pki: peers.ServerPki, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    tmp = tmp_path_factory.mktemp("tls13")
+    return _trusted_run(pki, tmp, b"hello, illustrated", ssl.TLSVersion.TLSv1_3)
 
 
 @pytest.fixture(scope="module")
 def tls12_run(pki: peers.ServerPki, tmp_path_factory: pytest.TempPathFactory) -> Run:
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SCHANNEL_PY_ROOT_CERTS", str(pki.root_ca))
-    try:
-        return _run(
-            pki, tmp_path_factory.mktemp("tls12"), b"hello, TLS 1.2", ssl.TLSVersion.TLSv1_2
-        )
-    finally:
-        mp.undo()
+    tmp = tmp_path_factory.mktemp("tls12")
+    return _trusted_run(pki, tmp, b"hello, TLS 1.2", ssl.TLSVersion.TLSv1_2)
 
 
 # --- TLS 1.3, a live connection ---------------------------------------------------------
