@@ -450,6 +450,7 @@ class TLSClient:
             )
         self.renegotiation_requested = False
         self.renegotiations += 1
+        self.resumed = False  # a renegotiation offers no session: it is a full handshake
         self._previous_handshake = self.handshake
         self.handshake = Handshake12(self, renegotiation=True)
         self.handshake.start()

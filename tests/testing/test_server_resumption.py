@@ -392,3 +392,20 @@ def test_pythons_ssl_client_resumes(version: ssl.TLSVersion, tickets: int, how: 
     three = PySslClient(ctx, third, session)
     three.handshake()
     assert not three.tls.session_reused and not third.resumed and third.error is None
+
+
+def test_a_renegotiation_of_a_resumed_connection_is_not_a_reconnect() -> None:
+    """A renegotiation offers no session, so after a resumed TLS 1.2 handshake it is a
+    full one: SECPKG_ATTR_SESSION_INFO no longer says SSL_SESSION_RECONNECT.  (The
+    client used to keep reporting the first handshake's resumption.)"""
+    cred = acquire_credential(manual_validation=True, versions=("1.2",))
+    first = TlsServer(versions=("1.2",), echo=True)
+    connect(first, cred)
+    second = TlsServer(versions=("1.2",), sessions=first.sessions, echo=True)
+    client, _ = connect(second, cred)
+    assert second.resumed and reconnected(client)
+    second.hello_request()
+    second.send_data(b"after")
+    assert client.recv() == b"after"
+    assert second.handshakes == 2 and not second.resumed  # the server did a full one
+    assert not reconnected(client)
