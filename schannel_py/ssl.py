@@ -40,6 +40,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID
 from . import constants as C
 from . import crypt32, keylog
 from .constants import SecStatus
+from .crypt32._x509 import load_certificate, serial_number
 from .driver import CURL_REQ_FLAGS, SspiDriver, SspiEOFError, SspiError
 from .sspi import cache as sspi_cache
 from .sspi import context as sspi_context
@@ -153,7 +154,7 @@ def _eof_error() -> ssl.SSLError:
 
 def _is_self_signed(der: bytes) -> bool:
     try:
-        cert = x509.load_der_x509_certificate(der)
+        cert = load_certificate(der)
         return cert.issuer == cert.subject
     except Exception:
         return False
@@ -179,7 +180,7 @@ def _verify_details(status: int, chain: list[bytes], target: str | None) -> tupl
     elif status == C.SEC_E_CERT_EXPIRED:
         code = 10
         try:
-            leaf = x509.load_der_x509_certificate(chain[0])
+            leaf = load_certificate(chain[0])
             if leaf.not_valid_before_utc > datetime.datetime.now(datetime.timezone.utc):
                 code = 9
         except Exception:
@@ -255,8 +256,11 @@ def _asn1_time(when: datetime.datetime) -> str:
 
 
 def _serial_hex(serial: int) -> str:
-    text = f"{serial:X}"
-    return "0" + text if len(text) % 2 else text
+    """Whole bytes of hex, a negative serial's magnitude after "-" (OpenSSL's
+    i2a_ASN1_INTEGER, as CPython prints it)."""
+    text = f"{abs(serial):X}"
+    text = "0" + text if len(text) % 2 else text
+    return "-" + text if serial < 0 else text
 
 
 def _general_name(gn: x509.GeneralName) -> tuple[Any, ...] | None:
@@ -283,12 +287,12 @@ def _general_name(gn: x509.GeneralName) -> tuple[Any, ...] | None:
 
 def decode_certificate(der: bytes) -> dict[str, Any]:
     """The dict CPython's ``getpeercert()`` builds (``_ssl._decode_certificate``)."""
-    cert = x509.load_der_x509_certificate(der)
+    cert = load_certificate(der)
     out: dict[str, Any] = {
         "subject": _name_tuple(cert.subject),
         "issuer": _name_tuple(cert.issuer),
         "version": cert.version.value + 1,
-        "serialNumber": _serial_hex(cert.serial_number),
+        "serialNumber": _serial_hex(serial_number(cert)),
         "notBefore": _asn1_time(cert.not_valid_before_utc),
         "notAfter": _asn1_time(cert.not_valid_after_utc),
     }

@@ -20,6 +20,7 @@ from schannel_py.constants import CRYPT_E_NOT_FOUND
 
 from . import _der
 from ._lasterror import SetLastError
+from ._x509 import serial_number
 from .constants import CERT_V1, CRYPT_E_ASN1_BADTAG, CRYPT_E_ASN1_CORRUPT, E_INVALIDARG
 
 __all__ = [
@@ -218,9 +219,8 @@ def cert_info_from(der: bytes, cert: x509.Certificate) -> CERT_INFO:
                 outer = _der.read_one(extra.content, _der.SEQUENCE)
                 info.rgExtension = [_extension(e) for e in _der.children(outer.content)]
     except (_der.DerError, IndexError, ValueError):
-        serial_bytes = cert.serial_number.to_bytes(
-            (cert.serial_number.bit_length() + 8) // 8, "big", signed=True
-        )
+        value = serial_number(cert)
+        serial_bytes = value.to_bytes((value.bit_length() + 8) // 8, "big", signed=True)
         info.SerialNumber = _blob(serial_bytes[::-1])
         info.Issuer = _blob(cert.issuer.public_bytes())
         info.Subject = _blob(cert.subject.public_bytes())

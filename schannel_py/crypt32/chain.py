@@ -29,7 +29,6 @@ CERT_TRUST_IS_OFFLINE_REVOCATION when its sources were unreachable
 from __future__ import annotations
 
 import datetime
-import ipaddress
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,7 +56,9 @@ from schannel_py.constants import (
 from . import revocation as _rev
 from . import verify as _v
 from ._lasterror import SetLastError
+from ._structure import structure_bits
 from ._time import as_utc
+from ._x509 import serial_number
 from .constants import (
     AUTHTYPE_SERVER,
     CERT_CHAIN_EXCLUSIVE_ENABLE_CA_FLAG,
@@ -560,7 +561,7 @@ def _issuer_match(cert: Cert, issuer: Cert) -> int:
     except Exception:
         return CERT_TRUST_HAS_NAME_MATCH_ISSUER
     if aki.authority_cert_serial_number is not None and aki.authority_cert_issuer:
-        if aki.authority_cert_serial_number == issuer.serial_number:
+        if aki.authority_cert_serial_number == serial_number(issuer):
             return CERT_TRUST_HAS_EXACT_MATCH_ISSUER
     if aki.key_identifier is not None:
         try:
@@ -575,91 +576,6 @@ def _issuer_match(cert: Cert, issuer: Cert) -> int:
 
 def _self_signed(cert: Cert) -> bool:
     return cert.issuer == cert.subject and _v._signed_by(cert, cert)
-
-
-_KNOWN_EXTENSIONS = (x509.UnrecognizedExtension,)
-
-
-def _structure_bits(path: list[Cert]) -> list[int]:
-    """Basic constraints, CA key usage, name constraints and unknown critical
-    extensions, per element (what RFC 5280 validation may have rejected)."""
-    bits = [0] * len(path)
-    for i, cert in enumerate(path):
-        try:
-            exts = cert.extensions
-        except Exception:
-            bits[i] |= CERT_TRUST_INVALID_EXTENSION
-            continue
-        if any(e.critical and isinstance(e.value, _KNOWN_EXTENSIONS) for e in exts):
-            bits[i] |= CERT_TRUST_HAS_NOT_SUPPORTED_CRITICAL_EXT
-        if i == 0:
-            continue
-        try:
-            bc: x509.BasicConstraints | None = exts.get_extension_for_class(
-                x509.BasicConstraints
-            ).value
-        except x509.ExtensionNotFound:
-            bc = None
-        is_anchor_v1 = i == len(path) - 1 and cert.version == x509.Version.v1
-        if (bc is None and not is_anchor_v1) or (bc is not None and not bc.ca):
-            bits[i] |= CERT_TRUST_INVALID_BASIC_CONSTRAINTS
-        elif bc is not None and bc.path_length is not None and i - 1 > bc.path_length:
-            bits[i] |= CERT_TRUST_INVALID_BASIC_CONSTRAINTS
-        try:
-            ku = exts.get_extension_for_class(x509.KeyUsage).value
-            if not ku.key_cert_sign:
-                bits[i] |= CERT_TRUST_INVALID_EXTENSION
-        except x509.ExtensionNotFound:
-            pass
-        try:
-            nc = exts.get_extension_for_class(x509.NameConstraints).value
-        except x509.ExtensionNotFound:
-            continue
-        for j in range(i):
-            bits[j] |= _name_constraint_bits(nc, path[j])
-    return bits
-
-
-def _dns_within(name: str, base: str) -> bool:
-    name, base = name.lower().rstrip("."), base.lower().rstrip(".")
-    if base.startswith("."):
-        return name.endswith(base)
-    return name == base or name.endswith("." + base)
-
-
-def _ip_within(ip: Any, subtree: x509.GeneralName) -> bool:
-    if not isinstance(subtree, x509.IPAddress):
-        return False
-    net = subtree.value
-    if isinstance(net, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
-        return ip.version == net.version and ip in net
-    return bool(ip == net)
-
-
-def _name_constraint_bits(nc: x509.NameConstraints, cert: Cert) -> int:
-    """HAS_NOT_PERMITTED / HAS_EXCLUDED for the DNS and IP names of ``cert``'s SAN."""
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        return 0
-    out = 0
-    dns = san.get_values_for_type(x509.DNSName)
-    ips = san.get_values_for_type(x509.IPAddress)
-    permitted = list(nc.permitted_subtrees or [])
-    excluded = list(nc.excluded_subtrees or [])
-    for name in dns:
-        if any(isinstance(e, x509.DNSName) and _dns_within(name, e.value) for e in excluded):
-            out |= CERT_TRUST_HAS_EXCLUDED_NAME_CONSTRAINT
-        allowed = [p for p in permitted if isinstance(p, x509.DNSName)]
-        if allowed and not any(_dns_within(name, p.value) for p in allowed):
-            out |= CERT_TRUST_HAS_NOT_PERMITTED_NAME_CONSTRAINT
-    for ip in ips:
-        if any(_ip_within(ip, e) for e in excluded):
-            out |= CERT_TRUST_HAS_EXCLUDED_NAME_CONSTRAINT
-        nets = [p for p in permitted if isinstance(p, x509.IPAddress)]
-        if nets and not any(_ip_within(ip, p) for p in nets):
-            out |= CERT_TRUST_HAS_NOT_PERMITTED_NAME_CONSTRAINT
-    return out
 
 
 def _extensions_ok(cert: Cert) -> bool:
@@ -697,7 +613,7 @@ def _anchored_outcome(
             if start <= min(_v._validity(c)[1] for c in path):
                 rejected = _v._validated_chain(snap, leaf_der, intermediates, start) is None
         if rejected:
-            structure = _structure_bits(path)
+            structure = structure_bits(path)
             if not any(structure):
                 structure[0] |= CERT_TRUST_INVALID_EXTENSION
             errors = [e | s for e, s in zip(errors, structure, strict=True)]

@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from ._lasterror import SetLastError
+from ._x509 import load_certificate
 from .certinfo import (
     CERT_INFO,
     CERT_NAME_BLOB,
@@ -105,7 +106,7 @@ def _parse_der(der: bytes) -> x509.Certificate | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            cert = x509.load_der_x509_certificate(der)
+            cert = load_certificate(der)
         # Touch the fields every consumer reads, so lazily parsed garbage fails here.
         cert.subject  # noqa: B018
         cert.issuer  # noqa: B018

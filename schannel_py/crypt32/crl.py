@@ -17,6 +17,7 @@ from typing import Literal
 from cryptography import x509
 
 from ._time import as_utc
+from ._x509 import serial_number
 from .ocsp import CLOCK_SKEW
 
 __all__ = ["CrlResult", "evaluate_crl", "load_crl"]
@@ -89,7 +90,7 @@ def evaluate_crl(
         why = crl_usable(crl, issuer, when)
         if why is not None:
             return CrlResult("invalid", crl.next_update_utc, why)
-        entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
+        entry = crl.get_revoked_certificate_by_serial_number(serial_number(cert))
         if entry is not None:
             return CrlResult("revoked", crl.next_update_utc, "revoked (listed in the CRL)")
         return CrlResult("good", crl.next_update_utc, "not listed in the CRL")

@@ -25,6 +25,7 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, SignatureAlgorithmOID
 
 from ._time import as_utc
+from ._x509 import serial_number
 
 __all__ = ["CLOCK_SKEW", "OcspResult", "build_request", "evaluate_response", "request_url"]
 
@@ -188,7 +189,7 @@ def _evaluate(
     for candidate in resp.responses:
         algorithm = candidate.hash_algorithm
         if (
-            candidate.serial_number == cert.serial_number
+            candidate.serial_number == serial_number(cert)
             and candidate.issuer_key_hash == _key_hash(issuer, algorithm)
             and candidate.issuer_name_hash == _name_hash(issuer, algorithm)
         ):

@@ -59,6 +59,7 @@ from cryptography.x509 import ocsp as x509_ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from . import fetch
+from ._x509 import serial_number
 from .crl import evaluate_crl, load_crl
 from .ocsp import build_request, evaluate_response, request_url
 
@@ -295,7 +296,7 @@ class _Checker:
             if verdict.status in ("good", "revoked"):
                 return verdict.status
 
-        for url, der, _ in _cached_responses(cert.serial_number, now):
+        for url, der, _ in _cached_responses(serial_number(cert), now):
             verdict = evaluate_response(der, cert, issuer, now)
             if verdict.status in ("good", "revoked"):
                 self.note(cert, "ocsp", url, verdict.status, True, verdict.reason)
@@ -368,7 +369,7 @@ class _Checker:
         verdict = evaluate_response(body, cert, issuer, self.now)
         self.note(cert, "ocsp", url, verdict.status, False, verdict.reason)
         if verdict.status in ("good", "revoked") and verdict.next_update is not None:
-            _store_response(url, cert.serial_number, body, verdict.next_update)
+            _store_response(url, serial_number(cert), body, verdict.next_update)
         return verdict.status
 
     def _read_crl(self, cert: Cert, issuer: Cert, url: str) -> str:

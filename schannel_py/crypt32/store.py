@@ -52,6 +52,7 @@ from schannel_py.constants import CRYPT_E_NOT_FOUND
 
 from .._env import getenv
 from ._lasterror import GetLastError, SetLastError
+from ._x509 import serial_number
 from .constants import (
     CERT_CLOSE_STORE_FORCE_FLAG,
     CERT_FIND_ANY,
@@ -1034,7 +1035,7 @@ def _matcher(dwFindType: int, para: Any) -> Any:
             return None
         return lambda c: (
             c.certificate.issuer == subject.issuer
-            and c.certificate.serial_number == subject.serial_number
+            and serial_number(c.certificate) == serial_number(subject)
         )
     if dwFindType == CERT_FIND_ISSUER_OF:
         subject = para.certificate if isinstance(para, CERT_CONTEXT) else para

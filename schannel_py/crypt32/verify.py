@@ -31,7 +31,10 @@ intermediates, the "CA" store and the trust anchors) decides trust and picks
 the best path (a bad signature, rather than a missing issuer, gives
 CERT_UNKNOWN here).  Time and EKU are then checked on that path by this module,
 so the classification never depends on cryptography's error messages; a path
-cryptography rejected gives CERT_UNKNOWN; the name comes last.  The parsed and
+cryptography rejected gives CERT_UNKNOWN, except one with a non-positive serial
+number below its anchor, which cryptography refuses outright and CryptoAPI
+accepts: that one is judged on the structure CertGetCertificateChain reports
+(:mod:`._structure`); the name comes last.  The parsed and
 indexed trust anchors are cached until "ROOT" (the ``SCHANNEL_PY_ROOT_CERTS``
 file is stat'ed at every validation), any store, or ``extra_roots`` changes.
 A leaf that is itself in "ROOT" (a trusted self-signed server certificate, as
@@ -83,7 +86,9 @@ from schannel_py.constants import (
     SecStatus,
 )
 
+from ._structure import structure_bits
 from ._time import as_utc
+from ._x509 import serial_number
 from .context import CERT_CONTEXT, _parse_der
 from .revocation import CertStatus, RevocationEvent, RevocationParams, check_path
 from .store import CertStore, _open_system, _root_base_entries, store_generation
@@ -260,9 +265,23 @@ def select_path(
     if len(path) > 1:
         if not tried:
             fast = _validated_chain(snap, leaf_der, intermediates, when)
-        if fast is None:  # cryptography's RFC 5280 validation rejects it
-            return SEC_E_CERT_UNKNOWN, path
+        if fast is None and not _judged_without_cryptography(path):
+            return SEC_E_CERT_UNKNOWN, path  # cryptography's RFC 5280 validation rejects it
     return SEC_E_OK, path
+
+
+def _judged_without_cryptography(path: list[Cert]) -> bool:
+    """Does a path cryptography's validation rejected pass on its structure alone?
+
+    Only for a path with a non-positive serial number below its anchor:
+    cryptography refuses those outright, CryptoAPI reads the serial as bytes and
+    accepts them (old CAs, and Windows' own CertCreateSelfSignCertificate before
+    KB 945344, made them).  The signatures were checked when the path was built;
+    what remains is the structure CertGetCertificateChain reports.
+    """
+    if all(serial_number(c) > 0 for c in path[:-1]):
+        return False
+    return not any(structure_bits(path))
 
 
 #: (store generation, DER of the "CA" store's certificates) of the last read.

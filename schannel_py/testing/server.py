@@ -56,7 +56,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
@@ -1081,7 +1080,7 @@ class TlsServer:
 
     def _verify_client(self, scheme: int, message: bytes, signature: bytes, tls12: bool) -> None:
         assert self.client_certificate
-        cert = x509.load_der_x509_certificate(self.client_certificate[0])
+        cert = sigalgs.parse_certificate(self.client_certificate[0])
         sigalgs.verify(
             scheme, cert, message, signature, _ACCEPTED_SCHEMES, allow_pkcs1=tls12, tls12=tls12
         )

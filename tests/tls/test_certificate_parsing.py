@@ -1,21 +1,36 @@
 """A server certificate with what cryptography deprecates (a non-positive serial
 number, still found in old certificates) is the peer's input: parsing it must not
 raise a warning from the package's code (pyproject turns those into errors), in
-the TLS core or in the trace, whatever the version of cryptography."""
+the TLS core or in the trace, whatever the version of cryptography.  One that
+breaks RFC 5280 outright (an extension twice) is a bad certificate, not an
+internal error.  tests/crypt32/test_nonpositive_serials.py follows negative
+serials through a whole handshake."""
 
 from __future__ import annotations
 
 import datetime
 import warnings
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
+import schannel_py as sc
 from schannel_py import trace
+from schannel_py.driver import SspiError
+from schannel_py.testing import (
+    TlsServer,
+    Transport,
+    acquire_credential,
+    make_pki,
+    reference_client,
+    trusted_root,
+)
 from schannel_py.tls import sigalgs
+from tests.support.patched_certs import make_duplicate_extension_leaf
 
 
 def negative_serial_certificate() -> bytes:
@@ -64,3 +79,27 @@ def test_trace_names_its_subject_without_a_warning() -> None:
         warnings.simplefilter("always")
         assert trace._subject(der) == "CN=negative serial"
     assert caught == []
+
+
+@pytest.mark.parametrize("manual", [True, False], ids=["manual", "automatic"])
+@pytest.mark.parametrize("versions", [("1.3",), ("1.2",)], ids=["tls13", "tls12"])
+def test_a_duplicated_extension_is_a_bad_certificate(
+    versions: tuple[str, ...], manual: bool
+) -> None:
+    """A leaf with one extension twice (RFC 5280 4.2): cryptography raises
+    DuplicateExtension, not ValueError, when its extensions are read.  The
+    handshake fails with SEC_E_CERT_UNKNOWN and a bad_certificate alert, with
+    manual validation too (the TLS core reads the key usage itself); it used to
+    fail with SEC_E_INTERNAL_ERROR and no alert."""
+    pki = make_pki()
+    assert pki.leaf.issuer is not None
+    leaf = make_duplicate_extension_leaf(pki.leaf.issuer)
+    with pytest.raises(x509.DuplicateExtension):
+        leaf.cert.extensions  # noqa: B018
+    server = TlsServer(leaf, versions=versions)
+    with trusted_root(pki.root):
+        client = reference_client(Transport(server), acquire_credential(manual_validation=manual))
+        with pytest.raises(SspiError) as failure:
+            client.handshake()
+    assert failure.value.status == sc.SEC_E_CERT_UNKNOWN
+    assert server.alerts == [(2, 42)]  # bad_certificate

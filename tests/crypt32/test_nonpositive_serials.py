@@ -1,0 +1,154 @@
+"""A server whose chain has negative serial numbers (in the certificates and in
+the leaf's authority key identifier) is accepted without the package raising a
+warning, on every path that reads them: the TLS core, the chain check (which
+matches the leaf's AKI issuer and serial against the CA), OCSP stapling, and
+``schannel_py.ssl``'s ``getpeercert()``.
+
+cryptography warns each time such a serial is read, and when the extensions
+holding one are first parsed; the warning points at the package's line, and
+under ``-W error`` (pyproject's filterwarnings) it is an exception raised inside
+the handshake.  The autouse ``package_warnings`` fixture fails any test here in
+which the package's code warned; the first test shows the certificates really
+make cryptography warn.  A CI run found this by fuzzing: a mutated flight gave a
+leaf whose AKI serial was negative.
+"""
+
+from __future__ import annotations
+
+import ssl
+import warnings
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
+
+import schannel_py as sc
+from schannel_py import crypt32 as c32
+from schannel_py import ssl as sch_ssl
+from schannel_py.driver import SspiError
+from schannel_py.testing import (
+    TlsServer,
+    Transport,
+    acquire_credential,
+    reference_client,
+    trusted_root,
+)
+from schannel_py.testing.pki import make_ocsp_response
+from tests.support.patched_certs import (
+    CA_SERIAL,
+    LEAF_SERIAL,
+    NegativeSerials,
+    make_negative_serials,
+)
+from tests.support.revocation import staple_property
+
+VERSIONS = [("1.3",), ("1.2",)]
+
+
+@pytest.fixture(scope="module")
+def chain() -> NegativeSerials:
+    return make_negative_serials()
+
+
+def test_cryptography_warns_about_these_certificates(chain: NegativeSerials) -> None:
+    leaf = x509.load_der_x509_certificate(chain.leaf.cert.public_bytes(Encoding.DER))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        aki = leaf.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+        assert aki.authority_cert_serial_number == CA_SERIAL
+        assert leaf.serial_number == LEAF_SERIAL
+        assert chain.root.cert.serial_number == CA_SERIAL
+    assert sum("serial number" in str(w.message) for w in caught) == 3
+    root_key = chain.root.cert.public_key()
+    assert isinstance(root_key, ec.EllipticCurvePublicKey)
+    root_key.verify(leaf.signature, leaf.tbs_certificate_bytes, ec.ECDSA(hashes.SHA256()))
+
+
+@pytest.mark.parametrize("versions", VERSIONS, ids=["tls13", "tls12"])
+def test_the_chain_is_trusted_and_its_staple_answers(
+    chain: NegativeSerials, versions: tuple[str, ...]
+) -> None:
+    """A full chain check (AKI issuer and serial matched against the root) and an
+    OCSP staple matched to the leaf by its serial."""
+    with warnings.catch_warnings():  # cryptography reads the serial, for the test's responder
+        warnings.simplefilter("ignore")
+        staple = make_ocsp_response(chain.leaf, "good")
+    server = TlsServer(chain.leaf, versions=versions, ocsp_response=staple)
+    with trusted_root(chain.root):
+        credential = acquire_credential(flags=sc.SCH_CRED_REVOCATION_CHECK_END_CERT)
+        client = reference_client(Transport(server), credential)
+        client.handshake()
+    assert server.handshake_complete and server.stapled
+    assert staple_property(client.ctx) == staple
+
+
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2])
+def test_getpeercert_against_openssl(
+    chain: NegativeSerials, tmp_path: Path, version: ssl.TLSVersion
+) -> None:
+    """schannel_py.ssl against Python's ssl server (OpenSSL) serving the chain;
+    ``getpeercert()`` equals CPython's decoding of the same certificate, serial
+    number "-03" included."""
+    leaf_pem, key_pem, ca_pem = tmp_path / "leaf.pem", tmp_path / "key.pem", tmp_path / "ca.pem"
+    leaf_pem.write_bytes(chain.leaf.pem)
+    key_pem.write_bytes(chain.leaf.key_pem)
+    ca_pem.write_bytes(chain.root.pem)
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.maximum_version = version
+    server_ctx.load_cert_chain(leaf_pem, key_pem)
+    client_ctx = sch_ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client_ctx.load_verify_locations(cafile=str(ca_pem))
+    cin, cout, sin, sout = (ssl.MemoryBIO() for _ in range(4))
+    client = client_ctx.wrap_bio(cin, cout, server_hostname="localhost")
+    server = server_ctx.wrap_bio(sin, sout, server_side=True)
+    for _ in range(10):
+        done = 0
+        for side, src, dst in ((client, sout, cin), (server, cout, sin)):
+            dst.write(src.read())
+            try:
+                side.do_handshake()
+                done += 1
+            except ssl.SSLWantReadError:
+                pass
+        if done == 2 and not cout.pending and not sout.pending:
+            break
+    assert client.version() == {ssl.TLSVersion.TLSv1_3: "TLSv1.3"}.get(version, "TLSv1.2")
+    expected = ssl._ssl._test_decode_cert(str(leaf_pem))  # type: ignore[attr-defined]
+    assert expected["serialNumber"] == "-03"
+    assert client.getpeercert() == expected
+
+
+@pytest.mark.parametrize("versions", VERSIONS, ids=["tls13", "tls12"])
+def test_the_structure_is_still_checked(versions: tuple[str, ...]) -> None:
+    """cryptography cannot validate such a path, so the package checks its
+    structure itself: a root that is not a CA still fails the chain."""
+    chain = make_negative_serials(ca=False)
+    server = TlsServer(chain.leaf, versions=versions)
+    with trusted_root(chain.root):
+        client = reference_client(Transport(server), acquire_credential())
+        with pytest.raises(SspiError) as failure:
+            client.handshake()
+    assert failure.value.status == sc.SEC_E_CERT_UNKNOWN
+    assert server.alerts == [(2, 46)]  # certificate_unknown, as for any chain it rejects
+
+
+def test_certgetcertificatechain_reports_no_error(chain: NegativeSerials) -> None:
+    """CertGetCertificateChain on the leaf: a trusted two-element chain with no
+    error bits, the same path ISC accepted."""
+    der = chain.leaf.der
+    with trusted_root(chain.root):
+        leaf = c32.CertCreateCertificateContext(c32.X509_ASN_ENCODING, der, len(der))
+        para = c32.CERT_CHAIN_PARA()
+        para.RequestedUsage.Usage = c32.CTL_USAGE(1, [c32.szOID_PKIX_KP_SERVER_AUTH])
+        out = c32.PCCERT_CHAIN_CONTEXT()
+        assert c32.CertGetCertificateChain(None, leaf, None, None, para, 0, None, out)
+    context = out.value
+    assert context is not None
+    assert context.TrustStatus.dwErrorStatus == 0
+    assert [e.pCertContext.pbCertEncoded for e in context.rgpChain[0].rgpElement] == [
+        der,
+        chain.root.der,
+    ]

@@ -1,0 +1,136 @@
+"""Certificates cryptography's builder will not make, made by building one with
+placeholders, patching them in the DER and signing it again.
+
+- Negative serial numbers: RFC 5280 wants positive ones, cryptography warns when
+  it reads another (the serial itself, or an authority key identifier's) and its
+  builder refuses them; old roots and some servers still have them.  The CA's
+  serial 0x7E becomes -2, the leaf's 0x7D becomes -3, and the leaf's authority
+  key identifier names its issuer by name and serial -2.
+- A duplicated extension (RFC 5280 4.2 forbids it): a second private
+  extension's OID is patched into the first's.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from schannel_py.crypt32 import _der
+from schannel_py.testing import Issued
+from schannel_py.testing.pki import make_leaf
+
+CA_SERIAL = -2
+LEAF_SERIAL = -3
+
+
+def _tlv(tag: int, content: bytes) -> bytes:
+    n = len(content)
+    if n < 0x80:
+        return bytes([tag, n]) + content
+    size = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(size)]) + size + content
+
+
+def patched(
+    cert: x509.Certificate, key: ec.EllipticCurvePrivateKey, *edits: tuple[bytes, bytes, bool]
+) -> x509.Certificate:
+    """``cert`` with each ``(old, new, last)`` edit made in its TBSCertificate (the
+    first occurrence of ``old``, or the last one), signed again with ``key``."""
+    outer = _der.read_one(cert.public_bytes(Encoding.DER), _der.SEQUENCE)
+    _, tbs_end = _der.read_tlv(outer.content, 0)
+    _, alg_end = _der.read_tlv(outer.content, tbs_end)
+    tbs = bytearray(outer.content[:tbs_end])
+    for old, new, last in edits:
+        at = tbs.rfind(old) if last else tbs.find(old)
+        assert at > 0 and len(old) == len(new)
+        tbs[at : at + len(old)] = new
+    signature = key.sign(bytes(tbs), ec.ECDSA(hashes.SHA256()))
+    body = bytes(tbs) + outer.content[tbs_end:alg_end] + _tlv(0x03, b"\x00" + signature)
+    return x509.load_der_x509_certificate(_tlv(0x30, body))
+
+
+@dataclass(frozen=True)
+class NegativeSerials:
+    root: Issued
+    leaf: Issued
+
+
+def make_negative_serials(dns_name: str = "localhost", ca: bool = True) -> NegativeSerials:
+    """The chain; ``ca`` False gives the root BasicConstraints cA false (a path
+    RFC 5280 rejects whatever the serials)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "schannel_py negative-serial CA")])
+    ca = patched(
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(0x7E)
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256()),
+        ca_key,
+        (b"\x02\x01\x7e", b"\x02\x01\xfe", False),  # the serial, right after the version
+    )
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    aki = x509.AuthorityKeyIdentifier(
+        x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()).digest,
+        [x509.DirectoryName(ca_name)],
+        0x7E,
+    )
+    leaf = patched(
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, dns_name)]))
+        .issuer_name(ca_name)
+        .public_key(leaf_key.public_key())
+        .serial_number(0x7D)
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(dns_name)]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(aki, critical=False)  # last: its serial is the last 82 01 7E
+        .sign(ca_key, hashes.SHA256()),
+        ca_key,
+        (b"\x02\x01\x7d", b"\x02\x01\xfd", False),
+        (b"\x82\x01\x7e", b"\x82\x01\xfe", True),
+    )
+    root = Issued(cert=ca, key=ca_key)
+    return NegativeSerials(root=root, leaf=Issued(cert=leaf, key=leaf_key, issuer=root))
+
+
+def make_duplicate_extension_leaf(issuer: Issued) -> Issued:
+    """A leaf of ``issuer`` (an EC CA) carrying the private extension 1.2.3.4 twice."""
+    assert isinstance(issuer.key, ec.EllipticCurvePrivateKey)
+    extensions = [
+        (x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), b"\x05\x00"), False)
+        for oid in ("1.2.3.4", "1.2.3.5")
+    ]
+    leaf = make_leaf(issuer, extra_extensions=extensions)
+    # OID 1.2.3.5 is 06 03 2A 03 05; the last occurrence is the extension's
+    cert = patched(leaf.cert, issuer.key, (b"\x06\x03\x2a\x03\x05", b"\x06\x03\x2a\x03\x04", True))
+    return Issued(cert=cert, key=leaf.key, issuer=issuer)
