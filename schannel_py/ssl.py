@@ -40,7 +40,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID
 from . import constants as C
 from . import crypt32, keylog
 from .constants import SecStatus
-from .crypt32._x509 import load_certificate, serial_number
+from .crypt32._x509 import extensions_of, load_certificate, serial_number
 from .driver import CURL_REQ_FLAGS, SspiDriver, SspiEOFError, SspiError
 from .sspi import cache as sspi_cache
 from .sspi import context as sspi_context
@@ -296,7 +296,7 @@ def decode_certificate(der: bytes) -> dict[str, Any]:
         "notBefore": _asn1_time(cert.not_valid_before_utc),
         "notAfter": _asn1_time(cert.not_valid_after_utc),
     }
-    exts = cert.extensions
+    exts = extensions_of(cert)
     try:
         san = exts.get_extension_for_class(x509.SubjectAlternativeName).value
         names = [n for n in (_general_name(g) for g in san) if n is not None]

@@ -16,6 +16,7 @@ from typing import Any
 
 from cryptography import x509
 
+from ._x509 import extensions_of
 from .constants import (
     CERT_TRUST_HAS_EXCLUDED_NAME_CONSTRAINT,
     CERT_TRUST_HAS_NOT_PERMITTED_NAME_CONSTRAINT,
@@ -35,7 +36,7 @@ def structure_bits(path: list[Cert]) -> list[int]:
     bits = [0] * len(path)
     for i, cert in enumerate(path):
         try:
-            exts = cert.extensions
+            exts = extensions_of(cert)
         except Exception:
             bits[i] |= CERT_TRUST_INVALID_EXTENSION
             continue
@@ -88,7 +89,7 @@ def _ip_within(ip: Any, subtree: x509.GeneralName) -> bool:
 def _name_constraint_bits(nc: x509.NameConstraints, cert: Cert) -> int:
     """HAS_NOT_PERMITTED / HAS_EXCLUDED for the DNS and IP names of ``cert``'s SAN."""
     try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        san = extensions_of(cert).get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
         return 0
     out = 0

@@ -33,6 +33,14 @@ def load_certificate(der: bytes) -> x509.Certificate:
     return cert
 
 
+def extensions_of(cert: x509.Certificate) -> x509.Extensions:
+    """``cert.extensions`` without the warning: cryptography caches them once they
+    parse, but re-parses (and warns again) at each read of a block that does not."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        return cert.extensions
+
+
 def serial_number(cert: x509.Certificate) -> int:
     """``cert.serial_number``, negative or zero as it may be, without a warning."""
     with warnings.catch_warnings():

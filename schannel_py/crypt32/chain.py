@@ -58,7 +58,7 @@ from . import verify as _v
 from ._lasterror import SetLastError
 from ._structure import structure_bits
 from ._time import as_utc
-from ._x509 import serial_number
+from ._x509 import extensions_of, serial_number
 from .constants import (
     AUTHTYPE_SERVER,
     CERT_CHAIN_EXCLUSIVE_ENABLE_CA_FLAG,
@@ -406,7 +406,7 @@ def _usage_checker(match_type: int, oids: list[str]) -> Callable[[Cert], bool]:
 
     def ok(cert: Cert) -> bool:
         try:
-            eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+            eku = extensions_of(cert).get_extension_for_class(x509.ExtendedKeyUsage).value
         except x509.ExtensionNotFound:
             return True
         except Exception:
@@ -557,7 +557,7 @@ class _Outcome:
 def _issuer_match(cert: Cert, issuer: Cert) -> int:
     """How ``cert`` names its issuer: AKI issuer+serial, AKI key id, or the name alone."""
     try:
-        aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+        aki = extensions_of(cert).get_extension_for_class(x509.AuthorityKeyIdentifier).value
     except Exception:
         return CERT_TRUST_HAS_NAME_MATCH_ISSUER
     if aki.authority_cert_serial_number is not None and aki.authority_cert_issuer:
@@ -565,7 +565,7 @@ def _issuer_match(cert: Cert, issuer: Cert) -> int:
             return CERT_TRUST_HAS_EXACT_MATCH_ISSUER
     if aki.key_identifier is not None:
         try:
-            ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+            ski = extensions_of(issuer).get_extension_for_class(x509.SubjectKeyIdentifier).value
             key_id = ski.digest
         except Exception:
             key_id = x509.SubjectKeyIdentifier.from_public_key(issuer.public_key()).digest
@@ -580,7 +580,7 @@ def _self_signed(cert: Cert) -> bool:
 
 def _extensions_ok(cert: Cert) -> bool:
     try:
-        cert.extensions  # noqa: B018
+        extensions_of(cert)  # noqa: B018
     except Exception:
         return False
     return True

@@ -34,6 +34,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from ._keys import key_matches, load_certificates, load_private_keys, read_input, supported_key
+from ._x509 import extensions_of
 from .constants import CERT_STORE_ADD_ALWAYS
 from .context import CERT_CONTEXT, PCCERT_CONTEXT
 from .store import CertStore, _open_system
@@ -94,7 +95,7 @@ def _utc(now: datetime.datetime) -> datetime.datetime:
 def _client_usage_ok(cert: x509.Certificate) -> bool:
     """No EKU extension, or one listing clientAuth or anyExtendedKeyUsage."""
     try:
-        eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        eku = extensions_of(cert).get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:
         return True
     return (

@@ -17,7 +17,7 @@ from typing import Literal
 from cryptography import x509
 
 from ._time import as_utc
-from ._x509 import serial_number
+from ._x509 import extensions_of, serial_number
 from .ocsp import CLOCK_SKEW
 
 __all__ = ["CrlResult", "evaluate_crl", "load_crl"]
@@ -52,7 +52,7 @@ def crl_usable(
     if crl.issuer != issuer.subject:
         return "the CRL's issuer is another CA"
     try:
-        ku = issuer.extensions.get_extension_for_class(x509.KeyUsage).value
+        ku = extensions_of(issuer).get_extension_for_class(x509.KeyUsage).value
         if not ku.crl_sign:
             return "the issuer may not sign CRLs"
     except x509.ExtensionNotFound:

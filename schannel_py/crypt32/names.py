@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from ._x509 import extensions_of
 from .constants import (
     CERT_FRIENDLY_NAME_PROP_ID,
     CERT_NAME_ATTR_TYPE,
@@ -195,7 +196,7 @@ def _first_attr(name: x509.Name, oid: x509.ObjectIdentifier) -> str | None:
 def _alt_names(cert: x509.Certificate, issuer: bool) -> x509.GeneralNames | None:
     cls: Any = x509.IssuerAlternativeName if issuer else x509.SubjectAlternativeName
     try:
-        ext = cert.extensions.get_extension_for_class(cls)
+        ext = extensions_of(cert).get_extension_for_class(cls)
     except Exception:
         return None
     value: x509.GeneralNames = ext.value._general_names

@@ -25,7 +25,7 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, SignatureAlgorithmOID
 
 from ._time import as_utc
-from ._x509 import serial_number
+from ._x509 import extensions_of, serial_number
 
 __all__ = ["CLOCK_SKEW", "OcspResult", "build_request", "evaluate_response", "request_url"]
 
@@ -152,7 +152,7 @@ def _delegate_ok(
     except Exception:
         return "the responder certificate's signature does not verify with the issuer"
     try:
-        eku = responder.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        eku = extensions_of(responder).get_extension_for_class(x509.ExtendedKeyUsage).value
     except Exception:
         return "the responder certificate has no OCSP-signing EKU"
     if ExtendedKeyUsageOID.OCSP_SIGNING not in eku:

@@ -24,6 +24,7 @@ from schannel_py.constants import CRYPT_E_NOT_FOUND
 
 from ._lasterror import SetLastError
 from ._out import copy_bytes, is_size_param, size_out
+from ._x509 import extensions_of
 from .certinfo import CRYPT_DATA_BLOB
 from .constants import (
     CERT_KEY_IDENTIFIER_PROP_ID,
@@ -110,7 +111,7 @@ def _computed(ctx: CERT_CONTEXT, prop: int) -> Any:
         return hashlib.sha1(ctx.certificate.tbs_certificate_bytes).digest()
     if prop == CERT_KEY_IDENTIFIER_PROP_ID:
         try:
-            ski = ctx.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+            ski = extensions_of(ctx.certificate).get_extension_for_class(x509.SubjectKeyIdentifier)
             return ski.value.digest
         except Exception:
             info = ctx.pCertInfo.SubjectPublicKeyInfo.PublicKey

@@ -59,7 +59,7 @@ from cryptography.x509 import ocsp as x509_ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from . import fetch
-from ._x509 import serial_number
+from ._x509 import extensions_of, serial_number
 from .crl import evaluate_crl, load_crl
 from .ocsp import build_request, evaluate_response, request_url
 
@@ -214,7 +214,7 @@ def _uris(names: Iterable[x509.GeneralName]) -> list[str]:
 def ocsp_urls(cert: Cert) -> list[str]:
     """The OCSP responder URLs of the AIA extension."""
     try:
-        aia = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+        aia = extensions_of(cert).get_extension_for_class(x509.AuthorityInformationAccess).value
     except Exception:
         return []
     return _uris(
@@ -225,7 +225,7 @@ def ocsp_urls(cert: Cert) -> list[str]:
 def crl_urls(cert: Cert) -> list[str]:
     """The full-name URLs of the CRL distribution points."""
     try:
-        cdp = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+        cdp = extensions_of(cert).get_extension_for_class(x509.CRLDistributionPoints).value
     except Exception:
         return []
     urls: list[str] = []

@@ -52,7 +52,7 @@ from schannel_py.constants import CRYPT_E_NOT_FOUND
 
 from .._env import getenv
 from ._lasterror import GetLastError, SetLastError
-from ._x509 import serial_number
+from ._x509 import extensions_of, serial_number
 from .constants import (
     CERT_CLOSE_STORE_FORCE_FLAG,
     CERT_FIND_ANY,
@@ -948,7 +948,7 @@ def _find_string(para: Any) -> str | None:
 def _key_identifier(cert: x509.Certificate) -> bytes:
     """CERT_KEY_IDENTIFIER_PROP_ID: the SKI extension, else SHA-1 of the public key bits."""
     try:
-        ext = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+        ext = extensions_of(cert).get_extension_for_class(x509.SubjectKeyIdentifier)
         return ext.value.digest
     except x509.ExtensionNotFound:
         return x509.SubjectKeyIdentifier.from_public_key(cert.public_key()).digest
@@ -1050,7 +1050,7 @@ def _could_issue(issuer: x509.Certificate, subject: x509.Certificate) -> bool:
     if issuer.subject != subject.issuer:
         return False
     try:
-        aki = subject.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+        aki = extensions_of(subject).get_extension_for_class(x509.AuthorityKeyIdentifier).value
     except x509.ExtensionNotFound:
         return True
     return aki.key_identifier is None or aki.key_identifier == _key_identifier(issuer)

@@ -88,7 +88,7 @@ from schannel_py.constants import (
 
 from ._structure import structure_bits
 from ._time import as_utc
-from ._x509 import serial_number
+from ._x509 import extensions_of, serial_number
 from .context import CERT_CONTEXT, _parse_der
 from .revocation import CertStatus, RevocationEvent, RevocationParams, check_path
 from .store import CertStore, _open_system, _root_base_entries, store_generation
@@ -511,7 +511,7 @@ def _validity(cert: Cert) -> tuple[datetime.datetime, datetime.datetime]:
 def _usage_ok(cert: Cert) -> bool:
     """No EKU extension, or one listing serverAuth or anyExtendedKeyUsage."""
     try:
-        eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        eku = extensions_of(cert).get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:
         return True
     return _SERVER_AUTH in eku or _ANY_EKU in eku
@@ -658,7 +658,7 @@ def _name_matches(cert: x509.Certificate, target_name: str) -> bool:
     if target is None:
         return False
     try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        san = extensions_of(cert).get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
         return False
     if isinstance(target, str):

@@ -118,14 +118,8 @@ def parse_certificate(der: bytes) -> x509.Certificate:
             # A server's certificate may carry what cryptography deprecates (a
             # non-positive serial number, say): it is the peer's input, not our
             # call, and the chain check decides about it (as crypt32 parses too).
-            # Reading the extensions now parses them once (cryptography caches them):
-            # an authority key identifier's serial number warns too.
             warnings.simplefilter("ignore", CryptographyDeprecationWarning)
             cert = x509.load_der_x509_certificate(der)
-            try:
-                cert.extensions  # noqa: B018
-            except Exception:  # check_signing_usage meets it and says bad_certificate
-                pass
         found = (cert, cert.public_key())
         if len(_PARSED) >= _PARSED_MAX:
             del _PARSED[next(iter(_PARSED))]
@@ -140,7 +134,10 @@ def check_signing_usage(cert: x509.Certificate) -> None:
     7.4.2 for the ECDHE suites): otherwise unsupported_certificate, as for a key
     that does not fit the suite."""
     try:
-        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+        with warnings.catch_warnings():  # an authority key identifier's serial, say
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            extensions = cert.extensions
+        usage = extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         return
     except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType):

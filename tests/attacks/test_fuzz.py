@@ -12,6 +12,9 @@
   context stays failed.
 * A mutated application-data record never releases plaintext other than what
   the server sent.
+* The server's certificate, its TBSCertificate mutated and signed again by the
+  real CA, goes through the whole chain check (TLS 1.3 and 1.2, manual and
+  automatic validation) without an exception or a warning from the package.
 
 CI runs ``SCHANNEL_FUZZ_EXAMPLES`` examples per property (default 100).  The
 long campaign (at least one million inputs overall) is::
@@ -25,16 +28,20 @@ property, the outcome counts recorded with ``hypothesis.event`` (status names).
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import schannel_py as sc
+from schannel_py import ssl as sch_ssl
+from schannel_py.testing import Pki, acquire_credential, make_pki, trusted_root
 from schannel_py.testing.attacks import Harness
-from schannel_py.testing.builders import Server12, Server13, split_records
+from schannel_py.testing.builders import Identity, Server12, Server13, split_records
 from schannel_py.tls.alerts import AlertDescription, TLSError
 from schannel_py.tls.codec import Reader, Writer
 from schannel_py.tls.messages import (
@@ -54,6 +61,7 @@ from schannel_py.tls.messages import (
     write_extensions,
 )
 from schannel_py.tls.record import APPLICATION_DATA, HEADER_LEN
+from tests.support.patched_certs import signed_again, tbs_of
 from tests.support.sspi_driver import no_unexpected_exceptions
 
 EXAMPLES = int(os.environ.get("SCHANNEL_FUZZ_EXAMPLES", "100"))
@@ -240,8 +248,11 @@ def test_parsers_reject_with_a_typed_alert(
 # --- flights through ISC -----------------------------------------------------------------------------
 
 
-def drive(h: Harness, data: bytes, cuts: list[int]) -> list[sc.SecStatus]:
-    """Feed ``data`` in chunks as curl does: append, ISC, keep EXTRA, stop at a failure."""
+def drive(
+    h: Harness, data: bytes, cuts: list[int], allowed: frozenset[int] = SPEC_STATUSES
+) -> list[sc.SecStatus]:
+    """Feed ``data`` in chunks as curl does: append, ISC, keep EXTRA, stop at a failure
+    (each status one of ``allowed``)."""
     points = sorted({c % (len(data) + 1) for c in cuts} | {len(data)})
     buf = b""
     start = 0
@@ -252,7 +263,7 @@ def drive(h: Harness, data: bytes, cuts: list[int]) -> list[sc.SecStatus]:
         while buf:
             status, _ = h.isc(buf)
             statuses.append(status)
-            assert status in SPEC_STATUSES, status
+            assert status in allowed, status
             if status == sc.SEC_E_INCOMPLETE_MESSAGE:
                 break
             if status not in (sc.SEC_I_CONTINUE_NEEDED, sc.SEC_E_OK):
@@ -309,6 +320,63 @@ def test_tls12_flight_mutated_and_chunked(
         event(repr(last))
         # The first TLS 1.2 flight alone can never complete a handshake.
         assert last != sc.SEC_E_OK
+    finally:
+        h.close()
+
+
+# Every status ISC may give for a server certificate it does not like.
+CERTIFICATE_STATUSES = (SPEC_STATUSES - {sc.SEC_E_INTERNAL_ERROR}) | {
+    sc.SEC_E_WRONG_PRINCIPAL,
+    sc.SEC_E_CERT_WRONG_USAGE,
+}
+
+
+@functools.cache
+def signing_pki() -> Pki:
+    """A CA (ECDSA, so tests can sign what they like with it) and its leaf."""
+    return make_pki()
+
+
+@SETTINGS
+@given(
+    ops=st.lists(mutation, min_size=1, max_size=3),
+    manual=st.booleans(),
+    version=st.sampled_from(["1.3", "1.2"]),
+)
+def test_mutated_certificate_signed_again(
+    ops: list[tuple[str, int, object]], manual: bool, version: str
+) -> None:
+    """The leaf's TBSCertificate mutated, then signed again by its real CA, so
+    that the chain check reads it all the way (structure, names, usage, the
+    RFC 5280 validation) rather than stopping at a bad signature.  Whatever it
+    holds: no exception reaches the SSPI guard (the status is never
+    SEC_E_INTERNAL_ERROR), the package raises no warning (the autouse fixture),
+    and a certificate the handshake accepts also decodes for getpeercert()."""
+    pki = signing_pki()
+    assert isinstance(pki.leaf.key, ec.EllipticCurvePrivateKey)
+    assert pki.leaf.issuer is not None and isinstance(
+        pki.leaf.issuer.key, ec.EllipticCurvePrivateKey
+    )
+    leaf = pki.leaf.der
+    mutated = signed_again(leaf, mutate(tbs_of(leaf), ops), pki.leaf.issuer.key)
+    ident = Identity([mutated, *(a.der for a in pki.leaf.ancestors[:-1])], pki.leaf.key)
+    h = Harness(cred=acquire_credential(manual_validation=manual))
+    try:
+        with trusted_root(pki.root), no_unexpected_exceptions():
+            hello = h.start()
+            if version == "1.3":
+                s13 = Server13(ident)
+                s13.read_client_hello(hello)
+                statuses = drive(h, s13.full_flight(), [], CERTIFICATE_STATUSES)
+            else:
+                s12 = Server12(ident)
+                s12.read_client_hello(hello)
+                statuses = drive(h, s12.first_flight(), [], CERTIFICATE_STATUSES)
+        assert statuses
+        last = statuses[-1]
+        event(f"{'manual' if manual else 'automatic'}: {last!r}")
+        if last in PROGRESS and not manual:
+            sch_ssl.decode_certificate(mutated)
     finally:
         h.close()
 

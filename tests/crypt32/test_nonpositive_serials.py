@@ -152,3 +152,38 @@ def test_certgetcertificatechain_reports_no_error(chain: NegativeSerials) -> Non
         der,
         chain.root.der,
     ]
+
+
+@pytest.mark.parametrize("manual", [True, False], ids=["manual", "automatic"])
+@pytest.mark.parametrize("versions", VERSIONS, ids=["tls13", "tls12"])
+def test_extensions_that_warn_then_fail(versions: tuple[str, ...], manual: bool) -> None:
+    """A leaf whose extension block holds the negative AKI serial and then an
+    undecodable extension: cryptography warns again at every read.  The
+    handshake fails as for any undecodable extension (bad_certificate), with no
+    warning from the package; a fuzzing campaign (test_fuzz.py's certificate
+    property, on cryptography 48) found the TLS core's second read."""
+    chain = make_negative_serials(broken_extension=True)
+    server = TlsServer(chain.leaf, versions=versions)
+    with trusted_root(chain.root):
+        client = reference_client(Transport(server), acquire_credential(manual_validation=manual))
+        with pytest.raises(SspiError) as failure:
+            client.handshake()
+    assert failure.value.status == sc.SEC_E_CERT_UNKNOWN
+    assert server.alerts == [(2, 42)]  # bad_certificate
+
+
+def test_crypt32_reads_the_broken_extensions_without_a_warning() -> None:
+    """The same leaf through CryptoAPI directly: a context, its DNS name (which
+    reads the SAN), and a chain whose leaf is marked CERT_TRUST_INVALID_EXTENSION."""
+    chain = make_negative_serials(broken_extension=True)
+    der = chain.leaf.der
+    with trusted_root(chain.root):
+        leaf = c32.CertCreateCertificateContext(c32.X509_ASN_ENCODING, der, len(der))
+        assert leaf is not None
+        assert c32.CertGetNameString(leaf, c32.CERT_NAME_DNS_TYPE, 0, None, None, 0) >= 1
+        para = c32.CERT_CHAIN_PARA()
+        out = c32.PCCERT_CHAIN_CONTEXT()
+        assert c32.CertGetCertificateChain(None, leaf, None, None, para, 0, None, out)
+    assert out.value is not None
+    leaf_status = out.value.rgpChain[0].rgpElement[0].TrustStatus.dwErrorStatus
+    assert leaf_status & c32.CERT_TRUST_INVALID_EXTENSION

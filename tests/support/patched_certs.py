@@ -37,22 +37,36 @@ def _tlv(tag: int, content: bytes) -> bytes:
     return bytes([tag, 0x80 | len(size)]) + size + content
 
 
+def tbs_of(der: bytes) -> bytes:
+    """The TBSCertificate of a certificate's DER, tag and length included."""
+    outer = _der.read_one(der, _der.SEQUENCE)
+    _, tbs_end = _der.read_tlv(outer.content, 0)
+    return outer.content[:tbs_end]
+
+
+def signed_again(der: bytes, tbs: bytes, key: ec.EllipticCurvePrivateKey) -> bytes:
+    """A certificate with ``tbs`` (whatever bytes) in place of ``der``'s, under
+    ``der``'s signature algorithm (ECDSA with SHA-256), signed by ``key``."""
+    outer = _der.read_one(der, _der.SEQUENCE)
+    _, tbs_end = _der.read_tlv(outer.content, 0)
+    _, alg_end = _der.read_tlv(outer.content, tbs_end)
+    signature = key.sign(tbs, ec.ECDSA(hashes.SHA256()))
+    body = tbs + outer.content[tbs_end:alg_end] + _tlv(0x03, b"\x00" + signature)
+    return _tlv(0x30, body)
+
+
 def patched(
     cert: x509.Certificate, key: ec.EllipticCurvePrivateKey, *edits: tuple[bytes, bytes, bool]
 ) -> x509.Certificate:
     """``cert`` with each ``(old, new, last)`` edit made in its TBSCertificate (the
     first occurrence of ``old``, or the last one), signed again with ``key``."""
-    outer = _der.read_one(cert.public_bytes(Encoding.DER), _der.SEQUENCE)
-    _, tbs_end = _der.read_tlv(outer.content, 0)
-    _, alg_end = _der.read_tlv(outer.content, tbs_end)
-    tbs = bytearray(outer.content[:tbs_end])
+    der = cert.public_bytes(Encoding.DER)
+    tbs = bytearray(tbs_of(der))
     for old, new, last in edits:
         at = tbs.rfind(old) if last else tbs.find(old)
         assert at > 0 and len(old) == len(new)
         tbs[at : at + len(old)] = new
-    signature = key.sign(bytes(tbs), ec.ECDSA(hashes.SHA256()))
-    body = bytes(tbs) + outer.content[tbs_end:alg_end] + _tlv(0x03, b"\x00" + signature)
-    return x509.load_der_x509_certificate(_tlv(0x30, body))
+    return x509.load_der_x509_certificate(signed_again(der, bytes(tbs), key))
 
 
 @dataclass(frozen=True)
@@ -61,9 +75,14 @@ class NegativeSerials:
     leaf: Issued
 
 
-def make_negative_serials(dns_name: str = "localhost", ca: bool = True) -> NegativeSerials:
+def make_negative_serials(
+    dns_name: str = "localhost", ca: bool = True, broken_extension: bool = False
+) -> NegativeSerials:
     """The chain; ``ca`` False gives the root BasicConstraints cA false (a path
-    RFC 5280 rejects whatever the serials)."""
+    RFC 5280 rejects whatever the serials).  ``broken_extension``: the leaf also
+    has a nameConstraints extension whose value is a NULL, after its AKI, so that
+    reading its extensions warns (the AKI) and then fails, and every read
+    warns again (cryptography caches only a block that parsed)."""
     now = datetime.datetime.now(datetime.timezone.utc)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "schannel_py negative-serial CA")])
@@ -103,7 +122,7 @@ def make_negative_serials(dns_name: str = "localhost", ca: bool = True) -> Negat
         [x509.DirectoryName(ca_name)],
         0x7E,
     )
-    leaf = patched(
+    builder = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, dns_name)]))
         .issuer_name(ca_name)
@@ -113,8 +132,13 @@ def make_negative_serials(dns_name: str = "localhost", ca: bool = True) -> Negat
         .not_valid_after(now + datetime.timedelta(days=30))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(dns_name)]), critical=False)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(aki, critical=False)  # last: its serial is the last 82 01 7E
-        .sign(ca_key, hashes.SHA256()),
+        .add_extension(aki, critical=False)  # its serial is the last 82 01 7E
+    )
+    if broken_extension:
+        broken = x509.UnrecognizedExtension(x509.ObjectIdentifier("2.5.29.30"), b"\x05\x00")
+        builder = builder.add_extension(broken, critical=False)
+    leaf = patched(
+        builder.sign(ca_key, hashes.SHA256()),
         ca_key,
         (b"\x02\x01\x7d", b"\x02\x01\xfd", False),
         (b"\x82\x01\x7e", b"\x82\x01\xfe", True),
