@@ -580,7 +580,7 @@ def _self_signed(cert: Cert) -> bool:
 
 def _extensions_ok(cert: Cert) -> bool:
     try:
-        extensions_of(cert)  # noqa: B018
+        extensions_of(cert)
     except Exception:
         return False
     return True
