@@ -4,15 +4,18 @@ placeholders, patching them in the DER and signing it again.
 - Negative serial numbers: RFC 5280 wants positive ones, cryptography warns when
   it reads another (the serial itself, or an authority key identifier's) and its
   builder refuses them; old roots and some servers still have them.  The CA's
-  serial 0x7E becomes -2, the leaf's 0x7D becomes -3, and the leaf's authority
-  key identifier names its issuer by name and serial -2.
+  serial becomes -2, the leaf's -3, and the leaf's authority key identifier
+  names its issuer by name and serial -2.
 - A duplicated extension (RFC 5280 4.2 forbids it): a second private
   extension's OID is patched into the first's.
+
+``refusal`` runs the package's client against one of them.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -22,19 +25,21 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from schannel_py.crypt32 import _der
-from schannel_py.testing import Issued
-from schannel_py.testing.pki import make_leaf
+from schannel_py.driver import SspiError
+from schannel_py.testing import (
+    Issued,
+    TlsServer,
+    Transport,
+    Version,
+    acquire_credential,
+    reference_client,
+    trusted_root,
+)
+from schannel_py.testing.pki import make_ca, make_leaf, make_self_signed
+from tests.support.revocation import der_tlv
 
 CA_SERIAL = -2
 LEAF_SERIAL = -3
-
-
-def _tlv(tag: int, content: bytes) -> bytes:
-    n = len(content)
-    if n < 0x80:
-        return bytes([tag, n]) + content
-    size = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(size)]) + size + content
 
 
 def tbs_of(der: bytes) -> bytes:
@@ -51,8 +56,13 @@ def signed_again(der: bytes, tbs: bytes, key: ec.EllipticCurvePrivateKey) -> byt
     _, tbs_end = _der.read_tlv(outer.content, 0)
     _, alg_end = _der.read_tlv(outer.content, tbs_end)
     signature = key.sign(tbs, ec.ECDSA(hashes.SHA256()))
-    body = tbs + outer.content[tbs_end:alg_end] + _tlv(0x03, b"\x00" + signature)
-    return _tlv(0x30, body)
+    body = tbs + outer.content[tbs_end:alg_end] + der_tlv(0x03, b"\x00" + signature)
+    return der_tlv(0x30, body)
+
+
+def _ec_key(issued: Issued) -> ec.EllipticCurvePrivateKey:
+    assert isinstance(issued.key, ec.EllipticCurvePrivateKey)
+    return issued.key
 
 
 def patched(
@@ -69,6 +79,19 @@ def patched(
     return x509.load_der_x509_certificate(signed_again(der, bytes(tbs), key))
 
 
+def with_serial(issued: Issued, serial: int, signer: Issued) -> Issued:
+    """``issued`` with ``serial`` (any integer) as its serial number, signed again by
+    ``signer`` (an ECDSA P-256 CA, or ``issued`` itself for a root)."""
+    der = issued.der
+    content = _der.read_one(tbs_of(der), _der.SEQUENCE).content
+    version, at = _der.read_tlv(content, 0)  # [0] version, then the serial
+    _, serial_end = _der.read_tlv(content, at)
+    number = serial.to_bytes((serial.bit_length() + 8) // 8, "big", signed=True)
+    tbs = der_tlv(0x30, version.encoded + der_tlv(0x02, number) + content[serial_end:])
+    cert = x509.load_der_x509_certificate(signed_again(der, tbs, _ec_key(signer)))
+    return Issued(cert=cert, key=issued.key, issuer=issued.issuer)
+
+
 @dataclass(frozen=True)
 class NegativeSerials:
     root: Issued
@@ -78,55 +101,26 @@ class NegativeSerials:
 def make_negative_serials(
     dns_name: str = "localhost", ca: bool = True, broken_extension: bool = False
 ) -> NegativeSerials:
-    """The chain; ``ca`` False gives the root BasicConstraints cA false (a path
-    RFC 5280 rejects whatever the serials).  ``broken_extension``: the leaf also
-    has a nameConstraints extension whose value is a NULL, after its AKI, so that
-    reading its extensions warns (the AKI) and then fails, and every read
-    warns again (cryptography caches only a block that parsed)."""
+    """The chain.  ``ca`` False makes the root a self-signed end-entity certificate
+    (no CA basic constraints: a path RFC 5280 rejects whatever the serials).
+    ``broken_extension``: the leaf also has a nameConstraints extension whose
+    value is a NULL, after its AKI, so that reading its extensions warns (the
+    AKI) and then fails, and every read warns again (cryptography caches only a
+    block that parsed)."""
+    made = make_ca("schannel_py negative-serial CA") if ca else make_self_signed(("root",))
+    root = with_serial(made, CA_SERIAL, made)
+    key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "schannel_py negative-serial CA")])
-    ca = patched(
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(0x7E)
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
-        )
-        .sign(ca_key, hashes.SHA256()),
-        ca_key,
-        (b"\x02\x01\x7e", b"\x02\x01\xfe", False),  # the serial, right after the version
-    )
-    leaf_key = ec.generate_private_key(ec.SECP256R1())
-    aki = x509.AuthorityKeyIdentifier(
-        x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()).digest,
-        [x509.DirectoryName(ca_name)],
+    aki = x509.AuthorityKeyIdentifier(  # issuer and serial, the serial patched below
+        x509.SubjectKeyIdentifier.from_public_key(root.key.public_key()).digest,
+        [x509.DirectoryName(root.cert.subject)],
         0x7E,
     )
     builder = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, dns_name)]))
-        .issuer_name(ca_name)
-        .public_key(leaf_key.public_key())
+        .issuer_name(root.cert.subject)
+        .public_key(key.public_key())
         .serial_number(0x7D)
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=30))
@@ -138,23 +132,36 @@ def make_negative_serials(
         broken = x509.UnrecognizedExtension(x509.ObjectIdentifier("2.5.29.30"), b"\x05\x00")
         builder = builder.add_extension(broken, critical=False)
     leaf = patched(
-        builder.sign(ca_key, hashes.SHA256()),
-        ca_key,
-        (b"\x02\x01\x7d", b"\x02\x01\xfd", False),
+        builder.sign(_ec_key(root), hashes.SHA256()),
+        _ec_key(root),
+        (b"\x02\x01\x7d", b"\x02\x01\xfd", False),  # the serial, right after the version
         (b"\x82\x01\x7e", b"\x82\x01\xfe", True),
     )
-    root = Issued(cert=ca, key=ca_key)
-    return NegativeSerials(root=root, leaf=Issued(cert=leaf, key=leaf_key, issuer=root))
+    return NegativeSerials(root=root, leaf=Issued(cert=leaf, key=key, issuer=root))
 
 
 def make_duplicate_extension_leaf(issuer: Issued) -> Issued:
     """A leaf of ``issuer`` (an EC CA) carrying the private extension 1.2.3.4 twice."""
-    assert isinstance(issuer.key, ec.EllipticCurvePrivateKey)
     extensions = [
         (x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), b"\x05\x00"), False)
         for oid in ("1.2.3.4", "1.2.3.5")
     ]
     leaf = make_leaf(issuer, extra_extensions=extensions)
     # OID 1.2.3.5 is 06 03 2A 03 05; the last occurrence is the extension's
-    cert = patched(leaf.cert, issuer.key, (b"\x06\x03\x2a\x03\x05", b"\x06\x03\x2a\x03\x04", True))
-    return Issued(cert=cert, key=leaf.key, issuer=issuer)
+    edit = (b"\x06\x03\x2a\x03\x05", b"\x06\x03\x2a\x03\x04", True)
+    return Issued(cert=patched(leaf.cert, _ec_key(issuer), edit), key=leaf.key, issuer=issuer)
+
+
+def refusal(
+    leaf: Issued, root: Issued, versions: Sequence[Version], manual: bool = False
+) -> tuple[int, list[tuple[int, int]]]:
+    """(status, the server's alerts) of the package's client, trusting ``root``,
+    against a TlsServer presenting ``leaf``, when the handshake fails."""
+    server = TlsServer(leaf, versions=tuple(versions))
+    with trusted_root(root):
+        client = reference_client(Transport(server), acquire_credential(manual_validation=manual))
+        try:
+            client.handshake()
+        except SspiError as failure:
+            return failure.status, server.alerts
+    raise AssertionError("the handshake succeeded")

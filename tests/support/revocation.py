@@ -103,7 +103,8 @@ class HttpRepo:
         self.stop()
 
 
-def _der(tag: int, body: bytes) -> bytes:
+def der_tlv(tag: int, body: bytes) -> bytes:
+    """One DER TLV: ``tag``, the definite length of ``body``, ``body``."""
     n = len(body)
     if n < 0x80:
         return bytes([tag, n]) + body
@@ -123,24 +124,25 @@ def big_crl(issuer: Issued, entries: int) -> bytes:
     now = datetime.datetime.now(datetime.timezone.utc)
 
     def utc(when: datetime.datetime) -> bytes:
-        return _der(0x17, when.strftime("%y%m%d%H%M%SZ").encode())
+        return der_tlv(0x17, when.strftime("%y%m%d%H%M%SZ").encode())
 
     alg = bytes.fromhex("300a06082a8648ce3d040302")  # ecdsa-with-SHA256
     date = utc(now - datetime.timedelta(days=1))
     revoked = b"".join(
-        _der(0x30, _der(0x02, (0x4000_0000 + i).to_bytes(4, "big")) + date) for i in range(entries)
+        der_tlv(0x30, der_tlv(0x02, (0x4000_0000 + i).to_bytes(4, "big")) + date)
+        for i in range(entries)
     )
-    tbs = _der(
+    tbs = der_tlv(
         0x30,
-        _der(0x02, b"\x01")
+        der_tlv(0x02, b"\x01")
         + alg
         + issuer.cert.subject.public_bytes()
         + date
         + utc(now + datetime.timedelta(days=7))
-        + _der(0x30, revoked),
+        + der_tlv(0x30, revoked),
     )
     signature = issuer.key.sign(tbs, ec.ECDSA(hashes.SHA256()))
-    return _der(0x30, tbs + alg + _der(0x03, b"\x00" + signature))
+    return der_tlv(0x30, tbs + alg + der_tlv(0x03, b"\x00" + signature))
 
 
 def closed_url(path: str = "/x.crl") -> str:
