@@ -32,8 +32,8 @@ the best path (a bad signature, rather than a missing issuer, gives
 CERT_UNKNOWN here).  Time and EKU are then checked on that path by this module,
 so the classification never depends on cryptography's error messages; a path
 cryptography rejected gives CERT_UNKNOWN, except one with a non-positive serial
-number below its anchor, which cryptography refuses outright and CryptoAPI
-accepts: that one is judged on the structure CertGetCertificateChain reports
+number anywhere (an old root's, say), which cryptography refuses outright and
+CryptoAPI accepts: that one is judged on the structure CertGetCertificateChain reports
 (:mod:`._structure`); the name comes last.  The parsed and
 indexed trust anchors are cached until "ROOT" (the ``SCHANNEL_PY_ROOT_CERTS``
 file is stat'ed at every validation), any store, or ``extra_roots`` changes.
@@ -273,13 +273,14 @@ def select_path(
 def _judged_without_cryptography(path: list[Cert]) -> bool:
     """Does a path cryptography's validation rejected pass on its structure alone?
 
-    Only for a path with a non-positive serial number below its anchor:
-    cryptography refuses those outright, CryptoAPI reads the serial as bytes and
-    accepts them (old CAs, and Windows' own CertCreateSelfSignCertificate before
-    KB 945344, made them).  The signatures were checked when the path was built;
-    what remains is the structure CertGetCertificateChain reports.
+    Only for a path with a non-positive serial number anywhere, its trust anchor
+    included (old roots of the OS bundle have them): cryptography refuses those
+    outright, CryptoAPI reads the serial as bytes and accepts them (old CAs, and
+    Windows' own CertCreateSelfSignCertificate before KB 945344, made them).
+    The signatures were checked when the path was built; what remains is the
+    structure CertGetCertificateChain reports.
     """
-    if all(serial_number(c) > 0 for c in path[:-1]):
+    if all(serial_number(c) > 0 for c in path):
         return False
     return not any(structure_bits(path))
 

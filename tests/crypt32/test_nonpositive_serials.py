@@ -37,13 +37,14 @@ from schannel_py.testing import (
     reference_client,
     trusted_root,
 )
-from schannel_py.testing.pki import make_ocsp_response
+from schannel_py.testing.pki import make_ca, make_leaf, make_ocsp_response
 from tests.support.patched_certs import (
     CA_SERIAL,
     LEAF_SERIAL,
     NegativeSerials,
     make_negative_serials,
     refusal,
+    with_serial,
 )
 from tests.support.revocation import staple_property
 
@@ -197,3 +198,27 @@ def test_crypt32_reads_the_broken_extensions_without_a_warning() -> None:
     assert out.value is not None
     leaf_status = out.value.rgpChain[0].rgpElement[0].TrustStatus.dwErrorStatus
     assert leaf_status & c32.CERT_TRUST_INVALID_EXTENSION
+
+
+@pytest.mark.parametrize("negative", ["root", "intermediate"])
+@pytest.mark.parametrize("versions", VERSIONS, ids=["tls13", "tls12"])
+def test_one_negative_serial_in_an_ordinary_chain(
+    negative: str, versions: tuple[Version, ...]
+) -> None:
+    """The common case in the field: one certificate of an otherwise ordinary
+    chain has a negative serial, above all an old root of the OS bundle (the
+    trust anchor, which cryptography's validation refuses as well).  The chain is
+    trusted; the leaf's key identifiers name its issuer as usual."""
+    if negative == "root":
+        made = make_ca("schannel_py old root")
+        root = with_serial(made, -5, made)
+        intermediate = make_ca("schannel_py intermediate", issuer=root)
+    else:
+        root = make_ca("schannel_py root")
+        intermediate = with_serial(make_ca("schannel_py intermediate", issuer=root), -7, root)
+    leaf = make_leaf(intermediate)
+    server = TlsServer(leaf, versions=versions)
+    with trusted_root(root):
+        client = reference_client(Transport(server), acquire_credential())
+        client.handshake()  # raises SspiError unless ISC's validation accepts the chain
+    assert server.handshake_complete
