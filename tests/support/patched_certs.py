@@ -4,8 +4,8 @@ placeholders, patching them in the DER and signing it again.
 - Negative serial numbers: RFC 5280 wants positive ones, cryptography warns when
   it reads another (the serial itself, or an authority key identifier's) and its
   builder refuses them; old roots and some servers still have them.  The CA's
-  serial becomes -2, the leaf's -3, and the leaf's authority key identifier
-  names its issuer by name and serial -2.
+  serial becomes CA_SERIAL, the leaf's LEAF_SERIAL (``with_serial``), and the
+  leaf's authority key identifier names its issuer by name and CA_SERIAL.
 - A duplicated extension (RFC 5280 4.2 forbids it): a second private
   extension's OID is patched into the first's.
 
@@ -76,16 +76,15 @@ def _ec_key(issued: Issued) -> ec.EllipticCurvePrivateKey:
 
 
 def patched(
-    cert: x509.Certificate, key: ec.EllipticCurvePrivateKey, *edits: tuple[bytes, bytes, bool]
+    cert: x509.Certificate, key: ec.EllipticCurvePrivateKey, old: bytes, new: bytes
 ) -> x509.Certificate:
-    """``cert`` with each ``(old, new, last)`` edit made in its TBSCertificate (the
-    first occurrence of ``old``, or the last one), signed again with ``key``."""
+    """``cert`` with the last occurrence of ``old`` in its TBSCertificate replaced by
+    ``new`` (as long), signed again with ``key``."""
     der = cert.public_bytes(Encoding.DER)
     tbs = bytearray(tbs_of(der))
-    for old, new, last in edits:
-        at = tbs.rfind(old) if last else tbs.find(old)
-        assert at > 0 and len(old) == len(new)
-        tbs[at : at + len(old)] = new
+    at = tbs.rfind(old)
+    assert at > 0 and len(old) == len(new)
+    tbs[at : at + len(old)] = new
     return _load(signed_again(der, bytes(tbs), key))
 
 
@@ -121,6 +120,7 @@ def make_negative_serials(
     root = with_serial(made, CA_SERIAL, made)
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.timezone.utc)
+    assert -0x80 <= CA_SERIAL < 0  # one content byte, like the placeholder 0x7E
     aki = x509.AuthorityKeyIdentifier(  # issuer and serial, the serial patched below
         x509.SubjectKeyIdentifier.from_public_key(root.key.public_key()).digest,
         [x509.DirectoryName(root.cert.subject)],
@@ -131,7 +131,7 @@ def make_negative_serials(
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, dns_name)]))
         .issuer_name(root.cert.subject)
         .public_key(key.public_key())
-        .serial_number(0x7D)
+        .serial_number(1)  # LEAF_SERIAL below
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=30))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(dns_name)]), critical=False)
@@ -144,10 +144,11 @@ def make_negative_serials(
     leaf = patched(
         builder.sign(_ec_key(root), hashes.SHA256()),
         _ec_key(root),
-        (b"\x02\x01\x7d", b"\x02\x01\xfd", False),  # the serial, right after the version
-        (b"\x82\x01\x7e", b"\x82\x01\xfe", True),
+        b"\x82\x01\x7e",
+        bytes([0x82, 0x01, CA_SERIAL & 0xFF]),
     )
-    return NegativeSerials(root=root, leaf=Issued(cert=leaf, key=key, issuer=root))
+    issued = Issued(cert=leaf, key=key, issuer=root)
+    return NegativeSerials(root=root, leaf=with_serial(issued, LEAF_SERIAL, root))
 
 
 def make_duplicate_extension_leaf(issuer: Issued) -> Issued:
@@ -158,8 +159,8 @@ def make_duplicate_extension_leaf(issuer: Issued) -> Issued:
     ]
     leaf = make_leaf(issuer, extra_extensions=extensions)
     # OID 1.2.3.5 is 06 03 2A 03 05; the last occurrence is the extension's
-    edit = (b"\x06\x03\x2a\x03\x05", b"\x06\x03\x2a\x03\x04", True)
-    return Issued(cert=patched(leaf.cert, _ec_key(issuer), edit), key=leaf.key, issuer=issuer)
+    cert = patched(leaf.cert, _ec_key(issuer), b"\x06\x03\x2a\x03\x05", b"\x06\x03\x2a\x03\x04")
+    return Issued(cert=cert, key=leaf.key, issuer=issuer)
 
 
 def refusal(
